@@ -1,0 +1,152 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * shim6: socket API of the multihoming shim layer.
+ *
+ * Names and layouts follow draft-ietf-shim6-multihome-shim-api-08
+ * ("Socket Application Program Interface (API) for Multihoming Shim").
+ * Where the draft spells a name two ways, both spellings are defined
+ * and name one value.
+ *
+ * This header is the single source of these definitions: C programs
+ * include it, the kernel module and shimctl get Rust from it by bindgen.
+ */
+#ifndef _UAPI_LINUX_SHIM6_H
+#define _UAPI_LINUX_SHIM6_H
+
+#include <linux/types.h>
+
+/* Socket level of every option and ancillary data object below. */
+#ifndef SOL_SHIM
+#define SOL_SHIM			288
+#endif
+
+/*
+ * Socket options (draft Table 1).  All are read with getsockopt(2) and,
+ * except SHIM_ASSOCIATED, written with setsockopt(2).  Value types:
+ * int unless said otherwise.
+ *
+ * Errors common to all options:
+ *   ENOPROTOOPT  unknown option, set of a read-only option, or no shim
+ *                module loaded
+ *   EINVAL       optlen does not fit the option's type, or a boolean
+ *                option given a value other than 0 or 1
+ *   EFAULT       optval or optlen is not readable/writable
+ *   ENOENT       the option needs a shim context and the socket has none
+ *                (every option but SHIM_ASSOCIATED, SHIM_DONTSHIM and
+ *                SHIM_DEFERRED_CONTEXT_SETUP)
+ *   EINVALIDLOCATOR  a locator failed validation (see below)
+ *
+ * Checks run in this order: option name (ENOPROTOOPT), reading optlen
+ * (EFAULT), optlen (EINVAL), reading optval (EFAULT), the value's form
+ * (EINVAL, E2BIG), the context (ENOENT), the value against the context
+ * (EINVALIDLOCATOR).
+ *
+ * Lengths: an int option takes optlen >= sizeof(int) (the first int is
+ * used) and getsockopt() writes back sizeof(int); a structure option
+ * takes optlen >= the structure's size likewise.  The locator lists
+ * (SHIM_LOCLIST_*) take an array: on set, optlen must be a non-zero
+ * multiple of sizeof(struct shim_locator) (else EINVAL) for at most
+ * SHIM_MAX_LOCATORS locators (else E2BIG); on get, a buffer too small
+ * for the whole list fails with ERANGE and *optlen set to the size
+ * needed, and *optlen == 0 asks for that size without failing.
+ *
+ * A struct shim_locator given to setsockopt() must name lc_family
+ * AF_INET6, or AF_INET with a v4-mapped lc_addr (else EINVAL); an
+ * all-zero locator clears SHIM_LOC_*_SEND.  struct shim_pathexplore
+ * needs pe_reserved == 0 (else EINVAL).
+ *
+ * Socket state is per socket: accept(2) gives the new socket defaults.
+ */
+#define SHIM_ASSOCIATED			1	/* ro: 1 if a context is bound */
+#define SHIM_DONTSHIM			2	/* 1: bypass the shim; default 0 */
+#define SHIM_HOT_STANDBY		3	/* 1: keep a hot-standby pair */
+#define SHIM_LOC_LOCAL_PREF		4	/* struct shim_locator */
+#define SHIM_LOC_PEER_PREF		5	/* struct shim_locator */
+#define SHIM_LOC_LOCAL_RECV		6	/* 1: report dst locator on recv */
+#define SHIM_LOC_PEER_RECV		7	/* 1: report src locator on recv */
+#define SHIM_LOC_LOCAL_SEND		8	/* struct shim_locator, sticky */
+#define SHIM_LOC_PEER_SEND		9	/* struct shim_locator, sticky */
+#define SHIM_LOCLIST_LOCAL		10	/* struct shim_locator[] */
+#define SHIM_LOCLIST_PEER		11	/* struct shim_locator[] */
+#define SHIM_APP_TIMEOUT		12	/* seconds; 0: REAP default */
+#define SHIM_PATHEXPLORE		13	/* struct shim_pathexplore */
+#define SHIM_CONTEXT_DEFERRED_SETUP	14	/* 1 (default): setup deferred */
+/* Section 5.14 of the draft spells it this way. */
+#define SHIM_DEFERRED_CONTEXT_SETUP	SHIM_CONTEXT_DEFERRED_SETUP
+
+/*
+ * Ancillary data (draft Table 2), cmsg_level SOL_SHIM.  The locator
+ * objects carry a struct sockaddr_in6 (IPv4 locators v4-mapped) or a
+ * struct sockaddr_in.  They apply to UDP and raw sockets only.
+ *
+ *   recvmsg: SHIM_LOC_LOCAL_RECV, SHIM_LOC_PEER_RECV
+ *   sendmsg: SHIM_LOC_LOCAL_SEND, SHIM_LOC_PEER_SEND (one datagram),
+ *            SHIM_IF_SEND (int ifindex, section 6.2),
+ *            SHIM_FEEDBACK (struct shim_feedback)
+ *
+ * sendmsg(2) fails with EINVAL for an unknown SOL_SHIM cmsg_type or a
+ * cmsg_len that does not fit the type, EINVAL for a locator that is not
+ * AF_INET6 or AF_INET, ENODEV for an SHIM_IF_SEND interface that does
+ * not exist, ENOENT when the socket has no context, EINVALIDLOCATOR when
+ * a locator fails validation, and ENOPROTOOPT when no shim module is
+ * loaded.
+ */
+#define SHIM_FEEDBACK			15
+#define SHIM_IF_SEND			16
+
+/* Most locators one list (SHIM_LOCLIST_*) holds. */
+#define SHIM_MAX_LOCATORS		32
+
+/* lc_flags */
+#define SHIM_LOC_FLAG_HBA		0x01	/* Hash Based Address */
+#define SHIM_LOC_FLAG_CGA		0x02	/* Cryptographically Generated */
+
+/* Locator information (draft section 7.1). */
+struct shim_locator {
+	__u8	lc_family;	/* AF_INET6, or AF_INET (v4-mapped lc_addr) */
+	__u8	lc_ifidx;	/* interface index; filled on read only */
+	__u8	lc_flags;	/* SHIM_LOC_FLAG_* */
+	__u8	lc_preference;	/* preference value */
+	__u8	lc_addr[16];	/* the locator */
+};
+
+/* Path exploration parameters (draft section 7.2). */
+struct shim_pathexplore {
+	__u8	pe_probenum;	/* number of initial probes */
+	__u8	pe_keepaliveto;	/* Keepalive Timeout, seconds */
+	__u16	pe_initprobeto;	/* Initial Probe Timeout, milliseconds */
+	__u32	pe_reserved;	/* must be zero */
+};
+
+/* Section 5.4 of the draft names the same structure shim6_pathexplore. */
+#define shim6_pathexplore shim_pathexplore
+
+/* fb_direction */
+#define SHIM_FB_DIR_OUTBOUND		0
+#define SHIM_FB_DIR_INBOUND		1
+
+/* fb_indicator */
+#define SHIM_FB_DEFAULT			0	/* ignored by the shim */
+#define SHIM_FB_UNABLE_TO_CONNECT	1
+#define SHIM_FB_UNSATISFACTORY		2
+#define SHIM_FB_SATISFACTORY		3
+
+/* Reachability feedback from the application (draft section 7.3). */
+struct shim_feedback {
+	__u8	fb_direction;	/* SHIM_FB_DIR_* */
+	__u8	fb_indicator;	/* SHIM_FB_* */
+	__u16	fb_reserved;	/* ignored */
+};
+
+/*
+ * EINVALIDLOCATOR: a locator failed the shim's validation (it is not
+ * one of the context's locators, fails HBA/CGA verification, or is not
+ * usable by SHIM6, like an IPv4 locator).  Linux defines no errno of
+ * this meaning; the value is outside every errno Linux uses (1-133 and
+ * the kernel-internal 512-530), so strerror() prints "Unknown error 200".
+ */
+#define EINVALIDLOCATOR			200
+/* Section 5.6 of the draft spells it this way. */
+#define EINVALLOCATOR			EINVALIDLOCATOR
+
+#endif /* _UAPI_LINUX_SHIM6_H */
