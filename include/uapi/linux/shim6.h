@@ -37,9 +37,9 @@
  *   EINVALIDLOCATOR  a locator failed validation (see below)
  *
  * Checks run in this order: option name (ENOPROTOOPT), reading optlen
- * (EFAULT), optlen (EINVAL), reading optval (EFAULT), the value's form
- * (EINVAL, E2BIG), the context (ENOENT), the value against the context
- * (EINVALIDLOCATOR).
+ * (EFAULT), optlen (EINVAL, or E2BIG for a list too long), reading
+ * optval (EFAULT), the value's form (EINVAL), the context (ENOENT), the
+ * value against the context (EINVALIDLOCATOR).
  *
  * Lengths: an int option takes optlen >= sizeof(int) (the first int is
  * used) and getsockopt() writes back sizeof(int); a structure option

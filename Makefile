@@ -1,0 +1,55 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# make check   host tests, then KUnit and the kselftests in a virtme-ng VM
+# make run     boot the VM and show the module at work
+#
+# The kernel is built once and cached outside the tree (kernel/build.sh);
+# only the module, shimctl and the selftests are rebuilt here.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := check
+
+BUILD := build
+KDIR_FILE := $(BUILD)/kdir
+CARGO ?= cargo
+BINDGEN ?= $(shell command -v bindgen || echo $(HOME)/.cargo/bin/bindgen)
+KMAKE_VARS := $(shell source kernel/make-vars.sh && echo "$${KMAKE_VARS[@]}")
+KDIR = $(shell cat $(KDIR_FILE))
+
+.PHONY: check run bench deps kernel module selftests host-test clean FORCE
+
+deps:
+	@scripts/setup-deps.sh
+
+# kernel/build.sh decides whether anything needs building.
+$(KDIR_FILE): FORCE | deps
+	@mkdir -p $(BUILD)
+	@kernel/build.sh > $@.tmp && mv $@.tmp $@
+kernel: $(KDIR_FILE)
+
+src/uapi_generated.rs: include/uapi/linux/shim6.h | deps
+	$(BINDGEN) --use-core --ctypes-prefix core::ffi --no-layout-tests $< -o $@ -- -Iinclude/uapi
+
+module: kernel src/uapi_generated.rs
+	$(MAKE) -C $(KDIR) M=$(CURDIR)/src $(KMAKE_VARS) modules
+
+selftests: kernel
+	$(MAKE) -C selftests KDIR=$(KDIR)
+
+host-test: deps
+	$(CARGO) test --workspace --locked
+
+check: host-test module selftests
+	tools/vm/run.sh --kdir $(KDIR) --tests
+
+$(BUILD)/shim6_demo: tools/demo/shim6_demo.c include/uapi/linux/shim6.h
+	@mkdir -p $(BUILD)
+	$(CC) -O2 -Wall -Wextra -Werror -Iinclude/uapi -o $@ $<
+
+run: module $(BUILD)/shim6_demo
+	tools/vm/run.sh --kdir $(KDIR) --demo
+
+clean:
+	-[ -f $(KDIR_FILE) ] && $(MAKE) -C $(KDIR) M=$(CURDIR)/src clean
+	-$(MAKE) -C selftests clean
+	rm -rf $(BUILD) src/uapi_generated.rs

@@ -1,0 +1,11 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Safe wrappers over the C API shim6 uses.
+//!
+//! This is the only place that touches `kernel::bindings`; everything
+//! above it is safe Rust.
+
+pub mod kunit;
+pub mod net;
+pub mod shim;
+pub mod sock;

@@ -1,0 +1,164 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Ownership of the `SOL_SHIM` socket level (`include/net/shim.h`).
+
+use core::ffi::{c_int, c_uint, c_void};
+use core::marker::PhantomData;
+
+use kernel::alloc::{flags::GFP_KERNEL, KBox};
+use kernel::bindings;
+use kernel::error::{code::ENOMEM, from_result, to_result, Result};
+use kernel::ThisModule;
+
+use super::sock::{OptIn, OptOut, Sock};
+
+/// Per-socket state of the `SOL_SHIM` owner, behind `sk->sk_shim`.
+///
+/// # Safety
+///
+/// The all-zero bit pattern must be a valid value (new states are zero-filled).
+pub unsafe trait SockState: Sync + 'static {}
+
+/// Per-datagram shim data of sendmsg() (`struct shim_skb_ext`).
+pub struct SkbExt<'a>(#[allow(dead_code)] &'a mut bindings::shim_skb_ext);
+
+/// What the owner of `SOL_SHIM` does.  A module implements it once.
+pub trait ShimOps: 'static {
+    /// The per-socket state.
+    type State: SockState;
+
+    /// setsockopt(2) at level `SOL_SHIM`.
+    fn setsockopt(sk: &Sock, optname: i32, val: &OptIn) -> Result;
+    /// getsockopt(2) at level `SOL_SHIM`.
+    fn getsockopt(sk: &Sock, optname: i32, val: &OptOut) -> Result;
+    /// One `SOL_SHIM` control message of sendmsg(2): type `ty`, payload `data`.
+    fn cmsg_send(sk: &Sock, ty: i32, data: &[u8], ext: &mut SkbExt<'_>) -> Result;
+    /// `sk`, whose state is `state`, is being destroyed (maybe in softirq).
+    fn sk_release(sk: &Sock, state: &Self::State);
+
+    /// The socket's state, if it has one.
+    fn state(sk: &Sock) -> Option<&Self::State> {
+        // SAFETY: `sk` is valid; the kernel hands out only states this owner created, sized
+        // for `Self::State` (the owner's only state type), alive while `sk` is.
+        unsafe { bindings::shim_sk_state(sk.as_ptr()).cast::<Self::State>().as_ref() }
+    }
+
+    /// The socket's state, created zero-filled if it has none.
+    fn state_or_create(sk: &Sock) -> Result<&Self::State> {
+        // SAFETY: As in `state`; a new state is zero-filled, valid by `SockState`'s contract.
+        unsafe {
+            bindings::shim_sk_state_get(
+                sk.as_ptr(),
+                core::mem::size_of::<Self::State>(),
+                bindings::GFP_KERNEL,
+            )
+            .cast::<Self::State>()
+            .as_ref()
+        }
+        .ok_or(ENOMEM)
+    }
+}
+
+/// The registration of `T` as owner of `SOL_SHIM`; given up on drop.
+///
+/// # Invariants
+///
+/// `ops` is registered with `shim_register()` until drop.
+pub struct Registration<T: ShimOps> {
+    ops: KBox<bindings::shim_ops>,
+    _p: PhantomData<T>,
+}
+
+// SAFETY: The table holds function pointers and the module pointer, usable from any thread.
+unsafe impl<T: ShimOps> Send for Registration<T> {}
+// SAFETY: `&Registration` gives access to nothing.
+unsafe impl<T: ShimOps> Sync for Registration<T> {}
+
+impl<T: ShimOps> Registration<T> {
+    /// Makes `T` the owner of `SOL_SHIM`; `EBUSY` if there is one.
+    pub fn new(module: &'static ThisModule) -> Result<Self> {
+        let ops = KBox::new(
+            bindings::shim_ops {
+                owner: module.as_ptr(),
+                setsockopt: Some(Self::setsockopt),
+                getsockopt: Some(Self::getsockopt),
+                cmsg_send: Some(Self::cmsg_send),
+                cmsg_recv: None,
+                sk_release: Some(Self::sk_release),
+            },
+            GFP_KERNEL,
+        )?;
+        // SAFETY: `ops` is valid and stays at this address until `drop` unregisters it.
+        to_result(unsafe { bindings::shim_register(&*ops) })?;
+        // INVARIANT: Registered above.
+        Ok(Self { ops, _p: PhantomData })
+    }
+
+    unsafe extern "C" fn setsockopt(
+        sk: *mut bindings::sock,
+        optname: c_int,
+        optval: bindings::sockptr_t,
+        optlen: c_uint,
+    ) -> c_int {
+        from_result(|| {
+            // SAFETY: The socket layer passes a live socket and an optval valid for optlen.
+            let (sk, val) = unsafe { (Sock::from_raw(sk), OptIn::new(optval, optlen)) };
+            T::setsockopt(sk, optname, &val)?;
+            Ok(0)
+        })
+    }
+
+    unsafe extern "C" fn getsockopt(
+        sk: *mut bindings::sock,
+        optname: c_int,
+        optval: bindings::sockptr_t,
+        optlen: bindings::sockptr_t,
+    ) -> c_int {
+        from_result(|| {
+            // SAFETY: The socket layer passes a live socket and an optval/optlen pair as
+            // getsockopt() defines them.
+            let (sk, val) = unsafe { (Sock::from_raw(sk), OptOut::new(optval, optlen)) };
+            T::getsockopt(sk, optname, &val)?;
+            Ok(0)
+        })
+    }
+
+    unsafe extern "C" fn cmsg_send(
+        sk: *mut bindings::sock,
+        cmsg: *const bindings::cmsghdr,
+        ext: *mut bindings::shim_skb_ext,
+    ) -> c_int {
+        from_result(|| {
+            const HDR: usize = cmsg_align(core::mem::size_of::<bindings::cmsghdr>());
+            // SAFETY: The caller checked the header with CMSG_OK: it lies in kernel memory,
+            // with `cmsg_len` octets from its start, at least a header's worth.
+            let data = unsafe {
+                let len = ((*cmsg).cmsg_len as usize).saturating_sub(HDR);
+                core::slice::from_raw_parts(cmsg.cast::<u8>().add(HDR), len)
+            };
+            // SAFETY: A live socket and the sender's per-datagram data, ours for the call.
+            let (sk, ty, ext) = unsafe { (Sock::from_raw(sk), (*cmsg).cmsg_type, &mut *ext) };
+            T::cmsg_send(sk, ty, data, &mut SkbExt(ext))?;
+            Ok(0)
+        })
+    }
+
+    unsafe extern "C" fn sk_release(sk: *mut bindings::sock, state: *mut c_void) {
+        // SAFETY: The socket is being destroyed but still valid; `state` is the state of this
+        // owner (the kernel checks its generation), sized and zero-initialised for `T::State`.
+        let (sk, state) = unsafe { (Sock::from_raw(sk), &*state.cast::<T::State>()) };
+        T::sk_release(sk, state);
+    }
+}
+
+impl<T: ShimOps> Drop for Registration<T> {
+    fn drop(&mut self) {
+        // SAFETY: Registered by the type invariant; returns once no call is in flight.
+        unsafe { bindings::shim_unregister(&*self.ops) };
+    }
+}
+
+const fn cmsg_align(len: usize) -> usize {
+    let a = core::mem::size_of::<usize>();
+    (len + a - 1) & !(a - 1)
+}

@@ -1,0 +1,236 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Sockets, socket option buffers and kernel sockets.
+
+use core::ffi::{c_int, c_uint, c_void};
+use core::ptr;
+
+use kernel::bindings;
+use kernel::error::{to_result, Error, Result};
+use kernel::types::Opaque;
+
+use super::net::Net;
+
+/// An inet socket (`struct sock`).
+///
+/// # Invariants
+///
+/// The wrapped `struct sock` is valid for the lifetime of the reference.
+#[repr(transparent)]
+pub struct Sock(Opaque<bindings::sock>);
+
+impl Sock {
+    /// Creates a reference to a [`Sock`] from a pointer.
+    ///
+    /// # Safety
+    ///
+    /// `ptr` must point to a valid `struct sock` that stays valid for `'a`.
+    pub(crate) unsafe fn from_raw<'a>(ptr: *mut bindings::sock) -> &'a Sock {
+        // CAST: `Sock` is `repr(transparent)` over `Opaque<sock>`, which has the layout of `sock`.
+        // SAFETY: By the safety requirements, the pointee is valid for `'a`.
+        unsafe { &*ptr.cast::<Sock>() }
+    }
+
+    pub(crate) fn as_ptr(&self) -> *mut bindings::sock {
+        self.0.get()
+    }
+
+    /// The network namespace of the socket.
+    pub fn net(&self) -> &Net {
+        // SAFETY: By the type invariant the socket is valid; a socket holds its namespace
+        // for as long as it exists, so the namespace outlives the reference.
+        unsafe { Net::from_raw(bindings::sock_net(self.as_ptr())) }
+    }
+}
+
+/// The option value of a setsockopt() call.
+///
+/// # Invariants
+///
+/// `ptr` is a user pointer, or a kernel pointer valid for reading `len` octets.
+pub struct OptIn {
+    ptr: bindings::sockptr_t,
+    len: u32,
+}
+
+impl OptIn {
+    /// # Safety
+    ///
+    /// If `ptr` is a kernel pointer, it must be valid for reading `len` octets for the
+    /// lifetime of the returned value.
+    pub(crate) unsafe fn new(ptr: bindings::sockptr_t, len: c_uint) -> Self {
+        // INVARIANT: By the safety requirements.
+        Self { ptr, len }
+    }
+
+    /// optlen.
+    pub fn len(&self) -> u32 {
+        self.len
+    }
+
+    /// Copies the first `buf.len()` octets of the value into `buf`.
+    ///
+    /// Fails with `EINVAL` past optlen, `EFAULT` for a bad user pointer.
+    pub fn read(&self, buf: &mut [u8]) -> Result {
+        if buf.len() > self.len as usize {
+            return Err(kernel::error::code::EINVAL);
+        }
+        // SAFETY: `buf` is valid for writing `buf.len()` octets; by the type invariant a
+        // kernel source is valid for `self.len >= buf.len()` octets and a user source is
+        // checked by `copy_from_user`.
+        to_result(unsafe {
+            bindings::copy_from_sockptr(buf.as_mut_ptr().cast::<c_void>(), self.ptr, buf.len())
+        })
+    }
+}
+
+/// The option value and length of a getsockopt() call.
+///
+/// # Invariants
+///
+/// `val` and `len` are user pointers, or kernel pointers valid for writing `*len` and
+/// `size_of::<c_int>()` octets respectively.
+pub struct OptOut {
+    val: bindings::sockptr_t,
+    len: bindings::sockptr_t,
+}
+
+impl OptOut {
+    /// # Safety
+    ///
+    /// Kernel pointers among `val` and `len` must be valid for reading and writing
+    /// `*len` octets and one `int` for the lifetime of the returned value.
+    pub(crate) unsafe fn new(val: bindings::sockptr_t, len: bindings::sockptr_t) -> Self {
+        // INVARIANT: By the safety requirements.
+        Self { val, len }
+    }
+
+    /// Reads `*optlen`.
+    pub fn len(&self) -> Result<c_int> {
+        let mut n: c_int = 0;
+        // SAFETY: `n` is valid for writing an `int`; `self.len` is valid for reading one by
+        // the type invariant (or checked by `copy_from_user`).
+        to_result(unsafe {
+            bindings::copy_from_sockptr(
+                ptr::from_mut(&mut n).cast::<c_void>(),
+                self.len,
+                core::mem::size_of::<c_int>(),
+            )
+        })?;
+        Ok(n)
+    }
+
+    /// Writes `*optlen`.
+    pub fn set_len(&self, n: usize) -> Result {
+        let n = c_int::try_from(n).map_err(|_| kernel::error::code::EINVAL)?;
+        // SAFETY: As in `len`, for writing.
+        to_result(unsafe {
+            bindings::copy_to_sockptr(
+                self.len,
+                ptr::from_ref(&n).cast::<c_void>(),
+                core::mem::size_of::<c_int>(),
+            )
+        })
+    }
+
+    /// Writes `data` as the value and its length as `*optlen`.
+    ///
+    /// The caller has checked that `*optlen` is at least `data.len()`.
+    pub fn write(&self, data: &[u8]) -> Result {
+        // SAFETY: `data` is valid for reading; by the type invariant and the caller's check,
+        // a kernel destination is valid for writing `data.len()` octets, and a user one is
+        // checked by `copy_to_user`.
+        to_result(unsafe {
+            bindings::copy_to_sockptr(self.val, data.as_ptr().cast::<c_void>(), data.len())
+        })?;
+        self.set_len(data.len())
+    }
+}
+
+/// A socket owned by the kernel (`sock_create_kern()`), released on drop.
+///
+/// # Invariants
+///
+/// `sock` points to a valid `struct socket` with a valid `sk`, owned by this value.
+pub struct KernelSocket {
+    sock: *mut bindings::socket,
+}
+
+impl KernelSocket {
+    /// Creates a socket in `net`.
+    pub fn new(net: &Net, family: c_int, ty: c_int, protocol: c_int) -> Result<Self> {
+        let mut sock = ptr::null_mut();
+        // SAFETY: `net` is valid; `sock` is valid for writing the result.
+        to_result(unsafe {
+            bindings::sock_create_kern(net.as_ptr(), family, ty, protocol, &mut sock)
+        })?;
+        // INVARIANT: `sock_create_kern` succeeded, so `sock` and its `sk` are valid and ours.
+        Ok(Self { sock })
+    }
+
+    /// The socket's `struct sock`.
+    pub fn sk(&self) -> &Sock {
+        // SAFETY: By the type invariant `sk` is valid while `self` owns the socket.
+        unsafe { Sock::from_raw((*self.sock).sk) }
+    }
+
+    /// setsockopt() through the socket layer, as a system call would.
+    pub fn setsockopt(&self, level: c_int, optname: c_int, val: &[u8]) -> Result {
+        let len = c_int::try_from(val.len()).map_err(|_| kernel::error::code::EINVAL)?;
+        // SAFETY: The socket is valid by the type invariant; the kernel pointer is valid for
+        // reading `len` octets during the call.
+        to_result(unsafe {
+            bindings::do_sock_setsockopt(
+                self.sock,
+                false,
+                level,
+                optname,
+                kernel_sockptr(val.as_ptr().cast_mut()),
+                len,
+            )
+        })
+    }
+
+    /// getsockopt() through the socket layer into `buf`; returns the length written.
+    pub fn getsockopt(&self, level: c_int, optname: c_int, buf: &mut [u8]) -> Result<usize> {
+        let mut len = c_int::try_from(buf.len()).map_err(|_| kernel::error::code::EINVAL)?;
+        // SAFETY: The socket is valid by the type invariant; both kernel pointers are valid
+        // for the lengths the call may use during the call.
+        to_result(unsafe {
+            bindings::do_sock_getsockopt(
+                self.sock,
+                false,
+                level,
+                optname,
+                kernel_sockptr(buf.as_mut_ptr()),
+                kernel_sockptr(ptr::from_mut(&mut len).cast::<u8>()),
+            )
+        })?;
+        usize::try_from(len).map_err(|_| kernel::error::code::EINVAL)
+    }
+}
+
+impl Drop for KernelSocket {
+    fn drop(&mut self) {
+        // SAFETY: By the type invariant we own the socket; it is not used after this.
+        unsafe { bindings::sock_release(self.sock) };
+    }
+}
+
+fn kernel_sockptr(p: *mut u8) -> bindings::sockptr_t {
+    bindings::sockptr_t {
+        __bindgen_anon_1: bindings::sockptr_t__bindgen_ty_1 { kernel: p.cast::<c_void>() },
+        is_kernel: true,
+    }
+}
+
+/// Waits until every pending RCU callback ran (sockets freed with RCU among them).
+pub fn rcu_barrier() {
+    // SAFETY: Called from process context, as `rcu_barrier` requires.
+    unsafe { bindings::rcu_barrier() };
+}
+
+/// Whether `err` is the negated errno `errno`.
+pub fn is_errno(err: Error, errno: u32) -> bool {
+    i64::from(err.to_errno()) == -i64::from(errno)
+}

@@ -1,0 +1,42 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Per-network-namespace state: each namespace is an independent host.
+
+use core::sync::atomic::{AtomicU64, Ordering};
+
+use kernel::prelude::*;
+
+use crate::kext::net::{Net, PernetId, PernetState};
+
+static NET_ID: PernetId = PernetId::new();
+
+/// The shim's state of one network namespace.
+pub(crate) struct NetState {
+    /// Sockets of this namespace that hold shim state.
+    sockets: AtomicU64,
+}
+
+impl NetState {
+    pub(crate) fn socket_added(&self) {
+        self.sockets.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn socket_released(&self) {
+        self.sockets.fetch_sub(1, Ordering::Relaxed);
+    }
+
+    /// Sockets of this namespace that hold shim state.
+    pub(crate) fn sockets(&self) -> u64 {
+        self.sockets.load(Ordering::Relaxed)
+    }
+}
+
+impl PernetState for NetState {
+    fn id() -> &'static PernetId {
+        &NET_ID
+    }
+
+    fn init(_net: &Net) -> Result<Self> {
+        Ok(NetState { sockets: AtomicU64::new(0) })
+    }
+}

@@ -1,0 +1,506 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Socket options and ancillary data of level `SOL_SHIM`: which options
+//! exist, what they accept, and the codecs of their values.
+//!
+//! The numbers and layouts are those of `include/uapi/linux/shim6.h`
+//! (draft-ietf-shim6-multihome-shim-api-08); the host tests check them
+//! against the bindgen output of that header.
+
+/// Address families as Linux numbers them.
+pub const AF_INET: u8 = 2;
+/// IPv6.
+pub const AF_INET6: u8 = 10;
+
+/// Size of `int`, the type of most options.
+pub const INT_LEN: usize = 4;
+/// Size of `struct shim_locator`.
+pub const LOCATOR_LEN: usize = 20;
+/// Size of `struct shim_pathexplore`.
+pub const PATHEXPLORE_LEN: usize = 8;
+/// Size of `struct shim_feedback`.
+pub const FEEDBACK_LEN: usize = 4;
+/// Size of `struct sockaddr_in`.
+pub const SOCKADDR_IN_LEN: usize = 16;
+/// Size of `struct sockaddr_in6`.
+pub const SOCKADDR_IN6_LEN: usize = 28;
+/// `SHIM_MAX_LOCATORS`.
+pub const MAX_LOCATORS: usize = 32;
+
+/// Why a socket option or control message was refused.  The kernel glue
+/// maps each to its errno (see the UAPI header for the contract).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Error {
+    /// `ENOPROTOOPT`: unknown option, or a read-only option was set.
+    NoProtoOpt,
+    /// `EINVAL`: length or value of the wrong form.
+    Invalid,
+    /// `E2BIG`: a locator list longer than [`MAX_LOCATORS`].
+    TooBig,
+    /// `ENOENT`: the option needs a context and there is none.
+    NoContext,
+    /// `EINVALIDLOCATOR`: a locator failed validation.
+    InvalidLocator,
+    /// `ENODEV`: the interface named does not exist.
+    NoDevice,
+}
+
+/// Result of the codecs.
+pub type Result<T> = core::result::Result<T, Error>;
+
+/// The value type of an option.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// `int` holding 0 or 1.
+    Bool,
+    /// `int`, any non-negative value.
+    Int,
+    /// `struct shim_locator`.
+    Locator,
+    /// array of `struct shim_locator`.
+    LocatorList,
+    /// `struct shim_pathexplore`.
+    PathExplore,
+}
+
+impl Kind {
+    /// Smallest optlen the option accepts (`optlen` of a list is checked
+    /// by [`locator_count`]).
+    pub const fn min_len(self) -> usize {
+        match self {
+            Kind::Bool | Kind::Int => INT_LEN,
+            Kind::Locator => LOCATOR_LEN,
+            Kind::LocatorList => 0,
+            Kind::PathExplore => PATHEXPLORE_LEN,
+        }
+    }
+}
+
+macro_rules! options {
+    ($($(#[$doc:meta])* $name:ident = $num:literal, $kind:ident, writable: $w:literal, context: $c:literal;)*) => {
+        /// A `SOL_SHIM` socket option (draft Table 1).
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        #[repr(i32)]
+        pub enum Opt {
+            $($(#[$doc])* $name = $num,)*
+        }
+
+        impl Opt {
+            /// Every option, in numeric order.
+            pub const ALL: &'static [Opt] = &[$(Opt::$name,)*];
+
+            /// The option called `optname`, if any.
+            pub const fn from_raw(optname: i32) -> Option<Opt> {
+                match optname {
+                    $($num => Some(Opt::$name),)*
+                    _ => None,
+                }
+            }
+
+            /// Type of the option's value.
+            pub const fn kind(self) -> Kind {
+                match self { $(Opt::$name => Kind::$kind,)* }
+            }
+
+            /// Whether setsockopt() may change it.
+            pub const fn writable(self) -> bool {
+                match self { $(Opt::$name => $w,)* }
+            }
+
+            /// Whether the option only makes sense with a context behind
+            /// the socket (ENOENT without one).
+            pub const fn needs_context(self) -> bool {
+                match self { $(Opt::$name => $c,)* }
+            }
+        }
+    };
+}
+
+options! {
+    /// `SHIM_ASSOCIATED`
+    Associated = 1, Bool, writable: false, context: false;
+    /// `SHIM_DONTSHIM`
+    DontShim = 2, Bool, writable: true, context: false;
+    /// `SHIM_HOT_STANDBY`
+    HotStandby = 3, Bool, writable: true, context: true;
+    /// `SHIM_LOC_LOCAL_PREF`
+    LocLocalPref = 4, Locator, writable: true, context: true;
+    /// `SHIM_LOC_PEER_PREF`
+    LocPeerPref = 5, Locator, writable: true, context: true;
+    /// `SHIM_LOC_LOCAL_RECV`
+    LocLocalRecv = 6, Bool, writable: true, context: true;
+    /// `SHIM_LOC_PEER_RECV`
+    LocPeerRecv = 7, Bool, writable: true, context: true;
+    /// `SHIM_LOC_LOCAL_SEND`
+    LocLocalSend = 8, Locator, writable: true, context: true;
+    /// `SHIM_LOC_PEER_SEND`
+    LocPeerSend = 9, Locator, writable: true, context: true;
+    /// `SHIM_LOCLIST_LOCAL`
+    LoclistLocal = 10, LocatorList, writable: true, context: true;
+    /// `SHIM_LOCLIST_PEER`
+    LoclistPeer = 11, LocatorList, writable: true, context: true;
+    /// `SHIM_APP_TIMEOUT`
+    AppTimeout = 12, Int, writable: true, context: true;
+    /// `SHIM_PATHEXPLORE`
+    PathExplore = 13, PathExplore, writable: true, context: true;
+    /// `SHIM_DEFERRED_CONTEXT_SETUP`, also spelt `SHIM_CONTEXT_DEFERRED_SETUP`
+    DeferredSetup = 14, Bool, writable: true, context: false;
+}
+
+/// `SHIM_FEEDBACK` ancillary data type.
+pub const CMSG_FEEDBACK: i32 = 15;
+/// `SHIM_IF_SEND` ancillary data type.
+pub const CMSG_IF_SEND: i32 = 16;
+
+fn int_at(buf: &[u8]) -> Result<i32> {
+    match buf.first_chunk::<INT_LEN>() {
+        Some(b) => Ok(i32::from_ne_bytes(*b)),
+        None => Err(Error::Invalid),
+    }
+}
+
+/// Checks the optlen of a setsockopt(); returns how many octets of
+/// optval to read.
+pub fn check_set_len(opt: Opt, optlen: u32) -> Result<usize> {
+    let len = usize::try_from(optlen).map_err(|_| Error::Invalid)?;
+    match opt.kind() {
+        Kind::LocatorList => Ok(locator_count(len)? * LOCATOR_LEN),
+        k if len < k.min_len() => Err(Error::Invalid),
+        k => Ok(k.min_len()),
+    }
+}
+
+/// Checks the optlen of a getsockopt() of a fixed-size option; returns
+/// the size of the value it gets.
+pub fn check_get_len(opt: Opt, optlen: i32) -> Result<usize> {
+    let len = usize::try_from(optlen).map_err(|_| Error::Invalid)?;
+    match opt.kind() {
+        // The list's own size decides (ERANGE, probe with 0), once a
+        // context holds one.
+        Kind::LocatorList => Ok(len),
+        k if len < k.min_len() => Err(Error::Invalid),
+        k => Ok(k.min_len()),
+    }
+}
+
+/// A decoded setsockopt() value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Value {
+    /// [`Kind::Bool`]
+    Bool(bool),
+    /// [`Kind::Int`]
+    Uint(u32),
+    /// [`Kind::Locator`]; `None` is the all-zero locator.
+    Locator(Option<Locator>),
+    /// [`Kind::LocatorList`] of this many well-formed locators.
+    LocatorList(usize),
+    /// [`Kind::PathExplore`]
+    PathExplore(PathExplore),
+}
+
+/// Decodes the value of a setsockopt() of `opt`, as many octets as
+/// [`check_set_len`] said.
+pub fn decode_value(opt: Opt, buf: &[u8]) -> Result<Value> {
+    Ok(match opt.kind() {
+        Kind::Bool => Value::Bool(decode_bool(buf)?),
+        Kind::Int => Value::Uint(decode_uint(buf)?),
+        Kind::Locator => Value::Locator(Locator::decode(buf)?),
+        Kind::PathExplore => Value::PathExplore(PathExplore::decode(buf)?),
+        Kind::LocatorList => {
+            let n = locator_count(buf.len())?;
+            for chunk in buf.chunks_exact(LOCATOR_LEN) {
+                Locator::decode(chunk)?.ok_or(Error::Invalid)?;
+            }
+            Value::LocatorList(n)
+        }
+    })
+}
+
+/// setsockopt() of a socket that has no context: the new flags.
+pub fn set_without_context(opt: Opt, value: Value, flags: SockFlags) -> Result<SockFlags> {
+    if !opt.writable() {
+        return Err(Error::NoProtoOpt);
+    }
+    match value {
+        Value::Bool(b) if !opt.needs_context() => flags.set(opt, b).ok_or(Error::NoContext),
+        _ => Err(Error::NoContext),
+    }
+}
+
+/// getsockopt() of a socket that has no context: the `int` value.
+pub fn get_without_context(opt: Opt, flags: SockFlags) -> Result<i32> {
+    match opt {
+        Opt::Associated => Ok(0),
+        _ => flags.get(opt).map(i32::from).ok_or(Error::NoContext),
+    }
+}
+
+/// A decoded `SOL_SHIM` control message of sendmsg().
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Cmsg {
+    /// `SHIM_LOC_LOCAL_SEND`: source locator of this datagram.
+    LocalLocator(Addr),
+    /// `SHIM_LOC_PEER_SEND`: destination locator of this datagram.
+    PeerLocator(Addr),
+    /// `SHIM_IF_SEND`: outgoing interface of this datagram.
+    IfIndex(i32),
+    /// `SHIM_FEEDBACK`
+    Feedback(Feedback),
+}
+
+/// Decodes a `SOL_SHIM` control message of type `ty` whose data is `data`.
+pub fn decode_cmsg(ty: i32, data: &[u8]) -> Result<Cmsg> {
+    match ty {
+        t if t == Opt::LocLocalSend as i32 => Ok(Cmsg::LocalLocator(decode_sockaddr(data)?)),
+        t if t == Opt::LocPeerSend as i32 => Ok(Cmsg::PeerLocator(decode_sockaddr(data)?)),
+        CMSG_IF_SEND => match int_at(data)? {
+            i if i > 0 => Ok(Cmsg::IfIndex(i)),
+            _ => Err(Error::NoDevice),
+        },
+        CMSG_FEEDBACK => Ok(Cmsg::Feedback(Feedback::decode(data)?)),
+        _ => Err(Error::Invalid),
+    }
+}
+
+/// Decodes a boolean option value: an `int` that is 0 or 1.
+pub fn decode_bool(buf: &[u8]) -> Result<bool> {
+    match int_at(buf)? {
+        0 => Ok(false),
+        1 => Ok(true),
+        _ => Err(Error::Invalid),
+    }
+}
+
+/// Decodes a non-negative `int` option value.
+pub fn decode_uint(buf: &[u8]) -> Result<u32> {
+    u32::try_from(int_at(buf)?).map_err(|_| Error::Invalid)
+}
+
+/// Encodes an `int` option value.
+pub fn encode_int(v: i32) -> [u8; INT_LEN] {
+    v.to_ne_bytes()
+}
+
+/// An address a locator may hold, always in IPv6 form (IPv4 v4-mapped).
+pub type Addr = [u8; 16];
+
+/// Whether `a` is an IPv4-mapped IPv6 address (`::ffff:a.b.c.d`).
+pub fn is_v4_mapped(a: &Addr) -> bool {
+    a[..10].iter().all(|&b| b == 0) && a[10] == 0xff && a[11] == 0xff
+}
+
+/// `struct shim_locator`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Locator {
+    /// [`AF_INET6`], or [`AF_INET`] with a v4-mapped [`Locator::addr`].
+    pub family: u8,
+    /// Interface index; meaningful on read only.
+    pub ifidx: u8,
+    /// `SHIM_LOC_FLAG_*`.
+    pub flags: u8,
+    /// Preference.
+    pub preference: u8,
+    /// The locator.
+    pub addr: Addr,
+}
+
+impl Locator {
+    /// Decodes a `struct shim_locator` given by the application.
+    ///
+    /// Returns `None` for the all-zero locator, which clears the sticky
+    /// `SHIM_LOC_*_SEND` options.
+    pub fn decode(buf: &[u8]) -> Result<Option<Locator>> {
+        let b = buf.first_chunk::<LOCATOR_LEN>().ok_or(Error::Invalid)?;
+        if b.iter().all(|&x| x == 0) {
+            return Ok(None);
+        }
+        let mut addr = [0u8; 16];
+        addr.copy_from_slice(&b[4..]);
+        let loc = Locator { family: b[0], ifidx: b[1], flags: b[2], preference: b[3], addr };
+        match loc.family {
+            AF_INET6 => Ok(Some(loc)),
+            AF_INET if is_v4_mapped(&addr) => Ok(Some(loc)),
+            _ => Err(Error::Invalid),
+        }
+    }
+
+    /// Encodes as `struct shim_locator`.
+    pub fn encode(&self) -> [u8; LOCATOR_LEN] {
+        let mut b = [0u8; LOCATOR_LEN];
+        b[0] = self.family;
+        b[1] = self.ifidx;
+        b[2] = self.flags;
+        b[3] = self.preference;
+        b[4..].copy_from_slice(&self.addr);
+        b
+    }
+}
+
+/// Number of locators in a `SHIM_LOCLIST_*` value of `optlen` octets.
+pub fn locator_count(optlen: usize) -> Result<usize> {
+    if optlen == 0 || optlen % LOCATOR_LEN != 0 {
+        return Err(Error::Invalid);
+    }
+    let n = optlen / LOCATOR_LEN;
+    if n > MAX_LOCATORS {
+        return Err(Error::TooBig);
+    }
+    Ok(n)
+}
+
+/// Decodes a `SHIM_LOCLIST_*` value into `out`; returns how many were
+/// decoded.  Every locator must be well formed and non-zero.
+pub fn decode_locator_list(buf: &[u8], out: &mut [Locator; MAX_LOCATORS]) -> Result<usize> {
+    let n = locator_count(buf.len())?;
+    for (slot, chunk) in out.iter_mut().zip(buf.chunks_exact(LOCATOR_LEN)) {
+        *slot = Locator::decode(chunk)?.ok_or(Error::Invalid)?;
+    }
+    Ok(n)
+}
+
+/// `struct shim_pathexplore`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PathExplore {
+    /// Number of initial probes.
+    pub probenum: u8,
+    /// Keepalive Timeout, seconds.
+    pub keepaliveto: u8,
+    /// Initial Probe Timeout, milliseconds.
+    pub initprobeto: u16,
+}
+
+impl PathExplore {
+    /// Decodes; `pe_reserved` must be zero.
+    pub fn decode(buf: &[u8]) -> Result<PathExplore> {
+        let b = buf.first_chunk::<PATHEXPLORE_LEN>().ok_or(Error::Invalid)?;
+        if b[4..].iter().any(|&x| x != 0) {
+            return Err(Error::Invalid);
+        }
+        Ok(PathExplore {
+            probenum: b[0],
+            keepaliveto: b[1],
+            initprobeto: u16::from_ne_bytes([b[2], b[3]]),
+        })
+    }
+
+    /// Encodes as `struct shim_pathexplore`.
+    pub fn encode(&self) -> [u8; PATHEXPLORE_LEN] {
+        let mut b = [0u8; PATHEXPLORE_LEN];
+        b[0] = self.probenum;
+        b[1] = self.keepaliveto;
+        b[2..4].copy_from_slice(&self.initprobeto.to_ne_bytes());
+        b
+    }
+}
+
+/// Direction of a `struct shim_feedback`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Direction {
+    /// `SHIM_FB_DIR_OUTBOUND`
+    Outbound,
+    /// `SHIM_FB_DIR_INBOUND`
+    Inbound,
+}
+
+/// Indicator of a `struct shim_feedback`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Indicator {
+    /// `SHIM_FB_DEFAULT`: must not be processed.
+    Default,
+    /// `SHIM_FB_UNABLE_TO_CONNECT`
+    UnableToConnect,
+    /// `SHIM_FB_UNSATISFACTORY`
+    Unsatisfactory,
+    /// `SHIM_FB_SATISFACTORY`
+    Satisfactory,
+}
+
+/// `struct shim_feedback`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Feedback {
+    /// Direction of traffic.
+    pub direction: Direction,
+    /// Degree of satisfaction.
+    pub indicator: Indicator,
+}
+
+impl Feedback {
+    /// Decodes; `fb_reserved` is ignored as the draft says.
+    pub fn decode(buf: &[u8]) -> Result<Feedback> {
+        let b = buf.first_chunk::<FEEDBACK_LEN>().ok_or(Error::Invalid)?;
+        let direction = match b[0] {
+            0 => Direction::Outbound,
+            1 => Direction::Inbound,
+            _ => return Err(Error::Invalid),
+        };
+        let indicator = match b[1] {
+            0 => Indicator::Default,
+            1 => Indicator::UnableToConnect,
+            2 => Indicator::Unsatisfactory,
+            3 => Indicator::Satisfactory,
+            _ => return Err(Error::Invalid),
+        };
+        Ok(Feedback { direction, indicator })
+    }
+}
+
+/// Decodes the `struct sockaddr_in6` or `struct sockaddr_in` of a
+/// locator control message into an address (IPv4 v4-mapped).
+pub fn decode_sockaddr(buf: &[u8]) -> Result<Addr> {
+    // sa_family is a native-endian u16 at the start of both.
+    let family = buf.first_chunk::<2>().map(|f| u16::from_ne_bytes(*f)).ok_or(Error::Invalid)?;
+    let mut addr = [0u8; 16];
+    match family {
+        f if f == u16::from(AF_INET6) && buf.len() >= SOCKADDR_IN6_LEN => {
+            addr.copy_from_slice(&buf[8..24]);
+        }
+        f if f == u16::from(AF_INET) && buf.len() >= SOCKADDR_IN_LEN => {
+            addr[10] = 0xff;
+            addr[11] = 0xff;
+            addr[12..].copy_from_slice(&buf[4..8]);
+        }
+        _ => return Err(Error::Invalid),
+    }
+    Ok(addr)
+}
+
+/// Encodes `addr` as the `struct sockaddr_in6` of a received-locator
+/// control message.
+pub fn encode_sockaddr_in6(addr: &Addr) -> [u8; SOCKADDR_IN6_LEN] {
+    let mut b = [0u8; SOCKADDR_IN6_LEN];
+    b[..2].copy_from_slice(&u16::from(AF_INET6).to_ne_bytes());
+    b[8..24].copy_from_slice(addr);
+    b
+}
+
+/// Per-socket option values that exist without a context.  Zero is the
+/// draft's default for every field, so a zero-filled state is a fresh
+/// socket.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SockFlags(pub u32);
+
+impl SockFlags {
+    const DONTSHIM: u32 = 1 << 0;
+    /// Stored inverted: the draft's default for deferred setup is 1.
+    const NOT_DEFERRED: u32 = 1 << 1;
+
+    fn bit(opt: Opt) -> Option<(u32, bool)> {
+        match opt {
+            Opt::DontShim => Some((Self::DONTSHIM, false)),
+            Opt::DeferredSetup => Some((Self::NOT_DEFERRED, true)),
+            _ => None,
+        }
+    }
+
+    /// The value of a context-free boolean option, `None` for others.
+    pub fn get(self, opt: Opt) -> Option<bool> {
+        let (bit, inverted) = Self::bit(opt)?;
+        Some((self.0 & bit != 0) != inverted)
+    }
+
+    /// Sets a context-free boolean option; `None` for others.
+    pub fn set(self, opt: Opt, value: bool) -> Option<SockFlags> {
+        let (bit, inverted) = Self::bit(opt)?;
+        Some(if value != inverted { SockFlags(self.0 | bit) } else { SockFlags(self.0 & !bit) })
+    }
+}

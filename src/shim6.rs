@@ -1,0 +1,41 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! shim6: identifier/locator separation for Linux (RFC 5533).
+//!
+//! Applications keep talking to one address, the identifier (ULID), while
+//! the shim moves their packets between the host's locators.  They steer
+//! it through socket level `SOL_SHIM` (draft-ietf-shim6-multihome-shim-api).
+
+use kernel::prelude::*;
+
+mod kext;
+mod netns;
+#[path = "proto/mod.rs"]
+mod proto;
+mod sockopt;
+mod tests;
+mod uapi;
+
+module! {
+    type: Shim6,
+    name: "shim6",
+    author: "shim6 developers",
+    description: "SHIM6 multihoming shim layer (RFC 5533) and its socket API",
+    license: "GPL",
+}
+
+struct Shim6 {
+    // Dropped in declaration order: the socket level goes first, so no
+    // call can reach a namespace's state after it is gone.
+    _sol_shim: kext::shim::Registration<sockopt::SolShim>,
+    _pernet: kext::net::PernetRegistration<netns::NetState>,
+}
+
+impl kernel::Module for Shim6 {
+    fn init(module: &'static ThisModule) -> Result<Self> {
+        let pernet = kext::net::PernetRegistration::new()?;
+        let sol_shim = kext::shim::Registration::new(module)?;
+        pr_info!("SOL_SHIM socket level registered\n");
+        Ok(Shim6 { _sol_shim: sol_shim, _pernet: pernet })
+    }
+}

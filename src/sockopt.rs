@@ -1,0 +1,120 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! `SOL_SHIM` socket options and ancillary data: the kernel side of
+//! `proto::sockopt`.
+
+use core::sync::atomic::{AtomicU32, Ordering};
+
+use kernel::error::code::{E2BIG, EINVAL, ENODEV, ENOENT};
+use kernel::prelude::*;
+
+use crate::kext::net::PernetState;
+use crate::kext::shim::{ShimOps, SkbExt, SockState};
+use crate::kext::sock::{OptIn, OptOut, Sock};
+use crate::netns::NetState;
+use crate::proto::sockopt::{self as so, Cmsg, Opt, SockFlags};
+use crate::uapi;
+
+// The core's numbering is the header's.
+const _: () = {
+    assert!(Opt::Associated as u32 == uapi::SHIM_ASSOCIATED);
+    assert!(Opt::DontShim as u32 == uapi::SHIM_DONTSHIM);
+    assert!(Opt::HotStandby as u32 == uapi::SHIM_HOT_STANDBY);
+    assert!(Opt::LocLocalPref as u32 == uapi::SHIM_LOC_LOCAL_PREF);
+    assert!(Opt::LocPeerPref as u32 == uapi::SHIM_LOC_PEER_PREF);
+    assert!(Opt::LocLocalRecv as u32 == uapi::SHIM_LOC_LOCAL_RECV);
+    assert!(Opt::LocPeerRecv as u32 == uapi::SHIM_LOC_PEER_RECV);
+    assert!(Opt::LocLocalSend as u32 == uapi::SHIM_LOC_LOCAL_SEND);
+    assert!(Opt::LocPeerSend as u32 == uapi::SHIM_LOC_PEER_SEND);
+    assert!(Opt::LoclistLocal as u32 == uapi::SHIM_LOCLIST_LOCAL);
+    assert!(Opt::LoclistPeer as u32 == uapi::SHIM_LOCLIST_PEER);
+    assert!(Opt::AppTimeout as u32 == uapi::SHIM_APP_TIMEOUT);
+    assert!(Opt::PathExplore as u32 == uapi::SHIM_PATHEXPLORE);
+    assert!(Opt::DeferredSetup as u32 == uapi::SHIM_CONTEXT_DEFERRED_SETUP);
+    assert!(so::CMSG_FEEDBACK as u32 == uapi::SHIM_FEEDBACK);
+    assert!(so::CMSG_IF_SEND as u32 == uapi::SHIM_IF_SEND);
+    assert!(so::MAX_LOCATORS as u32 == uapi::SHIM_MAX_LOCATORS);
+    assert!(so::LOCATOR_LEN == core::mem::size_of::<uapi::shim_locator>());
+    assert!(so::PATHEXPLORE_LEN == core::mem::size_of::<uapi::shim_pathexplore>());
+    assert!(so::FEEDBACK_LEN == core::mem::size_of::<uapi::shim_feedback>());
+};
+
+/// The owner of `SOL_SHIM`.
+pub(crate) struct SolShim;
+
+/// What a socket remembers.
+#[repr(C)]
+pub(crate) struct SockOpts {
+    /// [`SockFlags`]
+    flags: AtomicU32,
+    /// Non-zero once the socket is counted in its namespace.
+    counted: AtomicU32,
+}
+
+// SAFETY: All-zero atomics are valid: a fresh socket with the draft's defaults, not counted.
+unsafe impl SockState for SockOpts {}
+
+fn errno(e: so::Error) -> Error {
+    match e {
+        so::Error::NoProtoOpt => Error::from_errno(-(kernel::bindings::ENOPROTOOPT as i32)),
+        so::Error::Invalid => EINVAL,
+        so::Error::TooBig => E2BIG,
+        so::Error::NoContext => ENOENT,
+        so::Error::InvalidLocator => Error::from_errno(-(uapi::EINVALIDLOCATOR as i32)),
+        so::Error::NoDevice => ENODEV,
+    }
+}
+
+fn flags(sk: &Sock) -> SockFlags {
+    SolShim::state(sk).map_or(SockFlags::default(), |s| SockFlags(s.flags.load(Ordering::Relaxed)))
+}
+
+impl ShimOps for SolShim {
+    type State = SockOpts;
+
+    fn setsockopt(sk: &Sock, optname: i32, val: &OptIn) -> Result {
+        let opt = Opt::from_raw(optname).filter(|o| o.writable()).ok_or(errno(so::Error::NoProtoOpt))?;
+        let len = so::check_set_len(opt, val.len()).map_err(errno)?;
+        let mut buf = KVec::from_elem(0u8, len, GFP_KERNEL)?;
+        val.read(&mut buf)?;
+        let value = so::decode_value(opt, &buf).map_err(errno)?;
+
+        // Validate before creating state: a refused option leaves the socket as it was.
+        so::set_without_context(opt, value, flags(sk)).map_err(errno)?;
+        let state = Self::state_or_create(sk)?;
+        if state.counted.swap(1, Ordering::Relaxed) == 0 {
+            NetState::of(sk.net()).socket_added();
+        }
+        // Other options of the socket may change concurrently: update only ours.
+        let mut cur = state.flags.load(Ordering::Relaxed);
+        loop {
+            let new = so::set_without_context(opt, value, SockFlags(cur)).map_err(errno)?;
+            match state.flags.compare_exchange_weak(cur, new.0, Ordering::Relaxed, Ordering::Relaxed) {
+                Ok(_) => return Ok(()),
+                Err(now) => cur = now,
+            }
+        }
+    }
+
+    fn getsockopt(sk: &Sock, optname: i32, val: &OptOut) -> Result {
+        let opt = Opt::from_raw(optname).ok_or(errno(so::Error::NoProtoOpt))?;
+        so::check_get_len(opt, val.len()?).map_err(errno)?;
+        let v = so::get_without_context(opt, flags(sk)).map_err(errno)?;
+        val.write(&so::encode_int(v))
+    }
+
+    fn cmsg_send(sk: &Sock, ty: i32, data: &[u8], _ext: &mut SkbExt<'_>) -> Result {
+        match so::decode_cmsg(ty, data).map_err(errno)? {
+            Cmsg::IfIndex(i) if !sk.net().has_device(i) => Err(ENODEV),
+            // Every per-datagram request acts on a context, and a socket gets
+            // one only once contexts exist.
+            _ => Err(ENOENT),
+        }
+    }
+
+    fn sk_release(sk: &Sock, state: &SockOpts) {
+        if state.counted.load(Ordering::Relaxed) != 0 {
+            NetState::of(sk.net()).socket_released();
+        }
+    }
+}

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Runs inside the VM: load the module, run KUnit and the kselftests,
+# collect TAP and the kernel log into $2.
+set -u
+mode=$1 out=$2
+ko=$PWD/src/shim6.ko
+export SHIM6_KO=$ko PATH=$PATH:/usr/sbin:/sbin
+
+mountpoint -q /sys/kernel/debug || mount -t debugfs none /sys/kernel/debug
+dmesg --notime >"$out/dmesg-boot.txt"
+
+if [ "$mode" = demo ]; then
+	{
+		insmod "$ko" && echo "insmod shim6: ok"
+		build/shim6_demo
+	} >"$out/demo.log" 2>&1
+	exit 0
+fi
+
+# Leaks from boot are not ours: start kmemleak from a clean slate.
+echo clear >/sys/kernel/debug/kmemleak 2>/dev/null
+
+log_start=$(dmesg --notime | wc -l)
+if insmod "$ko"; then
+	echo "ok" >"$out/insmod"
+else
+	echo "not ok: insmod exited $?" >"$out/insmod"
+fi
+
+for t in selftests/out/shim6_*; do
+	[ -x "$t" ] || continue
+	name=$(basename "$t")
+	timeout 300 "$t" >"$out/$name.tap" 2>&1
+	echo "$?" >"$out/$name.rc"
+done
+
+# Unloading must work and leave nothing behind.
+rmmod shim6 && echo ok >"$out/rmmod" || echo "not ok: rmmod exited $?" >"$out/rmmod"
+
+# kmemleak reports an object only after it stayed unreferenced across scans.
+if [ -e /sys/kernel/debug/kmemleak ]; then
+	echo scan >/sys/kernel/debug/kmemleak
+	sleep 5
+	echo scan >/sys/kernel/debug/kmemleak
+	cat /sys/kernel/debug/kmemleak >"$out/kmemleak.txt"
+else
+	echo "kmemleak not available" >"$out/kmemleak.txt"
+fi
+
+dmesg --notime | tail -n +"$((log_start + 1))" >"$out/dmesg.txt"
+echo done >"$out/finished"

@@ -1,0 +1,127 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""Judge a VM test run from the files the guest left in OUT.
+
+Fails on: a guest that did not finish, insmod/rmmod failure, any failed
+or skipped kselftest or KUnit case, a selftest binary that exited non-zero
+or printed no plan, and any kernel report in the guest's log (BUG,
+WARNING, Oops, KASAN, UBSAN, lockdep, kmemleak).
+"""
+import pathlib
+import re
+import sys
+
+REPORT = re.compile(
+    r"BUG:|WARNING:|Oops|general protection fault|Kernel panic|kernel BUG"
+    r"|UBSAN:|KASAN:|possible recursive locking|circular locking"
+    r"|suspicious RCU usage|unreferenced object|Call Trace:"
+)
+TAP = re.compile(r"^(\s*)(not ok|ok) (\d+) (?:- )?(.*?)(?: # (SKIP|TODO)\b ?(.*))?$")
+
+
+def tap_results(lines):
+    """(passed, failed, skipped) over top-level test points of a TAP stream."""
+    res = []
+    for line in lines:
+        m = TAP.match(line)
+        if not m or m.group(1):
+            continue
+        status, name, directive = m.group(2), m.group(4), m.group(5)
+        res.append((name, status, directive))
+    return res
+
+
+def kunit_runs(dmesg):
+    """Every run of the shim6 KUnit suite (one per insmod): its cases as
+    (name, status, directive), and the suite's own result line."""
+    runs, cur = [], None
+    for line in dmesg:
+        if re.match(r"^\s+# Subtest: shim6$", line):
+            cur = {"cases": [], "suite": None}
+            runs.append(cur)
+            continue
+        if cur is None:
+            continue
+        m = TAP.match(line)
+        if not m:
+            continue
+        if len(m.group(1)) == 4:
+            cur["cases"].append((m.group(4), m.group(2), m.group(5)))
+        elif m.group(1) == "" and m.group(4) == "shim6":
+            cur["suite"] = m.group(2)
+            cur = None
+    return runs
+
+
+def main(out):
+    out = pathlib.Path(out)
+    passed = failed = 0
+    problems = []
+
+    def fail(msg):
+        nonlocal failed
+        failed += 1
+        problems.append(msg)
+
+    if not (out / "finished").exists():
+        fail("the guest did not finish; console tail:\n" +
+             "\n".join((out / "console.log").read_text(errors="replace").splitlines()[-40:])
+             if (out / "console.log").exists() else "no console log")
+    for step in ("insmod", "rmmod"):
+        f = out / step
+        if not f.exists() or f.read_text().strip() != "ok":
+            fail(f"{step}: {f.read_text().strip() if f.exists() else 'not run'}")
+        else:
+            passed += 1
+
+    taps = sorted(out.glob("*.tap"))
+    if not taps:
+        fail("no kselftest output")
+    for tap in taps:
+        lines = tap.read_text(errors="replace").splitlines()
+        rc = (out / (tap.stem + ".rc")).read_text().strip() if (out / (tap.stem + ".rc")).exists() else "?"
+        res = tap_results(lines)
+        if not any(l.startswith("1..") for l in lines) or not res:
+            fail(f"{tap.stem}: no TAP plan or results (exit {rc})")
+        for name, status, directive in res:
+            if status == "ok" and directive != "SKIP":
+                passed += 1
+            elif directive == "SKIP":
+                fail(f"{tap.stem}: skipped: {name}")
+            else:
+                fail(f"{tap.stem}: failed: {name}")
+        if rc != "0":
+            fail(f"{tap.stem}: exited {rc}")
+        print(f"kselftest {tap.stem}: {sum(1 for r in res if r[1] == 'ok' and r[2] != 'SKIP')}/{len(res)} ok")
+
+    dmesg = (out / "dmesg.txt").read_text(errors="replace").splitlines() if (out / "dmesg.txt").exists() else []
+    runs = kunit_runs(dmesg)
+    if not runs:
+        fail("KUnit suite shim6 did not run")
+    for i, run in enumerate(runs):
+        if not run["cases"] or run["suite"] is None:
+            fail(f"KUnit run {i + 1}: incomplete (cases {len(run['cases'])}, suite {run['suite']})")
+        elif run["suite"] != "ok":
+            fail(f"KUnit run {i + 1}: suite shim6 not ok")
+        for name, status, directive in run["cases"]:
+            if status == "ok" and directive != "SKIP":
+                passed += 1
+            else:
+                fail(f"KUnit run {i + 1}: {status} {name} {directive or ''}".rstrip())
+    print(f"kunit shim6: {len(runs)} run(s), {sum(len(r['cases']) for r in runs)} cases")
+
+    reports = [l for l in dmesg if REPORT.search(l)]
+    if reports:
+        fail("kernel reports in the guest's log:\n  " + "\n  ".join(reports[:30]))
+    leaks = (out / "kmemleak.txt").read_text(errors="replace") if (out / "kmemleak.txt").exists() else "missing"
+    if "unreferenced object" in leaks or leaks == "missing":
+        fail("kmemleak: " + leaks[:2000])
+
+    for p in problems:
+        print("FAIL: " + p)
+    print(f"{passed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1]))

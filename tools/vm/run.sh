@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Boot the test kernel once in a virtme-ng VM and run the guest script.
+#
+#   run.sh --kdir DIR --tests   KUnit + every kselftest; fails on any failed
+#                               test and on any kernel report in dmesg
+#   run.sh --kdir DIR --demo    the demo
+#
+# KVM is used when a probe boot shows that it works; TCG otherwise.
+set -euo pipefail
+
+top=$(cd "$(dirname "$0")/../.." && pwd)
+kdir= mode=
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--kdir) kdir=$2; shift ;;
+	--tests) mode=tests ;;
+	--demo) mode=demo ;;
+	*) echo "usage: $0 --kdir DIR --tests|--demo" >&2; exit 2 ;;
+	esac
+	shift
+done
+[ -n "$kdir" ] && [ -n "$mode" ] || { echo "usage: $0 --kdir DIR --tests|--demo" >&2; exit 2; }
+
+image=$kdir/arch/x86/boot/bzImage
+out=$top/build/vm-$mode
+rm -rf "$out"
+mkdir -p "$out"
+
+accel=(--disable-kvm)
+if [ -w /dev/kvm ]; then
+	# /dev/kvm can open and still not boot a guest (seen here): probe.
+	if timeout 60 vng --run "$image" --memory 512M --exec "echo kvm-probe-ok" \
+		</dev/null 2>/dev/null | grep -q kvm-probe-ok; then
+		accel=()
+	fi
+fi
+echo "vm: booting $(basename "$kdir") ${accel[*]:-with KVM} ($mode)"
+
+start=$SECONDS
+# vng's exit status is 255 even when the script succeeds: the guest
+# reports through files in $out instead.
+timeout 1500 vng --run "$image" "${accel[@]}" --cpus 2 --memory 2G \
+	--rwdir "$out" --cwd "$top" \
+	--exec "tools/vm/guest.sh $mode $out" </dev/null >"$out/console.log" 2>&1 || true
+echo "vm: guest ran for $((SECONDS - start)) s"
+
+if [ "$mode" = demo ]; then
+	cat "$out/demo.log" 2>/dev/null || { tail -50 "$out/console.log"; exit 1; }
+	exit 0
+fi
+python3 "$top/tools/vm/results.py" "$out"
