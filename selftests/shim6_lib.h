@@ -133,6 +133,8 @@ static inline void shim_loc_init(struct shim_locator *lc, int family,
 static inline socklen_t shim6_loopback(int family, unsigned short port,
 				       struct sockaddr_storage *ss)
 {
+	struct sockaddr_in6 *sin6;
+
 	memset(ss, 0, sizeof(*ss));
 	if (family == AF_INET) {
 		struct sockaddr_in *sin = (struct sockaddr_in *)ss;
@@ -141,14 +143,12 @@ static inline socklen_t shim6_loopback(int family, unsigned short port,
 		sin->sin_port = htons(port);
 		sin->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 		return sizeof(*sin);
-	} else {
-		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
-
-		sin6->sin6_family = AF_INET6;
-		sin6->sin6_port = htons(port);
-		sin6->sin6_addr = in6addr_loopback;
-		return sizeof(*sin6);
 	}
+	sin6 = (struct sockaddr_in6 *)ss;
+	sin6->sin6_family = AF_INET6;
+	sin6->sin6_port = htons(port);
+	sin6->sin6_addr = in6addr_loopback;
+	return sizeof(*sin6);
 }
 
 /*

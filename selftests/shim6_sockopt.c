@@ -8,7 +8,6 @@
 #define _GNU_SOURCE
 #include <limits.h>
 #include <sys/mman.h>
-#include <sys/un.h>
 
 #include "kselftest_harness.h"
 #include "shim6_lib.h"
@@ -87,61 +86,41 @@ FIXTURE(sockopt) {
 };
 
 FIXTURE_VARIANT(sockopt) {
-	int family;
-	int type;
-	int protocol;
+	struct shim6_kind kind;
 };
 
 FIXTURE_VARIANT_ADD(sockopt, ipv4_tcp) {
-	.family = AF_INET,
-	.type = SOCK_STREAM,
-	.protocol = IPPROTO_TCP,
+	.kind = { "ipv4_tcp", AF_INET, SOCK_STREAM, IPPROTO_TCP },
 };
 
 FIXTURE_VARIANT_ADD(sockopt, ipv4_udp) {
-	.family = AF_INET,
-	.type = SOCK_DGRAM,
-	.protocol = IPPROTO_UDP,
+	.kind = { "ipv4_udp", AF_INET, SOCK_DGRAM, IPPROTO_UDP },
 };
 
 FIXTURE_VARIANT_ADD(sockopt, ipv4_raw) {
-	.family = AF_INET,
-	.type = SOCK_RAW,
-	.protocol = IPPROTO_ICMP,
+	.kind = { "ipv4_raw", AF_INET, SOCK_RAW, IPPROTO_ICMP },
 };
 
 FIXTURE_VARIANT_ADD(sockopt, ipv6_tcp) {
-	.family = AF_INET6,
-	.type = SOCK_STREAM,
-	.protocol = IPPROTO_TCP,
+	.kind = { "ipv6_tcp", AF_INET6, SOCK_STREAM, IPPROTO_TCP },
 };
 
 FIXTURE_VARIANT_ADD(sockopt, ipv6_udp) {
-	.family = AF_INET6,
-	.type = SOCK_DGRAM,
-	.protocol = IPPROTO_UDP,
+	.kind = { "ipv6_udp", AF_INET6, SOCK_DGRAM, IPPROTO_UDP },
 };
 
 FIXTURE_VARIANT_ADD(sockopt, ipv6_raw) {
-	.family = AF_INET6,
-	.type = SOCK_RAW,
-	.protocol = IPPROTO_ICMPV6,
+	.kind = { "ipv6_raw", AF_INET6, SOCK_RAW, IPPROTO_ICMPV6 },
 };
-
-static int open_variant(const FIXTURE_VARIANT(sockopt) *variant)
-{
-	return socket(variant->family, variant->type | SOCK_CLOEXEC,
-		      variant->protocol);
-}
 
 FIXTURE_SETUP(sockopt)
 {
 	self->fd = -1;
 	SHIM6_REQUIRE_MODULE();
-	self->fd = open_variant(variant);
+	self->fd = shim6_socket(&variant->kind);
 	if (self->fd < 0 && shim6_socket_unsupported(errno))
-		SKIP(return, "socket(%d, %d, %d): %s", variant->family,
-		     variant->type, variant->protocol, strerror(errno));
+		SKIP(return, "%s socket: %s", variant->kind.name,
+		     strerror(errno));
 	ASSERT_LE(0, self->fd) TH_LOG("socket: %s", strerror(errno));
 }
 
@@ -602,7 +581,7 @@ TEST_F(sockopt, isolation)
 {
 	int other, third;
 
-	other = open_variant(variant);
+	other = shim6_socket(&variant->kind);
 	ASSERT_LE(0, other) TH_LOG("socket: %s", strerror(errno));
 
 	ASSERT_EQ(0, shim_set_int(self->fd, SHIM_DONTSHIM, 1));
@@ -617,7 +596,7 @@ TEST_F(sockopt, isolation)
 	EXPECT_EQ(0, shim_get_int(self->fd, SHIM_DEFERRED_CONTEXT_SETUP));
 
 	/* a socket created after the others starts with the defaults */
-	third = open_variant(variant);
+	third = shim6_socket(&variant->kind);
 	ASSERT_LE(0, third) TH_LOG("socket: %s", strerror(errno));
 	EXPECT_EQ(0, shim_get_int(third, SHIM_DONTSHIM));
 	EXPECT_EQ(1, shim_get_int(third, SHIM_DEFERRED_CONTEXT_SETUP));

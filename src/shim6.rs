@@ -10,6 +10,9 @@ use kernel::prelude::*;
 
 mod kext;
 mod netns;
+// The core is a library shared with the host test crate: its API is `pub`
+// for that crate, and parts of it serve options that need a context.
+#[allow(unreachable_pub, dead_code)]
 #[path = "proto/mod.rs"]
 mod proto;
 mod sockopt;

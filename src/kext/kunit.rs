@@ -12,7 +12,7 @@ use kernel::bindings;
 
 /// A test case running the safe function `f`, wrapped by [`kunit_suite!`].
 #[doc(hidden)]
-pub const fn case(
+pub(crate) const fn case(
     name: &'static kernel::str::CStr,
     run: unsafe extern "C" fn(*mut bindings::kunit),
 ) -> bindings::kunit_case {
@@ -26,20 +26,20 @@ pub const fn case(
 
 /// The zero terminator of a case array.
 #[doc(hidden)]
-pub const END: bindings::kunit_case = {
+pub(crate) const END: bindings::kunit_case = {
     // SAFETY: All-zero is the terminator KUnit expects.
     unsafe { core::mem::zeroed() }
 };
 
 /// A suite named `name` over `cases`.
 #[doc(hidden)]
-pub const fn suite(name: &[u8], cases: *mut bindings::kunit_case) -> bindings::kunit_suite {
+pub(crate) const fn suite(name: &[u8], cases: *mut bindings::kunit_case) -> bindings::kunit_suite {
     // SAFETY: All-zero is a valid `kunit_suite` (no init/exit callbacks).
     let mut s: bindings::kunit_suite = unsafe { core::mem::zeroed() };
     let mut i = 0;
     // Leave the last octet zero: the name is a C string.
     while i < name.len() && i < s.name.len() - 1 {
-        s.name[i] = name[i];
+        s.name[i] = name[i] as _;
         i += 1;
     }
     s.test_cases = cases;

@@ -5,7 +5,7 @@
 //! This is the only place that touches `kernel::bindings`; everything
 //! above it is safe Rust.
 
-pub mod kunit;
-pub mod net;
-pub mod shim;
-pub mod sock;
+pub(crate) mod kunit;
+pub(crate) mod net;
+pub(crate) mod shim;
+pub(crate) mod sock;

@@ -2,7 +2,7 @@
 
 //! Network namespaces and per-namespace state.
 
-use core::ffi::{c_int, c_uint};
+use kernel::ffi::{c_int, c_uint};
 use core::marker::PhantomData;
 
 use kernel::alloc::{flags::GFP_KERNEL, KBox};
@@ -16,7 +16,7 @@ use kernel::types::Opaque;
 ///
 /// The wrapped `struct net` is valid for the lifetime of the reference.
 #[repr(transparent)]
-pub struct Net(Opaque<bindings::net>);
+pub(crate) struct Net(Opaque<bindings::net>);
 
 impl Net {
     /// # Safety
@@ -33,13 +33,13 @@ impl Net {
     }
 
     /// The initial network namespace.
-    pub fn init() -> &'static Net {
+    pub(crate) fn init() -> &'static Net {
         // SAFETY: `init_net` is static and lives forever.
         unsafe { Net::from_raw(core::ptr::addr_of_mut!(bindings::init_net)) }
     }
 
     /// Whether an interface with index `ifindex` exists in this namespace.
-    pub fn has_device(&self, ifindex: c_int) -> bool {
+    pub(crate) fn has_device(&self, ifindex: c_int) -> bool {
         // SAFETY: The namespace is valid; the device is only compared with NULL, inside the
         // RCU read-side section `dev_get_by_index_rcu` requires.
         unsafe {
@@ -52,7 +52,7 @@ impl Net {
 }
 
 /// Where `register_pernet_subsys()` stores the id of a per-namespace state.
-pub struct PernetId(Opaque<c_uint>);
+pub(crate) struct PernetId(Opaque<c_uint>);
 
 // SAFETY: The id is written once by `register_pernet_subsys()` before any reader can run and
 // only read afterwards.
@@ -60,7 +60,7 @@ unsafe impl Sync for PernetId {}
 
 impl PernetId {
     /// An id slot, for a `static`.
-    pub const fn new() -> Self {
+    pub(crate) const fn new() -> Self {
         Self(Opaque::new(0))
     }
 
@@ -71,7 +71,7 @@ impl PernetId {
 }
 
 /// State kept for every network namespace.
-pub trait PernetState: Sized + Send + Sync + 'static {
+pub(crate) trait PernetState: Sized + Send + Sync + 'static {
     /// The slot of this state's id; one `static` per state type.
     fn id() -> &'static PernetId;
 
@@ -91,7 +91,7 @@ pub trait PernetState: Sized + Send + Sync + 'static {
 /// # Invariants
 ///
 /// `ops` was registered with `register_pernet_subsys()` and stays so until drop.
-pub struct PernetRegistration<S: PernetState> {
+pub(crate) struct PernetRegistration<S: PernetState> {
     ops: KBox<bindings::pernet_operations>,
     _p: PhantomData<S>,
 }
@@ -104,7 +104,7 @@ unsafe impl<S: PernetState> Sync for PernetRegistration<S> {}
 
 impl<S: PernetState> PernetRegistration<S> {
     /// Registers `S`: its `init` runs for every existing and future namespace.
-    pub fn new() -> Result<Self> {
+    pub(crate) fn new() -> Result<Self> {
         // SAFETY: All-zero is a valid `pernet_operations` (no callbacks, empty list head that
         // registration initialises).
         let mut ops: bindings::pernet_operations = unsafe { core::mem::zeroed() };

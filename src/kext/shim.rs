@@ -2,7 +2,7 @@
 
 //! Ownership of the `SOL_SHIM` socket level (`include/net/shim.h`).
 
-use core::ffi::{c_int, c_uint, c_void};
+use kernel::ffi::{c_int, c_uint, c_void};
 use core::marker::PhantomData;
 
 use kernel::alloc::{flags::GFP_KERNEL, KBox};
@@ -17,13 +17,13 @@ use super::sock::{OptIn, OptOut, Sock};
 /// # Safety
 ///
 /// The all-zero bit pattern must be a valid value (new states are zero-filled).
-pub unsafe trait SockState: Sync + 'static {}
+pub(crate) unsafe trait SockState: Sync + 'static {}
 
 /// Per-datagram shim data of sendmsg() (`struct shim_skb_ext`).
-pub struct SkbExt<'a>(#[allow(dead_code)] &'a mut bindings::shim_skb_ext);
+pub(crate) struct SkbExt<'a>(#[allow(dead_code)] &'a mut bindings::shim_skb_ext);
 
 /// What the owner of `SOL_SHIM` does.  A module implements it once.
-pub trait ShimOps: 'static {
+pub(crate) trait ShimOps: 'static {
     /// The per-socket state.
     type State: SockState;
 
@@ -64,7 +64,7 @@ pub trait ShimOps: 'static {
 /// # Invariants
 ///
 /// `ops` is registered with `shim_register()` until drop.
-pub struct Registration<T: ShimOps> {
+pub(crate) struct Registration<T: ShimOps> {
     ops: KBox<bindings::shim_ops>,
     _p: PhantomData<T>,
 }
@@ -76,7 +76,7 @@ unsafe impl<T: ShimOps> Sync for Registration<T> {}
 
 impl<T: ShimOps> Registration<T> {
     /// Makes `T` the owner of `SOL_SHIM`; `EBUSY` if there is one.
-    pub fn new(module: &'static ThisModule) -> Result<Self> {
+    pub(crate) fn new(module: &'static ThisModule) -> Result<Self> {
         let ops = KBox::new(
             bindings::shim_ops {
                 owner: module.as_ptr(),

@@ -2,11 +2,11 @@
 
 //! Sockets, socket option buffers and kernel sockets.
 
-use core::ffi::{c_int, c_uint, c_void};
+use kernel::ffi::{c_int, c_uint, c_void};
 use core::ptr;
 
 use kernel::bindings;
-use kernel::error::{to_result, Error, Result};
+use kernel::error::{code::EFAULT, to_result, Error, Result};
 use kernel::types::Opaque;
 
 use super::net::Net;
@@ -17,7 +17,7 @@ use super::net::Net;
 ///
 /// The wrapped `struct sock` is valid for the lifetime of the reference.
 #[repr(transparent)]
-pub struct Sock(Opaque<bindings::sock>);
+pub(crate) struct Sock(Opaque<bindings::sock>);
 
 impl Sock {
     /// Creates a reference to a [`Sock`] from a pointer.
@@ -36,7 +36,7 @@ impl Sock {
     }
 
     /// The network namespace of the socket.
-    pub fn net(&self) -> &Net {
+    pub(crate) fn net(&self) -> &Net {
         // SAFETY: By the type invariant the socket is valid; a socket holds its namespace
         // for as long as it exists, so the namespace outlives the reference.
         unsafe { Net::from_raw(bindings::sock_net(self.as_ptr())) }
@@ -48,7 +48,7 @@ impl Sock {
 /// # Invariants
 ///
 /// `ptr` is a user pointer, or a kernel pointer valid for reading `len` octets.
-pub struct OptIn {
+pub(crate) struct OptIn {
     ptr: bindings::sockptr_t,
     len: u32,
 }
@@ -64,23 +64,32 @@ impl OptIn {
     }
 
     /// optlen.
-    pub fn len(&self) -> u32 {
+    pub(crate) fn len(&self) -> u32 {
         self.len
     }
 
     /// Copies the first `buf.len()` octets of the value into `buf`.
     ///
     /// Fails with `EINVAL` past optlen, `EFAULT` for a bad user pointer.
-    pub fn read(&self, buf: &mut [u8]) -> Result {
+    pub(crate) fn read(&self, buf: &mut [u8]) -> Result {
         if buf.len() > self.len as usize {
             return Err(kernel::error::code::EINVAL);
         }
         // SAFETY: `buf` is valid for writing `buf.len()` octets; by the type invariant a
         // kernel source is valid for `self.len >= buf.len()` octets and a user source is
         // checked by `copy_from_user`.
-        to_result(unsafe {
+        copied(unsafe {
             bindings::copy_from_sockptr(buf.as_mut_ptr().cast::<c_void>(), self.ptr, buf.len())
         })
+    }
+}
+
+/// The result of `copy_{from,to}_sockptr()`: the number of octets left uncopied.
+fn copied(left: c_int) -> Result {
+    if left == 0 {
+        Ok(())
+    } else {
+        Err(EFAULT)
     }
 }
 
@@ -90,7 +99,7 @@ impl OptIn {
 ///
 /// `val` and `len` are user pointers, or kernel pointers valid for writing `*len` and
 /// `size_of::<c_int>()` octets respectively.
-pub struct OptOut {
+pub(crate) struct OptOut {
     val: bindings::sockptr_t,
     len: bindings::sockptr_t,
 }
@@ -106,11 +115,11 @@ impl OptOut {
     }
 
     /// Reads `*optlen`.
-    pub fn len(&self) -> Result<c_int> {
+    pub(crate) fn len(&self) -> Result<c_int> {
         let mut n: c_int = 0;
         // SAFETY: `n` is valid for writing an `int`; `self.len` is valid for reading one by
         // the type invariant (or checked by `copy_from_user`).
-        to_result(unsafe {
+        copied(unsafe {
             bindings::copy_from_sockptr(
                 ptr::from_mut(&mut n).cast::<c_void>(),
                 self.len,
@@ -121,10 +130,10 @@ impl OptOut {
     }
 
     /// Writes `*optlen`.
-    pub fn set_len(&self, n: usize) -> Result {
+    pub(crate) fn set_len(&self, n: usize) -> Result {
         let n = c_int::try_from(n).map_err(|_| kernel::error::code::EINVAL)?;
         // SAFETY: As in `len`, for writing.
-        to_result(unsafe {
+        copied(unsafe {
             bindings::copy_to_sockptr(
                 self.len,
                 ptr::from_ref(&n).cast::<c_void>(),
@@ -136,11 +145,11 @@ impl OptOut {
     /// Writes `data` as the value and its length as `*optlen`.
     ///
     /// The caller has checked that `*optlen` is at least `data.len()`.
-    pub fn write(&self, data: &[u8]) -> Result {
+    pub(crate) fn write(&self, data: &[u8]) -> Result {
         // SAFETY: `data` is valid for reading; by the type invariant and the caller's check,
         // a kernel destination is valid for writing `data.len()` octets, and a user one is
         // checked by `copy_to_user`.
-        to_result(unsafe {
+        copied(unsafe {
             bindings::copy_to_sockptr(self.val, data.as_ptr().cast::<c_void>(), data.len())
         })?;
         self.set_len(data.len())
@@ -152,13 +161,13 @@ impl OptOut {
 /// # Invariants
 ///
 /// `sock` points to a valid `struct socket` with a valid `sk`, owned by this value.
-pub struct KernelSocket {
+pub(crate) struct KernelSocket {
     sock: *mut bindings::socket,
 }
 
 impl KernelSocket {
     /// Creates a socket in `net`.
-    pub fn new(net: &Net, family: c_int, ty: c_int, protocol: c_int) -> Result<Self> {
+    pub(crate) fn new(net: &Net, family: c_int, ty: c_int, protocol: c_int) -> Result<Self> {
         let mut sock = ptr::null_mut();
         // SAFETY: `net` is valid; `sock` is valid for writing the result.
         to_result(unsafe {
@@ -168,14 +177,8 @@ impl KernelSocket {
         Ok(Self { sock })
     }
 
-    /// The socket's `struct sock`.
-    pub fn sk(&self) -> &Sock {
-        // SAFETY: By the type invariant `sk` is valid while `self` owns the socket.
-        unsafe { Sock::from_raw((*self.sock).sk) }
-    }
-
     /// setsockopt() through the socket layer, as a system call would.
-    pub fn setsockopt(&self, level: c_int, optname: c_int, val: &[u8]) -> Result {
+    pub(crate) fn setsockopt(&self, level: c_int, optname: c_int, val: &[u8]) -> Result {
         let len = c_int::try_from(val.len()).map_err(|_| kernel::error::code::EINVAL)?;
         // SAFETY: The socket is valid by the type invariant; the kernel pointer is valid for
         // reading `len` octets during the call.
@@ -192,7 +195,7 @@ impl KernelSocket {
     }
 
     /// getsockopt() through the socket layer into `buf`; returns the length written.
-    pub fn getsockopt(&self, level: c_int, optname: c_int, buf: &mut [u8]) -> Result<usize> {
+    pub(crate) fn getsockopt(&self, level: c_int, optname: c_int, buf: &mut [u8]) -> Result<usize> {
         let mut len = c_int::try_from(buf.len()).map_err(|_| kernel::error::code::EINVAL)?;
         // SAFETY: The socket is valid by the type invariant; both kernel pointers are valid
         // for the lengths the call may use during the call.
@@ -217,20 +220,22 @@ impl Drop for KernelSocket {
     }
 }
 
+/// `KERNEL_SOCKPTR(p)`.
 fn kernel_sockptr(p: *mut u8) -> bindings::sockptr_t {
-    bindings::sockptr_t {
-        __bindgen_anon_1: bindings::sockptr_t__bindgen_ty_1 { kernel: p.cast::<c_void>() },
-        is_kernel: true,
-    }
+    // SAFETY: All-zero is a valid `sockptr_t` (a NULL user pointer).
+    let mut s: bindings::sockptr_t = unsafe { core::mem::zeroed() };
+    s.__bindgen_anon_1.kernel = p.cast::<c_void>();
+    s.set_is_kernel(true);
+    s
 }
 
 /// Waits until every pending RCU callback ran (sockets freed with RCU among them).
-pub fn rcu_barrier() {
+pub(crate) fn rcu_barrier() {
     // SAFETY: Called from process context, as `rcu_barrier` requires.
     unsafe { bindings::rcu_barrier() };
 }
 
 /// Whether `err` is the negated errno `errno`.
-pub fn is_errno(err: Error, errno: u32) -> bool {
+pub(crate) fn is_errno(err: Error, errno: u32) -> bool {
     i64::from(err.to_errno()) == -i64::from(errno)
 }

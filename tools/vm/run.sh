@@ -26,13 +26,21 @@ out=$top/build/vm-$mode
 rm -rf "$out"
 mkdir -p "$out"
 
+# /dev/kvm can open and still not boot a guest (seen here): probe with a
+# short boot, once per host kernel, qemu and test kernel.
 accel=(--disable-kvm)
 if [ -w /dev/kvm ]; then
-	# /dev/kvm can open and still not boot a guest (seen here): probe.
-	if timeout 60 vng --run "$image" --memory 512M --exec "echo kvm-probe-ok" \
-		</dev/null 2>/dev/null | grep -q kvm-probe-ok; then
-		accel=()
+	probe=${SHIM6_CACHE:-/var/cache/shim6}/kvm-probe-$(
+		{ uname -r; qemu-system-x86_64 --version; echo "$kdir"; } | sha256sum | cut -c1-16)
+	if [ ! -f "$probe" ]; then
+		if timeout 60 vng --run "$image" --memory 512M --exec "echo kvm-probe-ok" \
+			</dev/null 2>/dev/null | grep -q kvm-probe-ok; then
+			echo kvm >"$probe"
+		else
+			echo tcg >"$probe"
+		fi
 	fi
+	[ "$(cat "$probe")" = kvm ] && accel=()
 fi
 echo "vm: booting $(basename "$kdir") ${accel[*]:-with KVM} ($mode)"
 

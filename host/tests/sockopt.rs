@@ -1,0 +1,487 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Unit and property tests of `src/proto/sockopt.rs`.
+
+use proptest::prelude::*;
+use shim6_host::proto::sockopt::*;
+
+/// 2001:db8::1
+const V6: Addr = [0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1];
+/// ::ffff:192.0.2.1
+const MAPPED: Addr = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 192, 0, 2, 1];
+
+const OPTS_WITHOUT_CONTEXT: [Opt; 3] = [Opt::Associated, Opt::DontShim, Opt::DeferredSetup];
+const FLAG_OPTS: [Opt; 2] = [Opt::DontShim, Opt::DeferredSetup];
+
+fn locator(family: u8, addr: Addr) -> Locator {
+    Locator { family, ifidx: 0, flags: 0, preference: 5, addr }
+}
+
+/// `struct sockaddr_in` of port 5000 and address `a`.
+fn sockaddr_in(a: [u8; 4]) -> [u8; SOCKADDR_IN_LEN] {
+    let mut b = [0; SOCKADDR_IN_LEN];
+    b[..2].copy_from_slice(&u16::from(AF_INET).to_ne_bytes());
+    b[2..4].copy_from_slice(&5000u16.to_be_bytes());
+    b[4..8].copy_from_slice(&a);
+    b
+}
+
+fn pe_bytes(pe: PathExplore, reserved: [u8; 4]) -> [u8; PATHEXPLORE_LEN] {
+    let mut b = pe.encode();
+    b[4..].copy_from_slice(&reserved);
+    b
+}
+
+// ---- Opt and Kind ------------------------------------------------------
+
+#[test]
+fn options_table() {
+    let nums: Vec<i32> = Opt::ALL.iter().map(|&o| o as i32).collect();
+    assert_eq!(nums, (1..=14).collect::<Vec<_>>());
+    for &opt in Opt::ALL {
+        assert_eq!(Opt::from_raw(opt as i32), Some(opt));
+        assert_eq!(opt.writable(), opt != Opt::Associated, "{opt:?}");
+        assert_eq!(opt.needs_context(), !OPTS_WITHOUT_CONTEXT.contains(&opt), "{opt:?}");
+    }
+    for raw in [i32::MIN, -1, 0, CMSG_FEEDBACK, CMSG_IF_SEND, i32::MAX] {
+        assert_eq!(Opt::from_raw(raw), None);
+    }
+    use Kind::*;
+    let kinds: Vec<Kind> = Opt::ALL.iter().map(|o| o.kind()).collect();
+    #[rustfmt::skip]
+    assert_eq!(kinds, [Bool, Bool, Bool, Locator, Locator, Bool, Bool, Locator, Locator,
+                       LocatorList, LocatorList, Int, PathExplore, Bool]);
+    assert_eq!([Bool, Int, Locator, LocatorList, PathExplore].map(Kind::min_len), [4, 4, 20, 0, 8]);
+}
+
+// ---- lengths -------------------------------------------------------------
+
+#[test]
+fn set_len_of_fixed_size_options() {
+    for &opt in Opt::ALL.iter().filter(|o| o.kind() != Kind::LocatorList) {
+        let min = opt.kind().min_len();
+        let m = min as u32;
+        assert_eq!(check_set_len(opt, 0), Err(Error::Invalid), "{opt:?}");
+        assert_eq!(check_set_len(opt, m - 1), Err(Error::Invalid), "{opt:?}");
+        assert_eq!(check_set_len(opt, m), Ok(min), "{opt:?}");
+        // Longer: only the value's own size is read.
+        assert_eq!(check_set_len(opt, m + 5), Ok(min), "{opt:?}");
+        assert_eq!(check_set_len(opt, u32::MAX), Ok(min), "{opt:?}");
+    }
+}
+
+#[test]
+fn set_len_of_locator_lists() {
+    for opt in [Opt::LoclistLocal, Opt::LoclistPeer] {
+        assert_eq!(check_set_len(opt, 0), Err(Error::Invalid));
+        assert_eq!(check_set_len(opt, 19), Err(Error::Invalid));
+        assert_eq!(check_set_len(opt, 30), Err(Error::Invalid));
+        assert_eq!(check_set_len(opt, 20), Ok(20));
+        assert_eq!(check_set_len(opt, 20 * 32), Ok(20 * 32));
+        assert_eq!(check_set_len(opt, 20 * 33), Err(Error::TooBig));
+        assert_eq!(check_set_len(opt, u32::MAX), Err(Error::Invalid));
+        assert_eq!(check_set_len(opt, u32::MAX - 15), Err(Error::TooBig)); // a multiple of 20
+    }
+}
+
+#[test]
+fn get_len() {
+    for &opt in Opt::ALL {
+        assert_eq!(check_get_len(opt, -1), Err(Error::Invalid), "{opt:?}");
+        assert_eq!(check_get_len(opt, i32::MIN), Err(Error::Invalid), "{opt:?}");
+        match opt.kind() {
+            Kind::LocatorList => {
+                for len in [0, 1, 30, 20 * 33, i32::MAX] {
+                    assert_eq!(check_get_len(opt, len), Ok(len as usize));
+                }
+            }
+            kind => {
+                let min = kind.min_len();
+                let m = min as i32;
+                assert_eq!(check_get_len(opt, 0), Err(Error::Invalid), "{opt:?}");
+                assert_eq!(check_get_len(opt, m - 1), Err(Error::Invalid), "{opt:?}");
+                assert_eq!(check_get_len(opt, m), Ok(min), "{opt:?}");
+                assert_eq!(check_get_len(opt, i32::MAX), Ok(min), "{opt:?}");
+            }
+        }
+    }
+}
+
+#[test]
+fn locator_count_bounds() {
+    assert_eq!(locator_count(0), Err(Error::Invalid));
+    assert_eq!(locator_count(21), Err(Error::Invalid));
+    assert_eq!(locator_count(30), Err(Error::Invalid));
+    assert_eq!(locator_count(20), Ok(1));
+    assert_eq!(locator_count(20 * MAX_LOCATORS), Ok(MAX_LOCATORS));
+    assert_eq!(locator_count(20 * 33), Err(Error::TooBig));
+}
+
+// ---- ints ----------------------------------------------------------------
+
+#[test]
+fn ints() {
+    assert_eq!(encode_int(1), 1i32.to_ne_bytes());
+    assert_eq!(decode_bool(&encode_int(0)), Ok(false));
+    assert_eq!(decode_bool(&encode_int(1)), Ok(true));
+    for bad in [2, -1, i32::MIN, 256] {
+        assert_eq!(decode_bool(&encode_int(bad)), Err(Error::Invalid));
+    }
+    assert_eq!(decode_uint(&encode_int(0)), Ok(0));
+    assert_eq!(decode_uint(&encode_int(i32::MAX)), Ok(i32::MAX as u32));
+    assert_eq!(decode_uint(&encode_int(-1)), Err(Error::Invalid));
+    // The first int is used; fewer than four octets is no int.
+    assert_eq!(decode_uint(&[encode_int(7).as_slice(), &[9; 4]].concat()), Ok(7));
+    assert_eq!(decode_bool(&[1, 0, 0]), Err(Error::Invalid));
+    assert_eq!(decode_uint(&[]), Err(Error::Invalid));
+}
+
+// ---- structures ------------------------------------------------------------
+
+#[test]
+fn locator_decode() {
+    let l6 = Locator { family: AF_INET6, ifidx: 2, flags: 3, preference: 9, addr: V6 };
+    assert_eq!(l6.encode()[..4], [AF_INET6, 2, 3, 9]);
+    assert_eq!(l6.encode()[4..], V6);
+    assert_eq!(Locator::decode(&l6.encode()), Ok(Some(l6)));
+    let l4 = locator(AF_INET, MAPPED);
+    assert_eq!(Locator::decode(&l4.encode()), Ok(Some(l4)));
+    // Longer buffer: the first locator is used.
+    assert_eq!(Locator::decode(&[l6.encode(), [0xff; 20]].concat()), Ok(Some(l6)));
+
+    assert_eq!(Locator::decode(&[0; LOCATOR_LEN]), Ok(None));
+    assert_eq!(Locator::decode(&[0; LOCATOR_LEN - 1]), Err(Error::Invalid));
+    assert_eq!(Locator::decode(&l6.encode()[..19]), Err(Error::Invalid));
+    // AF_INET needs a v4-mapped address.
+    for addr in [V6, [0; 16], MAPPED.map(|b| b ^ 1)] {
+        assert_eq!(Locator::decode(&locator(AF_INET, addr).encode()), Err(Error::Invalid));
+    }
+    // Other families, including 0 with anything else set.
+    for family in [0, 1, 3, 11, 255] {
+        assert_eq!(Locator::decode(&locator(family, V6).encode()), Err(Error::Invalid));
+    }
+    let mut only_ifidx = [0; LOCATOR_LEN];
+    only_ifidx[1] = 1;
+    assert_eq!(Locator::decode(&only_ifidx), Err(Error::Invalid));
+}
+
+#[test]
+fn v4_mapped() {
+    assert!(is_v4_mapped(&MAPPED));
+    assert!(!is_v4_mapped(&V6));
+    assert!(!is_v4_mapped(&[0; 16]));
+    let mut a = MAPPED;
+    a[9] = 1;
+    assert!(!is_v4_mapped(&a));
+    a = MAPPED;
+    a[11] = 0xfe;
+    assert!(!is_v4_mapped(&a));
+}
+
+#[test]
+fn locator_list() {
+    let list = [locator(AF_INET6, V6), locator(AF_INET, MAPPED)];
+    let bytes: Vec<u8> = list.iter().flat_map(Locator::encode).collect();
+    let mut out = [locator(0, [0; 16]); MAX_LOCATORS];
+    assert_eq!(decode_locator_list(&bytes, &mut out), Ok(2));
+    assert_eq!(out[..2], list);
+
+    let full: Vec<u8> = (0..MAX_LOCATORS).flat_map(|_| list[0].encode()).collect();
+    assert_eq!(decode_locator_list(&full, &mut out), Ok(MAX_LOCATORS));
+    let over = [full.as_slice(), &list[0].encode()].concat();
+    assert_eq!(decode_locator_list(&over, &mut out), Err(Error::TooBig));
+    assert_eq!(decode_locator_list(&[], &mut out), Err(Error::Invalid));
+    assert_eq!(decode_locator_list(&bytes[..30], &mut out), Err(Error::Invalid));
+    // Every locator must be well formed and non-zero.
+    let with_zero = [bytes.as_slice(), &[0; LOCATOR_LEN]].concat();
+    assert_eq!(decode_locator_list(&with_zero, &mut out), Err(Error::Invalid));
+    let with_bad = [bytes.as_slice(), &locator(AF_INET, V6).encode()].concat();
+    assert_eq!(decode_locator_list(&with_bad, &mut out), Err(Error::Invalid));
+}
+
+#[test]
+fn path_explore() {
+    let pe = PathExplore { probenum: 4, keepaliveto: 10, initprobeto: 0x1234 };
+    let b = pe.encode();
+    assert_eq!(b[..2], [4, 10]);
+    assert_eq!(b[2..4], 0x1234u16.to_ne_bytes());
+    assert_eq!(b[4..], [0; 4]);
+    assert_eq!(PathExplore::decode(&b), Ok(pe));
+    assert_eq!(PathExplore::decode(&[b.as_slice(), &[0xff]].concat()), Ok(pe));
+    assert_eq!(PathExplore::decode(&b[..7]), Err(Error::Invalid));
+    for i in 0..4 {
+        let mut reserved = [0; 4];
+        reserved[i] = 1;
+        assert_eq!(PathExplore::decode(&pe_bytes(pe, reserved)), Err(Error::Invalid));
+    }
+}
+
+#[test]
+fn feedback() {
+    let fb = |d: u8, i: u8| Feedback::decode(&[d, i, 0xff, 0xff]); // fb_reserved is ignored
+    let ok = |direction, indicator| Ok(Feedback { direction, indicator });
+    assert_eq!(fb(0, 0), ok(Direction::Outbound, Indicator::Default));
+    assert_eq!(fb(1, 1), ok(Direction::Inbound, Indicator::UnableToConnect));
+    assert_eq!(fb(0, 2), ok(Direction::Outbound, Indicator::Unsatisfactory));
+    assert_eq!(fb(1, 3), ok(Direction::Inbound, Indicator::Satisfactory));
+    assert_eq!(fb(2, 0), Err(Error::Invalid));
+    assert_eq!(fb(255, 0), Err(Error::Invalid));
+    assert_eq!(fb(0, 4), Err(Error::Invalid));
+    assert_eq!(fb(1, 255), Err(Error::Invalid));
+    assert_eq!(Feedback::decode(&[0, 0, 0]), Err(Error::Invalid));
+}
+
+// ---- decode_value ------------------------------------------------------------
+
+#[test]
+fn decode_value_per_option() {
+    let pe = PathExplore { probenum: 1, keepaliveto: 2, initprobeto: 3 };
+    let l = locator(AF_INET6, V6);
+    for &opt in Opt::ALL {
+        let d = |buf: &[u8]| decode_value(opt, buf);
+        match opt.kind() {
+            Kind::Bool => {
+                assert_eq!(d(&encode_int(1)), Ok(Value::Bool(true)));
+                assert_eq!(d(&encode_int(0)), Ok(Value::Bool(false)));
+                assert_eq!(d(&encode_int(2)), Err(Error::Invalid));
+                assert_eq!(d(&[1]), Err(Error::Invalid));
+            }
+            Kind::Int => {
+                assert_eq!(d(&encode_int(30)), Ok(Value::Uint(30)));
+                assert_eq!(d(&encode_int(0)), Ok(Value::Uint(0)));
+                assert_eq!(d(&encode_int(-1)), Err(Error::Invalid));
+                assert_eq!(d(&[1]), Err(Error::Invalid));
+            }
+            Kind::Locator => {
+                assert_eq!(d(&l.encode()), Ok(Value::Locator(Some(l))));
+                assert_eq!(d(&[0; LOCATOR_LEN]), Ok(Value::Locator(None)));
+                assert_eq!(d(&locator(AF_INET, V6).encode()), Err(Error::Invalid));
+                assert_eq!(d(&[0; LOCATOR_LEN - 1]), Err(Error::Invalid));
+            }
+            Kind::LocatorList => {
+                assert_eq!(d(&[l.encode(), l.encode()].concat()), Ok(Value::LocatorList(2)));
+                assert_eq!(d(&[l.encode(), [0; LOCATOR_LEN]].concat()), Err(Error::Invalid));
+                assert_eq!(d(&[]), Err(Error::Invalid));
+                assert_eq!(d(&[0; 30]), Err(Error::Invalid));
+                assert_eq!(d(&l.encode().repeat(33)), Err(Error::TooBig));
+            }
+            Kind::PathExplore => {
+                assert_eq!(d(&pe.encode()), Ok(Value::PathExplore(pe)));
+                assert_eq!(d(&pe_bytes(pe, [0, 0, 0, 1])), Err(Error::Invalid));
+                assert_eq!(d(&pe.encode()[..7]), Err(Error::Invalid));
+            }
+        }
+    }
+}
+
+// ---- without a context -------------------------------------------------------
+
+#[test]
+fn defaults_without_context() {
+    let fresh = SockFlags::default();
+    assert_eq!(fresh, SockFlags(0));
+    assert_eq!(get_without_context(Opt::DontShim, fresh), Ok(0));
+    assert_eq!(get_without_context(Opt::DeferredSetup, fresh), Ok(1));
+    assert_eq!(get_without_context(Opt::Associated, fresh), Ok(0));
+    assert_eq!(get_without_context(Opt::Associated, SockFlags(u32::MAX)), Ok(0));
+    for &opt in Opt::ALL.iter().filter(|o| o.needs_context()) {
+        assert_eq!(get_without_context(opt, fresh), Err(Error::NoContext), "{opt:?}");
+    }
+}
+
+#[test]
+fn set_without_context_semantics() {
+    let fresh = SockFlags::default();
+    for value in [Value::Bool(false), Value::Bool(true)] {
+        assert_eq!(set_without_context(Opt::Associated, value, fresh), Err(Error::NoProtoOpt));
+    }
+    let flags = set_without_context(Opt::DontShim, Value::Bool(true), fresh).unwrap();
+    assert_eq!(get_without_context(Opt::DontShim, flags), Ok(1));
+    assert_eq!(get_without_context(Opt::DeferredSetup, flags), Ok(1));
+    let flags = set_without_context(Opt::DeferredSetup, Value::Bool(false), flags).unwrap();
+    assert_eq!(get_without_context(Opt::DeferredSetup, flags), Ok(0));
+    assert_eq!(get_without_context(Opt::DontShim, flags), Ok(1));
+    let flags = set_without_context(Opt::DontShim, Value::Bool(false), flags).unwrap();
+    assert_eq!(get_without_context(Opt::DontShim, flags), Ok(0));
+
+    let pe = PathExplore { probenum: 1, keepaliveto: 2, initprobeto: 3 };
+    for (opt, value) in [
+        (Opt::HotStandby, Value::Bool(true)),
+        (Opt::LocLocalRecv, Value::Bool(false)),
+        (Opt::LocLocalPref, Value::Locator(Some(locator(AF_INET6, V6)))),
+        (Opt::LocPeerSend, Value::Locator(None)),
+        (Opt::LoclistPeer, Value::LocatorList(1)),
+        (Opt::AppTimeout, Value::Uint(30)),
+        (Opt::PathExplore, Value::PathExplore(pe)),
+    ] {
+        assert_eq!(set_without_context(opt, value, fresh), Err(Error::NoContext), "{opt:?}");
+    }
+}
+
+#[test]
+fn sock_flags() {
+    let fresh = SockFlags::default();
+    assert_eq!(fresh.get(Opt::DontShim), Some(false));
+    assert_eq!(fresh.get(Opt::DeferredSetup), Some(true));
+    for &opt in Opt::ALL.iter().filter(|o| !FLAG_OPTS.contains(o)) {
+        assert_eq!(fresh.get(opt), None, "{opt:?}");
+        assert_eq!(fresh.set(opt, true), None, "{opt:?}");
+    }
+    // Setting the default again changes nothing.
+    assert_eq!(fresh.set(Opt::DontShim, false), Some(fresh));
+    assert_eq!(fresh.set(Opt::DeferredSetup, true), Some(fresh));
+    let both =
+        fresh.set(Opt::DontShim, true).and_then(|f| f.set(Opt::DeferredSetup, false)).unwrap();
+    assert_eq!((both.get(Opt::DontShim), both.get(Opt::DeferredSetup)), (Some(true), Some(false)));
+}
+
+// ---- control messages -----------------------------------------------------------
+
+#[test]
+fn cmsg_locators() {
+    let local = Opt::LocLocalSend as i32;
+    let peer = Opt::LocPeerSend as i32;
+    let sin6 = encode_sockaddr_in6(&V6);
+    let sin = sockaddr_in([192, 0, 2, 1]);
+    assert_eq!(decode_cmsg(local, &sin6), Ok(Cmsg::LocalLocator(V6)));
+    assert_eq!(decode_cmsg(peer, &sin6), Ok(Cmsg::PeerLocator(V6)));
+    assert_eq!(decode_cmsg(local, &sin), Ok(Cmsg::LocalLocator(MAPPED)));
+    assert_eq!(decode_cmsg(peer, &sin), Ok(Cmsg::PeerLocator(MAPPED)));
+    for ty in [local, peer] {
+        assert_eq!(decode_cmsg(ty, &sin6[..SOCKADDR_IN6_LEN - 1]), Err(Error::Invalid));
+        assert_eq!(decode_cmsg(ty, &sin6[..SOCKADDR_IN_LEN]), Err(Error::Invalid));
+        assert_eq!(decode_cmsg(ty, &sin[..SOCKADDR_IN_LEN - 1]), Err(Error::Invalid));
+        assert_eq!(decode_cmsg(ty, &sin[..1]), Err(Error::Invalid));
+        assert_eq!(decode_cmsg(ty, &[]), Err(Error::Invalid));
+        for family in [0u16, 1, 3, 0x0a00] {
+            let mut bad = sin6;
+            bad[..2].copy_from_slice(&family.to_ne_bytes());
+            assert_eq!(decode_cmsg(ty, &bad), Err(Error::Invalid), "family {family}");
+        }
+    }
+}
+
+#[test]
+fn cmsg_if_send() {
+    assert_eq!(decode_cmsg(CMSG_IF_SEND, &encode_int(3)), Ok(Cmsg::IfIndex(3)));
+    assert_eq!(decode_cmsg(CMSG_IF_SEND, &encode_int(i32::MAX)), Ok(Cmsg::IfIndex(i32::MAX)));
+    for bad in [0, -1, i32::MIN] {
+        assert_eq!(decode_cmsg(CMSG_IF_SEND, &encode_int(bad)), Err(Error::NoDevice));
+    }
+    assert_eq!(decode_cmsg(CMSG_IF_SEND, &[3, 0, 0]), Err(Error::Invalid));
+}
+
+#[test]
+fn cmsg_feedback() {
+    let fb = Feedback { direction: Direction::Inbound, indicator: Indicator::Satisfactory };
+    assert_eq!(decode_cmsg(CMSG_FEEDBACK, &[1, 3, 0, 0]), Ok(Cmsg::Feedback(fb)));
+    assert_eq!(decode_cmsg(CMSG_FEEDBACK, &[2, 3, 0, 0]), Err(Error::Invalid));
+    assert_eq!(decode_cmsg(CMSG_FEEDBACK, &[1, 4, 0, 0]), Err(Error::Invalid));
+    assert_eq!(decode_cmsg(CMSG_FEEDBACK, &[1, 3, 0]), Err(Error::Invalid));
+}
+
+#[test]
+fn cmsg_unknown_type() {
+    let data = [0u8; 64];
+    // Only the *_SEND locators, SHIM_IF_SEND and SHIM_FEEDBACK go with sendmsg().
+    let sendable = [Opt::LocLocalSend as i32, Opt::LocPeerSend as i32, CMSG_FEEDBACK, CMSG_IF_SEND];
+    for ty in (-2..=20).chain([i32::MIN, i32::MAX]).filter(|t| !sendable.contains(t)) {
+        assert_eq!(decode_cmsg(ty, &data), Err(Error::Invalid), "type {ty}");
+    }
+}
+
+#[test]
+fn sockaddr_in6_encoding() {
+    let b = encode_sockaddr_in6(&V6);
+    assert_eq!(b[..2], u16::from(AF_INET6).to_ne_bytes());
+    assert_eq!(b[2..8], [0; 6]); // port, flowinfo
+    assert_eq!(b[8..24], V6);
+    assert_eq!(b[24..], [0; 4]); // scope id
+    assert_eq!(decode_sockaddr(&b), Ok(V6));
+}
+
+// ---- properties ----------------------------------------------------------------
+
+/// A locator setsockopt() accepts.
+fn valid_locator() -> impl Strategy<Value = Locator> {
+    let addr = prop_oneof![
+        any::<Addr>().prop_map(|a| (AF_INET6, a)),
+        any::<[u8; 4]>().prop_map(|v4| {
+            let mut a = MAPPED;
+            a[12..].copy_from_slice(&v4);
+            (AF_INET, a)
+        }),
+    ];
+    (addr, any::<[u8; 3]>()).prop_map(|((family, addr), [ifidx, flags, preference])| Locator {
+        family,
+        ifidx,
+        flags,
+        preference,
+        addr,
+    })
+}
+
+fn any_opt() -> impl Strategy<Value = Opt> {
+    proptest::sample::select(Opt::ALL)
+}
+
+proptest! {
+    #[test]
+    fn locator_round_trip(l in valid_locator()) {
+        prop_assert_eq!(Locator::decode(&l.encode()), Ok(Some(l)));
+    }
+
+    #[test]
+    fn path_explore_round_trip(probenum: u8, keepaliveto: u8, initprobeto: u16) {
+        let pe = PathExplore { probenum, keepaliveto, initprobeto };
+        prop_assert_eq!(PathExplore::decode(&pe.encode()), Ok(pe));
+    }
+
+    #[test]
+    fn sockaddr_in6_round_trip(addr: Addr) {
+        prop_assert_eq!(decode_sockaddr(&encode_sockaddr_in6(&addr)), Ok(addr));
+    }
+
+    #[test]
+    fn sockaddr_in_is_v4_mapped(v4: [u8; 4]) {
+        let addr = decode_sockaddr(&sockaddr_in(v4)).unwrap();
+        prop_assert!(is_v4_mapped(&addr));
+        prop_assert_eq!(&addr[12..], &v4[..]);
+    }
+
+    #[test]
+    fn decoders_never_panic(
+        buf in proptest::collection::vec(any::<u8>(), 0..64),
+        opt in any_opt(),
+        ty in prop_oneof![-1..=20i32, any::<i32>()],
+    ) {
+        let _ = decode_bool(&buf);
+        let _ = decode_uint(&buf);
+        let _ = Locator::decode(&buf);
+        let _ = PathExplore::decode(&buf);
+        let _ = Feedback::decode(&buf);
+        let _ = decode_sockaddr(&buf);
+        let _ = decode_locator_list(&buf, &mut [locator(0, [0; 16]); MAX_LOCATORS]);
+        let _ = decode_value(opt, &buf);
+        let _ = decode_cmsg(ty, &buf);
+    }
+
+    #[test]
+    fn lengths_never_panic(opt in any_opt(), len: i32) {
+        let _ = check_set_len(opt, len as u32);
+        let _ = check_get_len(opt, len);
+        let _ = locator_count(len as u32 as usize);
+    }
+
+    #[test]
+    fn sock_flags_set_then_get(bits: u32, which in 0..2usize, value: bool) {
+        let (opt, other) = (FLAG_OPTS[which], FLAG_OPTS[1 - which]);
+        let before = SockFlags(bits);
+        let after = before.set(opt, value).unwrap();
+        prop_assert_eq!(after.get(opt), Some(value));
+        prop_assert_eq!(after.get(other), before.get(other));
+        let via_setsockopt = set_without_context(opt, Value::Bool(value), before);
+        prop_assert_eq!(via_setsockopt, Ok(after));
+        prop_assert_eq!(get_without_context(opt, after), Ok(i32::from(value)));
+    }
+}
