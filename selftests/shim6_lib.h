@@ -79,11 +79,8 @@ static inline bool shim6_loaded(void)
 	return stat(SHIM6_SYSFS, &st) == 0;
 }
 
-/* Skip the calling test or fixture setup when no shim6 is loaded. */
-#define SHIM6_REQUIRE_MODULE() do { \
-	if (!shim6_loaded()) \
-		SKIP(return, "shim6 module not loaded (no " SHIM6_SYSFS ")"); \
-} while (0)
+/* Why a test skips when shim6_loaded() is false. */
+#define SHIM6_NOT_LOADED "shim6 module not loaded (no " SHIM6_SYSFS ")"
 
 /* setsockopt(2) at SOL_SHIM: 0, or the errno of the failure. */
 static inline int shim_set(int fd, int name, const void *val, socklen_t len)

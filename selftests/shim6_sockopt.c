@@ -116,7 +116,8 @@ FIXTURE_VARIANT_ADD(sockopt, ipv6_raw) {
 FIXTURE_SETUP(sockopt)
 {
 	self->fd = -1;
-	SHIM6_REQUIRE_MODULE();
+	if (!shim6_loaded())
+		SKIP(return, SHIM6_NOT_LOADED);
 	self->fd = shim6_socket(&variant->kind);
 	if (self->fd < 0 && shim6_socket_unsupported(errno))
 		SKIP(return, "%s socket: %s", variant->kind.name,
@@ -632,7 +633,8 @@ FIXTURE_SETUP(tcp_accept)
 	self->listener = -1;
 	self->client = -1;
 	self->child = -1;
-	SHIM6_REQUIRE_MODULE();
+	if (!shim6_loaded())
+		SKIP(return, SHIM6_NOT_LOADED);
 	self->listener = socket(variant->family, SOCK_STREAM | SOCK_CLOEXEC,
 				IPPROTO_TCP);
 	if (self->listener < 0 && shim6_socket_unsupported(errno))

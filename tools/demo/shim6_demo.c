@@ -12,6 +12,8 @@
 
 #include <linux/shim6.h>
 
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
 static const struct {
 	const char *name;
 	int family, type, proto;
@@ -45,7 +47,7 @@ int main(void)
 
 	printf("%-5s %-10s %-9s %-8s %-22s %s\n", "sock", "ASSOCIATED",
 	       "DONTSHIM", "DEFERRED", "set DONTSHIM=1", "set PATHEXPLORE");
-	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(kinds); i++) {
 		int fd = socket(kinds[i].family, kinds[i].type, kinds[i].proto);
 		const char *set, *pexp;
 

@@ -44,10 +44,15 @@ if [ -w /dev/kvm ]; then
 fi
 echo "vm: booting $(basename "$kdir") ${accel[*]:-with KVM} ($mode)"
 
+# The demo does not look for leaks: without kmemleak the debug kernel
+# boots in ~27 s instead of ~59 s under TCG.
+extra=()
+[ "$mode" = demo ] && extra=(--append kmemleak=off)
+
 start=$SECONDS
 # vng's exit status is 255 even when the script succeeds: the guest
 # reports through files in $out instead.
-timeout 1500 vng --run "$image" "${accel[@]}" --cpus 2 --memory 2G \
+timeout 1500 vng --run "$image" "${accel[@]}" "${extra[@]}" --cpus 2 --memory 2G \
 	--rwdir "$out" --cwd "$top" \
 	--exec "tools/vm/guest.sh $mode $out" </dev/null >"$out/console.log" 2>&1 || true
 echo "vm: guest ran for $((SECONDS - start)) s"
