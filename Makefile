@@ -38,6 +38,7 @@ selftests: kernel
 
 host-test: deps
 	$(CARGO) test --workspace --locked
+	python3 -m unittest discover -s tools/vm -p 'test_*.py'
 
 check: host-test module selftests
 	tools/vm/run.sh --kdir $(KDIR) --tests

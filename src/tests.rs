@@ -11,6 +11,8 @@ use kernel::bindings;
 use kernel::{kunit_assert, kunit_assert_eq};
 
 use crate::kext::net::{Net, PernetState};
+use crate::kext::shim::{Registration, ShimOps, SkbExt};
+use crate::kext::sock::{OptIn, OptOut, Sock};
 use crate::kext::sock::{is_errno, rcu_barrier, KernelSocket};
 use crate::netns::NetState;
 use crate::proto::sockopt::{self as so, Opt};
@@ -24,6 +26,7 @@ crate::kunit_suite!("shim6", [
     sockopt_set_get,
     sockopt_errors,
     socket_accounting,
+    level_has_one_owner,
 ]);
 
 const SOL_SHIM: i32 = uapi::SOL_SHIM as i32;
@@ -144,4 +147,34 @@ fn socket_accounting() {
     // UDP sockets are freed after an RCU grace period; the release hook runs then.
     rcu_barrier();
     kunit_assert_eq!("socket_accounting", "src/tests.rs", 0, net.sockets(), before);
+}
+
+/// A second would-be owner of `SOL_SHIM`; never gets to run.
+struct Intruder;
+
+impl ShimOps for Intruder {
+    type State = crate::sockopt::SockOpts;
+
+    fn setsockopt(_sk: &Sock, _optname: i32, _val: &OptIn) -> kernel::error::Result {
+        Err(kernel::error::code::EPERM)
+    }
+
+    fn getsockopt(_sk: &Sock, _optname: i32, _val: &OptOut) -> kernel::error::Result {
+        Err(kernel::error::code::EPERM)
+    }
+
+    fn cmsg_send(_sk: &Sock, _ty: i32, _data: &[u8], _ext: &mut SkbExt<'_>) -> kernel::error::Result {
+        Err(kernel::error::code::EPERM)
+    }
+
+    fn sk_release(_sk: &Sock, _state: &Self::State) {}
+}
+
+fn level_has_one_owner() {
+    // This module owns the level while its suite runs: a second owner is refused.
+    let r = Registration::<Intruder>::new(&crate::THIS_MODULE);
+    kunit_assert!("level_has_one_owner", "src/tests.rs", 0, fails_with(r.map(|_| ()), bindings::EBUSY));
+    // And the level still answers as this module says.
+    let Some(s) = udp6() else { return };
+    kunit_assert_eq!("level_has_one_owner", "src/tests.rs", 0, get_int(&s, Opt::DeferredSetup), Ok(1));
 }
