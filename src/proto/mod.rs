@@ -8,4 +8,6 @@
 //! files with `#[path]`, so everything here is unit-, property- and
 //! fuzz-tested on the host.
 
+pub mod context;
+pub mod hba;
 pub mod sockopt;
