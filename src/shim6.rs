@@ -8,6 +8,7 @@
 
 use kernel::prelude::*;
 
+mod crypto;
 mod kext;
 mod netns;
 // The core is a library shared with the host test crate: its API is `pub`

@@ -10,7 +10,11 @@
 use kernel::bindings;
 use kernel::{kunit_assert, kunit_assert_eq};
 
+use crate::crypto::{KernelMac, KernelRandom, KernelSha1};
+use crate::kext::crypto::now_ms;
 use crate::kext::net::{Net, PernetState};
+use crate::proto::hba;
+use crate::proto::context::{self as cx, Context, Host, Locators, Mac, Path, Responder, State, Table, Tag, UlidPair};
 use crate::kext::shim::{Registration, ShimOps, SkbExt};
 use crate::kext::sock::{OptIn, OptOut, Sock};
 use crate::kext::sock::{is_errno, rcu_barrier, KernelSocket};
@@ -27,6 +31,9 @@ crate::kunit_suite!("shim6", [
     sockopt_errors,
     socket_accounting,
     level_has_one_owner,
+    hmac_sha256_known_answer,
+    handshake_with_kernel_crypto,
+    hba_verification_with_kernel_sha1,
 ]);
 
 const SOL_SHIM: i32 = uapi::SOL_SHIM as i32;
@@ -177,4 +184,126 @@ fn level_has_one_owner() {
     // And the level still answers as this module says.
     let Some(s) = udp6() else { return };
     kunit_assert_eq!("level_has_one_owner", "src/tests.rs", 0, get_int(&s, Opt::DeferredSetup), Ok(1));
+}
+
+fn hmac_sha256_known_answer() {
+    // RFC 4231, test case 1.
+    let Ok(mut mac) = KernelMac::new() else {
+        kunit_assert!("hmac_sha256_known_answer", "src/tests.rs", 0, false);
+        return;
+    };
+    let mut key = [0u8; 32];
+    key[..20].fill(0x0b);
+    // HMAC pads the key with zeros to the block size: 20 octets of 0x0b
+    // and 32 octets with 12 zeros give the same MAC.
+    let got = mac.mac(&key, &[b"Hi ", b"There"]);
+    let want = [
+        0xb0, 0x34, 0x4c, 0x61, 0xd8, 0xdb, 0x38, 0x53, 0x5c, 0xa8, 0xaf, 0xce, 0xaf, 0x0b, 0xf1, 0x2b,
+        0x88, 0x1d, 0xc2, 0x00, 0xc9, 0x83, 0x3d, 0xa7, 0x26, 0xe9, 0x37, 0x6c, 0x2e, 0x32, 0xcf, 0xf7,
+    ];
+    kunit_assert_eq!("hmac_sha256_known_answer", "src/tests.rs", 0, got, Some(want));
+}
+
+/// A table of contexts in a vector, for the handshake case.
+struct VecTable(kernel::alloc::KVec<Context>);
+
+impl Table for VecTable {
+    fn by_ulids(&mut self, ulids: &UlidPair, fii: u32) -> Option<&mut Context> {
+        self.0.iter_mut().find(|c| c.ulids() == *ulids && c.fii() == fii)
+    }
+    fn by_nonce(&mut self, init_nonce: u32, path: &Path) -> Option<&mut Context> {
+        self.0.iter_mut().find(|c| c.answered_by(init_nonce, path))
+    }
+    fn by_peer_tag(&mut self, ct: Tag, path: &Path) -> Option<&mut Context> {
+        self.0.iter_mut().find(|c| c.ct_peer() == Some(ct) && c.path().src == path.dst)
+    }
+    fn by_local_tag(&mut self, ct: Tag) -> Option<&mut Context> {
+        self.0.iter_mut().find(|c| c.ct_local() == ct)
+    }
+    fn tag_in_use(&self, ct: Tag) -> bool {
+        self.0.iter().any(|c| c.ct_local() == ct)
+    }
+    fn insert(&mut self, ctx: Context) -> bool {
+        self.0.push(ctx, kernel::alloc::flags::GFP_KERNEL).is_ok()
+    }
+    fn drop_confused(&mut self, new: &Context) {
+        let mut kept = kernel::alloc::KVec::new();
+        for c in self.0.iter().filter(|c| !c.confused_with(new)) {
+            if kept.push(c.clone(), kernel::alloc::flags::GFP_KERNEL).is_err() {
+                // Out of memory: leave the table as it was.
+                return;
+            }
+        }
+        self.0 = kept;
+    }
+}
+
+fn handshake_with_kernel_crypto() {
+    let (Ok(mut mac), mut rng) = (KernelMac::new(), KernelRandom) else {
+        kunit_assert!("handshake_with_kernel_crypto", "src/tests.rs", 0, false);
+        return;
+    };
+    let a1 = [0x20, 1, 0xd, 0xb8, 0xa, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1];
+    let b1 = [0x20, 1, 0xd, 0xb8, 0xb, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1];
+    let now = now_ms();
+    let mut host_b = Host { responder: Responder::new(now, &mut rng), locators: Locators::new(&[b1]) };
+    let mut host_a = Host { responder: Responder::new(now, &mut rng), locators: Locators::new(&[a1]) };
+    let (mut ta, mut tb) = (VecTable(kernel::alloc::KVec::new()), VecTable(kernel::alloc::KVec::new()));
+
+    let ct = Host::fresh_tag(&ta, &mut rng);
+    let ulids = UlidPair { local: a1, peer: b1 };
+    let (ctx, i1) = Context::initiate(ulids, 0, ct, host_a.locators, Path { src: a1, dst: b1 }, now, &mut rng);
+    kunit_assert!("handshake_with_kernel_crypto", "src/tests.rs", 0, ta.insert(ctx));
+    let mut msg = Some(i1);
+    let mut to_b = true;
+    // I1, R1, I2, R2: four messages, then nothing left to say.
+    for _ in 0..4 {
+        let Some(tx) = msg.take() else { break };
+        let rx = cx::Received { path: tx.path, msg: tx.msg };
+        let [reply, _] = if to_b {
+            host_b.receive(&mut tb, &rx, now, &mut rng, &mut mac)
+        } else {
+            host_a.receive(&mut ta, &rx, now, &mut rng, &mut mac)
+        };
+        msg = reply;
+        to_b = !to_b;
+    }
+    kunit_assert!("handshake_with_kernel_crypto", "src/tests.rs", 0, msg.is_none());
+    let (Some(ca), Some(cb)) = (ta.0.first(), tb.0.first()) else {
+        kunit_assert!("handshake_with_kernel_crypto", "src/tests.rs", 0, false);
+        return;
+    };
+    kunit_assert_eq!("handshake_with_kernel_crypto", "src/tests.rs", 0, ca.state(), State::Established);
+    kunit_assert_eq!("handshake_with_kernel_crypto", "src/tests.rs", 0, cb.state(), State::Established);
+    kunit_assert_eq!("handshake_with_kernel_crypto", "src/tests.rs", 0, ca.ct_peer(), Some(cb.ct_local()));
+    kunit_assert_eq!("handshake_with_kernel_crypto", "src/tests.rs", 0, cb.ct_peer(), Some(ca.ct_local()));
+}
+
+/// Decodes the hex of a known answer (test input only).
+fn unhex<const N: usize>(s: &str) -> [u8; N] {
+    let mut out = [0u8; N];
+    for (o, pair) in out.iter_mut().zip(s.as_bytes().chunks_exact(2)) {
+        let d = |c: u8| (c as char).to_digit(16).unwrap_or(0) as u8;
+        *o = d(pair[0]) << 4 | d(pair[1]);
+    }
+    out
+}
+
+fn hba_verification_with_kernel_sha1() {
+    // Vector V1 of host/tests/hba_vectors.py (Python hashlib): a PDS and
+    // the address of its first prefix.
+    let pds: [u8; 135] = unhex(
+        "000102030405060708090a0b0c0d0e0f20010db80001000000304c300d06092a864886f70d0101010500033b003038023100a5acb3bac1c8cfd6dde4ebf2f900070e151c232a31383f464d545b626970777e858c939aa1a8afb6bdc4cbd2d9e0e7ee02030100010012001c0000000020010db80001000020010db80002000020010db8ffff0001",
+    );
+    let addr: [u8; 16] = unhex("20010db8000100001cfac3e0c23af34b");
+    let Ok(mut sha1) = KernelSha1::new() else {
+        kunit_assert!("hba_verification_with_kernel_sha1", "src/tests.rs", 0, false);
+        return;
+    };
+    let ok = hba::verify(&mut sha1, &pds, &addr);
+    kunit_assert!("hba_verification_with_kernel_sha1", "src/tests.rs", 0, ok.is_ok());
+    let mut forged = addr;
+    forged[15] ^= 1;
+    let bad = hba::verify(&mut sha1, &pds, &forged);
+    kunit_assert!("hba_verification_with_kernel_sha1", "src/tests.rs", 0, bad.is_err());
 }

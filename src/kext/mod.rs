@@ -5,6 +5,7 @@
 //! This is the only place that touches `kernel::bindings`; everything
 //! above it is safe Rust.
 
+pub(crate) mod crypto;
 pub(crate) mod kunit;
 pub(crate) mod net;
 pub(crate) mod shim;

@@ -1,0 +1,508 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The context state machine with both peers in one test: packets are
+//! passed between them by hand (or lost, duplicated, reordered) and time
+//! is simulated.
+
+use proptest::prelude::*;
+use shim6_host::proto::context::*;
+
+const A1: Addr = [0x20, 0x01, 0x0d, 0xb8, 0xa, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1];
+const A2: Addr = [0x20, 0x01, 0x0d, 0xb8, 0xa, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1];
+const B1: Addr = [0x20, 0x01, 0x0d, 0xb8, 0xb, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1];
+const B2: Addr = [0x20, 0x01, 0x0d, 0xb8, 0xb, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1];
+
+/// xorshift64*: deterministic, seeded per peer.
+struct Rng(u64);
+
+impl Random for Rng {
+    fn next_u64(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+}
+
+/// A keyed FNV-1a spread over 32 octets: deterministic and key dependent,
+/// which is all the state machine asks of it (the kernel uses HMAC-SHA256).
+struct TestMac;
+
+impl Mac for TestMac {
+    fn mac(&mut self, key: &[u8; 32], parts: &[&[u8]]) -> Option<[u8; 32]> {
+        let mut out = [0u8; 32];
+        for (i, chunk) in out.chunks_exact_mut(8).enumerate() {
+            let mut h: u64 = 0xcbf2_9ce4_8422_2325 ^ i as u64;
+            for b in key.iter().chain(parts.iter().flat_map(|p| p.iter())) {
+                h = (h ^ u64::from(*b)).wrapping_mul(0x100_0000_01b3);
+            }
+            chunk.copy_from_slice(&h.to_be_bytes());
+        }
+        Some(out)
+    }
+}
+
+#[derive(Default)]
+struct VecTable(Vec<Context>);
+
+impl Table for VecTable {
+    fn by_ulids(&mut self, ulids: &UlidPair, fii: u32) -> Option<&mut Context> {
+        self.0.iter_mut().find(|c| c.ulids() == *ulids && c.fii() == fii)
+    }
+    fn by_nonce(&mut self, init_nonce: u32, path: &Path) -> Option<&mut Context> {
+        self.0.iter_mut().find(|c| c.answered_by(init_nonce, path))
+    }
+    fn by_peer_tag(&mut self, ct: Tag, path: &Path) -> Option<&mut Context> {
+        self.0
+            .iter_mut()
+            .find(|c| c.ct_peer() == Some(ct) && c.path().src == path.dst && c.path().dst == path.src)
+    }
+    fn by_local_tag(&mut self, ct: Tag) -> Option<&mut Context> {
+        self.0.iter_mut().find(|c| c.ct_local() == ct)
+    }
+    fn tag_in_use(&self, ct: Tag) -> bool {
+        self.0.iter().any(|c| c.ct_local() == ct)
+    }
+    fn insert(&mut self, ctx: Context) -> bool {
+        self.0.push(ctx);
+        true
+    }
+    fn drop_confused(&mut self, new: &Context) {
+        self.0.retain(|c| !c.confused_with(new));
+    }
+}
+
+struct Peer {
+    host: Host,
+    table: VecTable,
+    rng: Rng,
+    addr: Addr,
+}
+
+impl Peer {
+    fn new(addr: Addr, locs: &[Addr], seed: u64, now: Millis) -> Self {
+        let mut rng = Rng(seed);
+        let host = Host { responder: Responder::new(now, &mut rng), locators: Locators::new(locs) };
+        Peer { host, table: VecTable::default(), rng, addr }
+    }
+
+    fn ulids(&self, peer: &Peer) -> UlidPair {
+        UlidPair { local: self.addr, peer: peer.addr }
+    }
+
+    fn initiate(&mut self, peer: &Peer, now: Millis) -> Transmit {
+        let ct = Host::fresh_tag(&self.table, &mut self.rng);
+        let path = Path { src: self.addr, dst: peer.addr };
+        let (ctx, tx) =
+            Context::initiate(self.ulids(peer), 0, ct, self.host.locators, path, now, &mut self.rng);
+        self.table.0.push(ctx);
+        tx
+    }
+
+    fn receive(&mut self, tx: &Transmit, now: Millis) -> Option<Transmit> {
+        let mut all = self.receive_all(tx, now);
+        assert!(all.len() <= 1, "{all:?}");
+        all.pop()
+    }
+
+    fn receive_all(&mut self, tx: &Transmit, now: Millis) -> Vec<Transmit> {
+        let rx = Received { path: tx.path, msg: tx.msg };
+        self.host.receive(&mut self.table, &rx, now, &mut self.rng, &mut TestMac).into_iter().flatten().collect()
+    }
+
+    fn ctx(&self, peer: &Peer) -> &Context {
+        let u = self.ulids(peer);
+        self.table.0.iter().find(|c| c.ulids() == u).expect("context")
+    }
+
+    /// Runs the timers of every context due at `now`.
+    fn tick(&mut self, now: Millis) -> Vec<Transmit> {
+        let mut out = Vec::new();
+        let rng = &mut self.rng;
+        self.table.0.retain_mut(|c| match c.on_timeout(now, rng) {
+            Ok(tx) => {
+                out.extend(tx);
+                true
+            }
+            Err(()) => false,
+        });
+        out
+    }
+
+    fn deadline(&self) -> Option<Millis> {
+        self.table.0.iter().filter_map(Context::deadline).min()
+    }
+}
+
+fn pair() -> (Peer, Peer) {
+    (Peer::new(A1, &[A1, A2], 1, 0), Peer::new(B1, &[B1, B2], 2, 0))
+}
+
+fn assert_established(a: &Peer, b: &Peer) {
+    let (ca, cb) = (a.ctx(b), b.ctx(a));
+    assert_eq!(ca.state(), State::Established);
+    assert_eq!(cb.state(), State::Established);
+    assert_eq!(ca.ct_peer(), Some(cb.ct_local()));
+    assert_eq!(cb.ct_peer(), Some(ca.ct_local()));
+    assert!(ca.rewrites() && cb.rewrites());
+    assert!(ca.peer_locators().contains(&B2), "A learnt B's locator list");
+    assert!(cb.peer_locators().contains(&A2), "B learnt A's locator list");
+}
+
+fn kind(tx: &Transmit) -> &'static str {
+    match tx.msg {
+        Message::I1 { .. } => "I1",
+        Message::R1 { .. } => "R1",
+        Message::I2 { .. } => "I2",
+        Message::R2 { .. } => "R2",
+        Message::R1bis { .. } => "R1bis",
+        Message::I2bis { .. } => "I2bis",
+        Message::UpdateRequest { .. } => "UpdateRequest",
+        Message::UpdateAck { .. } => "UpdateAck",
+    }
+}
+
+#[test]
+fn four_way_handshake() {
+    let (mut a, mut b) = pair();
+    let i1 = a.initiate(&b, 0);
+    assert_eq!(kind(&i1), "I1");
+    assert_eq!(a.ctx(&b).state(), State::I1Sent);
+    let r1 = b.receive(&i1, 10).expect("R1");
+    assert_eq!(kind(&r1), "R1");
+    assert!(b.table.0.is_empty(), "the responder keeps no state before I2");
+    let i2 = a.receive(&r1, 20).expect("I2");
+    assert_eq!(kind(&i2), "I2");
+    assert_eq!(a.ctx(&b).state(), State::I2Sent);
+    let r2 = b.receive(&i2, 30).expect("R2");
+    assert_eq!(kind(&r2), "R2");
+    assert_eq!(a.receive(&r2, 40), None);
+    assert_established(&a, &b);
+    assert_eq!(a.deadline(), None, "nothing to retransmit once established");
+}
+
+#[test]
+fn duplicates_and_late_messages_change_nothing() {
+    let (mut a, mut b) = pair();
+    let i1 = a.initiate(&b, 0);
+    let r1 = b.receive(&i1, 0).unwrap();
+    let i2 = a.receive(&r1, 0).unwrap();
+    assert_eq!(a.receive(&r1, 1), None, "a second R1 is dropped in I2-SENT");
+    let r2 = b.receive(&i2, 1).unwrap();
+    let b_tag = b.ctx(&a).ct_local();
+    let r2_again = b.receive(&i2, 2).expect("a duplicate I2 gets an R2 from the context");
+    assert_eq!(b.ctx(&a).ct_local(), b_tag);
+    assert_eq!(b.table.0.len(), 1);
+    a.receive(&r2, 3);
+    a.receive(&r2_again, 4);
+    assert_established(&a, &b);
+    // A late I1 retransmission, crossing: answered with R2 from the context.
+    assert_eq!(kind(&b.receive(&i1, 5).unwrap()), "R2");
+    assert_established(&a, &b);
+}
+
+#[test]
+fn lost_i1_is_retransmitted_with_backoff() {
+    let (mut a, mut b) = pair();
+    let mut last = a.initiate(&b, 0);
+    let mut now = 0;
+    let mut nominal = consts::I1_TIMEOUT;
+    // Every I1 but the last retransmission is lost.
+    for _ in 0..consts::I1_RETRIES_MAX {
+        let at = a.deadline().unwrap();
+        assert!((now + nominal / 2..=now + nominal * 3 / 2).contains(&at), "{at} outside U[0.5,1.5]x{nominal}");
+        assert!(a.tick(at - 1).is_empty());
+        now = at;
+        let tx = a.tick(now);
+        assert_eq!(tx.len(), 1);
+        assert_eq!(kind(&tx[0]), "I1");
+        last = tx[0];
+        nominal *= 2;
+    }
+    let r1 = b.receive(&last, now).unwrap();
+    let i2 = a.receive(&r1, now).unwrap();
+    let r2 = b.receive(&i2, now).unwrap();
+    a.receive(&r2, now);
+    assert_established(&a, &b);
+}
+
+#[test]
+fn silent_peer_leads_to_e_failed_then_idle() {
+    let (mut a, b) = pair();
+    a.initiate(&b, 0);
+    let mut sent = 0;
+    while a.ctx(&b).state() == State::I1Sent {
+        let at = a.deadline().unwrap();
+        sent += a.tick(at).len();
+    }
+    assert_eq!(sent, usize::from(consts::I1_RETRIES_MAX));
+    assert_eq!(a.ctx(&b).state(), State::EFailed);
+    assert!(!a.ctx(&b).rewrites());
+    let failed_at = a.deadline().unwrap() - consts::NO_R1_HOLDDOWN_TIME;
+    // Five waits before giving up (the first I1, four retransmissions):
+    // U[0.5,1.5] x 4 s x 2^k for k = 0..=4, 124 s nominal in all.
+    assert!((62_000..=186_000).contains(&failed_at), "{failed_at}");
+    a.tick(failed_at + consts::NO_R1_HOLDDOWN_TIME);
+    assert!(a.table.0.is_empty(), "back to IDLE after the hold-down");
+}
+
+#[test]
+fn parameter_problem_means_no_support() {
+    let (mut a, b) = pair();
+    a.initiate(&b, 0);
+    let ctx = a.table.0.first_mut().unwrap();
+    ctx.on_no_support(100);
+    assert_eq!(ctx.state(), State::NoSupport);
+    assert_eq!(ctx.deadline(), Some(100 + consts::ICMP_HOLDDOWN_TIME));
+    assert!(a.tick(100 + consts::ICMP_HOLDDOWN_TIME - 1).is_empty());
+    a.tick(100 + consts::ICMP_HOLDDOWN_TIME);
+    assert!(a.table.0.is_empty());
+}
+
+#[test]
+fn lost_r2_recovered_by_i2_retransmission() {
+    let (mut a, mut b) = pair();
+    let i1 = a.initiate(&b, 0);
+    let r1 = b.receive(&i1, 0).unwrap();
+    let i2 = a.receive(&r1, 0).unwrap();
+    let _lost_r2 = b.receive(&i2, 0).unwrap();
+    let at = a.deadline().unwrap();
+    let again = a.tick(at);
+    assert_eq!(kind(&again[0]), "I2");
+    let r2 = b.receive(&again[0], at).unwrap();
+    a.receive(&r2, at);
+    assert_established(&a, &b);
+}
+
+#[test]
+fn i2_retries_fall_back_to_i1() {
+    let (mut a, mut b) = pair();
+    let i1 = a.initiate(&b, 0);
+    let r1 = b.receive(&i1, 0).unwrap();
+    a.receive(&r1, 0).unwrap();
+    let mut kinds = Vec::new();
+    for _ in 0..=consts::I2_RETRIES_MAX {
+        let at = a.deadline().unwrap();
+        kinds.extend(a.tick(at).iter().map(kind));
+    }
+    assert_eq!(kinds, ["I2", "I2", "I1"]);
+    assert_eq!(a.ctx(&b).state(), State::I1Sent);
+}
+
+#[test]
+fn crossing_i1s() {
+    let (mut a, mut b) = pair();
+    let i1a = a.initiate(&b, 0);
+    let i1b = b.initiate(&a, 0);
+    let r2b = b.receive(&i1a, 1).expect("B in I1-SENT answers R2");
+    let r2a = a.receive(&i1b, 1).expect("A in I1-SENT answers R2");
+    assert_eq!((kind(&r2a), kind(&r2b)), ("R2", "R2"));
+    a.receive(&r2b, 2);
+    b.receive(&r2a, 2);
+    assert_established(&a, &b);
+}
+
+#[test]
+fn validator_is_checked() {
+    let (mut a, mut b) = pair();
+    let i1 = a.initiate(&b, 0);
+    let r1 = b.receive(&i1, 0).unwrap();
+    let i2 = a.receive(&r1, 0).unwrap();
+    let Message::I2 { ct, init_nonce, resp_nonce, validator, ulids, fii, locators } = i2.msg else {
+        panic!()
+    };
+    let forged = |ct, resp_nonce, path| Transmit {
+        path,
+        msg: Message::I2 { ct, init_nonce, resp_nonce, validator, ulids, fii, locators },
+    };
+    assert_eq!(b.receive(&forged(ct ^ 1, resp_nonce, i2.path), 0), None, "tag not covered");
+    assert_eq!(b.receive(&forged(ct, resp_nonce ^ 1, i2.path), 0), None, "nonce not covered");
+    let other = Path { src: A2, dst: i2.path.dst };
+    assert_eq!(b.receive(&forged(ct, resp_nonce, other), 0), None, "locators not covered");
+    // Still fine after VALIDATOR_MIN_LIFETIME, stale well after it.
+    assert!(b.receive(&i2, consts::VALIDATOR_MIN_LIFETIME).is_some());
+    b.table.0.clear();
+    assert_eq!(b.receive(&i2, 10 * consts::VALIDATOR_MIN_LIFETIME), None);
+    assert!(b.table.0.is_empty());
+}
+
+#[test]
+fn peer_restart_recovered_with_r1bis_i2bis() {
+    let (mut a, mut b) = pair();
+    let i1 = a.initiate(&b, 0);
+    let r1 = b.receive(&i1, 0).unwrap();
+    let i2 = a.receive(&r1, 0).unwrap();
+    let r2 = b.receive(&i2, 0).unwrap();
+    a.receive(&r2, 0);
+    let old_tag = b.ctx(&a).ct_local();
+
+    // B reboots: no context, a new secret.
+    b = Peer::new(B1, &[B1, B2], 99, 5_000);
+    // A's payload (or Update) carries B's old tag: B answers R1bis.
+    let from_a = Path { src: A1, dst: B1 };
+    let r1bis = b.host.unknown_tag(old_tag, &from_a, 5_000, &mut b.rng, &mut TestMac).unwrap();
+    assert_eq!(kind(&r1bis), "R1bis");
+    assert!(b.table.0.is_empty(), "R1bis is stateless");
+    let i2bis = a.receive(&r1bis, 5_001).expect("I2bis");
+    assert_eq!(kind(&i2bis), "I2bis");
+    assert_eq!(a.ctx(&b).state(), State::I2bisSent);
+    assert!(a.ctx(&b).rewrites(), "I2BIS-SENT keeps rewriting");
+    let r2 = b.receive(&i2bis, 5_002).expect("R2");
+    a.receive(&r2, 5_003);
+    assert_established(&a, &b);
+    assert_ne!(b.ctx(&a).ct_local(), old_tag, "the recovering side picks a fresh tag");
+}
+
+#[test]
+fn peer_restart_then_i1_keeps_old_context_until_i2() {
+    let (mut a, mut b) = pair();
+    let i1 = a.initiate(&b, 0);
+    let r1 = b.receive(&i1, 0).unwrap();
+    let i2 = a.receive(&r1, 0).unwrap();
+    let r2 = b.receive(&i2, 0).unwrap();
+    a.receive(&r2, 0);
+
+    // A reboots and starts over: B answers R1 and keeps its context.
+    let b_ctx = b.ctx(&a).clone();
+    a = Peer::new(A1, &[A1, A2], 7, 1_000);
+    let i1 = a.initiate(&b, 1_000);
+    let r1 = b.receive(&i1, 1_000).unwrap();
+    assert_eq!(kind(&r1), "R1");
+    assert_eq!(b.ctx(&a), &b_ctx);
+    let i2 = a.receive(&r1, 1_001).unwrap();
+    let r2 = b.receive(&i2, 1_002).unwrap();
+    a.receive(&r2, 1_003);
+    assert_established(&a, &b);
+    assert_eq!(b.table.0.len(), 1, "updated in place");
+}
+
+#[test]
+fn confusion_drops_the_stale_context() {
+    // B hands out a tag, forgets it, and hands it out again for another
+    // ULID pair of A's (same seed after restart: same tag).
+    let (mut a, mut b) = pair();
+    let i1 = a.initiate(&b, 0);
+    let r1 = b.receive(&i1, 0).unwrap();
+    let i2 = a.receive(&r1, 0).unwrap();
+    let r2 = b.receive(&i2, 0).unwrap();
+    a.receive(&r2, 0);
+    let t = b.ctx(&a).ct_local();
+
+    b = Peer::new(B1, &[B1, B2], 2, 0);
+    // Same B, A's other ULID.
+    a.addr = A2;
+    let i1 = a.initiate(&b, 10);
+    let r1 = b.receive(&i1, 10).unwrap();
+    let i2 = a.receive(&r1, 10).unwrap();
+    let r2 = b.receive(&i2, 10).unwrap();
+    a.receive(&r2, 10);
+    assert_eq!(a.ctx(&b).ct_peer(), Some(t), "B reused the tag");
+    assert_eq!(a.table.0.len(), 1, "A dropped the context the tag belonged to");
+    assert_eq!(a.table.0[0].ulids().local, A2);
+}
+
+proptest! {
+    /// Whatever is lost, A keeps (re)trying on its own timers while it
+    /// may, and whenever both sides are ESTABLISHED they agree on tags.
+    #[test]
+    fn lossy_network(losses in proptest::collection::vec(any::<bool>(), 0..40), dup in any::<bool>()) {
+        let (mut a, mut b) = pair();
+        let mut now = 0;
+        let mut in_flight: Vec<(bool, Transmit)> = vec![(true, a.initiate(&b, now))];
+        let mut loss = losses.into_iter();
+        for _ in 0..200 {
+            if let Some((to_b, tx)) = in_flight.pop() {
+                if loss.next().unwrap_or(false) {
+                    continue;
+                }
+                let (rx, other) = if to_b { (&mut b, true) } else { (&mut a, false) };
+                let reply = rx.receive(&tx, now);
+                if dup {
+                    let _ = rx.receive(&tx, now);
+                }
+                in_flight.extend(reply.map(|r| (!other, r)));
+                continue;
+            }
+            let Some(at) = a.deadline() else { break };
+            now = at;
+            in_flight.extend(a.tick(now).into_iter().map(|t| (true, t)));
+        }
+        if let (Some(ca), Some(cb)) = (a.table.0.first(), b.table.0.first()) {
+            if ca.state() == State::Established && cb.state() == State::Established {
+                prop_assert_eq!(ca.ct_peer(), Some(cb.ct_local()));
+                prop_assert_eq!(cb.ct_peer(), Some(ca.ct_local()));
+            }
+        }
+        prop_assert!(b.table.0.len() <= 1);
+        prop_assert!(a.table.0.len() <= 1);
+    }
+}
+
+fn established() -> (Peer, Peer) {
+    let (mut a, mut b) = pair();
+    let i1 = a.initiate(&b, 0);
+    let r1 = b.receive(&i1, 0).unwrap();
+    let i2 = a.receive(&r1, 0).unwrap();
+    let r2 = b.receive(&i2, 0).unwrap();
+    a.receive(&r2, 0);
+    assert_established(&a, &b);
+    (a, b)
+}
+
+const A3: Addr = [0x20, 0x01, 0x0d, 0xb8, 0xa, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 1];
+
+#[test]
+fn update_request_replaces_the_locator_list() {
+    let (mut a, mut b) = established();
+    let ur = a.table.0[0].update_locators(Locators::new(&[A1, A3]), 100, &mut a.rng).expect("Update Request");
+    assert_eq!(kind(&ur), "UpdateRequest");
+    assert!(a.ctx(&b).update_pending());
+    let ack = b.receive(&ur, 110).expect("Update Ack");
+    assert_eq!(kind(&ack), "UpdateAck");
+    assert_eq!(b.ctx(&a).peer_locators().as_slice(), &[A1, A3]);
+    assert!(b.ctx(&a).peer_generation().is_some());
+    assert_eq!(a.receive(&ack, 120), None);
+    assert!(!a.ctx(&b).update_pending());
+    assert_eq!(a.deadline(), None);
+}
+
+#[test]
+fn update_is_retransmitted_until_acknowledged() {
+    let (mut a, mut b) = established();
+    let first = a.table.0[0].update_locators(Locators::new(&[A1, A3]), 0, &mut a.rng).unwrap();
+    let mut now = 0;
+    let mut last = first;
+    for k in 1..12u32 {
+        let at = a.deadline().unwrap();
+        let waited = at - now;
+        let nominal = (consts::UPDATE_TIMEOUT << (k - 1)).min(consts::MAX_UPDATE_TIMEOUT);
+        assert!((nominal / 2..=nominal * 3 / 2).contains(&waited), "wait {waited} for nominal {nominal}");
+        now = at;
+        let tx = a.tick(now);
+        assert_eq!(tx.len(), 1);
+        assert_eq!(tx[0], last, "the same request, same nonce, again");
+        last = tx[0];
+    }
+    // An ack with another nonce does not end it; the right one does.
+    let Message::UpdateAck { ct, nonce } = b.receive(&last, now).unwrap().msg else { panic!() };
+    let bogus = Transmit { path: Path { src: B1, dst: A1 }, msg: Message::UpdateAck { ct, nonce: nonce ^ 1 } };
+    a.receive(&bogus, now);
+    assert!(a.ctx(&b).update_pending());
+    let good = Transmit { path: Path { src: B1, dst: A1 }, msg: Message::UpdateAck { ct, nonce } };
+    a.receive(&good, now);
+    assert!(!a.ctx(&b).update_pending());
+}
+
+#[test]
+fn stale_or_unknown_tags_get_r1bis() {
+    let (a, mut b) = established();
+    let ct = b.ctx(&a).ct_local();
+    let locs = Locators::new(&[A1]);
+    let ur = |ct, src| Transmit {
+        path: Path { src, dst: B1 },
+        msg: Message::UpdateRequest { ct, nonce: 7, generation: 1, locators: locs },
+    };
+    assert_eq!(kind(&b.receive(&ur(ct ^ 1, A1), 0).unwrap()), "R1bis", "unknown tag");
+    assert_eq!(kind(&b.receive(&ur(ct, A3), 0).unwrap()), "R1bis", "source not among the peer's locators");
+    assert_eq!(kind(&b.receive(&ur(ct, A1), 0).unwrap()), "UpdateAck");
+}

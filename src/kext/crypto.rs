@@ -1,0 +1,81 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Synchronous hashes of the kernel crypto API (`crypto_shash`).
+
+use kernel::alloc::{flags::GFP_KERNEL, KVec};
+use kernel::bindings;
+use kernel::error::{code::EINVAL, from_err_ptr, to_result, Result};
+use kernel::str::CStr;
+
+/// A hash transform, such as `sha1` or `hmac(sha256)`.
+///
+/// # Invariants
+///
+/// `tfm` is a valid transform allocated by `crypto_alloc_shash()` and owned by this value.
+/// It is used by one caller at a time (`&mut self`), as keys are per transform.
+pub(crate) struct Shash {
+    tfm: *mut bindings::crypto_shash,
+    len: usize,
+}
+
+// SAFETY: A transform may be used from any thread; `&mut self` serialises its use.
+unsafe impl Send for Shash {}
+// SAFETY: `&Shash` gives no access to the transform.
+unsafe impl Sync for Shash {}
+
+impl Shash {
+    /// Allocates the transform `name` (may sleep).
+    pub(crate) fn new(name: &CStr) -> Result<Self> {
+        // SAFETY: `name` is a valid C string; no type or mask restriction.
+        let tfm = from_err_ptr(unsafe { bindings::crypto_alloc_shash(name.as_char_ptr(), 0, 0) })?;
+        // SAFETY: `tfm` was just allocated and is valid.
+        let len = unsafe { bindings::crypto_shash_digestsize(tfm) } as usize;
+        // INVARIANT: Allocated above, owned here.
+        Ok(Self { tfm, len })
+    }
+
+    /// Sets the key of a keyed hash (`hmac(...)`).
+    pub(crate) fn set_key(&mut self, key: &[u8]) -> Result {
+        let len = u32::try_from(key.len()).map_err(|_| EINVAL)?;
+        // SAFETY: The transform is valid and ours by the type invariant; `key` is valid for
+        // `len` octets.
+        to_result(unsafe { bindings::crypto_shash_setkey(self.tfm, key.as_ptr(), len) })
+    }
+
+    /// The digest of the concatenation of `parts` into `out`, which must be
+    /// exactly the digest size.
+    pub(crate) fn digest(&mut self, parts: &[&[u8]], out: &mut [u8]) -> Result {
+        if out.len() != self.len {
+            return Err(EINVAL);
+        }
+        let mut data = KVec::new();
+        for p in parts {
+            data.extend_from_slice(p, GFP_KERNEL)?;
+        }
+        let len = u32::try_from(data.len()).map_err(|_| EINVAL)?;
+        // SAFETY: The transform is valid and ours; `data` is valid for `len` octets and `out`
+        // for the digest size, checked above.
+        to_result(unsafe {
+            bindings::crypto_shash_tfm_digest(self.tfm, data.as_ptr(), len, out.as_mut_ptr())
+        })
+    }
+}
+
+impl Drop for Shash {
+    fn drop(&mut self) {
+        // SAFETY: Allocated by `crypto_alloc_shash()` and owned by the type invariant.
+        unsafe { bindings::crypto_free_shash(self.tfm) };
+    }
+}
+
+/// 64 random bits from the kernel's CSPRNG.
+pub(crate) fn random_u64() -> u64 {
+    // SAFETY: No preconditions; usable from any context.
+    unsafe { bindings::get_random_u64() }
+}
+
+/// Monotonic time in milliseconds.
+pub(crate) fn now_ms() -> u64 {
+    // SAFETY: No preconditions.
+    unsafe { bindings::ktime_get_ns() / 1_000_000 }
+}

@@ -1,0 +1,997 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The SHIM6 context state machine (RFC 5533 §6, §7, App B), sans-IO.
+//!
+//! Nothing here sends, sleeps or reads a clock.  The caller hands in the
+//! control messages it received (already parsed, their locators already
+//! verified), the time `now` and a source of randomness, and gets back
+//! at most one message to send.  A context tells when it next wants
+//! [`Context::on_timeout`] through [`Context::deadline`].
+//!
+//! Contexts live in the caller's table ([`Table`]): the kernel keeps them
+//! in a per-namespace table read under RCU, the host tests in a `Vec`.
+//! [`Host::receive`] is the whole receive-side dispatch, so the kernel
+//! glue only parses, looks up and sends.
+//!
+//! Where the RFC contradicts itself the choices are those of the
+//! reference (`shared/spec/shim6-protocol-reference.md`): a Parameter
+//! Problem for our I1 leads to NO-SUPPORT; the Initiator Nonce is not a
+//! validator input; I1 and I2 reuse one Initiator Nonce; I2bis goes out on
+//! the R1bis locator pair reversed.
+
+/// An IPv6 address (ULID or locator).
+pub type Addr = [u8; 16];
+/// A 47-bit context tag.
+pub type Tag = u64;
+/// Monotonic time in milliseconds.
+pub type Millis = u64;
+
+/// Context tags are 47 bits.
+pub const TAG_MASK: Tag = (1 << 47) - 1;
+/// Most locators a context keeps per side.
+pub const MAX_LOCATORS: usize = 16;
+/// Octets of a Responder Validator.
+pub const VALIDATOR_LEN: usize = 32;
+
+/// RFC 5533 §14 constants, in milliseconds where they are times.
+pub mod consts {
+    use super::Millis;
+    /// First I1 retransmission timeout (nominal).
+    pub const I1_TIMEOUT: Millis = 4_000;
+    /// I1 retransmissions before E-FAILED.
+    pub const I1_RETRIES_MAX: u8 = 4;
+    /// Negative cache after no answer (E-FAILED).
+    pub const NO_R1_HOLDDOWN_TIME: Millis = 60_000;
+    /// Negative cache after an ICMPv6 Parameter Problem (NO-SUPPORT).
+    pub const ICMP_HOLDDOWN_TIME: Millis = 600_000;
+    /// First I2 retransmission timeout (nominal).
+    pub const I2_TIMEOUT: Millis = 4_000;
+    /// I2 retransmissions before falling back to I1.
+    pub const I2_RETRIES_MAX: u8 = 2;
+    /// First I2bis retransmission timeout (nominal).
+    pub const I2BIS_TIMEOUT: Millis = 4_000;
+    /// I2bis retransmissions before falling back to I1.
+    pub const I2BIS_RETRIES_MAX: u8 = 2;
+    /// Responder nonces at least this old are still accepted.
+    pub const VALIDATOR_MIN_LIFETIME: Millis = 30_000;
+    /// First Update Request retransmission timeout (nominal).
+    pub const UPDATE_TIMEOUT: Millis = 4_000;
+    /// Cap of the Update Request backoff (before randomization).
+    pub const MAX_UPDATE_TIMEOUT: Millis = 120_000;
+}
+
+/// Randomness, from the caller (`get_random_bytes()` in the kernel).
+pub trait Random {
+    /// 64 random bits.
+    fn next_u64(&mut self) -> u64;
+}
+
+/// The keyed one-way function behind Responder Validators (the kernel
+/// uses `hmac(sha256)`); never hand-written here.
+pub trait Mac {
+    /// MAC of the concatenation of `parts` under `key`; `None` when the
+    /// implementation failed (then no validator is sent or accepted).
+    fn mac(&mut self, key: &[u8; 32], parts: &[&[u8]]) -> Option<[u8; VALIDATOR_LEN]>;
+}
+
+/// A pair of ULIDs, as seen from this host.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct UlidPair {
+    /// Our ULID.
+    pub local: Addr,
+    /// The peer's ULID.
+    pub peer: Addr,
+}
+
+/// A set of locators, bounded, without allocation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Locators {
+    len: u8,
+    addrs: [Addr; MAX_LOCATORS],
+}
+
+impl Default for Locators {
+    fn default() -> Self {
+        Self { len: 0, addrs: [[0; 16]; MAX_LOCATORS] }
+    }
+}
+
+impl Locators {
+    /// The locators of `addrs`; those beyond [`MAX_LOCATORS`] are dropped
+    /// (RFC 5533 §5.1 lets a host limit the number of locators).
+    pub fn new(addrs: &[Addr]) -> Self {
+        let mut l = Self::default();
+        for a in addrs {
+            l.push(*a);
+        }
+        l
+    }
+
+    /// Adds `a` unless present or full; returns whether it is present now.
+    pub fn push(&mut self, a: Addr) -> bool {
+        if self.contains(&a) {
+            return true;
+        }
+        match self.addrs.get_mut(usize::from(self.len)) {
+            Some(slot) => {
+                *slot = a;
+                self.len += 1;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// The locators.
+    pub fn as_slice(&self) -> &[Addr] {
+        self.addrs.get(..usize::from(self.len)).unwrap_or(&[])
+    }
+
+    /// Whether `a` is one of them.
+    pub fn contains(&self, a: &Addr) -> bool {
+        self.as_slice().contains(a)
+    }
+
+    /// Whether the two sets share a locator.
+    pub fn overlaps(&self, other: &Locators) -> bool {
+        self.as_slice().iter().any(|a| other.contains(a))
+    }
+}
+
+/// A Responder Validator, up to [`VALIDATOR_LEN`] octets.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Validator {
+    len: u8,
+    bytes: [u8; VALIDATOR_LEN],
+}
+
+impl Validator {
+    /// A validator as received; `None` when longer than we ever send.
+    pub fn new(v: &[u8]) -> Option<Self> {
+        let mut bytes = [0; VALIDATOR_LEN];
+        bytes.get_mut(..v.len())?.copy_from_slice(v);
+        Some(Self { len: u8::try_from(v.len()).ok()?, bytes })
+    }
+
+    /// Its octets.
+    pub fn as_slice(&self) -> &[u8] {
+        self.bytes.get(..usize::from(self.len)).unwrap_or(&[])
+    }
+}
+
+/// The locator pair a message travelled on: (source, destination).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Path {
+    /// Source locator.
+    pub src: Addr,
+    /// Destination locator.
+    pub dst: Addr,
+}
+
+/// A control message, by meaning (the wire format is `wire`'s business).
+///
+/// The sender's own Locator List (with its PDS) goes into every I2, I2bis
+/// and R2: the caller adds it when it emits the message (reference A.4.1:
+/// always, so that confusion can be detected).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Message {
+    /// I1
+    I1 {
+        /// Initiator Context Tag.
+        ct: Tag,
+        /// Initiator Nonce.
+        nonce: u32,
+        /// ULID Pair option, when the locators are not the ULIDs.
+        ulids: Option<UlidPair>,
+        /// Forked Instance Identifier (0: none).
+        fii: u32,
+    },
+    /// R1
+    R1 {
+        /// Initiator Nonce copied from the I1.
+        init_nonce: u32,
+        /// Responder Nonce.
+        resp_nonce: u32,
+        /// Responder Validator.
+        validator: Validator,
+    },
+    /// I2
+    I2 {
+        /// Initiator Context Tag.
+        ct: Tag,
+        /// Initiator Nonce.
+        init_nonce: u32,
+        /// Responder Nonce from the R1.
+        resp_nonce: u32,
+        /// Validator copied from the R1.
+        validator: Validator,
+        /// ULID Pair option.
+        ulids: Option<UlidPair>,
+        /// Forked Instance Identifier.
+        fii: u32,
+        /// The sender's verified locators (its Locator List).
+        locators: Locators,
+    },
+    /// R2
+    R2 {
+        /// Responder Context Tag.
+        ct: Tag,
+        /// Initiator Nonce of what this answers.
+        init_nonce: u32,
+        /// The sender's verified locators.
+        locators: Locators,
+    },
+    /// R1bis
+    R1bis {
+        /// The context tag of the packet that found no context.
+        packet_ct: Tag,
+        /// Responder Nonce.
+        resp_nonce: u32,
+        /// Responder Validator.
+        validator: Validator,
+    },
+    /// I2bis
+    I2bis {
+        /// Initiator Context Tag.
+        ct: Tag,
+        /// Initiator Nonce.
+        init_nonce: u32,
+        /// Responder Nonce from the R1bis.
+        resp_nonce: u32,
+        /// Packet Context Tag from the R1bis.
+        packet_ct: Tag,
+        /// Validator copied from the R1bis.
+        validator: Validator,
+        /// ULID Pair option.
+        ulids: Option<UlidPair>,
+        /// Forked Instance Identifier.
+        fii: u32,
+        /// The sender's verified locators.
+        locators: Locators,
+    },
+    /// Update Request: a new locator list (§10.1).
+    UpdateRequest {
+        /// Receiver Context Tag.
+        ct: Tag,
+        /// Request Nonce.
+        nonce: u32,
+        /// Generation of the list.
+        generation: u32,
+        /// The sender's locators, verified.
+        locators: Locators,
+    },
+    /// Update Acknowledgement (§10.4 step 9).
+    UpdateAck {
+        /// Receiver Context Tag.
+        ct: Tag,
+        /// Request Nonce copied from the Update Request.
+        nonce: u32,
+    },
+}
+
+/// A message to send on a locator pair.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Transmit {
+    /// Where it goes.
+    pub path: Path,
+    /// What it says.
+    pub msg: Message,
+}
+
+/// State of a context (IDLE is the absence of one).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum State {
+    /// I1 sent, waiting for R1 or R2.
+    I1Sent,
+    /// I2 sent, waiting for R2.
+    I2Sent,
+    /// I2bis sent: the peer lost its context, recovery under way.
+    I2bisSent,
+    /// Established: payload may be rewritten.
+    Established,
+    /// No answer to I1: no new attempt for this ULID pair until the deadline.
+    EFailed,
+    /// The peer does not speak SHIM6 (ICMPv6 Parameter Problem).
+    NoSupport,
+}
+
+/// The current retransmission: how many so far and when the next is due.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Retransmit {
+    count: u8,
+    at: Millis,
+}
+
+/// Nominal timeout `base * 2^k`, randomized to U[0.5, 1.5] of it (§14).
+fn backoff(base: Millis, k: u8, now: Millis, rng: &mut impl Random) -> Millis {
+    let nominal = base.saturating_mul(1 << k.min(16));
+    let jitter = rng.next_u64() % nominal.max(1);
+    now.saturating_add(nominal / 2).saturating_add(jitter)
+}
+
+/// One SHIM6 context.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Context {
+    state: State,
+    ulids: UlidPair,
+    fii: u32,
+    ct_local: Tag,
+    ct_peer: Option<Tag>,
+    init_nonce: u32,
+    /// R1/R1bis data kept for I2/I2bis retransmissions.
+    resp: Option<(u32, Validator, Tag)>,
+    local_locs: Locators,
+    peer_locs: Locators,
+    /// Current locator pair (Lp(local), Lp(peer)).
+    path: Path,
+    timer: Option<Retransmit>,
+    /// Generation of the peer's last verified Locator List.
+    peer_generation: Option<u32>,
+    /// Generation of our last Locator List sent in an update.
+    local_generation: u32,
+    /// The one outstanding Update Request: its nonce and retransmission.
+    update: Option<(u32, Retransmit)>,
+}
+
+/// Whether a locator pair differs from the ULIDs, so that a ULID Pair
+/// option must go along.
+fn ulid_option(ulids: &UlidPair, path: &Path) -> Option<UlidPair> {
+    (path.src != ulids.local || path.dst != ulids.peer).then_some(*ulids)
+}
+
+impl Context {
+    /// Starts a context towards `ulids.peer`: the I1 to send, and the
+    /// context in I1-SENT.  `ct_local` must be unused by every other
+    /// context of the host ([`Host::fresh_tag`]).
+    pub fn initiate(
+        ulids: UlidPair,
+        fii: u32,
+        ct_local: Tag,
+        local_locs: Locators,
+        path: Path,
+        now: Millis,
+        rng: &mut impl Random,
+    ) -> (Self, Transmit) {
+        let mut ctx = Context {
+            state: State::I1Sent,
+            ulids,
+            fii,
+            ct_local: ct_local & TAG_MASK,
+            ct_peer: None,
+            init_nonce: rng.next_u64() as u32,
+            resp: None,
+            local_locs,
+            peer_locs: Locators::new(&[path.dst]),
+            path,
+            timer: None,
+            peer_generation: None,
+            local_generation: 0,
+            update: None,
+        };
+        ctx.timer = Some(Retransmit { count: 0, at: backoff(consts::I1_TIMEOUT, 0, now, rng) });
+        let tx = ctx.i1();
+        (ctx, tx)
+    }
+
+    fn i1(&self) -> Transmit {
+        Transmit {
+            path: self.path,
+            msg: Message::I1 {
+                ct: self.ct_local,
+                nonce: self.init_nonce,
+                ulids: ulid_option(&self.ulids, &self.path),
+                fii: self.fii,
+            },
+        }
+    }
+
+    fn i2(&self) -> Option<Transmit> {
+        let (resp_nonce, validator, _) = self.resp?;
+        Some(Transmit {
+            path: self.path,
+            msg: Message::I2 {
+                ct: self.ct_local,
+                init_nonce: self.init_nonce,
+                resp_nonce,
+                validator,
+                ulids: ulid_option(&self.ulids, &self.path),
+                fii: self.fii,
+                locators: self.local_locs,
+            },
+        })
+    }
+
+    fn i2bis(&self) -> Option<Transmit> {
+        let (resp_nonce, validator, packet_ct) = self.resp?;
+        Some(Transmit {
+            path: self.path,
+            msg: Message::I2bis {
+                ct: self.ct_local,
+                init_nonce: self.init_nonce,
+                resp_nonce,
+                packet_ct,
+                validator,
+                ulids: ulid_option(&self.ulids, &self.path),
+                fii: self.fii,
+                locators: self.local_locs,
+            },
+        })
+    }
+
+    fn r2(&self, init_nonce: u32, path: Path) -> Transmit {
+        Transmit {
+            path: Path { src: path.dst, dst: path.src },
+            msg: Message::R2 { ct: self.ct_local, init_nonce, locators: self.local_locs },
+        }
+    }
+
+    /// The state.
+    pub fn state(&self) -> State {
+        self.state
+    }
+
+    /// The ULID pair.
+    pub fn ulids(&self) -> UlidPair {
+        self.ulids
+    }
+
+    /// The Forked Instance Identifier.
+    pub fn fii(&self) -> u32 {
+        self.fii
+    }
+
+    /// Our context tag: what the peer puts in what it sends us.
+    pub fn ct_local(&self) -> Tag {
+        self.ct_local
+    }
+
+    /// The peer's context tag, once known.
+    pub fn ct_peer(&self) -> Option<Tag> {
+        self.ct_peer
+    }
+
+    /// The locator pair in use.
+    pub fn path(&self) -> Path {
+        self.path
+    }
+
+    /// The peer's verified locators.
+    pub fn peer_locators(&self) -> &Locators {
+        &self.peer_locs
+    }
+
+    /// Our locators.
+    pub fn local_locators(&self) -> &Locators {
+        &self.local_locs
+    }
+
+    /// Whether outgoing payload is rewritten: only ESTABLISHED and
+    /// I2BIS-SENT hold the peer's tag and locators (§11).
+    pub fn rewrites(&self) -> bool {
+        matches!(self.state, State::Established | State::I2bisSent)
+    }
+
+    /// When [`Context::on_timeout`] is next due.
+    pub fn deadline(&self) -> Option<Millis> {
+        match (self.timer, self.update) {
+            (Some(t), Some((_, u))) => Some(t.at.min(u.at)),
+            (t, u) => t.map(|t| t.at).or(u.map(|(_, u)| u.at)),
+        }
+    }
+
+    /// The timer fired: what to retransmit, if anything.  A context in
+    /// E-FAILED or NO-SUPPORT whose hold-down ended returns `Err(())`:
+    /// the caller removes it (back to IDLE).
+    #[allow(clippy::result_unit_err)]
+    pub fn on_timeout(&mut self, now: Millis, rng: &mut impl Random) -> Result<Option<Transmit>, ()> {
+        if let Some((nonce, u)) = self.update {
+            if now >= u.at && self.state == State::Established {
+                // Retransmitted until acknowledged or the context goes (§10.2).
+                let next = u.count.saturating_add(1);
+                let nominal = consts::UPDATE_TIMEOUT.saturating_mul(1 << next.min(16)).min(consts::MAX_UPDATE_TIMEOUT);
+                let at = now.saturating_add(nominal / 2).saturating_add(rng.next_u64() % nominal.max(1));
+                self.update = Some((nonce, Retransmit { count: next, at }));
+                return Ok(self.update_request());
+            }
+        }
+        let Some(t) = self.timer else { return Ok(None) };
+        if now < t.at {
+            return Ok(None);
+        }
+        let next = t.count.saturating_add(1);
+        match self.state {
+            State::I1Sent if t.count < consts::I1_RETRIES_MAX => {
+                self.timer = Some(Retransmit { count: next, at: backoff(consts::I1_TIMEOUT, next, now, rng) });
+                Ok(Some(self.i1()))
+            }
+            State::I1Sent => {
+                self.state = State::EFailed;
+                self.timer = Some(Retransmit { count: 0, at: now + consts::NO_R1_HOLDDOWN_TIME });
+                Ok(None)
+            }
+            State::I2Sent if t.count < consts::I2_RETRIES_MAX => {
+                self.timer = Some(Retransmit { count: next, at: backoff(consts::I2_TIMEOUT, next, now, rng) });
+                Ok(self.i2())
+            }
+            State::I2bisSent if t.count < consts::I2BIS_RETRIES_MAX => {
+                self.timer = Some(Retransmit { count: next, at: backoff(consts::I2BIS_TIMEOUT, next, now, rng) });
+                Ok(self.i2bis())
+            }
+            State::I2Sent | State::I2bisSent => Ok(Some(self.restart(now, rng))),
+            State::EFailed | State::NoSupport => Err(()),
+            State::Established => {
+                self.timer = None;
+                Ok(None)
+            }
+        }
+    }
+
+    /// Falls back to I1 (after I2/I2bis retransmissions, or on confusion).
+    fn restart(&mut self, now: Millis, rng: &mut impl Random) -> Transmit {
+        self.state = State::I1Sent;
+        self.ct_peer = None;
+        self.resp = None;
+        self.init_nonce = rng.next_u64() as u32;
+        self.timer = Some(Retransmit { count: 0, at: backoff(consts::I1_TIMEOUT, 0, now, rng) });
+        self.i1()
+    }
+
+    /// An ICMPv6 Parameter Problem (unrecognized Next Header) quoting our
+    /// I1: the peer has no SHIM6 (§7.8, App B).  Traffic goes on unshimmed.
+    pub fn on_no_support(&mut self, now: Millis) {
+        if self.state == State::I1Sent {
+            self.state = State::NoSupport;
+            self.timer = Some(Retransmit { count: 0, at: now + consts::ICMP_HOLDDOWN_TIME });
+        }
+    }
+
+    /// Whether this context is the one an R1 or R2 with `init_nonce` on
+    /// `path` answers (§7.11, §7.16: nonce plus locators).
+    pub fn answered_by(&self, init_nonce: u32, path: &Path) -> bool {
+        self.init_nonce == init_nonce
+            && self.path.src == path.dst
+            && (self.path.dst == path.src || self.peer_locs.contains(&path.src))
+    }
+
+    fn on_r1(&mut self, resp_nonce: u32, validator: Validator, now: Millis, rng: &mut impl Random) -> Option<Transmit> {
+        // Only I1-SENT answers an R1; elsewhere it answers a retransmitted I1.
+        if self.state != State::I1Sent {
+            return None;
+        }
+        self.state = State::I2Sent;
+        self.resp = Some((resp_nonce, validator, 0));
+        self.timer = Some(Retransmit { count: 0, at: backoff(consts::I2_TIMEOUT, 0, now, rng) });
+        self.i2()
+    }
+
+    fn on_r2(&mut self, ct: Tag, locators: &Locators, path: &Path) {
+        if matches!(self.state, State::I1Sent | State::I2Sent | State::I2bisSent) {
+            self.establish(ct, locators, path);
+        }
+    }
+
+    fn establish(&mut self, ct: Tag, locators: &Locators, path: &Path) {
+        self.state = State::Established;
+        self.ct_peer = Some(ct & TAG_MASK);
+        self.peer_locs = *locators;
+        self.peer_locs.push(path.src);
+        self.resp = None;
+        self.timer = None;
+    }
+
+    fn on_r1bis(&mut self, resp_nonce: u32, packet_ct: Tag, validator: Validator, path: &Path, now: Millis, rng: &mut impl Random) -> Option<Transmit> {
+        if self.state != State::Established {
+            return None;
+        }
+        self.state = State::I2bisSent;
+        self.resp = Some((resp_nonce, validator, packet_ct));
+        self.init_nonce = rng.next_u64() as u32;
+        // The peer's validator covers the R1bis locators: answer on them.
+        self.path = Path { src: path.dst, dst: path.src };
+        self.timer = Some(Retransmit { count: 0, at: backoff(consts::I2BIS_TIMEOUT, 0, now, rng) });
+        self.i2bis()
+    }
+
+    /// The peer (re)sent I2 or I2bis for this context: its tag and
+    /// locators replace ours if the source locator is acceptable.
+    fn on_i2(&mut self, ct: Tag, init_nonce: u32, locators: &Locators, path: &Path) -> Option<Transmit> {
+        if !self.peer_locs.contains(&path.src) && !locators.contains(&path.src) {
+            return None;
+        }
+        self.establish(ct, locators, path);
+        Some(self.r2(init_nonce, *path))
+    }
+
+    fn update_request(&self) -> Option<Transmit> {
+        let (nonce, _) = self.update?;
+        Some(Transmit {
+            path: self.path,
+            msg: Message::UpdateRequest {
+                ct: self.ct_peer?,
+                nonce,
+                generation: self.local_generation,
+                locators: self.local_locs,
+            },
+        })
+    }
+
+    /// Our locators changed: tell the peer with an Update Request.  Only
+    /// one update is outstanding; a newer one replaces it (§10.3).
+    pub fn update_locators(&mut self, locators: Locators, now: Millis, rng: &mut impl Random) -> Option<Transmit> {
+        self.local_locs = locators;
+        if !locators.contains(&self.path.src) {
+            if let Some(src) = locators.as_slice().first() {
+                self.path.src = *src;
+            }
+        }
+        if self.state != State::Established {
+            // I2/I2bis/R2 will carry the new list.
+            return None;
+        }
+        self.local_generation = rng.next_u64() as u32;
+        let at = backoff(consts::UPDATE_TIMEOUT, 0, now, rng);
+        self.update = Some((rng.next_u64() as u32, Retransmit { count: 0, at }));
+        self.update_request()
+    }
+
+    /// Whether a control message of type 64-127 on `path` fits this
+    /// context (§10.4 step 3): otherwise its sender holds a stale one.
+    pub fn on_path_of_peer(&self, path: &Path) -> bool {
+        self.peer_locs.contains(&path.src) && self.local_locs.contains(&path.dst)
+    }
+
+    /// An Update Request for this context (its tag and locators matched):
+    /// take the new list, acknowledge.  In I2-SENT and I2BIS-SENT the
+    /// I2/I2bis goes first (§10.4 step 5).
+    fn on_update_request(&mut self, nonce: u32, generation: u32, locators: &Locators, path: &Path) -> [Option<Transmit>; 2] {
+        let first = match self.state {
+            State::Established => None,
+            State::I2Sent => self.i2(),
+            State::I2bisSent => self.i2bis(),
+            _ => return [None, None],
+        };
+        let Some(ct) = self.ct_peer else { return [first, None] };
+        self.peer_locs = *locators;
+        self.peer_locs.push(path.src);
+        self.peer_generation = Some(generation);
+        if !self.peer_locs.contains(&self.path.dst) {
+            // Our destination left the peer's list: REAP will pick among
+            // the new ones; until then, the one the update came from.
+            self.path.dst = path.src;
+        }
+        let ack = Transmit { path: Path { src: path.dst, dst: path.src }, msg: Message::UpdateAck { ct, nonce } };
+        [first, Some(ack)]
+    }
+
+    fn on_update_ack(&mut self, nonce: u32) {
+        // Acks of abandoned updates are ignored.
+        if self.update.is_some_and(|(n, _)| n == nonce) {
+            self.update = None;
+        }
+    }
+
+    /// Generation of the peer's last verified Locator List, if any.
+    pub fn peer_generation(&self) -> Option<u32> {
+        self.peer_generation
+    }
+
+    /// Whether an Update Request of ours waits for its acknowledgement.
+    pub fn update_pending(&self) -> bool {
+        self.update.is_some()
+    }
+
+    /// Confusion (§7.6): `self` is an older context whose peer tag and
+    /// locators clash with `new`'s; the peer must have lost it.
+    pub fn confused_with(&self, new: &Context) -> bool {
+        matches!(self.state, State::Established | State::I2bisSent)
+            && self.ct_peer.is_some()
+            && self.ct_peer == new.ct_peer
+            && self.peer_locs.overlaps(&new.peer_locs)
+            && (self.ulids != new.ulids || self.fii != new.fii)
+    }
+}
+
+/// The host's stateless responder: Responder Nonces and Validators from a
+/// rotating secret (§7.10.1), two generations accepted.
+pub struct Responder {
+    secrets: [[u8; 32]; 2],
+    /// Which epoch each secret belongs to.
+    epochs: [u64; 2],
+}
+
+/// How long one Responder Nonce value lasts.
+const NONCE_STEP: Millis = 1_000;
+/// How long one secret lasts; a validator is checked against the secret of
+/// its nonce's epoch, so it stays valid for up to twice this.
+const SECRET_LIFETIME: Millis = 2 * consts::VALIDATOR_MIN_LIFETIME;
+
+impl Responder {
+    /// A responder with fresh secrets.
+    pub fn new(now: Millis, rng: &mut impl Random) -> Self {
+        let mut r = Responder { secrets: [[0; 32]; 2], epochs: [u64::MAX; 2] };
+        r.rotate(now, rng);
+        r
+    }
+
+    fn random_secret(rng: &mut impl Random) -> [u8; 32] {
+        let mut s = [0u8; 32];
+        for chunk in s.chunks_exact_mut(8) {
+            chunk.copy_from_slice(&rng.next_u64().to_ne_bytes());
+        }
+        s
+    }
+
+    /// Makes sure the secret of the current epoch exists; call before
+    /// answering (or from a timer every [`VALIDATOR_MIN_LIFETIME`]).
+    ///
+    /// [`VALIDATOR_MIN_LIFETIME`]: consts::VALIDATOR_MIN_LIFETIME
+    pub fn rotate(&mut self, now: Millis, rng: &mut impl Random) {
+        let epoch = now / SECRET_LIFETIME;
+        let slot = (epoch % 2) as usize;
+        if self.epochs.get(slot) != Some(&epoch) {
+            if let (Some(s), Some(e)) = (self.secrets.get_mut(slot), self.epochs.get_mut(slot)) {
+                *s = Self::random_secret(rng);
+                *e = epoch;
+            }
+        }
+    }
+
+    fn nonce(now: Millis) -> u32 {
+        (now / NONCE_STEP) as u32
+    }
+
+    /// The validator of `nonce` over `parts`, if its secret is still kept.
+    fn validator(&self, mac: &mut impl Mac, nonce: u32, now: Millis, parts: &[&[u8]]) -> Option<Validator> {
+        // The nonce's epoch: nonces are at most 2^32 steps old, far beyond
+        // any lifetime, so the low bits of `now` locate them.
+        let now_step = now / NONCE_STEP;
+        let age = (now_step as u32).wrapping_sub(nonce);
+        let at = now_step.checked_sub(u64::from(age))? * NONCE_STEP;
+        let epoch = at / SECRET_LIFETIME;
+        let slot = (epoch % 2) as usize;
+        if self.epochs.get(slot) != Some(&epoch) {
+            return None;
+        }
+        let key = self.secrets.get(slot)?;
+        let n = nonce.to_be_bytes();
+        let mut all: [&[u8]; 8] = [&[]; 8];
+        if let Some(first) = all.first_mut() {
+            *first = &n;
+        }
+        for (slot, p) in all.iter_mut().skip(1).zip(parts) {
+            *slot = p;
+        }
+        let len = parts.len().saturating_add(1).min(all.len());
+        Validator::new(&mac.mac(key, all.get(..len).unwrap_or(&[]))?)
+    }
+
+    /// Checks a validator received in I2 or I2bis: its nonce is recent
+    /// enough and it is what we would compute over `parts` (§7.13 step 2).
+    fn check(&self, mac: &mut impl Mac, nonce: u32, got: &Validator, now: Millis, parts: &[&[u8]]) -> bool {
+        let age = ((now / NONCE_STEP) as u32).wrapping_sub(nonce);
+        if u64::from(age) * NONCE_STEP > 2 * consts::VALIDATOR_MIN_LIFETIME {
+            return false;
+        }
+        self.validator(mac, nonce, now, parts).is_some_and(|v| v == *got)
+    }
+}
+
+/// The validator inputs of an I1/I2 exchange (§7.10.1; no Initiator Nonce).
+fn i1_parts<'a>(ct: &'a [u8; 8], ulids: &'a UlidPair, path: &'a Path, fii: &'a [u8; 4]) -> [&'a [u8]; 6] {
+    [ct, &ulids.local, &ulids.peer, &path.src, &path.dst, fii]
+}
+
+/// The caller's table of contexts.
+pub trait Table {
+    /// The context of `ulids` and `fii`.
+    fn by_ulids(&mut self, ulids: &UlidPair, fii: u32) -> Option<&mut Context>;
+    /// The context an R1 or R2 with `init_nonce` on `path` answers.
+    fn by_nonce(&mut self, init_nonce: u32, path: &Path) -> Option<&mut Context>;
+    /// The context whose peer tag is `ct` and whose current path is
+    /// `path` reversed (R1bis matching, §7.18).
+    fn by_peer_tag(&mut self, ct: Tag, path: &Path) -> Option<&mut Context>;
+    /// The context whose local tag is `ct`.
+    fn by_local_tag(&mut self, ct: Tag) -> Option<&mut Context>;
+    /// Whether some context uses `ct` as its local tag.
+    fn tag_in_use(&self, ct: Tag) -> bool;
+    /// Stores a new context; `false` when the table is full.
+    fn insert(&mut self, ctx: Context) -> bool;
+    /// Discards every context other than `new` that is confused with it
+    /// (§7.6: the host must not send on them again).
+    fn drop_confused(&mut self, new: &Context);
+}
+
+/// What the host knows about itself.
+pub struct Host {
+    /// The stateless responder.
+    pub responder: Responder,
+    /// Our locators, verified (in the HBA set).
+    pub locators: Locators,
+}
+
+/// A control message received on `path`, with the ULID pair its header or
+/// ULID Pair option names.
+#[derive(Clone, Copy, Debug)]
+pub struct Received {
+    /// The locators it came on.
+    pub path: Path,
+    /// The message.
+    pub msg: Message,
+}
+
+impl Host {
+    /// A context tag no context of `table` uses (§7.1).
+    pub fn fresh_tag(table: &impl Table, rng: &mut impl Random) -> Tag {
+        loop {
+            let t = rng.next_u64() & TAG_MASK;
+            if t != 0 && !table.tag_in_use(t) {
+                return t;
+            }
+        }
+    }
+
+    /// Handles one received control message; returns what to send back,
+    /// in order (at most two: an Update Request in I2-SENT is answered
+    /// with the I2 and then the Update Acknowledgement).
+    pub fn receive(
+        &mut self,
+        table: &mut impl Table,
+        rx: &Received,
+        now: Millis,
+        rng: &mut impl Random,
+        mac: &mut impl Mac,
+    ) -> [Option<Transmit>; 2] {
+        let path = &rx.path;
+        let (ct, update) = match rx.msg {
+            Message::UpdateRequest { ct, nonce, generation, locators } => (ct, Some((nonce, generation, locators))),
+            Message::UpdateAck { ct, .. } => (ct, None),
+            _ => return [self.receive_setup(table, rx, now, rng, mac), None],
+        };
+        // Types 64-127: an unknown tag, or a known one on locators the
+        // context does not have, means the sender's context is stale.
+        let Some(ctx) = table.by_local_tag(ct & TAG_MASK).filter(|c| c.on_path_of_peer(path)) else {
+            return [self.unknown_tag(ct, path, now, rng, mac), None];
+        };
+        match (update, rx.msg) {
+            (Some((nonce, generation, locators)), _) => ctx.on_update_request(nonce, generation, &locators, path),
+            (None, Message::UpdateAck { nonce, .. }) => {
+                // §10.5 says R2 for I2-SENT and I2BIS-SENT; the reference
+                // reads it as a typo for I2/I2bis, as in §10.4.
+                let first = match ctx.state {
+                    State::I2Sent => ctx.i2(),
+                    State::I2bisSent => ctx.i2bis(),
+                    State::Established => None,
+                    _ => return [None, None],
+                };
+                ctx.on_update_ack(nonce);
+                [first, None]
+            }
+            _ => [None, None],
+        }
+    }
+
+    fn receive_setup(
+        &mut self,
+        table: &mut impl Table,
+        rx: &Received,
+        now: Millis,
+        rng: &mut impl Random,
+        mac: &mut impl Mac,
+    ) -> Option<Transmit> {
+        self.responder.rotate(now, rng);
+        let path = &rx.path;
+        let reply = Path { src: path.dst, dst: path.src };
+        match rx.msg {
+            Message::I1 { ct, nonce, ulids, fii } => {
+                let moved = ulids.is_some();
+                let ulids = ulids.unwrap_or(UlidPair { local: path.dst, peer: path.src });
+                if let Some(ctx) = table.by_ulids(&ulids, fii) {
+                    // Concurrent setup, or our R2 was lost: answer from
+                    // the context.  A different tag, or locators we do not
+                    // know, on an established context mean the peer
+                    // restarts: R1, and the old context lives until the
+                    // I2 (§7.6, §7.9).
+                    let restarted = ctx.state == State::Established
+                        && (ctx.ct_peer != Some(ct & TAG_MASK) || (moved && !ctx.peer_locs.contains(&path.src)));
+                    if !restarted && matches!(ctx.state, State::I1Sent | State::I2Sent | State::I2bisSent | State::Established) {
+                        return Some(ctx.r2(nonce, *path));
+                    }
+                }
+                let resp_nonce = Responder::nonce(now);
+                let ctb = (ct & TAG_MASK).to_be_bytes();
+                let fiib = fii.to_be_bytes();
+                let validator = self.responder.validator(mac, resp_nonce, now, &i1_parts(&ctb, &ulids, &reply, &fiib))?;
+                Some(Transmit { path: reply, msg: Message::R1 { init_nonce: nonce, resp_nonce, validator } })
+            }
+            Message::R1 { init_nonce, resp_nonce, validator } => {
+                table.by_nonce(init_nonce, path)?.on_r1(resp_nonce, validator, now, rng)
+            }
+            Message::I2 { ct, init_nonce, resp_nonce, validator, ulids, fii, locators } => {
+                let ulids = ulids.unwrap_or(UlidPair { local: path.dst, peer: path.src });
+                let ctb = (ct & TAG_MASK).to_be_bytes();
+                let fiib = fii.to_be_bytes();
+                if !self.responder.check(mac, resp_nonce, &validator, now, &i1_parts(&ctb, &ulids, &reply, &fiib)) {
+                    return None;
+                }
+                self.accept_peer(table, ulids, fii, ct, init_nonce, &locators, path, rng)
+            }
+            Message::R2 { ct, init_nonce, locators } => {
+                let ctx = table.by_nonce(init_nonce, path)?;
+                ctx.on_r2(ct, &locators, path);
+                let snapshot = ctx.clone();
+                table.drop_confused(&snapshot);
+                None
+            }
+            Message::R1bis { packet_ct, resp_nonce, validator } => {
+                table.by_peer_tag(packet_ct, path)?.on_r1bis(resp_nonce, packet_ct, validator, path, now, rng)
+            }
+            Message::UpdateRequest { .. } | Message::UpdateAck { .. } => None,
+            Message::I2bis { ct, init_nonce, resp_nonce, packet_ct, validator, ulids, fii, locators } => {
+                let ulids = ulids.unwrap_or(UlidPair { local: path.dst, peer: path.src });
+                let ctb = (packet_ct & TAG_MASK).to_be_bytes();
+                // The R1bis covered the triggering packet's locators, which
+                // the I2bis travels on again.
+                if !self.responder.check(mac, resp_nonce, &validator, now, &[&ctb, &path.src, &path.dst]) {
+                    return None;
+                }
+                self.accept_peer(table, ulids, fii, ct, init_nonce, &locators, path, rng)
+            }
+        }
+    }
+
+    /// A context tag matched no context (payload or control type 64-127,
+    /// §7.17): the R1bis to send back, statelessly.
+    pub fn unknown_tag(&mut self, packet_ct: Tag, path: &Path, now: Millis, rng: &mut impl Random, mac: &mut impl Mac) -> Option<Transmit> {
+        self.responder.rotate(now, rng);
+        let resp_nonce = Responder::nonce(now);
+        let ctb = (packet_ct & TAG_MASK).to_be_bytes();
+        // Over the locators of the received packet, as its sender will
+        // use them reversed for the I2bis.
+        let validator = self.responder.validator(mac, resp_nonce, now, &[&ctb, &path.src, &path.dst])?;
+        Some(Transmit {
+            path: Path { src: path.dst, dst: path.src },
+            msg: Message::R1bis { packet_ct: packet_ct & TAG_MASK, resp_nonce, validator },
+        })
+    }
+
+    /// A valid I2 or I2bis: create or update the context, answer R2.
+    #[allow(clippy::too_many_arguments)]
+    fn accept_peer(
+        &mut self,
+        table: &mut impl Table,
+        ulids: UlidPair,
+        fii: u32,
+        ct: Tag,
+        init_nonce: u32,
+        locators: &Locators,
+        path: &Path,
+        rng: &mut impl Random,
+    ) -> Option<Transmit> {
+        if let Some(ctx) = table.by_ulids(&ulids, fii) {
+            let tx = ctx.on_i2(ct, init_nonce, locators, path)?;
+            let snapshot = ctx.clone();
+            table.drop_confused(&snapshot);
+            return Some(tx);
+        }
+        let mut ctx = Context {
+            state: State::Established,
+            ulids,
+            fii,
+            ct_local: Self::fresh_tag(table, rng),
+            ct_peer: None,
+            init_nonce: 0,
+            resp: None,
+            local_locs: self.locators,
+            peer_locs: Locators::default(),
+            path: Path { src: path.dst, dst: path.src },
+            timer: None,
+            peer_generation: None,
+            local_generation: 0,
+            update: None,
+        };
+        ctx.establish(ct, locators, path);
+        let tx = ctx.r2(init_nonce, *path);
+        table.drop_confused(&ctx);
+        table.insert(ctx).then_some(tx)
+    }
+}
