@@ -11,3 +11,4 @@
 pub mod context;
 pub mod hba;
 pub mod sockopt;
+pub mod wire;

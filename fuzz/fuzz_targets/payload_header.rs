@@ -1,0 +1,29 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The payload extension header: view, parse, and removal followed by
+//! insertion, which must give the packet back.
+
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use shim6_host::proto::wire::payload::{self, PayloadHeader, PayloadRepr};
+use shim6_host::proto::wire::Header;
+
+fuzz_target!(|data: &[u8]| {
+    let _ = Header::parse(data);
+    if let Ok(view) = PayloadHeader::new_checked(data) {
+        let repr = PayloadRepr::parse(&view).expect("a checked header parses");
+        assert_eq!(repr.to_bytes()[..], data[..8]);
+    }
+    // The first octet says where the header is; octet 0 stands for the
+    // preceding header's Next Header.
+    let Some(&at) = data.first() else { return };
+    let offset = 1 + usize::from(at);
+    let mut buf = data.to_vec();
+    buf[0] = 140;
+    let orig = buf.clone();
+    if let Ok((tag, len)) = payload::remove(&mut buf, orig.len(), 0, offset) {
+        assert_eq!(payload::insert(&mut buf, len, 0, offset, tag), Ok(orig.len()));
+        assert_eq!(buf, orig);
+    }
+});
