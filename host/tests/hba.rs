@@ -7,8 +7,10 @@
 //! from RFC 3972 §3-§4 and RFC 5535 §5-§6 without looking at the Rust
 //! code; `python3 host/tests/hba_vectors.py` prints them again.
 
+mod common;
+
+use common::RustCrypto;
 use proptest::prelude::*;
-use sha1::Digest;
 use shim6_host::proto::hba::*;
 
 // ---- known answers (hba_vectors.py) ---------------------------------------
@@ -65,18 +67,6 @@ fn addr(s: &str) -> Addr {
 
 // ---- hashers ---------------------------------------------------------------
 
-/// SHA-1 by the RustCrypto crate.
-struct RustCrypto;
-
-impl Sha1 for RustCrypto {
-    fn digest(&mut self, parts: &[&[u8]]) -> Result<[u8; DIGEST_LEN], HashFailed> {
-        let mut h = sha1::Sha1::new();
-        for p in parts {
-            h.update(p);
-        }
-        Ok(h.finalize().into())
-    }
-}
 
 /// Succeeds `ok` times, then fails.
 struct Failing {

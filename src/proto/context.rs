@@ -564,17 +564,19 @@ impl Context {
         self.i2()
     }
 
-    fn on_r2(&mut self, ct: Tag, locators: &Locators, path: &Path) {
+    fn on_r2(&mut self, ct: Tag, locators: &Locators) {
         if matches!(self.state, State::I1Sent | State::I2Sent | State::I2bisSent) {
-            self.establish(ct, locators, path);
+            self.establish(ct, locators);
         }
     }
 
-    fn establish(&mut self, ct: Tag, locators: &Locators, path: &Path) {
+    fn establish(&mut self, ct: Tag, locators: &Locators) {
         self.state = State::Established;
         self.ct_peer = Some(ct & TAG_MASK);
         self.peer_locs = *locators;
-        self.peer_locs.push(path.src);
+        // The peer's ULID is always one of its locators; anything else
+        // must have come verified in `locators`.
+        self.peer_locs.push(self.ulids.peer);
         self.resp = None;
         self.timer = None;
     }
@@ -598,7 +600,7 @@ impl Context {
         if !self.peer_locs.contains(&path.src) && !locators.contains(&path.src) {
             return None;
         }
-        self.establish(ct, locators, path);
+        self.establish(ct, locators);
         Some(self.r2(init_nonce, *path))
     }
 
@@ -652,7 +654,7 @@ impl Context {
         };
         let Some(ct) = self.ct_peer else { return [first, None] };
         self.peer_locs = *locators;
-        self.peer_locs.push(path.src);
+        self.peer_locs.push(self.ulids.peer);
         self.peer_generation = Some(generation);
         if !self.peer_locs.contains(&self.path.dst) {
             // Our destination left the peer's list: REAP will pick among
@@ -917,7 +919,7 @@ impl Host {
             }
             Message::R2 { ct, init_nonce, locators } => {
                 let ctx = table.by_nonce(init_nonce, path)?;
-                ctx.on_r2(ct, &locators, path);
+                ctx.on_r2(ct, &locators);
                 let snapshot = ctx.clone();
                 table.drop_confused(&snapshot);
                 None
@@ -989,7 +991,7 @@ impl Host {
             local_generation: 0,
             update: None,
         };
-        ctx.establish(ct, locators, path);
+        ctx.establish(ct, locators);
         let tx = ctx.r2(init_nonce, *path);
         table.drop_confused(&ctx);
         table.insert(ctx).then_some(tx)

@@ -8,6 +8,7 @@
 //! files with `#[path]`, so everything here is unit-, property- and
 //! fuzz-tested on the host.
 
+pub mod codec;
 pub mod context;
 pub mod hba;
 pub mod sockopt;

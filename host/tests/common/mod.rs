@@ -1,0 +1,84 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! What the tests share: deterministic randomness, a test MAC, SHA-1 by
+//! RustCrypto and a table of contexts in a `Vec`.
+
+#![allow(dead_code)]
+
+use sha1::Digest;
+use shim6_host::proto::context::*;
+use shim6_host::proto::hba::{HashFailed, Sha1, DIGEST_LEN};
+
+/// xorshift64*: deterministic, seeded per peer.
+pub struct Rng(pub u64);
+
+impl Random for Rng {
+    fn next_u64(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+}
+
+/// A keyed FNV-1a spread over 32 octets: deterministic and key dependent,
+/// which is all the state machine asks of it (the kernel uses HMAC-SHA256).
+pub struct TestMac;
+
+impl Mac for TestMac {
+    fn mac(&mut self, key: &[u8; 32], parts: &[&[u8]]) -> Option<[u8; 32]> {
+        let mut out = [0u8; 32];
+        for (i, chunk) in out.chunks_exact_mut(8).enumerate() {
+            let mut h: u64 = 0xcbf2_9ce4_8422_2325 ^ i as u64;
+            for b in key.iter().chain(parts.iter().flat_map(|p| p.iter())) {
+                h = (h ^ u64::from(*b)).wrapping_mul(0x100_0000_01b3);
+            }
+            chunk.copy_from_slice(&h.to_be_bytes());
+        }
+        Some(out)
+    }
+}
+
+#[derive(Default)]
+pub struct VecTable(pub Vec<Context>);
+
+impl Table for VecTable {
+    fn by_ulids(&mut self, ulids: &UlidPair, fii: u32) -> Option<&mut Context> {
+        self.0.iter_mut().find(|c| c.ulids() == *ulids && c.fii() == fii)
+    }
+    fn by_nonce(&mut self, init_nonce: u32, path: &Path) -> Option<&mut Context> {
+        self.0.iter_mut().find(|c| c.answered_by(init_nonce, path))
+    }
+    fn by_peer_tag(&mut self, ct: Tag, path: &Path) -> Option<&mut Context> {
+        self.0
+            .iter_mut()
+            .find(|c| c.ct_peer() == Some(ct) && c.path().src == path.dst && c.path().dst == path.src)
+    }
+    fn by_local_tag(&mut self, ct: Tag) -> Option<&mut Context> {
+        self.0.iter_mut().find(|c| c.ct_local() == ct)
+    }
+    fn tag_in_use(&self, ct: Tag) -> bool {
+        self.0.iter().any(|c| c.ct_local() == ct)
+    }
+    fn insert(&mut self, ctx: Context) -> bool {
+        self.0.push(ctx);
+        true
+    }
+    fn drop_confused(&mut self, new: &Context) {
+        self.0.retain(|c| !c.confused_with(new));
+    }
+}
+
+
+/// SHA-1 by the RustCrypto crate.
+pub struct RustCrypto;
+
+impl Sha1 for RustCrypto {
+    fn digest(&mut self, parts: &[&[u8]]) -> Result<[u8; DIGEST_LEN], HashFailed> {
+        let mut h = sha1::Sha1::new();
+        for p in parts {
+            h.update(p);
+        }
+        Ok(h.finalize().into())
+    }
+}

@@ -1,0 +1,231 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Between the context machine's messages ([`context::Message`]) and the
+//! wire ([`wire`]): emitting adds the host's Locator List and PDS;
+//! parsing verifies the peer's locators against its PDS (HBA), so that the
+//! machine only ever sees locators that passed (RFC 5533 §7.2, RFC 5535
+//! §7.2).
+
+use super::context::{self, Locators, Message, Path, Received, Transmit, UlidPair, Validator};
+use super::hba::{self, Sha1};
+use super::wire::control::Packet;
+use super::wire::message::{self as m, Repr};
+use super::wire::options::{self as o, LocatorList, OptionSet};
+use super::wire::{verification, ContextTag, Error};
+
+/// What the host adds to what it sends.
+#[derive(Clone, Copy, Debug)]
+pub struct Local<'a> {
+    /// The PDS of our HBA set: goes with every Locator List.
+    pub pds: &'a [u8],
+}
+
+fn tag(t: context::Tag) -> ContextTag {
+    ContextTag::from_masked(t)
+}
+
+fn ulid_option(u: Option<UlidPair>) -> Option<o::UlidPair> {
+    u.map(|u| o::UlidPair { sender: u.local, receiver: u.peer })
+}
+
+/// Our Locator List, every locator HBA-verified by our PDS.
+fn with_locators<'b>(generation: u32, locs: &'b Locators, methods: &'b [u8], pds: &'b [u8]) -> Result<OptionSet<'b>, Error> {
+    let l = locs.as_slice();
+    Ok(OptionSet {
+        locator_list: Some(LocatorList::new(generation, methods.get(..l.len()).ok_or(Error::Malformed)?, l)?),
+        cga_parameters: Some(pds),
+        ..OptionSet::default()
+    })
+}
+
+/// Emits the Shim6 header of `tx` into `buf` (the caller adds the IPv6
+/// header for `tx.path`); returns its length.
+pub fn emit(tx: &Transmit, local: &Local<'_>, buf: &mut [u8]) -> Result<usize, Error> {
+    const METHODS: [u8; context::MAX_LOCATORS] = [verification::HBA; context::MAX_LOCATORS];
+    let pds = local.pds;
+    let fii = |f: u32| (f != 0).then_some(f);
+    let repr = match &tx.msg {
+        Message::I1 { ct, nonce, ulids, fii: f } => Repr::I1(m::I1 {
+            initiator_tag: tag(*ct),
+            initiator_nonce: *nonce,
+            options: OptionSet { ulid_pair: ulid_option(*ulids), forked_instance: fii(*f), ..OptionSet::default() },
+        }),
+        Message::R1 { init_nonce, resp_nonce, validator } => Repr::R1(m::R1 {
+            initiator_nonce: *init_nonce,
+            responder_nonce: *resp_nonce,
+            options: OptionSet { responder_validator: Some(validator.as_slice()), ..OptionSet::default() },
+        }),
+        Message::I2 { ct, init_nonce, resp_nonce, validator, ulids, fii: f, locators } => Repr::I2(m::I2 {
+            initiator_tag: tag(*ct),
+            initiator_nonce: *init_nonce,
+            responder_nonce: *resp_nonce,
+            options: OptionSet {
+                responder_validator: Some(validator.as_slice()),
+                ulid_pair: ulid_option(*ulids),
+                forked_instance: fii(*f),
+                ..with_locators(0, locators, &METHODS, pds)?
+            },
+        }),
+        Message::R2 { ct, init_nonce, locators } => Repr::R2(m::R2 {
+            responder_tag: tag(*ct),
+            initiator_nonce: *init_nonce,
+            options: with_locators(0, locators, &METHODS, pds)?,
+        }),
+        Message::R1bis { packet_ct, resp_nonce, validator } => Repr::R1bis(m::R1bis {
+            packet_tag: tag(*packet_ct),
+            responder_nonce: *resp_nonce,
+            options: OptionSet { responder_validator: Some(validator.as_slice()), ..OptionSet::default() },
+        }),
+        Message::I2bis { ct, init_nonce, resp_nonce, packet_ct, validator, ulids, fii: f, locators } => {
+            Repr::I2bis(m::I2bis {
+                initiator_tag: tag(*ct),
+                initiator_nonce: *init_nonce,
+                responder_nonce: *resp_nonce,
+                packet_tag: tag(*packet_ct),
+                options: OptionSet {
+                    responder_validator: Some(validator.as_slice()),
+                    ulid_pair: ulid_option(*ulids),
+                    forked_instance: fii(*f),
+                    ..with_locators(0, locators, &METHODS, pds)?
+                },
+            })
+        }
+        Message::UpdateRequest { ct, nonce, generation, locators } => Repr::UpdateRequest(m::UpdateRequest {
+            receiver_tag: tag(*ct),
+            request_nonce: *nonce,
+            options: with_locators(*generation, locators, &METHODS, pds)?,
+        }),
+        Message::UpdateAck { ct, nonce } => {
+            Repr::UpdateAck(m::UpdateAck { receiver_tag: tag(*ct), request_nonce: *nonce })
+        }
+    };
+    repr.emit(buf)
+}
+
+/// A parsed control message.
+#[derive(Clone, Copy, Debug)]
+pub enum Inbound<'a> {
+    /// For the context machine.
+    Context(Received),
+    /// Keepalive, Probe or Error: for REAP and error handling.
+    Other(Repr<'a>),
+}
+
+/// Why a well-formed message is dropped before the context machine.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Drop {
+    /// Not a valid Shim6 control message (the [`Error`] says how; an
+    /// `Unrecognized` one is answered with an Error message).
+    Wire(Error),
+    /// R1, R1bis or a setup message without a usable Responder Validator.
+    NoValidator,
+    /// The PDS does not verify the peer's ULID (§7.13 step 3, §7.16).
+    ForeignPds,
+}
+
+impl From<Error> for Drop {
+    fn from(e: Error) -> Self {
+        Drop::Wire(e)
+    }
+}
+
+fn validator(options: &OptionSet<'_>) -> Result<Validator, Drop> {
+    options.responder_validator.and_then(Validator::new).ok_or(Drop::NoValidator)
+}
+
+/// The ULID pair a message names: its ULID Pair option, else its path.
+fn ulids_of(u: Option<o::UlidPair>, path: &Path) -> UlidPair {
+    u.map_or(UlidPair { local: path.dst, peer: path.src }, |u| UlidPair { local: u.receiver, peer: u.sender })
+}
+
+/// The peer's locators that its PDS verifies, all of them in the set of
+/// `ulid` (RFC 5535 §7.2).  No PDS: none.  A PDS that does not verify the
+/// ULID itself: the message is dropped.
+fn verified<H: Sha1 + ?Sized>(
+    hasher: &mut H,
+    options: &OptionSet<'_>,
+    ulid: &context::Addr,
+) -> Result<Locators, Drop> {
+    let mut out = Locators::default();
+    let (Some(list), Some(pds)) = (options.locator_list, options.cga_parameters) else {
+        return Ok(out);
+    };
+    let pds = hba::Pds::parse(pds).map_err(|_| Drop::ForeignPds)?;
+    let owner = pds.verify(hasher, ulid).map_err(|_| Drop::ForeignPds)?;
+    for (method, loc) in list.iter() {
+        // CGA-method locators need the CGA Signature, which is not
+        // implemented: they are never used.
+        if method != verification::HBA {
+            continue;
+        }
+        if pds.verify(hasher, &loc).is_ok_and(|v| v.same_set(&owner)) {
+            out.push(loc);
+        }
+    }
+    Ok(out)
+}
+
+/// Parses the Shim6 control message `bytes` that arrived on `path`.
+pub fn parse<'a, H: Sha1 + ?Sized>(bytes: &'a [u8], path: Path, hasher: &mut H) -> Result<Inbound<'a>, Drop> {
+    let repr = Repr::parse(&Packet::new_checked(bytes)?)?;
+    let msg = match repr {
+        Repr::I1(i) => Message::I1 {
+            ct: i.initiator_tag.get(),
+            nonce: i.initiator_nonce,
+            ulids: i.options.ulid_pair.map(|u| ulids_of(Some(u), &path)),
+            fii: i.options.forked_instance.unwrap_or(0),
+        },
+        Repr::R1(r) => Message::R1 {
+            init_nonce: r.initiator_nonce,
+            resp_nonce: r.responder_nonce,
+            validator: validator(&r.options)?,
+        },
+        Repr::I2(i) => {
+            let ulids = ulids_of(i.options.ulid_pair, &path);
+            Message::I2 {
+                ct: i.initiator_tag.get(),
+                init_nonce: i.initiator_nonce,
+                resp_nonce: i.responder_nonce,
+                validator: validator(&i.options)?,
+                ulids: i.options.ulid_pair.map(|_| ulids),
+                fii: i.options.forked_instance.unwrap_or(0),
+                locators: verified(hasher, &i.options, &ulids.peer)?,
+            }
+        }
+        Repr::R2(r) => Message::R2 {
+            ct: r.responder_tag.get(),
+            init_nonce: r.initiator_nonce,
+            // An R2 comes from the peer's ULID unless the setup moved.
+            locators: verified(hasher, &r.options, &path.src)?,
+        },
+        Repr::R1bis(r) => Message::R1bis {
+            packet_ct: r.packet_tag.get(),
+            resp_nonce: r.responder_nonce,
+            validator: validator(&r.options)?,
+        },
+        Repr::I2bis(i) => {
+            let ulids = ulids_of(i.options.ulid_pair, &path);
+            Message::I2bis {
+                ct: i.initiator_tag.get(),
+                init_nonce: i.initiator_nonce,
+                resp_nonce: i.responder_nonce,
+                packet_ct: i.packet_tag.get(),
+                validator: validator(&i.options)?,
+                ulids: i.options.ulid_pair.map(|_| ulids),
+                fii: i.options.forked_instance.unwrap_or(0),
+                locators: verified(hasher, &i.options, &ulids.peer)?,
+            }
+        }
+        Repr::UpdateRequest(u) => Message::UpdateRequest {
+            ct: u.receiver_tag.get(),
+            nonce: u.request_nonce,
+            generation: u.options.locator_list.map_or(0, |l| l.generation()),
+            // Checked against the context's ULID by the caller's lookup:
+            // the PDS must verify the sender's current locator.
+            locators: verified(hasher, &u.options, &path.src)?,
+        },
+        Repr::UpdateAck(a) => Message::UpdateAck { ct: a.receiver_tag.get(), nonce: a.request_nonce },
+        other => return Ok(Inbound::Other(other)),
+    };
+    Ok(Inbound::Context(Received { path, msg }))
+}
