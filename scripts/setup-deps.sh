@@ -29,12 +29,15 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 cargo_bin=${CARGO_HOME:-$HOME/.cargo}/bin
-if ! "$cargo_bin/bindgen" --version 2>/dev/null | grep -q " $BINDGEN_VERSION\$"; then
+if [ "$("$cargo_bin/bindgen" --version 2>/dev/null)" != "bindgen $BINDGEN_VERSION" ]; then
 	echo "setup: installing bindgen-cli $BINDGEN_VERSION"
 	cargo install --quiet --locked --version "$BINDGEN_VERSION" bindgen-cli
 fi
 
-if ! python3 -m pip show virtme-ng 2>/dev/null | grep -q "^Version: $VIRTME_NG_VERSION\$"; then
+# Read the whole output first: grep -q would close the pipe early and,
+# under pipefail, fail the check.
+virtme_ng=$(python3 -m pip show virtme-ng 2>/dev/null | sed -n 's/^Version: //p')
+if [ "$virtme_ng" != "$VIRTME_NG_VERSION" ]; then
 	echo "setup: installing virtme-ng $VIRTME_NG_VERSION"
 	python3 -m pip install --quiet --disable-pip-version-check "virtme-ng==$VIRTME_NG_VERSION"
 fi

@@ -55,7 +55,7 @@ impl Wire {
     /// Emits `tx` as `from` would and returns the bytes of its Shim6 header.
     fn send(&mut self, from: &Peer, tx: &Transmit) -> Vec<u8> {
         let mut buf = vec![0u8; 1280];
-        let n = codec::emit(tx, &Local { pds: &from.pds }, &mut buf).expect("emit");
+        let n = codec::emit(tx, &Local { pds: Some(&from.pds) }, &mut buf).expect("emit");
         buf.truncate(n);
         self.packets.push(ipv6_packet(&tx.path, &buf));
         buf

@@ -16,8 +16,10 @@ use super::wire::{verification, ContextTag, Error};
 /// What the host adds to what it sends.
 #[derive(Clone, Copy, Debug)]
 pub struct Local<'a> {
-    /// The PDS of our HBA set: goes with every Locator List.
-    pub pds: &'a [u8],
+    /// The PDS of our HBA set: goes with every Locator List.  A host
+    /// without one sends no Locator List: its ULID is then its only
+    /// locator, which the peer knows anyway.
+    pub pds: Option<&'a [u8]>,
 }
 
 fn tag(t: context::Tag) -> ContextTag {
@@ -29,7 +31,8 @@ fn ulid_option(u: Option<UlidPair>) -> Option<o::UlidPair> {
 }
 
 /// Our Locator List, every locator HBA-verified by our PDS.
-fn with_locators<'b>(generation: u32, locs: &'b Locators, methods: &'b [u8], pds: &'b [u8]) -> Result<OptionSet<'b>, Error> {
+fn with_locators<'b>(generation: u32, locs: &'b Locators, methods: &'b [u8], pds: Option<&'b [u8]>) -> Result<OptionSet<'b>, Error> {
+    let Some(pds) = pds else { return Ok(OptionSet::default()) };
     let l = locs.as_slice();
     Ok(OptionSet {
         locator_list: Some(LocatorList::new(generation, methods.get(..l.len()).ok_or(Error::Malformed)?, l)?),
