@@ -6,7 +6,9 @@ use core::sync::atomic::{AtomicU64, Ordering};
 
 use kernel::prelude::*;
 
+use crate::control::Control;
 use crate::kext::net::{Net, PernetId, PernetState};
+use crate::kext::netctl::NetCtl;
 
 static NET_ID: PernetId = PernetId::new();
 
@@ -14,6 +16,8 @@ static NET_ID: PernetId = PernetId::new();
 pub(crate) struct NetState {
     /// Sockets of this namespace that hold shim state.
     sockets: AtomicU64,
+    /// The control plane, with its hook and timer.
+    pub(crate) ctl: Pin<KBox<NetCtl<Control>>>,
 }
 
 impl NetState {
@@ -36,7 +40,7 @@ impl PernetState for NetState {
         &NET_ID
     }
 
-    fn init(_net: &Net) -> Result<Self> {
-        Ok(NetState { sockets: AtomicU64::new(0) })
+    fn init(net: &Net) -> Result<Self> {
+        Ok(NetState { sockets: AtomicU64::new(0), ctl: NetCtl::new(net, Control::new()?)? })
     }
 }

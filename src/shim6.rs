@@ -8,6 +8,7 @@
 
 use kernel::prelude::*;
 
+mod control;
 mod crypto;
 mod kext;
 mod netns;
@@ -32,14 +33,16 @@ struct Shim6 {
     // Dropped in declaration order: the socket level goes first, so no
     // call can reach a namespace's state after it is gone.
     _sol_shim: kext::shim::Registration<sockopt::SolShim>,
+    _protocol: kext::inet6::Protocol<control::ShimProtocol>,
     _pernet: kext::net::PernetRegistration<netns::NetState>,
 }
 
 impl kernel::Module for Shim6 {
     fn init(module: &'static ThisModule) -> Result<Self> {
         let pernet = kext::net::PernetRegistration::new()?;
+        let protocol = kext::inet6::Protocol::new()?;
         let sol_shim = kext::shim::Registration::new(module)?;
         pr_info!("SOL_SHIM socket level registered\n");
-        Ok(Shim6 { _sol_shim: sol_shim, _pernet: pernet })
+        Ok(Shim6 { _sol_shim: sol_shim, _protocol: protocol, _pernet: pernet })
     }
 }

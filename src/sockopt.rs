@@ -65,6 +65,11 @@ fn errno(e: so::Error) -> Error {
     }
 }
 
+/// Whether the socket asked to bypass the shim (`SHIM_DONTSHIM`).
+pub(crate) fn dont_shim(sk: &Sock) -> bool {
+    flags(sk).get(Opt::DontShim) == Some(true)
+}
+
 fn flags(sk: &Sock) -> SockFlags {
     SolShim::state(sk).map_or(SockFlags::default(), |s| SockFlags(s.flags.load(Ordering::Relaxed)))
 }
@@ -99,6 +104,12 @@ impl ShimOps for SolShim {
     fn getsockopt(sk: &Sock, optname: i32, val: &OptOut) -> Result {
         let opt = Opt::from_raw(optname).ok_or(errno(so::Error::NoProtoOpt))?;
         so::check_get_len(opt, val.len()?).map_err(errno)?;
+        if opt == Opt::Associated {
+            let ctl = &NetState::of(sk.net()).ctl;
+            // A socket that bypasses the shim is never associated.
+            let yes = !dont_shim(sk) && sk.v6_pair().is_some_and(|(l, p)| ctl.data().associated(&l, &p));
+            return val.write(&so::encode_int(i32::from(yes)));
+        }
         let v = so::get_without_context(opt, flags(sk)).map_err(errno)?;
         val.write(&so::encode_int(v))
     }

@@ -281,10 +281,10 @@ fn handshake_with_kernel_crypto() {
 
 /// Decodes the hex of a known answer (test input only).
 fn unhex<const N: usize>(s: &str) -> [u8; N] {
+    let digit = |i: usize| s.as_bytes().get(i).and_then(|c| (*c as char).to_digit(16)).unwrap_or(0) as u8;
     let mut out = [0u8; N];
-    for (o, pair) in out.iter_mut().zip(s.as_bytes().chunks_exact(2)) {
-        let d = |c: u8| (c as char).to_digit(16).unwrap_or(0) as u8;
-        *o = d(pair[0]) << 4 | d(pair[1]);
+    for (i, o) in out.iter_mut().enumerate() {
+        *o = digit(2 * i) << 4 | digit(2 * i + 1);
     }
     out
 }

@@ -2,7 +2,7 @@
 
 //! Synchronous hashes of the kernel crypto API (`crypto_shash`).
 
-use kernel::alloc::{flags::GFP_KERNEL, KVec};
+use kernel::alloc::{flags::GFP_ATOMIC, KVec};
 use kernel::bindings;
 use kernel::error::{code::EINVAL, from_err_ptr, to_result, Result};
 use kernel::str::CStr;
@@ -43,14 +43,14 @@ impl Shash {
     }
 
     /// The digest of the concatenation of `parts` into `out`, which must be
-    /// exactly the digest size.
+    /// exactly the digest size.  Does not sleep.
     pub(crate) fn digest(&mut self, parts: &[&[u8]], out: &mut [u8]) -> Result {
         if out.len() != self.len {
             return Err(EINVAL);
         }
         let mut data = KVec::new();
         for p in parts {
-            data.extend_from_slice(p, GFP_KERNEL)?;
+            data.extend_from_slice(p, GFP_ATOMIC)?;
         }
         let len = u32::try_from(data.len()).map_err(|_| EINVAL)?;
         // SAFETY: The transform is valid and ours; `data` is valid for `len` octets and `out`

@@ -6,7 +6,10 @@
 //! above it is safe Rust.
 
 pub(crate) mod crypto;
+pub(crate) mod inet6;
 pub(crate) mod kunit;
 pub(crate) mod net;
+pub(crate) mod netctl;
 pub(crate) mod shim;
+pub(crate) mod skb;
 pub(crate) mod sock;

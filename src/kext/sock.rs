@@ -35,6 +35,20 @@ impl Sock {
         self.0.get()
     }
 
+    /// (local, peer) addresses of a connected IPv6 socket.
+    pub(crate) fn v6_pair(&self) -> Option<([u8; 16], [u8; 16])> {
+        // SAFETY: By the type invariant the socket is valid; a torn read of the addresses
+        // during a concurrent connect() gives a pair that matches no context, which is
+        // what an unconnected socket answers anyway.
+        let c = unsafe { &(*self.as_ptr()).__sk_common };
+        if u32::from(c.skc_family) != bindings::AF_INET6 {
+            return None;
+        }
+        // SAFETY: Reading the byte view of the address unions is always valid.
+        let (l, p) = unsafe { (c.skc_v6_rcv_saddr.in6_u.u6_addr8, c.skc_v6_daddr.in6_u.u6_addr8) };
+        (p != [0; 16]).then_some((l, p))
+    }
+
     /// The network namespace of the socket.
     pub(crate) fn net(&self) -> &Net {
         // SAFETY: By the type invariant the socket is valid; a socket holds its namespace

@@ -60,6 +60,16 @@ pub mod consts {
     pub const MAX_UPDATE_TIMEOUT: Millis = 120_000;
 }
 
+/// Whether `a` may be a ULID or a locator: a unicast address of global
+/// scope (not unspecified, loopback, link-local, multicast or v4-mapped).
+pub fn shimmable(a: &Addr) -> bool {
+    let loopback = a[..15].iter().all(|&b| b == 0) && a[15] <= 1;
+    let link_local = a[0] == 0xfe && a[1] & 0xc0 == 0x80;
+    let multicast = a[0] == 0xff;
+    let v4_mapped = a[..10].iter().all(|&b| b == 0) && a[10] == 0xff && a[11] == 0xff;
+    !(loopback || link_local || multicast || v4_mapped)
+}
+
 /// Randomness, from the caller (`get_random_bytes()` in the kernel).
 pub trait Random {
     /// 64 random bits.

@@ -9,6 +9,7 @@ WARNING, Oops, KASAN, UBSAN, lockdep, kmemleak).
 """
 import pathlib
 import re
+import subprocess
 import sys
 
 REPORT = re.compile(
@@ -53,6 +54,37 @@ def kunit_runs(dmesg):
     return runs
 
 
+def pcap_problems(pcap):
+    """What is wrong with a capture the guest left, judged by tshark on the
+    host against its .expect file: every packet a Shim6 control message
+    with a good checksum, exactly the expected message types, nothing from
+    an address that must stay unshimmed."""
+    expect = dict(l.split("=", 1) for l in pcap.with_name(pcap.name + ".expect").read_text().split())
+    run = subprocess.run(
+        ["tshark", "-n", "-r", str(pcap), "-T", "fields", "-E", "separator=|",
+         "-e", "ipv6.src", "-e", "shim6.type", "-e", "shim6.checksum.status"],
+        capture_output=True, text=True, check=False)
+    if run.returncode != 0:
+        return [f"tshark failed on {pcap.name}: {run.stderr.strip()}"]
+    rows = [l.split("|") for l in run.stdout.splitlines()]
+    problems = []
+    if not rows:
+        problems.append(f"{pcap.name}: no packet captured")
+    for src, typ, status in rows:
+        if not typ:
+            problems.append(f"{pcap.name}: not decoded as Shim6: from {src}")
+        elif status != "1":
+            problems.append(f"{pcap.name}: checksum not good: type {typ} from {src}")
+    types = sorted({int(t) for _, t, _ in rows if t})
+    want = sorted(int(t) for t in expect.get("types", "").split(",") if t)
+    if types != want:
+        problems.append(f"{pcap.name}: message types {types}, expected {want}")
+    absent = expect.get("absent_src")
+    if absent and any(src == absent for src, _, _ in rows):
+        problems.append(f"{pcap.name}: packets from {absent}")
+    return problems
+
+
 def main(out):
     out = pathlib.Path(out)
     passed = failed = 0
@@ -93,6 +125,14 @@ def main(out):
         if rc != "0":
             fail(f"{tap.stem}: exited {rc}")
         print(f"kselftest {tap.stem}: {sum(1 for r in res if r[1] == 'ok' and r[2] != 'SKIP')}/{len(res)} ok")
+
+    for pcap in sorted(out.glob("*.pcap")):
+        problems_here = pcap_problems(pcap)
+        for p in problems_here:
+            fail(p)
+        if not problems_here:
+            passed += 1
+            print(f"capture {pcap.stem}: decoded by tshark, as expected")
 
     dmesg = (out / "dmesg.txt").read_text(errors="replace").splitlines() if (out / "dmesg.txt").exists() else []
     runs = kunit_runs(dmesg)

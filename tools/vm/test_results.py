@@ -4,6 +4,7 @@
 import contextlib
 import io
 import pathlib
+import struct
 import tempfile
 import unittest
 
@@ -88,6 +89,56 @@ class Judge(unittest.TestCase):
                          {"shim6_sockopt.tap": "1..0\n"}):
             rc, _ = self.run_judge(**override)
             self.assertEqual(rc, 1, override)
+
+
+A = bytes.fromhex("20010db8000100000000000000000001")
+B = bytes.fromhex("20010db8000100000000000000000002")
+
+
+def shim6_msg(msg_type, corrupt=False):
+    """A minimal 16-octet Shim6 control message with its checksum."""
+    m = bytearray([59, 1, msg_type, 0, 0, 0] + [0] * 10)
+    total = sum(int.from_bytes(m[i:i + 2], "big") for i in range(0, len(m), 2))
+    while total >> 16:
+        total = (total & 0xFFFF) + (total >> 16)
+    m[4:6] = ((~total) & 0xFFFF ^ (1 if corrupt else 0)).to_bytes(2, "big")
+    return bytes(m)
+
+
+def pcap(packets):
+    out = struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 101)
+    for i, (src, dst, payload) in enumerate(packets):
+        ip6 = struct.pack("!IHBB", 0x60000000, len(payload), 140, 64) + src + dst + payload
+        out += struct.pack("<IIII", i, 0, len(ip6), len(ip6)) + ip6
+    return out
+
+
+class Captures(unittest.TestCase):
+    def judge(self, packets, expect="types=1,2,3,4\nabsent_src=2001:db8:1::c\n"):
+        with tempfile.TemporaryDirectory() as d:
+            f = pathlib.Path(d) / "x.pcap"
+            f.write_bytes(pcap(packets))
+            (pathlib.Path(d) / "x.pcap.expect").write_text(expect)
+            return results.pcap_problems(f)
+
+    def handshake(self):
+        return [(A, B, shim6_msg(1)), (B, A, shim6_msg(2)), (A, B, shim6_msg(3)), (B, A, shim6_msg(4))]
+
+    def test_handshake_passes(self):
+        self.assertEqual(self.judge(self.handshake()), [])
+
+    def test_missing_message_fails(self):
+        self.assertTrue(self.judge(self.handshake()[:3]))
+
+    def test_bad_checksum_fails(self):
+        pkts = self.handshake()
+        pkts[1] = (B, A, shim6_msg(2, corrupt=True))
+        self.assertTrue(any("checksum" in p for p in self.judge(pkts)))
+
+    def test_forbidden_source_fails(self):
+        c = bytes.fromhex("20010db800010000000000000000000c")
+        pkts = self.handshake() + [(c, B, shim6_msg(1))]
+        self.assertTrue(any("2001:db8:1::c" in p for p in self.judge(pkts)))
 
 
 if __name__ == "__main__":

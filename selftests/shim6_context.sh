@@ -1,0 +1,124 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Two hosts in network namespaces, A (2001:db8:1::a) and B (2001:db8:1::b),
+# joined by a veth pair.  A UDP flow from A to B makes the shim set up a
+# context in the kernel (deferred: the first datagram leaves at once):
+# I1, R1, I2, R2 cross the wire, decoded by tshark with good checksums, and
+# SHIM_ASSOCIATED turns 1 on A's connected socket.  A socket with
+# SHIM_DONTSHIM towards another peer triggers no setup.
+#
+# The capture of B's side goes to $SHIM6_OUT/shim6_context.pcap with what it
+# must hold in shim6_context.pcap.expect: the VM runner decodes it with
+# tshark on the host (tshark starts far too slowly under emulation).
+
+set -u
+ns_a=shim6-a-$$
+ns_b=shim6-b-$$
+dir=$(mktemp -d)
+tests=0
+failed=0
+
+cleanup() {
+	[ -n "${capture:-}" ] && kill "$capture" 2>/dev/null
+	ip netns del "$ns_a" 2>/dev/null
+	ip netns del "$ns_b" 2>/dev/null
+	rm -rf "$dir"
+}
+trap cleanup EXIT
+
+result() {
+	tests=$((tests + 1))
+	if [ "$1" = 0 ]; then
+		echo "ok $tests $2"
+	else
+		failed=$((failed + 1))
+		echo "not ok $tests $2"
+	fi
+}
+
+echo "TAP version 13"
+echo "1..3"
+
+ip netns add "$ns_a"
+ip netns add "$ns_b"
+ip link add veth-a netns "$ns_a" type veth peer name veth-b netns "$ns_b"
+ip -n "$ns_a" addr add 2001:db8:1::a/64 dev veth-a nodad
+ip -n "$ns_a" addr add 2001:db8:1::c/64 dev veth-a nodad
+ip -n "$ns_b" addr add 2001:db8:1::b/64 dev veth-b nodad
+for ns in "$ns_a" "$ns_b"; do
+	ip -n "$ns" link set lo up
+done
+ip -n "$ns_a" link set veth-a up
+ip -n "$ns_b" link set veth-b up
+
+ip netns exec "$ns_b" dumpcap -q -i veth-b -f "ip6 proto 140" -w "$dir/b.pcap" 2>"$dir/dumpcap.log" &
+capture=$!
+for _ in $(seq 150); do
+	[ -s "$dir/b.pcap" ] && break
+	sleep 0.2
+done
+
+# A's flow to B: the answer is SHIM_ASSOCIATED after each datagram, until 1.
+ip netns exec "$ns_a" python3 - >"$dir/assoc.log" 2>&1 <<'PY'
+import socket, time
+SOL_SHIM, SHIM_ASSOCIATED = 288, 1
+s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+s.bind(("2001:db8:1::a", 0))
+s.connect(("2001:db8:1::b", 9))
+first = s.getsockopt(SOL_SHIM, SHIM_ASSOCIATED)
+for i in range(200):
+    try:
+        s.send(b"x")
+    except ConnectionRefusedError:
+        pass  # B has no listener: its ICMP errors come back, the context still forms
+    if s.getsockopt(SOL_SHIM, SHIM_ASSOCIATED) == 1:
+        break
+    time.sleep(0.05)
+print(first, s.getsockopt(SOL_SHIM, SHIM_ASSOCIATED))
+PY
+read -r before after <"$dir/assoc.log"
+[ "${before:-}" = 0 ]
+result $? "context: SHIM_ASSOCIATED reads 0 before the context ($(cat "$dir/assoc.log"))"
+[ "${after:-}" = 1 ]
+result $? "context: SHIM_ASSOCIATED turns 1 once A and B set up a context"
+
+# A socket that bypasses the shim starts no setup towards its peer.
+ip netns exec "$ns_a" python3 - >"$dir/dontshim.log" 2>&1 <<'PY'
+import socket, time
+SOL_SHIM, SHIM_ASSOCIATED, SHIM_DONTSHIM = 288, 1, 2
+s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+s.setsockopt(SOL_SHIM, SHIM_DONTSHIM, 1)
+s.bind(("2001:db8:1::c", 0))
+s.connect(("2001:db8:1::b", 9))
+for i in range(20):
+    try:
+        s.send(b"x")
+    except ConnectionRefusedError:
+        pass
+    time.sleep(0.05)
+print(s.getsockopt(SOL_SHIM, SHIM_ASSOCIATED))
+PY
+stop_capture() {
+	kill -INT "$capture" 2>/dev/null
+	for _ in $(seq 50); do
+		kill -0 "$capture" 2>/dev/null || break
+		sleep 0.2
+	done
+	kill -KILL "$capture" 2>/dev/null
+	wait "$capture" 2>/dev/null
+	capture=
+}
+sleep 1
+stop_capture
+
+[ "$(cat "$dir/dontshim.log")" = 0 ]
+result $? "context: a SHIM_DONTSHIM flow stays unshimmed ($(cat "$dir/dontshim.log"))"
+
+if [ -n "${SHIM6_OUT:-}" ]; then
+	cp "$dir/b.pcap" "$SHIM6_OUT/shim6_context.pcap"
+	printf 'types=1,2,3,4\nabsent_src=2001:db8:1::c\n' >"$SHIM6_OUT/shim6_context.pcap.expect"
+fi
+
+echo "# Totals: pass:$((tests - failed)) fail:$failed"
+[ "$failed" = 0 ]
