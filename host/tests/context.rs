@@ -271,12 +271,7 @@ fn validator_is_checked() {
 
 #[test]
 fn peer_restart_recovered_with_r1bis_i2bis() {
-    let (mut a, mut b) = pair();
-    let i1 = a.initiate(&b, 0);
-    let r1 = b.receive(&i1, 0).unwrap();
-    let i2 = a.receive(&r1, 0).unwrap();
-    let r2 = b.receive(&i2, 0).unwrap();
-    a.receive(&r2, 0);
+    let (mut a, mut b) = established();
     let old_tag = b.ctx(&a).ct_local();
 
     // B reboots: no context, a new secret.
@@ -298,12 +293,7 @@ fn peer_restart_recovered_with_r1bis_i2bis() {
 
 #[test]
 fn peer_restart_then_i1_keeps_old_context_until_i2() {
-    let (mut a, mut b) = pair();
-    let i1 = a.initiate(&b, 0);
-    let r1 = b.receive(&i1, 0).unwrap();
-    let i2 = a.receive(&r1, 0).unwrap();
-    let r2 = b.receive(&i2, 0).unwrap();
-    a.receive(&r2, 0);
+    let (mut a, mut b) = established();
 
     // A reboots and starts over: B answers R1 and keeps its context.
     let b_ctx = b.ctx(&a).clone();
@@ -323,12 +313,7 @@ fn peer_restart_then_i1_keeps_old_context_until_i2() {
 fn confusion_drops_the_stale_context() {
     // B hands out a tag, forgets it, and hands it out again for another
     // ULID pair of A's (same seed after restart: same tag).
-    let (mut a, mut b) = pair();
-    let i1 = a.initiate(&b, 0);
-    let r1 = b.receive(&i1, 0).unwrap();
-    let i2 = a.receive(&r1, 0).unwrap();
-    let r2 = b.receive(&i2, 0).unwrap();
-    a.receive(&r2, 0);
+    let (mut a, mut b) = established();
     let t = b.ctx(&a).ct_local();
 
     b = Peer::new(B1, &[B1, B2], 2, 0);
