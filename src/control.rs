@@ -6,7 +6,9 @@
 //! timer; every decision is the core's (`proto::context`).
 //!
 //! One spinlock guards the state; it is taken with softirqs disabled and
-//! never held while sending, since what we send passes our own hook.
+//! never held while sending, since what we send passes our own hook.  The
+//! packet path does not take it: it reads, under RCU, the sorted ULID
+//! pairs that have a context, republished on every change of the table.
 
 use kernel::new_spinlock;
 use kernel::prelude::*;
@@ -16,6 +18,7 @@ use crate::crypto::{KernelMac, KernelRandom, KernelSha1};
 use crate::kext::crypto::now_ms;
 use crate::kext::net::PernetState;
 use crate::kext::netctl::{bh_disabled, NetCtl, NetOps};
+use crate::kext::rcu::Rcu;
 use crate::kext::skb::{send_ipv6, Skb};
 use crate::proto::codec::{self, Inbound, Local};
 use crate::proto::context::{shimmable, Context, Host, Locators, Path, Responder, State as CtxState, Table, Tag, Transmit, UlidPair};
@@ -95,6 +98,8 @@ type Out = [Option<Transmit>; 2];
 pub(crate) struct Control {
     #[pin]
     state: SpinLock<State>,
+    /// The ULID pairs of every context, sorted; written under `state`.
+    pairs: Rcu<KVec<UlidPair>>,
 }
 
 impl Control {
@@ -107,11 +112,26 @@ impl Control {
             sha1: KernelSha1::new()?,
             rng,
         };
-        Ok(try_pin_init!(Self { state <- new_spinlock!(state, "shim6_control") }))
+        let pairs = Rcu::new(KVec::new(), GFP_KERNEL)?;
+        Ok(try_pin_init!(Self { state <- new_spinlock!(state, "shim6_control"), pairs }))
     }
 
     fn locked<R>(&self, f: impl FnOnce(&mut State) -> R) -> R {
         bh_disabled(|| f(&mut self.state.lock()))
+    }
+
+    /// Republishes the ULID pairs of `table` (call with the lock held).
+    fn publish(&self, table: &Slots) {
+        let mut pairs = KVec::new();
+        for c in table.0.iter().flatten() {
+            if pairs.push(c.ulids(), GFP_ATOMIC).is_err() {
+                // Out of memory: keep the old set; the packet path then takes the
+                // lock for pairs it does not know, which is only slower.
+                return;
+            }
+        }
+        pairs.sort_unstable();
+        let _ = self.pairs.replace(pairs, GFP_ATOMIC);
     }
 
     /// Whether the ULID pair `(local, peer)` has an established context.
@@ -123,7 +143,11 @@ impl Control {
     /// A Shim6 control message arrived on `path`.
     pub(crate) fn receive(&self, ctl: &NetCtl<Self>, path: Path, bytes: &[u8]) {
         let out = self.locked(|st| match codec::parse(bytes, path, &mut st.sha1) {
-            Ok(Inbound::Context(rx)) => st.host.receive(&mut st.table, &rx, now_ms(), &mut st.rng, &mut st.mac),
+            Ok(Inbound::Context(rx)) => {
+                let out = st.host.receive(&mut st.table, &rx, now_ms(), &mut st.rng, &mut st.mac);
+                self.publish(&st.table);
+                out
+            }
             // Keepalive, Probe and Error belong to REAP, not there yet.
             Ok(Inbound::Other(_)) | Err(_) => [None, None],
         });
@@ -156,6 +180,9 @@ impl NetOps for Control {
         // Deferred setup (the draft's default): the packet leaves at once,
         // the context is set up beside it.
         let ulids = UlidPair { local: src, peer: dst };
+        if self.pairs.read(|p| p.binary_search(&ulids).is_ok()) {
+            return;
+        }
         let out = self.locked(|st| {
             if st.table.by_ulids(&ulids, 0).is_some() {
                 return [None, None];
@@ -164,6 +191,7 @@ impl NetOps for Control {
             let path = Path { src, dst };
             let (ctx, i1) = Context::initiate(ulids, 0, ct, Locators::new(&[src]), path, now_ms(), &mut st.rng);
             if st.table.insert(ctx) {
+                self.publish(&st.table);
                 [Some(i1), None]
             } else {
                 [None, None]
@@ -179,6 +207,7 @@ impl NetOps for Control {
         let mut out = KVec::new();
         let busy = self.locked(|st| {
             let now = now_ms();
+            let mut removed = false;
             for slot in st.table.0.iter_mut() {
                 let Some(ctx) = slot else { continue };
                 match ctx.on_timeout(now, &mut st.rng) {
@@ -188,8 +217,14 @@ impl NetOps for Control {
                     }
                     Ok(None) => {}
                     // Hold-down over: back to IDLE.
-                    Err(()) => *slot = None,
+                    Err(()) => {
+                        *slot = None;
+                        removed = true;
+                    }
                 }
+            }
+            if removed {
+                self.publish(&st.table);
             }
             st.table.0.iter().flatten().any(|c| c.deadline().is_some())
         });

@@ -35,14 +35,18 @@ struct Shim6 {
     _sol_shim: kext::shim::Registration<sockopt::SolShim>,
     _protocol: kext::inet6::Protocol<control::ShimProtocol>,
     _pernet: kext::net::PernetRegistration<netns::NetState>,
+    // Last: RCU callbacks freeing our objects must run before the code goes.
+    _rcu: kext::rcu::RcuBarrier,
 }
 
 impl kernel::Module for Shim6 {
     fn init(module: &'static ThisModule) -> Result<Self> {
+        // First, so that it is dropped last on an error path as well.
+        let rcu = kext::rcu::RcuBarrier;
         let pernet = kext::net::PernetRegistration::new()?;
         let protocol = kext::inet6::Protocol::new()?;
         let sol_shim = kext::shim::Registration::new(module)?;
         pr_info!("SOL_SHIM socket level registered\n");
-        Ok(Shim6 { _sol_shim: sol_shim, _protocol: protocol, _pernet: pernet })
+        Ok(Shim6 { _sol_shim: sol_shim, _protocol: protocol, _pernet: pernet, _rcu: rcu })
     }
 }

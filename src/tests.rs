@@ -34,6 +34,7 @@ crate::kunit_suite!("shim6", [
     hmac_sha256_known_answer,
     handshake_with_kernel_crypto,
     hba_verification_with_kernel_sha1,
+    rcu_cell_replaces,
 ]);
 
 const SOL_SHIM: i32 = uapi::SOL_SHIM as i32;
@@ -306,4 +307,21 @@ fn hba_verification_with_kernel_sha1() {
     forged[15] ^= 1;
     let bad = hba::verify(&mut sha1, &pds, &forged);
     kunit_assert!("hba_verification_with_kernel_sha1", "src/tests.rs", 0, bad.is_err());
+}
+
+fn rcu_cell_replaces() {
+    use crate::kext::rcu::Rcu;
+    let Ok(cell) = Rcu::new(1u32, kernel::alloc::flags::GFP_KERNEL) else {
+        kunit_assert!("rcu_cell_replaces", "src/tests.rs", 0, false);
+        return;
+    };
+    kunit_assert_eq!("rcu_cell_replaces", "src/tests.rs", 0, cell.read(|v| *v), 1);
+    for v in 2..10 {
+        kunit_assert!("rcu_cell_replaces", "src/tests.rs", 0, cell.replace(v, kernel::alloc::flags::GFP_KERNEL).is_ok());
+        kunit_assert_eq!("rcu_cell_replaces", "src/tests.rs", 0, cell.read(|v| *v), v);
+    }
+    drop(cell);
+    // Every retired value is freed once its grace period is over (kmemleak
+    // checks that nothing stays behind).
+    rcu_barrier();
 }

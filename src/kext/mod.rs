@@ -10,6 +10,7 @@ pub(crate) mod inet6;
 pub(crate) mod kunit;
 pub(crate) mod net;
 pub(crate) mod netctl;
+pub(crate) mod rcu;
 pub(crate) mod shim;
 pub(crate) mod skb;
 pub(crate) mod sock;

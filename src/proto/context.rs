@@ -85,7 +85,7 @@ pub trait Mac {
 }
 
 /// A pair of ULIDs, as seen from this host.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct UlidPair {
     /// Our ULID.
     pub local: Addr,
