@@ -16,7 +16,7 @@ BINDGEN ?= $(shell command -v bindgen || echo $(HOME)/.cargo/bin/bindgen)
 KMAKE_VARS := $(shell source kernel/make-vars.sh && echo "$${KMAKE_VARS[@]}")
 KDIR = $(shell cat $(KDIR_FILE))
 
-.PHONY: check run bench deps kernel module selftests host-test clean FORCE
+.PHONY: check run bench deps kernel module selftests shimctl host-test clean FORCE
 
 deps:
 	@scripts/setup-deps.sh
@@ -36,11 +36,14 @@ module: kernel src/uapi_generated.rs
 selftests: kernel
 	$(MAKE) -C selftests KDIR=$(KDIR)
 
+shimctl: deps
+	$(CARGO) build --locked -p shimctl
+
 host-test: deps
 	$(CARGO) test --workspace --locked
 	python3 -m unittest discover -s tools/vm -p 'test_*.py'
 
-check: host-test module selftests
+check: host-test module selftests shimctl
 	tools/vm/run.sh --kdir $(KDIR) --tests
 
 $(BUILD)/shim6_demo: tools/demo/shim6_demo.c include/uapi/linux/shim6.h

@@ -5,8 +5,9 @@
 # joined by a veth pair.  A UDP flow from A to B makes the shim set up a
 # context in the kernel (deferred: the first datagram leaves at once):
 # I1, R1, I2, R2 cross the wire, decoded by tshark with good checksums, and
-# SHIM_ASSOCIATED turns 1 on A's connected socket.  A socket with
-# SHIM_DONTSHIM towards another peer triggers no setup.
+# SHIM_ASSOCIATED turns 1 on A's connected socket, and shimctl shows the
+# context on both sides with matching tags.  A socket with SHIM_DONTSHIM
+# towards another peer triggers no setup.
 #
 # The capture of B's side goes to $SHIM6_OUT/shim6_context.pcap with what it
 # must hold in shim6_context.pcap.expect: the VM runner decodes it with
@@ -38,7 +39,7 @@ result() {
 }
 
 echo "TAP version 13"
-echo "1..3"
+echo "1..5"
 
 ip netns add "$ns_a"
 ip netns add "$ns_b"
@@ -82,6 +83,25 @@ read -r before after <"$dir/assoc.log"
 result $? "context: SHIM_ASSOCIATED reads 0 before the context ($(cat "$dir/assoc.log"))"
 [ "${after:-}" = 1 ]
 result $? "context: SHIM_ASSOCIATED turns 1 once A and B set up a context"
+
+# shimctl, iproute2 style, on A; JSON on both sides: the tags cross.
+shimctl -n "$ns_a" context show >"$dir/show_a" 2>&1
+grep -q "^ulid 2001:db8:1::a > 2001:db8:1::b state established" "$dir/show_a"
+result $? "context: shimctl shows A's established context ($(head -1 "$dir/show_a"))"
+shimctl -j -n "$ns_a" context show >"$dir/a.json" 2>&1
+shimctl -j -n "$ns_b" context show >"$dir/b.json" 2>&1
+python3 - "$dir/a.json" "$dir/b.json" <<'PY'
+import json, sys
+a, b = (json.load(open(f)) for f in sys.argv[1:])
+assert len(a) == 1 and len(b) == 1, (a, b)
+a, b = a[0], b[0]
+assert a["state"] == b["state"] == "established", (a, b)
+assert (a["ulid_local"], a["ulid_peer"]) == ("2001:db8:1::a", "2001:db8:1::b"), a
+assert (b["ulid_local"], b["ulid_peer"]) == ("2001:db8:1::b", "2001:db8:1::a"), b
+assert a["ct_peer"] == b["ct_local"] and b["ct_peer"] == a["ct_local"], (a, b)
+assert 0 < a["ct_local"] < 2**47, a
+PY
+result $? "context: shimctl -j on A and B: one context each, tags crossed"
 
 # A socket that bypasses the shim starts no setup towards its peer.
 ip netns exec "$ns_a" python3 - >"$dir/dontshim.log" 2>&1 <<'PY'

@@ -140,6 +140,11 @@ impl Control {
         self.locked(|st| st.table.by_ulids(&ulids, 0).is_some_and(|c| c.state() == CtxState::Established))
     }
 
+    /// A copy of the `index`-th context, for shimctl.
+    pub(crate) fn context(&self, index: usize) -> Option<Context> {
+        self.locked(|st| st.table.0.iter().flatten().nth(index).cloned())
+    }
+
     /// A Shim6 control message arrived on `path`.
     pub(crate) fn receive(&self, ctl: &NetCtl<Self>, path: Path, bytes: &[u8]) {
         let out = self.locked(|st| match codec::parse(bytes, path, &mut st.sha1) {

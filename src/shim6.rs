@@ -10,6 +10,7 @@ use kernel::prelude::*;
 
 mod control;
 mod crypto;
+mod genl;
 mod kext;
 mod netns;
 // The core is a library shared with the host test crate: its API is `pub`
@@ -33,6 +34,7 @@ struct Shim6 {
     // Dropped in declaration order: the socket level goes first, so no
     // call can reach a namespace's state after it is gone.
     _sol_shim: kext::shim::Registration<sockopt::SolShim>,
+    _genl: kext::genl::Family<genl::Contexts>,
     _protocol: kext::inet6::Protocol<control::ShimProtocol>,
     _pernet: kext::net::PernetRegistration<netns::NetState>,
     // Last: RCU callbacks freeing our objects must run before the code goes.
@@ -45,8 +47,9 @@ impl kernel::Module for Shim6 {
         let rcu = kext::rcu::RcuBarrier;
         let pernet = kext::net::PernetRegistration::new()?;
         let protocol = kext::inet6::Protocol::new()?;
+        let genl = kext::genl::Family::new(module)?;
         let sol_shim = kext::shim::Registration::new(module)?;
         pr_info!("SOL_SHIM socket level registered\n");
-        Ok(Shim6 { _sol_shim: sol_shim, _protocol: protocol, _pernet: pernet, _rcu: rcu })
+        Ok(Shim6 { _sol_shim: sol_shim, _genl: genl, _protocol: protocol, _pernet: pernet, _rcu: rcu })
     }
 }

@@ -6,6 +6,7 @@
 //! above it is safe Rust.
 
 pub(crate) mod crypto;
+pub(crate) mod genl;
 pub(crate) mod inet6;
 pub(crate) mod kunit;
 pub(crate) mod net;

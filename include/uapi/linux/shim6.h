@@ -149,4 +149,46 @@ struct shim_feedback {
 /* Section 5.6 of the draft spells it this way. */
 #define EINVALLOCATOR			EINVALIDLOCATOR
 
+/*
+ * Generic netlink family SHIM6_GENL_NAME: what shimctl shows.  Every
+ * request works in the namespace of the requesting socket.
+ *
+ * SHIM6_CMD_CONTEXT_GET (dump): one message per context, carrying the
+ * SHIM6_A_CTX_* attributes.
+ */
+#define SHIM6_GENL_NAME			"shim6"
+#define SHIM6_GENL_VERSION		1
+
+enum shim6_genl_cmd {
+	SHIM6_CMD_UNSPEC,
+	SHIM6_CMD_CONTEXT_GET,
+	__SHIM6_CMD_MAX,
+};
+
+enum shim6_genl_attr {
+	SHIM6_A_UNSPEC,
+	SHIM6_A_PAD,
+	SHIM6_A_CTX_STATE,		/* u8: enum shim6_ctx_state */
+	SHIM6_A_CTX_ULID_LOCAL,		/* binary, 16 octets */
+	SHIM6_A_CTX_ULID_PEER,		/* binary, 16 octets */
+	SHIM6_A_CTX_FII,		/* u32 */
+	SHIM6_A_CTX_CT_LOCAL,		/* u64: our 47-bit context tag */
+	SHIM6_A_CTX_CT_PEER,		/* u64: the peer's, once known */
+	SHIM6_A_CTX_LOC_LOCAL,		/* binary: current source locator */
+	SHIM6_A_CTX_LOC_PEER,		/* binary: current destination locator */
+	SHIM6_A_CTX_PEER_LOCATOR,	/* binary, repeated: verified peer locators */
+	__SHIM6_A_MAX,
+};
+#define SHIM6_A_MAX			(__SHIM6_A_MAX - 1)
+
+/* Context states (RFC 5533 §6.2). */
+enum shim6_ctx_state {
+	SHIM6_CTX_I1_SENT = 1,
+	SHIM6_CTX_I2_SENT,
+	SHIM6_CTX_I2BIS_SENT,
+	SHIM6_CTX_ESTABLISHED,
+	SHIM6_CTX_E_FAILED,
+	SHIM6_CTX_NO_SUPPORT,
+};
+
 #endif /* _UAPI_LINUX_SHIM6_H */

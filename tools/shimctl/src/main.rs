@@ -1,0 +1,203 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! shimctl: what the shim6 module holds, in the style of iproute2.
+//!
+//!     shimctl [-j] [-n NETNS] context show
+//!
+//! Talks to the module's generic netlink family (see
+//! `include/uapi/linux/shim6.h`) in the current network namespace, or in
+//! NETNS (as `ip -n` does, from /run/netns).
+
+use std::fmt::Write as _;
+use std::io;
+use std::net::Ipv6Addr;
+use std::process::ExitCode;
+
+use shim6_host::uapi;
+
+mod netlink;
+
+use netlink::{Attr, GenlSocket};
+
+const USAGE: &str = "usage: shimctl [-j] [-n NETNS] context show";
+
+#[derive(Debug, Default)]
+struct ContextInfo {
+    state: u8,
+    ulid_local: Option<Ipv6Addr>,
+    ulid_peer: Option<Ipv6Addr>,
+    fii: u32,
+    ct_local: u64,
+    ct_peer: Option<u64>,
+    loc_local: Option<Ipv6Addr>,
+    loc_peer: Option<Ipv6Addr>,
+    peer_locators: Vec<Ipv6Addr>,
+}
+
+fn addr(a: &Attr<'_>) -> Option<Ipv6Addr> {
+    <[u8; 16]>::try_from(a.data).ok().map(Ipv6Addr::from)
+}
+
+fn state_name(s: u8) -> &'static str {
+    match u32::from(s) {
+        uapi::shim6_ctx_state_SHIM6_CTX_I1_SENT => "i1-sent",
+        uapi::shim6_ctx_state_SHIM6_CTX_I2_SENT => "i2-sent",
+        uapi::shim6_ctx_state_SHIM6_CTX_I2BIS_SENT => "i2bis-sent",
+        uapi::shim6_ctx_state_SHIM6_CTX_ESTABLISHED => "established",
+        uapi::shim6_ctx_state_SHIM6_CTX_E_FAILED => "e-failed",
+        uapi::shim6_ctx_state_SHIM6_CTX_NO_SUPPORT => "no-support",
+        _ => "unknown",
+    }
+}
+
+impl ContextInfo {
+    fn from_attrs(attrs: &[Attr<'_>]) -> Self {
+        let mut c = ContextInfo::default();
+        for a in attrs {
+            match u32::from(a.kind) {
+                uapi::shim6_genl_attr_SHIM6_A_CTX_STATE => c.state = a.u8().unwrap_or(0),
+                uapi::shim6_genl_attr_SHIM6_A_CTX_ULID_LOCAL => c.ulid_local = addr(a),
+                uapi::shim6_genl_attr_SHIM6_A_CTX_ULID_PEER => c.ulid_peer = addr(a),
+                uapi::shim6_genl_attr_SHIM6_A_CTX_FII => c.fii = a.u32().unwrap_or(0),
+                uapi::shim6_genl_attr_SHIM6_A_CTX_CT_LOCAL => c.ct_local = a.u64().unwrap_or(0),
+                uapi::shim6_genl_attr_SHIM6_A_CTX_CT_PEER => c.ct_peer = a.u64(),
+                uapi::shim6_genl_attr_SHIM6_A_CTX_LOC_LOCAL => c.loc_local = addr(a),
+                uapi::shim6_genl_attr_SHIM6_A_CTX_LOC_PEER => c.loc_peer = addr(a),
+                uapi::shim6_genl_attr_SHIM6_A_CTX_PEER_LOCATOR => c.peer_locators.extend(addr(a)),
+                _ => {}
+            }
+        }
+        c
+    }
+
+    fn text(&self) -> String {
+        let opt = |a: Option<Ipv6Addr>| a.map_or("-".to_string(), |a| a.to_string());
+        let mut s = format!(
+            "ulid {} > {} state {} fii {}\n    ct-local {:#x} ct-peer {}\n    locators {} > {}\n",
+            opt(self.ulid_local),
+            opt(self.ulid_peer),
+            state_name(self.state),
+            self.fii,
+            self.ct_local,
+            self.ct_peer.map_or("-".to_string(), |c| format!("{c:#x}")),
+            opt(self.loc_local),
+            opt(self.loc_peer),
+        );
+        if !self.peer_locators.is_empty() {
+            let l: Vec<String> = self.peer_locators.iter().map(Ipv6Addr::to_string).collect();
+            let _ = writeln!(s, "    peer-locators {}", l.join(" "));
+        }
+        s
+    }
+
+    fn json(&self) -> String {
+        // Only addresses, names and numbers: nothing to escape.
+        let opt = |a: Option<Ipv6Addr>| a.map_or("null".to_string(), |a| format!("\"{a}\""));
+        let locs: Vec<String> = self.peer_locators.iter().map(|a| format!("\"{a}\"")).collect();
+        format!(
+            "{{\"ulid_local\":{},\"ulid_peer\":{},\"state\":\"{}\",\"fii\":{},\"ct_local\":{},\"ct_peer\":{},\
+             \"locator_local\":{},\"locator_peer\":{},\"peer_locators\":[{}]}}",
+            opt(self.ulid_local),
+            opt(self.ulid_peer),
+            state_name(self.state),
+            self.fii,
+            self.ct_local,
+            self.ct_peer.map_or("null".to_string(), |c| c.to_string()),
+            opt(self.loc_local),
+            opt(self.loc_peer),
+            locs.join(","),
+        )
+    }
+}
+
+fn enter_netns(name: &str) -> io::Result<()> {
+    if name.contains('/') {
+        return Err(io::Error::new(io::ErrorKind::InvalidInput, "a namespace name has no '/'"));
+    }
+    let path = std::ffi::CString::new(format!("/run/netns/{name}"))
+        .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "bad namespace name"))?;
+    // SAFETY: `path` is a valid C string; the descriptor is checked and closed below.
+    let fd = unsafe { libc::open(path.as_ptr(), libc::O_RDONLY | libc::O_CLOEXEC) };
+    if fd < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: `fd` is an open namespace file; setns only changes this thread's namespace,
+    // and shimctl is single-threaded.
+    let r = unsafe { libc::setns(fd, libc::CLONE_NEWNET) };
+    let err = io::Error::last_os_error();
+    // SAFETY: `fd` is ours.
+    unsafe { libc::close(fd) };
+    if r < 0 {
+        return Err(err);
+    }
+    Ok(())
+}
+
+fn context_show(json: bool) -> Result<String, String> {
+    let mut sock = GenlSocket::open().map_err(|e| format!("netlink socket: {e}"))?;
+    let family = match sock.family_id(uapi::SHIM6_GENL_NAME) {
+        Ok(id) => id,
+        Err(e) if e.raw_os_error() == Some(libc::ENOENT) => {
+            return Err("the shim6 module is not loaded (no generic netlink family \"shim6\")".into())
+        }
+        Err(e) => return Err(format!("looking up the shim6 family: {e}")),
+    };
+    let cmd = uapi::shim6_genl_cmd_SHIM6_CMD_CONTEXT_GET as u8;
+    let mut out = Vec::new();
+    sock.dump(family, cmd, uapi::SHIM6_GENL_VERSION as u8, |attrs| {
+        out.push(ContextInfo::from_attrs(attrs));
+    })
+    .map_err(|e| format!("dumping contexts: {e}"))?;
+    Ok(if json {
+        let items: Vec<String> = out.iter().map(ContextInfo::json).collect();
+        format!("[{}]\n", items.join(","))
+    } else {
+        out.iter().map(ContextInfo::text).collect()
+    })
+}
+
+fn main() -> ExitCode {
+    let mut args = std::env::args().skip(1).peekable();
+    let mut json = false;
+    while let Some(a) = args.peek() {
+        match a.as_str() {
+            "-j" | "-json" | "--json" => json = true,
+            "-n" | "-netns" | "--netns" => {
+                args.next();
+                let Some(ns) = args.peek() else {
+                    eprintln!("{USAGE}");
+                    return ExitCode::from(2);
+                };
+                if let Err(e) = enter_netns(ns) {
+                    eprintln!("shimctl: cannot enter network namespace \"{ns}\": {e}");
+                    return ExitCode::FAILURE;
+                }
+            }
+            "-h" | "-help" | "--help" => {
+                println!("{USAGE}");
+                return ExitCode::SUCCESS;
+            }
+            _ => break,
+        }
+        args.next();
+    }
+    let rest: Vec<String> = args.collect();
+    let rest: Vec<&str> = rest.iter().map(String::as_str).collect();
+    let result = match rest.as_slice() {
+        ["context"] | ["context", "show"] | ["ctx"] | ["ctx", "show"] => context_show(json),
+        _ => {
+            eprintln!("{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(s) => {
+            print!("{s}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("shimctl: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
