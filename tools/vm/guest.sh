@@ -13,6 +13,7 @@ if [ "$mode" = demo ]; then
 	{
 		insmod "$ko" && echo "insmod shim6: ok"
 		build/shim6_demo
+		tools/demo/context.sh
 	} >"$out/demo.log" 2>&1
 	exit 0
 fi
