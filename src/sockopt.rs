@@ -3,13 +3,13 @@
 //! `SOL_SHIM` socket options and ancillary data: the kernel side of
 //! `proto::sockopt`.
 
-use core::sync::atomic::{AtomicU32, Ordering};
+use core::sync::atomic::Ordering;
 
 use kernel::error::code::{E2BIG, EINVAL, ENODEV, ENOENT};
 use kernel::prelude::*;
 
 use crate::kext::net::PernetState;
-use crate::kext::shim::{ShimOps, SkbExt, SockState};
+use crate::kext::shim::{ShimOps, SkbExt, SockWords};
 use crate::kext::sock::{OptIn, OptOut, Sock};
 use crate::netns::NetState;
 use crate::proto::sockopt::{self as so, Cmsg, Opt, SockFlags};
@@ -42,17 +42,12 @@ const _: () = {
 /// The owner of `SOL_SHIM`.
 pub(crate) struct SolShim;
 
-/// What a socket remembers.
-#[repr(C)]
-pub(crate) struct SockOpts {
-    /// [`SockFlags`]
-    flags: AtomicU32,
-    /// Non-zero once the socket is counted in its namespace.
-    counted: AtomicU32,
-}
-
-// SAFETY: All-zero atomics are valid: a fresh socket with the draft's defaults, not counted.
-unsafe impl SockState for SockOpts {}
+/// What a socket remembers: [`FLAGS`] and [`COUNTED`].
+pub(crate) type SockOpts = SockWords<2>;
+/// [`SockFlags`]: zero is the draft's defaults.
+const FLAGS: usize = 0;
+/// Non-zero once the socket is counted in its namespace.
+const COUNTED: usize = 1;
 
 fn errno(e: so::Error) -> Error {
     match e {
@@ -71,7 +66,7 @@ pub(crate) fn dont_shim(sk: &Sock) -> bool {
 }
 
 fn flags(sk: &Sock) -> SockFlags {
-    SolShim::state(sk).map_or(SockFlags::default(), |s| SockFlags(s.flags.load(Ordering::Relaxed)))
+    SolShim::state(sk).map_or(SockFlags::default(), |s| SockFlags(s.word::<FLAGS>().load(Ordering::Relaxed)))
 }
 
 impl ShimOps for SolShim {
@@ -87,14 +82,14 @@ impl ShimOps for SolShim {
         // Validate before creating state: a refused option leaves the socket as it was.
         so::set_without_context(opt, value, flags(sk)).map_err(errno)?;
         let state = Self::state_or_create(sk)?;
-        if state.counted.swap(1, Ordering::Relaxed) == 0 {
+        if state.word::<COUNTED>().swap(1, Ordering::Relaxed) == 0 {
             NetState::of(sk.net()).socket_added();
         }
         // Other options of the socket may change concurrently: update only ours.
-        let mut cur = state.flags.load(Ordering::Relaxed);
+        let mut cur = state.word::<FLAGS>().load(Ordering::Relaxed);
         loop {
             let new = so::set_without_context(opt, value, SockFlags(cur)).map_err(errno)?;
-            match state.flags.compare_exchange_weak(cur, new.0, Ordering::Relaxed, Ordering::Relaxed) {
+            match state.word::<FLAGS>().compare_exchange_weak(cur, new.0, Ordering::Relaxed, Ordering::Relaxed) {
                 Ok(_) => return Ok(()),
                 Err(now) => cur = now,
             }
@@ -124,7 +119,7 @@ impl ShimOps for SolShim {
     }
 
     fn sk_release(sk: &Sock, state: &SockOpts) {
-        if state.counted.load(Ordering::Relaxed) != 0 {
+        if state.word::<COUNTED>().load(Ordering::Relaxed) != 0 {
             NetState::of(sk.net()).socket_released();
         }
     }

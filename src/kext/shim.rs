@@ -4,6 +4,7 @@
 
 use kernel::ffi::{c_int, c_uint, c_void};
 use core::marker::PhantomData;
+use core::sync::atomic::AtomicU32;
 
 use kernel::alloc::{flags::GFP_KERNEL, KBox};
 use kernel::bindings;
@@ -18,6 +19,21 @@ use super::sock::{OptIn, OptOut, Sock};
 ///
 /// The all-zero bit pattern must be a valid value (new states are zero-filled).
 pub(crate) unsafe trait SockState: Sync + 'static {}
+
+/// Per-socket state made of `N` atomic words, all zero on a new socket.
+#[repr(C)]
+pub(crate) struct SockWords<const N: usize>([AtomicU32; N]);
+
+// SAFETY: All-zero `AtomicU32`s are valid values.
+unsafe impl<const N: usize> SockState for SockWords<N> {}
+
+impl<const N: usize> SockWords<N> {
+    /// Word `I`; an index out of range does not compile.
+    pub(crate) fn word<const I: usize>(&self) -> &AtomicU32 {
+        const { assert!(I < N) };
+        &self.0[I]
+    }
+}
 
 /// Per-datagram shim data of sendmsg() (`struct shim_skb_ext`).
 pub(crate) struct SkbExt<'a>(#[allow(dead_code)] &'a mut bindings::shim_skb_ext);
