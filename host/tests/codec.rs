@@ -10,11 +10,12 @@ mod common;
 
 use std::process::Command;
 
-use common::{Rng, RustCrypto, TestMac, VecTable};
+use common::{Rng, TestMac, VecTable};
 use shim6_host::proto::codec::{self, Drop, Inbound, Local};
 use shim6_host::proto::context::*;
 use shim6_host::proto::hba::{self, KeyMaterial, Params, Prefix, Sec};
 use shim6_host::proto::wire::Error as WireError;
+use shim6_host::rustcrypto::RustCrypto;
 
 struct Peer {
     host: Host,

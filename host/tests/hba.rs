@@ -7,11 +7,9 @@
 //! from RFC 3972 §3-§4 and RFC 5535 §5-§6 without looking at the Rust
 //! code; `python3 host/tests/hba_vectors.py` prints them again.
 
-mod common;
-
-use common::RustCrypto;
 use proptest::prelude::*;
 use shim6_host::proto::hba::*;
+use shim6_host::rustcrypto::RustCrypto;
 
 // ---- known answers (hba_vectors.py) ---------------------------------------
 

@@ -1,13 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! What the tests share: deterministic randomness, a test MAC, SHA-1 by
-//! RustCrypto and a table of contexts in a `Vec`.
+//! What the tests share: deterministic randomness, a test MAC and a table
+//! of contexts in a `Vec`.
 
 #![allow(dead_code)]
 
-use sha1::Digest;
 use shim6_host::proto::context::*;
-use shim6_host::proto::hba::{HashFailed, Sha1, DIGEST_LEN};
 
 /// xorshift64*: deterministic, seeded per peer.
 pub struct Rng(pub u64);
@@ -66,19 +64,5 @@ impl Table for VecTable {
     }
     fn drop_confused(&mut self, new: &Context) {
         self.0.retain(|c| !c.confused_with(new));
-    }
-}
-
-
-/// SHA-1 by the RustCrypto crate.
-pub struct RustCrypto;
-
-impl Sha1 for RustCrypto {
-    fn digest(&mut self, parts: &[&[u8]]) -> Result<[u8; DIGEST_LEN], HashFailed> {
-        let mut h = sha1::Sha1::new();
-        for p in parts {
-            h.update(p);
-        }
-        Ok(h.finalize().into())
     }
 }

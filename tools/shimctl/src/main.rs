@@ -3,6 +3,7 @@
 //! shimctl: what the shim6 module holds, in the style of iproute2.
 //!
 //!     shimctl [-j] [-n NETNS] context show
+//!     shimctl [-j] hba [modifier HEX] [extended-modifier HEX] PREFIX/64...
 //!
 //! Talks to the module's generic netlink family (see
 //! `include/uapi/linux/shim6.h`) in the current network namespace, or in
@@ -15,11 +16,12 @@ use std::process::ExitCode;
 
 use shim6_host::uapi;
 
+mod hba;
 mod netlink;
 
 use netlink::{Attr, GenlSocket};
 
-const USAGE: &str = "usage: shimctl [-j] [-n NETNS] context show";
+const USAGE: &str = "usage: shimctl [-j] [-n NETNS] context show\n       shimctl [-j] hba [modifier HEX] [extended-modifier HEX] PREFIX/64...";
 
 #[derive(Debug, Default)]
 struct ContextInfo {
@@ -185,6 +187,7 @@ fn main() -> ExitCode {
     let rest: Vec<&str> = rest.iter().map(String::as_str).collect();
     let result = match rest.as_slice() {
         ["context"] | ["context", "show"] | ["ctx"] | ["ctx", "show"] => context_show(json),
+        ["hba", args @ ..] => hba::run(args, json),
         _ => {
             eprintln!("{USAGE}");
             return ExitCode::from(2);

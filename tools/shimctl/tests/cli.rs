@@ -41,3 +41,42 @@ fn unknown_namespace_is_an_error() {
     let (code, _, err) = shimctl(&["-n", "../etc", "context", "show"]);
     assert_eq!(code, 1, "{err}");
 }
+
+/// Vector V1 of host/tests/hba_vectors.py (Python hashlib, written from
+/// RFC 3972/5535 without the Rust code): three prefixes, modifier
+/// 00..0f, extended modifier (0xa5 + 7 i) mod 256.
+#[test]
+fn hba_known_answer() {
+    let em: String = (0..48).map(|i| format!("{:02x}", (0xa5 + 7 * i) & 0xff)).collect();
+    let (code, out, err) = shimctl(&[
+        "hba",
+        "modifier",
+        "000102030405060708090a0b0c0d0e0f",
+        "extended-modifier",
+        &em,
+        "2001:db8:1::/64",
+        "2001:db8:2::/64",
+        "2001:db8:ffff:1::/64",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        out,
+        "address 2001:db8:1:0:1cfa:c3e0:c23a:f34b prefix 2001:db8:1::/64\n\
+         address 2001:db8:2:0:85f:dac2:436e:2f34 prefix 2001:db8:2::/64\n\
+         address 2001:db8:ffff:1:c4a:b6fa:78:cc55 prefix 2001:db8:ffff:1::/64\n\
+         pds 000102030405060708090a0b0c0d0e0f20010db80001000000304c300d06092a864886f70d0101010500033b003038023100a5acb3bac1c8cfd6dde4ebf2f900070e151c232a31383f464d545b626970777e858c939aa1a8afb6bdc4cbd2d9e0e7ee02030100010012001c0000000020010db80001000020010db80002000020010db8ffff0001\n"
+    );
+}
+
+#[test]
+fn hba_refuses_what_is_not_a_set_of_64s() {
+    for bad in ["2001:db8:1::/48", "2001:db8:1::1/64", "nonsense/64", "2001:db8:1::"] {
+        let (code, _, err) = shimctl(&["hba", bad]);
+        assert_eq!(code, 1, "{bad}");
+        assert!(err.starts_with("shimctl: "), "{err}");
+    }
+    let (code, _, err) = shimctl(&["hba", "modifier", "00", "2001:db8:1::/64"]);
+    assert_eq!(code, 1, "{err}");
+    let (code, _, err) = shimctl(&["hba"]);
+    assert_eq!(code, 1, "{err}");
+}
