@@ -50,7 +50,7 @@ $(BUILD)/shim6_demo: tools/demo/shim6_demo.c include/uapi/linux/shim6.h
 	@mkdir -p $(BUILD)
 	$(CC) -O2 -Wall -Wextra -Werror -Iinclude/uapi -o $@ $<
 
-run: module $(BUILD)/shim6_demo
+run: module shimctl $(BUILD)/shim6_demo
 	tools/vm/run.sh --kdir $(KDIR) --demo
 
 clean:
