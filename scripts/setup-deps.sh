@@ -39,5 +39,8 @@ fi
 virtme_ng=$(python3 -m pip show virtme-ng 2>/dev/null | sed -n 's/^Version: //p')
 if [ "$virtme_ng" != "$VIRTME_NG_VERSION" ]; then
 	echo "setup: installing virtme-ng $VIRTME_NG_VERSION"
-	python3 -m pip install --quiet --disable-pip-version-check "virtme-ng==$VIRTME_NG_VERSION"
+	# Debian's own python3 is externally managed (PEP 668); a pyenv one is not.
+	python3 -m pip install --quiet --disable-pip-version-check "virtme-ng==$VIRTME_NG_VERSION" ||
+		python3 -m pip install --quiet --disable-pip-version-check --break-system-packages \
+			"virtme-ng==$VIRTME_NG_VERSION"
 fi
