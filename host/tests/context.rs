@@ -434,3 +434,58 @@ fn stale_or_unknown_tags_get_r1bis() {
     assert_eq!(kind(&b.receive(&ur(ct, A3), 0).unwrap()), "R1bis", "source not among the peer's locators");
     assert_eq!(kind(&b.receive(&ur(ct, A1), 0).unwrap()), "UpdateAck");
 }
+
+#[test]
+fn payload_is_untouched_on_the_ulid_pair() {
+    let (a, b) = established();
+    assert_eq!(a.ctx(&b).payload_out(), None);
+    assert_eq!(b.ctx(&a).payload_out(), None);
+}
+
+#[test]
+fn preferences_move_payload_to_verified_locators_only() {
+    let (mut a, b) = established();
+    let ca = a.table.0.iter_mut().next().unwrap();
+    assert!(!ca.prefer_peer(&A2), "not a locator of the peer");
+    assert!(!ca.prefer_local(&B2), "not one of ours");
+    assert_eq!(ca.payload_out(), None, "a refused preference changes nothing");
+    assert!(ca.prefer_peer(&B2));
+    assert!(ca.prefer_local(&A2));
+    let ct_b = b.ctx(&a).ct_local();
+    let (path, ct) = a.ctx(&b).payload_out().expect("rewritten");
+    assert_eq!((path.src, path.dst, ct), (A2, B2, ct_b));
+
+    // B takes it back to its ULIDs, from either of A's locators.
+    let (ulids, first) = b.ctx(&a).payload_in(&path).expect("accepted");
+    assert_eq!((ulids.local, ulids.peer, first), (B1, A1, None));
+    assert!(b.ctx(&a).payload_in(&Path { src: A1, dst: B1 }).is_some());
+    // A source outside A's list, or a destination outside B's, is dropped.
+    assert!(b.ctx(&a).payload_in(&Path { src: A3, dst: B2 }).is_none());
+    assert!(b.ctx(&a).payload_in(&Path { src: A2, dst: A1 }).is_none());
+
+    // Back to the ULIDs: untouched again.
+    let ca = a.table.0.iter_mut().next().unwrap();
+    assert!(ca.prefer_peer(&B1) && ca.prefer_local(&A1));
+    assert_eq!(ca.payload_out(), None);
+}
+
+#[test]
+fn payload_before_r2_sends_i2_then_is_delivered() {
+    let (mut a, mut b) = pair();
+    let i1 = a.initiate(&b, 0);
+    let r1 = b.receive(&i1, 0).unwrap();
+    let i2 = a.receive(&r1, 0).unwrap();
+    let _lost_r2 = b.receive(&i2, 0).unwrap();
+    // B is established and sends payload; A, still in I2-SENT, resends its
+    // I2 and delivers the payload.
+    let ca = a.ctx(&b);
+    assert_eq!(ca.state(), State::I2Sent);
+    assert_eq!(ca.payload_out(), None, "no peer tag yet");
+    let (ulids, first) = ca.payload_in(&Path { src: B1, dst: A1 }).expect("accepted");
+    assert_eq!(ulids, a.ulids(&b));
+    assert_eq!(first.as_ref().map(kind), Some("I2"));
+    // In I1-SENT nothing can be ours yet.
+    let (mut c, d) = pair();
+    c.initiate(&d, 0);
+    assert!(c.ctx(&d).payload_in(&Path { src: B1, dst: A1 }).is_none());
+}

@@ -692,6 +692,54 @@ impl Context {
         self.update.is_some()
     }
 
+    /// Where outgoing payload of this context goes: the locator pair and
+    /// the peer's tag for the payload extension header, or `None` to send
+    /// it untouched (no tag yet, or the pair in use is the ULID pair).
+    pub fn payload_out(&self) -> Option<(Path, Tag)> {
+        let ct = self.ct_peer?;
+        let moved = self.path.src != self.ulids.local || self.path.dst != self.ulids.peer;
+        (self.rewrites() && moved).then_some((self.path, ct))
+    }
+
+    /// Payload with our tag arrived on `path` (§12.2): the ULIDs to
+    /// restore, and in I2-SENT/I2BIS-SENT the I2/I2bis to send first;
+    /// `None` to drop it (I1-SENT, or locators not of this context).
+    pub fn payload_in(&self, path: &Path) -> Option<(UlidPair, Option<Transmit>)> {
+        let ours = self.local_locs.contains(&path.dst) || path.dst == self.ulids.local;
+        let theirs = self.peer_locs.contains(&path.src) || path.src == self.ulids.peer;
+        if !ours || !theirs {
+            return None;
+        }
+        let first = match self.state {
+            State::Established => None,
+            State::I2Sent => Some(self.i2()?),
+            State::I2bisSent => Some(self.i2bis()?),
+            State::I1Sent | State::EFailed | State::NoSupport => return None,
+        };
+        Some((self.ulids, first))
+    }
+
+    /// Makes `addr`, one of our locators, the source of this context's
+    /// payload (`SHIM_LOC_LOCAL_PREF`); `false` if it is not one.
+    pub fn prefer_local(&mut self, addr: &Addr) -> bool {
+        let ok = self.local_locs.contains(addr) || *addr == self.ulids.local;
+        if ok {
+            self.path.src = *addr;
+        }
+        ok
+    }
+
+    /// Makes `addr`, a verified locator of the peer, the destination of
+    /// this context's payload (`SHIM_LOC_PEER_PREF`); `false` if it is not
+    /// one.
+    pub fn prefer_peer(&mut self, addr: &Addr) -> bool {
+        let ok = self.state == State::Established && self.peer_locs.contains(addr);
+        if ok {
+            self.path.dst = *addr;
+        }
+        ok
+    }
+
     /// Confusion (§7.6): `self` is an older context whose peer tag and
     /// locators clash with `new`'s; the peer must have lost it.
     pub fn confused_with(&self, new: &Context) -> bool {
@@ -993,7 +1041,11 @@ impl Host {
             ct_peer: None,
             init_nonce: 0,
             resp: None,
-            local_locs: self.locators,
+            local_locs: {
+                let mut l = self.locators;
+                l.push(ulids.local);
+                l
+            },
             peer_locs: Locators::default(),
             path: Path { src: path.dst, dst: path.src },
             timer: None,
