@@ -18,11 +18,14 @@ use crate::crypto::{KernelMac, KernelRandom, KernelSha1};
 use crate::kext::crypto::now_ms;
 use crate::kext::net::PernetState;
 use crate::kext::netctl::{bh_disabled, NetCtl, NetOps};
+use crate::kext::inet6::Verdict;
 use crate::kext::rcu::Rcu;
-use crate::kext::skb::{send_ipv6, Skb};
+use crate::kext::skb::{send_ipv6, Addr, Skb, EXT_LEN};
 use crate::proto::codec::{self, Inbound, Local};
 use crate::proto::context::{shimmable, Context, Host, Locators, Path, Responder, State as CtxState, Table, Tag, Transmit, UlidPair};
-use crate::proto::wire::PROTOCOL;
+use crate::proto::hba;
+use crate::proto::wire::payload::{PayloadHeader, PayloadRepr, HEADER_LEN};
+use crate::proto::wire::{ContextTag, PROTOCOL};
 
 /// Most contexts a namespace keeps; beyond it, new peers go unshimmed.
 const MAX_CONTEXTS: usize = 1024;
@@ -30,6 +33,12 @@ const MAX_CONTEXTS: usize = 1024;
 const TICK_MS: u32 = 100;
 /// IPv6 next header of ICMPv6.
 const ICMPV6: u8 = 58;
+/// IPv6 next header of the Hop-by-Hop Options, which must stay first.
+const HOPOPTS: u8 = 0;
+/// ICMPv6 Parameter Problem, code "unrecognized Next Header".
+const PARAM_PROBLEM: (u8, u8) = (4, 1);
+/// IPv6 minimum MTU: a path MTU is never lowered below it.
+const MIN_MTU: u32 = 1280;
 /// Largest control message we emit (RFC 5533 §5.1: packets stay within 1280).
 const MAX_MESSAGE: usize = 1280 - 40;
 
@@ -85,21 +94,52 @@ impl Table for Slots {
 struct State {
     host: Host,
     table: Slots,
+    /// Our HBA set's PDS (any member's: verification replaces its prefix).
+    pds: Option<KVec<u8>>,
+    /// The namespace's usable global addresses, from address events.
+    addrs: KVec<Addr>,
     mac: KernelMac,
     sha1: KernelSha1,
     rng: KernelRandom,
 }
 
-/// Up to two messages to send once the lock is dropped.
-type Out = [Option<Transmit>; 2];
+/// What the packet path knows of one context.
+#[derive(Clone, Copy)]
+struct Route {
+    ulids: UlidPair,
+    ct_local: Tag,
+    /// Locators and peer tag for outgoing payload, if it is rewritten.
+    out: Option<(Path, Tag)>,
+    /// Incoming payload on these locators (peer's, ours) or on the ULIDs
+    /// is restored without the lock; anything else takes it.
+    fast_in: Option<Path>,
+}
+
+/// The routes of every context, sorted by ULID pair.
+struct Routes(KVec<Route>);
+
+impl Routes {
+    fn by_ulids(&self, ulids: &UlidPair) -> Option<&Route> {
+        self.0.binary_search_by(|r| r.ulids.cmp(ulids)).ok().and_then(|i| self.0.get(i))
+    }
+
+    /// The ULIDs of payload with our tag `ct` on `path`, if that needs
+    /// no check beyond the snapshot.
+    fn restore(&self, ct: Tag, path: &Path) -> Option<UlidPair> {
+        let r = self.0.iter().find(|r| r.ct_local == ct)?;
+        let on = r.fast_in?;
+        let ulid_pair = path.src == r.ulids.peer && path.dst == r.ulids.local;
+        (ulid_pair || (path.src == on.dst && path.dst == on.src)).then_some(r.ulids)
+    }
+}
 
 /// The control plane of one namespace.
 #[pin_data]
 pub(crate) struct Control {
     #[pin]
     state: SpinLock<State>,
-    /// The ULID pairs of every context, sorted; written under `state`.
-    pairs: Rcu<KVec<UlidPair>>,
+    /// The routes of every context; written under `state`.
+    routes: Rcu<Routes>,
 }
 
 impl Control {
@@ -108,30 +148,39 @@ impl Control {
         let state = State {
             host: Host { responder: Responder::new(now_ms(), &mut rng), locators: Locators::default() },
             table: Slots(KVec::new()),
+            pds: None,
+            addrs: KVec::new(),
             mac: KernelMac::new()?,
             sha1: KernelSha1::new()?,
             rng,
         };
-        let pairs = Rcu::new(KVec::new(), GFP_KERNEL)?;
-        Ok(try_pin_init!(Self { state <- new_spinlock!(state, "shim6_control"), pairs }))
+        let routes = Rcu::new(Routes(KVec::new()), GFP_KERNEL)?;
+        Ok(try_pin_init!(Self { state <- new_spinlock!(state, "shim6_control"), routes }))
     }
 
     fn locked<R>(&self, f: impl FnOnce(&mut State) -> R) -> R {
         bh_disabled(|| f(&mut self.state.lock()))
     }
 
-    /// Republishes the ULID pairs of `table` (call with the lock held).
+    /// Republishes the routes of `table` (call with the lock held).
     fn publish(&self, table: &Slots) {
-        let mut pairs = KVec::new();
+        let mut routes = KVec::new();
         for c in table.0.iter().flatten() {
-            if pairs.push(c.ulids(), GFP_ATOMIC).is_err() {
-                // Out of memory: keep the old set; the packet path then takes the
-                // lock for pairs it does not know, which is only slower.
+            let route = Route {
+                ulids: c.ulids(),
+                ct_local: c.ct_local(),
+                out: c.payload_out(),
+                fast_in: (c.state() == CtxState::Established).then(|| c.path()),
+            };
+            if routes.push(route, GFP_ATOMIC).is_err() {
+                // Out of memory: keep the old snapshot. Outgoing packets of a
+                // new context then leave unshimmed, on their ULIDs, which
+                // works for as long as those do; incoming ones take the lock.
                 return;
             }
         }
-        pairs.sort_unstable();
-        let _ = self.pairs.replace(pairs, GFP_ATOMIC);
+        routes.sort_unstable_by(|a, b| a.ulids.cmp(&b.ulids));
+        let _ = self.routes.replace(Routes(routes), GFP_ATOMIC);
     }
 
     /// Whether the ULID pair `(local, peer)` has an established context.
@@ -151,91 +200,273 @@ impl Control {
             Ok(Inbound::Context(rx)) => {
                 let out = st.host.receive(&mut st.table, &rx, now_ms(), &mut st.rng, &mut st.mac);
                 self.publish(&st.table);
-                out
+                emit(st, &out)
             }
             // Keepalive, Probe and Error belong to REAP, not there yet.
-            Ok(Inbound::Other(_)) | Err(_) => [None, None],
+            Ok(Inbound::Other(_)) | Err(_) => KVec::new(),
         });
-        send(ctl, &out);
+        transmit(ctl, &out);
         ctl.arm(TICK_MS);
     }
-}
 
-fn send(ctl: &NetCtl<Control>, out: &Out) {
-    for tx in out.iter().flatten() {
-        let Ok(mut buf) = KVec::from_elem(0u8, MAX_MESSAGE, GFP_ATOMIC) else { return };
-        // A host without an HBA set sends no Locator List (see codec).
-        let Ok(n) = codec::emit(tx, &Local { pds: None }, &mut buf) else { continue };
-        // A lost control message is retransmitted by its sender's timers.
-        let _ = send_ipv6(ctl.net(), &tx.path.src, &tx.path.dst, PROTOCOL, buf.get(..n).unwrap_or(&[]));
+    /// Payload with our tag `ct` arrived on `path`: the ULIDs to restore,
+    /// or `None` to drop it (an R1bis goes back when no context has `ct`).
+    fn payload_in(&self, ctl: &NetCtl<Self>, ct: Tag, path: &Path) -> Option<UlidPair> {
+        if let Some(ulids) = self.routes.read(|r| r.restore(ct, path)) {
+            return Some(ulids);
+        }
+        let now = now_ms();
+        let (ulids, out) = self.locked(|st| match st.table.by_local_tag(ct) {
+            Some(ctx) => match ctx.payload_in(path) {
+                Some((ulids, first)) => (Some(ulids), emit(st, &[first])),
+                None => (None, KVec::new()),
+            },
+            None => {
+                let r1bis = st.host.unknown_tag(ct, path, now, &mut st.rng, &mut st.mac);
+                (None, emit(st, &[r1bis]))
+            }
+        });
+        transmit(ctl, &out);
+        ulids
     }
-}
 
-impl NetOps for Control {
-    fn local_out(&self, ctl: &NetCtl<Self>, skb: &mut Skb<'_>) {
-        let (src, dst, nexthdr) = skb.ipv6();
-        // Our own control messages and ICMPv6 (errors, neighbour discovery)
-        // are no reason to set up a context: only upper-layer traffic is.
-        if nexthdr == PROTOCOL || nexthdr == ICMPV6 || !shimmable(&src) || !shimmable(&dst) || src == dst {
-            return;
+    /// An ICMPv6 error quoting our packet `src` -> `dst` whose Shim6
+    /// header is `shim`: a Parameter Problem about that header's Next
+    /// Header value says the peer has no SHIM6 (§6.2): NO-SUPPORT.
+    fn icmp_error(&self, src: &Addr, dst: &Addr, shim: &[u8]) {
+        let ulids = UlidPair { local: *src, peer: *dst };
+        // Only our I1 (control, type 1) can meet a peer without SHIM6.
+        if shim.get(2).is_some_and(|t| *t == 1) {
+            self.locked(|st| {
+                if let Some(ctx) = st.table.by_ulids(&ulids, 0) {
+                    ctx.on_no_support(now_ms());
+                    self.publish(&st.table);
+                }
+            });
         }
-        if skb.sk().is_some_and(crate::sockopt::dont_shim) {
-            return;
+    }
+
+    /// Sets our HBA set (its PDS), or clears it: our locators become the
+    /// addresses it verifies, and peers hear of the change.
+    pub(crate) fn set_hba(&self, ctl: &NetCtl<Self>, pds: Option<&[u8]>, addrs: KVec<Addr>) -> Result {
+        if let Some(p) = pds {
+            hba::Pds::parse(p).map_err(|_| EINVAL)?;
         }
-        // Deferred setup (the draft's default): the packet leaves at once,
-        // the context is set up beside it.
-        let ulids = UlidPair { local: src, peer: dst };
-        if self.pairs.read(|p| p.binary_search(&ulids).is_ok()) {
+        let pds = match pds {
+            Some(p) => {
+                let mut v = KVec::with_capacity(p.len(), GFP_KERNEL)?;
+                v.extend_from_slice(p, GFP_KERNEL)?;
+                Some(v)
+            }
+            None => None,
+        };
+        let out = self.locked(|st| {
+            st.pds = pds;
+            st.addrs = addrs;
+            self.relocate(st)
+        });
+        transmit(ctl, &out);
+        ctl.arm(TICK_MS);
+        Ok(())
+    }
+
+    /// An address of the namespace came up (`up`) or went.
+    pub(crate) fn address_event(&self, ctl: &NetCtl<Self>, addr: &Addr, up: bool) {
+        if !shimmable(addr) {
             return;
         }
         let out = self.locked(|st| {
-            if st.table.by_ulids(&ulids, 0).is_some() {
-                return [None, None];
+            let known = st.addrs.iter().position(|a| a == addr);
+            match (up, known) {
+                (true, None) => {
+                    if st.addrs.push(*addr, GFP_ATOMIC).is_err() {
+                        return KVec::new();
+                    }
+                }
+                (false, Some(i)) => {
+                    let mut rest = KVec::new();
+                    for (j, a) in st.addrs.iter().enumerate() {
+                        // Out of memory: the address stays listed, as if still up.
+                        if j != i && rest.push(*a, GFP_ATOMIC).is_err() {
+                            return KVec::new();
+                        }
+                    }
+                    st.addrs = rest;
+                }
+                _ => return KVec::new(),
             }
-            let ct = Host::fresh_tag(&st.table, &mut st.rng);
-            let path = Path { src, dst };
-            let (ctx, i1) = Context::initiate(ulids, 0, ct, Locators::new(&[src]), path, now_ms(), &mut st.rng);
-            if st.table.insert(ctx) {
-                self.publish(&st.table);
-                [Some(i1), None]
-            } else {
-                [None, None]
-            }
+            self.relocate(st)
         });
-        if out[0].is_some() {
-            send(ctl, &out);
+        if !out.is_empty() {
+            transmit(ctl, &out);
             ctl.arm(TICK_MS);
         }
     }
 
+    /// Recomputes our locators (the addresses our PDS verifies) and sends
+    /// an Update Request on every context whose list changed.
+    fn relocate(&self, st: &mut State) -> KVec<Packet> {
+        let mut locs = Locators::default();
+        if let Some(pds) = st.pds.as_deref() {
+            for a in st.addrs.iter() {
+                if hba::verify(&mut st.sha1, pds, a).is_ok() {
+                    locs.push(*a);
+                }
+            }
+        }
+        st.host.locators = locs;
+        let now = now_ms();
+        let mut txs = KVec::new();
+        for ctx in st.table.iter_mut() {
+            let new = locators_for(&st.host, &ctx.ulids().local);
+            if new != *ctx.local_locators() {
+                if let Some(tx) = ctx.update_locators(new, now, &mut st.rng) {
+                    // Out of memory: the peer keeps the old list until the
+                    // next change; the context still works on its ULIDs.
+                    let _ = txs.push(Some(tx), GFP_ATOMIC);
+                }
+            }
+        }
+        self.publish(&st.table);
+        emit(st, &txs)
+    }
+
+    /// Our locators and the namespace's addresses, for shimctl.
+    pub(crate) fn locators(&self) -> (Locators, KVec<Addr>, bool) {
+        self.locked(|st| {
+            let mut addrs = KVec::new();
+            for a in st.addrs.iter() {
+                // Out of memory: a shorter listing.
+                let _ = addrs.push(*a, GFP_ATOMIC);
+            }
+            (st.host.locators, addrs, st.pds.is_some())
+        })
+    }
+}
+
+/// The locators of a context whose ULID is `ulid`: our verified ones,
+/// with the ULID, which is always one.
+fn locators_for(host: &Host, ulid: &Addr) -> Locators {
+    let mut l = Locators::new(&[*ulid]);
+    for a in host.locators.as_slice() {
+        l.push(*a);
+    }
+    l
+}
+
+/// An emitted control message (in the first octets of its buffer) and
+/// where it goes.
+type Packet = (Path, KVec<u8>, usize);
+
+/// Emits `txs` with our PDS (taken under the lock, sent after it).
+fn emit(st: &State, txs: &[Option<Transmit>]) -> KVec<Packet> {
+    let mut out = KVec::new();
+    for tx in txs.iter().flatten() {
+        let Ok(mut buf) = KVec::from_elem(0u8, MAX_MESSAGE, GFP_ATOMIC) else { break };
+        // A host without an HBA set sends no Locator List (see codec).
+        let Ok(n) = codec::emit(tx, &Local { pds: st.pds.as_deref() }, &mut buf) else { continue };
+        // Out of memory: lost like any other control message.
+        let _ = out.push((tx.path, buf, n), GFP_ATOMIC);
+    }
+    out
+}
+
+fn transmit(ctl: &NetCtl<Control>, packets: &[Packet]) {
+    for (path, buf, len) in packets {
+        // A lost control message is retransmitted by its sender's timers.
+        let _ = send_ipv6(ctl.net(), &path.src, &path.dst, PROTOCOL, buf.get(..*len).unwrap_or(&[]));
+    }
+}
+
+/// Puts outgoing payload on `path` with the peer's tag `ct` (§11): the
+/// payload extension header goes in, the locators replace the ULIDs, and
+/// the packet is routed again.
+///
+/// The upper layer sized the packet for the ULIDs' route; when the 8
+/// octets would not fit the path MTU, that route's MTU is lowered by them
+/// so that later packets fit (TCP resyncs its MSS, UDP fragments to it).
+/// This packet goes on: the stack fragments it or answers Packet Too Big
+/// as for any packet that outgrew its path.
+fn rewrite(ctl: &NetCtl<Control>, skb: &mut Skb<'_>, nexthdr: u8, path: &Path, ct: Tag) -> Result {
+    if let Some(mtu) = skb.route_mtu() {
+        let (len, segment) = skb.lengths();
+        let ext = EXT_LEN as u32;
+        if segment.unwrap_or(len) + ext > mtu && mtu >= MIN_MTU + ext {
+            skb.lower_route_mtu(mtu - ext);
+        }
+    }
+    let ext = PayloadRepr { next_header: nexthdr, context_tag: ContextTag::from_masked(ct) }.to_bytes();
+    skb.insert_ext(PROTOCOL, &ext, &path.src, &path.dst)?;
+    skb.reroute(ctl.net())
+}
+
+impl NetOps for Control {
+    fn local_out(&self, ctl: &NetCtl<Self>, skb: &mut Skb<'_>) -> Result {
+        let (src, dst, nexthdr) = skb.ipv6();
+        // Our own control messages never go through a context, and the
+        // Hop-by-Hop header must stay right behind the IPv6 header.
+        if nexthdr == PROTOCOL || nexthdr == HOPOPTS || !shimmable(&src) || !shimmable(&dst) || src == dst {
+            return Ok(());
+        }
+        if skb.sk().is_some_and(crate::sockopt::dont_shim) {
+            return Ok(());
+        }
+        let ulids = UlidPair { local: src, peer: dst };
+        match self.routes.read(|r| r.by_ulids(&ulids).map(|r| r.out)) {
+            Some(Some((path, ct))) => return rewrite(ctl, skb, nexthdr, &path, ct),
+            Some(None) => return Ok(()),
+            None => {}
+        }
+        // ICMPv6 (errors, neighbour discovery) is no reason to set up a
+        // context: only upper-layer traffic is.
+        if nexthdr == ICMPV6 {
+            return Ok(());
+        }
+        // Deferred setup (the draft's default): the packet leaves at once,
+        // the context is set up beside it.
+        let out = self.locked(|st| {
+            if st.table.by_ulids(&ulids, 0).is_some() {
+                return KVec::new();
+            }
+            let ct = Host::fresh_tag(&st.table, &mut st.rng);
+            let path = Path { src, dst };
+            let locs = locators_for(&st.host, &src);
+            let (ctx, i1) = Context::initiate(ulids, 0, ct, locs, path, now_ms(), &mut st.rng);
+            if st.table.insert(ctx) {
+                self.publish(&st.table);
+                emit(st, &[Some(i1)])
+            } else {
+                KVec::new()
+            }
+        });
+        if !out.is_empty() {
+            transmit(ctl, &out);
+            ctl.arm(TICK_MS);
+        }
+        Ok(())
+    }
+
     fn tick(&self, ctl: &NetCtl<Self>) {
-        let mut out = KVec::new();
-        let busy = self.locked(|st| {
+        let (out, busy) = self.locked(|st| {
             let now = now_ms();
-            let mut removed = false;
+            let mut txs = KVec::new();
             for slot in st.table.0.iter_mut() {
                 let Some(ctx) = slot else { continue };
                 match ctx.on_timeout(now, &mut st.rng) {
                     Ok(Some(tx)) => {
                         // Out of memory: this retransmission is lost like any other.
-                        let _ = out.push(tx, GFP_ATOMIC);
+                        let _ = txs.push(Some(tx), GFP_ATOMIC);
                     }
                     Ok(None) => {}
                     // Hold-down over: back to IDLE.
-                    Err(()) => {
-                        *slot = None;
-                        removed = true;
-                    }
+                    Err(()) => *slot = None,
                 }
             }
-            if removed {
-                self.publish(&st.table);
-            }
-            st.table.0.iter().flatten().any(|c| c.deadline().is_some())
+            // Timeouts change states (I2 back to I1, hold-downs ending).
+            self.publish(&st.table);
+            (emit(st, &txs), st.table.0.iter().flatten().any(|c| c.deadline().is_some()))
         });
-        for tx in out.iter() {
-            send(ctl, &[Some(*tx), None]);
-        }
+        transmit(ctl, &out);
         if busy {
             ctl.arm(TICK_MS);
         }
@@ -249,19 +480,47 @@ pub(crate) struct ShimProtocol;
 impl crate::kext::inet6::Handler for ShimProtocol {
     const PROTOCOL: u8 = PROTOCOL;
 
-    fn receive(skb: &mut Skb<'_>) {
+    fn receive(skb: &mut Skb<'_>) -> Verdict {
         let (src, dst, _) = skb.ipv6();
-        let Some(net) = skb.net() else { return };
+        let Some(net) = skb.net() else { return Verdict::Consumed };
         let ctl = &crate::netns::NetState::of(net).ctl;
-        let Some(&[_, hel, p, ..]) = skb.data(8).and_then(|h| h.first_chunk::<4>()) else {
-            return;
+        let path = Path { src, dst };
+        let Some(&header) = skb.data(HEADER_LEN).and_then(|h| h.first_chunk::<HEADER_LEN>()) else {
+            return Verdict::Consumed;
         };
-        // The payload extension header (P = 1) belongs to the data path.
-        if p & 0x80 != 0 {
+        let payload = match PayloadHeader::new_checked(&header[..]).and_then(|h| PayloadRepr::parse(&h)) {
+            Ok(p) => p,
+            // P = 0: a control message.
+            Err(_) if header[2] & 0x80 == 0 => {
+                let len = (usize::from(header[1]) + 1) * 8;
+                if let Some(bytes) = skb.data(len) {
+                    ctl.data().receive(ctl, path, bytes);
+                }
+                return Verdict::Consumed;
+            }
+            Err(_) => return Verdict::Consumed,
+        };
+        let Some(ulids) = ctl.data().payload_in(ctl, payload.context_tag.get(), &path) else {
+            return Verdict::Consumed;
+        };
+        // Out of memory: the locators are not reported, the packet still goes.
+        let _ = skb.record_locators(&dst, &src);
+        match skb.remove_ext(&ulids.peer, &ulids.local) {
+            Ok(()) => Verdict::Resubmit,
+            Err(_) => Verdict::Consumed,
+        }
+    }
+
+    fn error(skb: &mut Skb<'_>, icmp_type: u8, code: u8, offset: usize, _info: u32) {
+        if (icmp_type, code) != PARAM_PROBLEM {
             return;
         }
-        let len = (usize::from(hel) + 1) * 8;
-        let Some(bytes) = skb.data(len) else { return };
-        ctl.data().receive(ctl, Path { src, dst }, bytes);
+        let Some(net) = skb.net() else { return };
+        let ctl = &crate::netns::NetState::of(net).ctl;
+        let Some(quoted) = skb.data(offset + 4) else { return };
+        let (Some(src), Some(dst)) = (quoted.get(8..24), quoted.get(24..40)) else { return };
+        let (Ok(src), Ok(dst)) = (<Addr>::try_from(src), <Addr>::try_from(dst)) else { return };
+        let shim = quoted.get(offset..).unwrap_or(&[]);
+        ctl.data().icmp_error(&src, &dst, shim);
     }
 }

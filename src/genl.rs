@@ -1,17 +1,23 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! The `shim6` generic netlink family: what shimctl shows.
+//! The `shim6` generic netlink family: what shimctl shows and sets.
 
 use kernel::prelude::*;
 
-use crate::kext::genl::{Dump, DumpMsg};
+use kernel::error::code::EINVAL;
+
+use crate::kext::genl::{Attrs, Commands, DumpMsg, Kind};
 use crate::kext::net::{Net, PernetState};
 use crate::netns::NetState;
 use crate::proto::context::State;
 use crate::uapi;
 
-/// `SHIM6_CMD_CONTEXT_GET`: one message per context of the namespace.
-pub(crate) struct Contexts;
+/// The family.
+pub(crate) struct Shim6Genl;
+
+const CONTEXT_GET: u8 = uapi::shim6_genl_cmd_SHIM6_CMD_CONTEXT_GET as u8;
+const HBA_SET: u8 = uapi::shim6_genl_cmd_SHIM6_CMD_HBA_SET as u8;
+const LOCATOR_GET: u8 = uapi::shim6_genl_cmd_SHIM6_CMD_LOCATOR_GET as u8;
 
 fn attr(a: uapi::shim6_genl_attr) -> u16 {
     a as u16
@@ -28,13 +34,44 @@ fn state(s: State) -> u8 {
     }) as u8
 }
 
-impl Dump for Contexts {
+impl Commands for Shim6Genl {
     const NAME: &'static [u8] = uapi::SHIM6_GENL_NAME;
     const VERSION: u32 = uapi::SHIM6_GENL_VERSION;
     const MAXATTR: u32 = uapi::shim6_genl_attr___SHIM6_A_MAX - 1;
-    const CMD: u8 = uapi::shim6_genl_cmd_SHIM6_CMD_CONTEXT_GET as u8;
+    const OPS: &'static [(u8, Kind)] = &[(CONTEXT_GET, Kind::Dump), (HBA_SET, Kind::Do), (LOCATOR_GET, Kind::Dump)];
 
-    fn item(net: &Net, index: usize, msg: &mut DumpMsg) -> Result<bool> {
+    fn dump(cmd: u8, net: &Net, index: usize, msg: &mut DumpMsg) -> Result<bool> {
+        match cmd {
+            CONTEXT_GET => context(net, index, msg),
+            LOCATOR_GET => locator(net, index, msg),
+            _ => Err(EINVAL),
+        }
+    }
+
+    fn doit(cmd: u8, net: &Net, attrs: &Attrs<'_>) -> Result {
+        match cmd {
+            HBA_SET => {
+                let ctl = &NetState::of(net).ctl;
+                let pds = attrs.get(attr(uapi::shim6_genl_attr_SHIM6_A_HBA_PDS));
+                ctl.data().set_hba(ctl, pds, net.ipv6_addresses()?)
+            }
+            _ => Err(EINVAL),
+        }
+    }
+}
+
+/// One address of the namespace and whether it is a locator.
+fn locator(net: &Net, index: usize, msg: &mut DumpMsg) -> Result<bool> {
+    let (locators, addrs, _) = NetState::of(net).ctl.data().locators();
+    let Some(a) = addrs.get(index) else { return Ok(false) };
+    let flags = if locators.contains(a) { uapi::SHIM6_LOC_F_LOCATOR } else { 0 };
+    msg.put_bytes(attr(uapi::shim6_genl_attr_SHIM6_A_LOC_ADDR), a)?;
+    msg.put_u32(attr(uapi::shim6_genl_attr_SHIM6_A_LOC_FLAGS), flags)?;
+    Ok(true)
+}
+
+/// One context of the namespace.
+fn context(net: &Net, index: usize, msg: &mut DumpMsg) -> Result<bool> {
         let Some(c) = NetState::of(net).ctl.data().context(index) else { return Ok(false) };
         let pad = attr(uapi::shim6_genl_attr_SHIM6_A_PAD);
         msg.put_u8(attr(uapi::shim6_genl_attr_SHIM6_A_CTX_STATE), state(c.state()))?;
@@ -50,6 +87,8 @@ impl Dump for Contexts {
         for l in c.peer_locators().as_slice() {
             msg.put_bytes(attr(uapi::shim6_genl_attr_SHIM6_A_CTX_PEER_LOCATOR), l)?;
         }
+        for l in c.local_locators().as_slice() {
+            msg.put_bytes(attr(uapi::shim6_genl_attr_SHIM6_A_CTX_LOCAL_LOCATOR), l)?;
+        }
         Ok(true)
-    }
 }

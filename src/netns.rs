@@ -35,6 +35,16 @@ impl NetState {
     }
 }
 
+/// Address events go to their namespace's control plane.
+pub(crate) struct AddrEvents;
+
+impl crate::kext::net::AddrEvents for AddrEvents {
+    fn event(net: &Net, addr: &crate::kext::skb::Addr, up: bool) {
+        let ctl = &NetState::of(net).ctl;
+        ctl.data().address_event(ctl, addr, up);
+    }
+}
+
 impl PernetState for NetState {
     fn id() -> &'static PernetId {
         &NET_ID

@@ -34,9 +34,12 @@ struct Shim6 {
     // Dropped in declaration order: the socket level goes first, so no
     // call can reach a namespace's state after it is gone.
     _sol_shim: kext::shim::Registration<sockopt::SolShim>,
-    _genl: kext::genl::Family<genl::Contexts>,
+    _genl: kext::genl::Family<genl::Shim6Genl>,
     _protocol: kext::inet6::Protocol<control::ShimProtocol>,
+    _addr: kext::net::AddrNotifier<netns::AddrEvents>,
     _pernet: kext::net::PernetRegistration<netns::NetState>,
+    // After the hooks that insert the header it describes.
+    _offload: kext::inet6::Offload,
     // Last: RCU callbacks freeing our objects must run before the code goes.
     _rcu: kext::rcu::RcuBarrier,
 }
@@ -45,11 +48,13 @@ impl kernel::Module for Shim6 {
     fn init(module: &'static ThisModule) -> Result<Self> {
         // First, so that it is dropped last on an error path as well.
         let rcu = kext::rcu::RcuBarrier;
+        let offload = kext::inet6::Offload::new(proto::wire::PROTOCOL)?;
         let pernet = kext::net::PernetRegistration::new()?;
+        let addr = kext::net::AddrNotifier::new()?;
         let protocol = kext::inet6::Protocol::new()?;
         let genl = kext::genl::Family::new(module)?;
         let sol_shim = kext::shim::Registration::new(module)?;
         pr_info!("SOL_SHIM socket level registered\n");
-        Ok(Shim6 { _sol_shim: sol_shim, _genl: genl, _protocol: protocol, _pernet: pernet, _rcu: rcu })
+        Ok(Shim6 { _sol_shim: sol_shim, _genl: genl, _protocol: protocol, _addr: addr, _pernet: pernet, _offload: offload, _rcu: rcu })
     }
 }

@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! A generic netlink family with dump commands.
+//! A generic netlink family: dump commands and (admin) do commands.
 
 use core::marker::PhantomData;
 
-use kernel::alloc::{flags::GFP_KERNEL, KBox};
+use kernel::alloc::{flags::GFP_KERNEL, KBox, KVec};
 use kernel::bindings;
 use kernel::error::{code::EINVAL, to_result, Result};
 use kernel::ffi::{c_int, c_long};
@@ -52,18 +52,60 @@ impl DumpMsg {
     }
 }
 
-/// A family whose one command dumps items of a namespace.
-pub(crate) trait Dump: 'static {
+/// The attributes of a do command's request.
+///
+/// # Invariants
+///
+/// `attrs` has `len` entries, each NULL or a valid attribute of the request, for `'a`.
+pub(crate) struct Attrs<'a> {
+    attrs: *mut *mut bindings::nlattr,
+    len: usize,
+    _p: PhantomData<&'a bindings::nlattr>,
+}
+
+impl Attrs<'_> {
+    /// The payload of attribute `attr`, if present.
+    pub(crate) fn get(&self, attr: u16) -> Option<&[u8]> {
+        let i = usize::from(attr);
+        if i >= self.len {
+            return None;
+        }
+        // SAFETY: `i < len` (type invariant); a present attribute's payload is `nla_len`
+        // octets at `nla_data` inside the request, which outlives `self`.
+        unsafe {
+            let nla = *self.attrs.add(i);
+            if nla.is_null() {
+                return None;
+            }
+            let len = usize::try_from(bindings::nla_len(nla)).ok()?;
+            Some(core::slice::from_raw_parts(bindings::nla_data(nla).cast::<u8>(), len))
+        }
+    }
+}
+
+/// What a command does.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    /// Dumps items of the namespace, one message each.
+    Dump,
+    /// Changes the namespace; needs `CAP_NET_ADMIN` in its user namespace.
+    Do,
+}
+
+/// A family of dump and do commands on a namespace.
+pub(crate) trait Commands: 'static {
     /// Family name (`GENL_NAMSIZ` at most, NUL included).
     const NAME: &'static [u8];
     /// Version.
     const VERSION: u32;
     /// Highest attribute.
     const MAXATTR: u32;
-    /// The dump command.
-    const CMD: u8;
-    /// Writes item `index` of `net` into `msg`; `Ok(false)` past the last.
-    fn item(net: &Net, index: usize, msg: &mut DumpMsg) -> Result<bool>;
+    /// Every command and its kind.
+    const OPS: &'static [(u8, Kind)];
+    /// Writes item `index` of dump `cmd` of `net` into `msg`; `Ok(false)` past the last.
+    fn dump(cmd: u8, net: &Net, index: usize, msg: &mut DumpMsg) -> Result<bool>;
+    /// Runs do command `cmd` on `net`.
+    fn doit(cmd: u8, net: &Net, attrs: &Attrs<'_>) -> Result;
 }
 
 /// The registered family; unregistered on drop.
@@ -71,32 +113,38 @@ pub(crate) trait Dump: 'static {
 /// # Invariants
 ///
 /// `family` and `ops` are registered (`family.small_ops` points at `ops`) until drop.
-pub(crate) struct Family<T: Dump> {
+pub(crate) struct Family<T: Commands> {
     family: KBox<bindings::genl_family>,
-    _ops: KBox<[bindings::genl_small_ops; 1]>,
+    _ops: KVec<bindings::genl_small_ops>,
     _p: PhantomData<T>,
 }
 
 // SAFETY: Tables of constants and function pointers, read by the kernel from any thread.
-unsafe impl<T: Dump> Send for Family<T> {}
+unsafe impl<T: Commands> Send for Family<T> {}
 // SAFETY: `&Family` gives access to nothing.
-unsafe impl<T: Dump> Sync for Family<T> {}
+unsafe impl<T: Commands> Sync for Family<T> {}
 
-impl<T: Dump> Family<T> {
+impl<T: Commands> Family<T> {
     /// Registers the family.
     pub(crate) fn new(module: &'static ThisModule) -> Result<Self> {
-        let ops = KBox::new(
-            [bindings::genl_small_ops {
-                doit: None,
-                dumpit: Some(Self::dumpit),
-                cmd: T::CMD,
-                internal_flags: 0,
-                flags: 0,
-                validate: (bindings::genl_validate_flags_GENL_DONT_VALIDATE_STRICT
-                    | bindings::genl_validate_flags_GENL_DONT_VALIDATE_DUMP) as u8,
-            }],
-            GFP_KERNEL,
-        )?;
+        let mut ops = KVec::with_capacity(T::OPS.len(), GFP_KERNEL)?;
+        let mut last = 0;
+        for &(cmd, kind) in T::OPS {
+            last = last.max(cmd);
+            let dump = kind == Kind::Dump;
+            ops.push(
+                bindings::genl_small_ops {
+                    doit: if dump { None } else { Some(Self::doit) },
+                    dumpit: if dump { Some(Self::dumpit) } else { None },
+                    cmd,
+                    internal_flags: 0,
+                    flags: if dump { 0 } else { bindings::GENL_UNS_ADMIN_PERM as u8 },
+                    validate: (bindings::genl_validate_flags_GENL_DONT_VALIDATE_STRICT
+                        | bindings::genl_validate_flags_GENL_DONT_VALIDATE_DUMP) as u8,
+                },
+                GFP_KERNEL,
+            )?;
+        }
         let mut f = bindings::genl_family::default();
         for (d, s) in f.name.iter_mut().zip(T::NAME) {
             *d = *s;
@@ -105,34 +153,56 @@ impl<T: Dump> Family<T> {
         f.maxattr = T::MAXATTR;
         f.set_netnsok(1);
         f.small_ops = ops.as_ptr();
-        f.n_small_ops = 1;
-        f.resv_start_op = T::CMD + 1;
+        f.n_small_ops = u8::try_from(ops.len()).map_err(|_| EINVAL)?;
+        f.resv_start_op = last + 1;
         f.module = module.as_ptr();
         let mut family = KBox::new(f, GFP_KERNEL)?;
-        // SAFETY: `family` and `ops` are valid and stay at their addresses until drop.
+        // SAFETY: `family` and `ops` are valid and stay at their addresses until drop (a
+        // `KVec`'s buffer does not move with it).
         to_result(unsafe { bindings::genl_register_family(&mut *family) })?;
         // INVARIANT: Registered above.
         Ok(Self { family, _ops: ops, _p: PhantomData })
     }
 
+    unsafe extern "C" fn doit(_skb: *mut bindings::sk_buff, info: *mut bindings::genl_info) -> c_int {
+        // SAFETY: Generic netlink passes a valid `info` of a request to this family, its
+        // attributes parsed into `attrs` (`MAXATTR + 1` entries, NULL when the request has
+        // none), for the duration of the call.
+        let (net, cmd, attrs) = unsafe {
+            let attrs = Attrs {
+                attrs: (*info).attrs,
+                len: if (*info).attrs.is_null() { 0 } else { T::MAXATTR as usize + 1 },
+                _p: PhantomData,
+            };
+            (Net::from_raw(bindings::genl_info_net(info)), (*(*info).genlhdr).cmd, attrs)
+        };
+        match T::doit(cmd, net, &attrs) {
+            Ok(()) => 0,
+            Err(e) => e.to_errno(),
+        }
+    }
+
     unsafe extern "C" fn dumpit(skb: *mut bindings::sk_buff, cb: *mut bindings::netlink_callback) -> c_int {
         // SAFETY: Netlink passes a valid reply skb owned by the requesting socket and a valid
         // callback state; the socket holds its namespace. `args[0]` is ours: the next index.
+        // A generic netlink dump's `data` is its `genl_dumpit_info` (`genl_info_dump()`).
         unsafe {
             let net = Net::from_raw(bindings::sock_net((*skb).sk));
             let parms = (*(*cb).skb).cb.as_ptr().cast::<bindings::netlink_skb_parms>();
             let portid = (*parms).portid;
             let seq = (*(*cb).nlh).nlmsg_seq;
             let cursor = &mut (*cb).__bindgen_anon_1.args[0];
-            let family = Self::family_of(cb);
+            let dump = (*cb).data.cast::<bindings::genl_dumpit_info>();
+            let family = (*dump).info.family;
+            let cmd = (*dump).op.cmd;
             loop {
                 let index = usize::try_from(*cursor).unwrap_or(usize::MAX);
-                let hdr = bindings::genlmsg_put(skb, portid, seq, family, bindings::NLM_F_MULTI as c_int, T::CMD);
+                let hdr = bindings::genlmsg_put(skb, portid, seq, family, bindings::NLM_F_MULTI as c_int, cmd);
                 if hdr.is_null() {
                     break;
                 }
                 let mut msg = DumpMsg { skb };
-                match T::item(net, index, &mut msg) {
+                match T::dump(cmd, net, index, &mut msg) {
                     Ok(true) => {
                         bindings::genlmsg_end(skb, hdr);
                         *cursor = cursor.saturating_add(1) as c_long;
@@ -151,18 +221,9 @@ impl<T: Dump> Family<T> {
             (*skb).len as c_int
         }
     }
-
-    /// # Safety
-    ///
-    /// `cb` is a dump of this family.
-    unsafe fn family_of(cb: *mut bindings::netlink_callback) -> *const bindings::genl_family {
-        // SAFETY: A generic netlink dump's `data` points at its `genl_dumpit_info`, whose
-        // `info.family` is the family (`genl_info_dump()`).
-        unsafe { (*(*cb).data.cast::<bindings::genl_dumpit_info>()).info.family }
-    }
 }
 
-impl<T: Dump> Drop for Family<T> {
+impl<T: Commands> Drop for Family<T> {
     fn drop(&mut self) {
         // SAFETY: Registered by the type invariant; returns once no operation runs.
         unsafe { bindings::genl_unregister_family(&*self.family) };

@@ -2,13 +2,18 @@
 
 //! Network namespaces and per-namespace state.
 
-use kernel::ffi::{c_int, c_uint};
 use core::marker::PhantomData;
 
-use kernel::alloc::{flags::GFP_KERNEL, KBox};
+use kernel::alloc::{
+    flags::{GFP_ATOMIC, GFP_KERNEL},
+    KBox, KVec,
+};
+use kernel::ffi::{c_int, c_uint, c_ulong, c_void};
 use kernel::bindings;
 use kernel::error::{from_result, to_result, Result};
 use kernel::types::Opaque;
+
+use super::skb::Addr;
 
 /// A network namespace (`struct net`).
 ///
@@ -48,6 +53,102 @@ impl Net {
             bindings::rcu_read_unlock();
             found
         }
+    }
+
+    /// The IPv6 addresses of this namespace's devices that are usable
+    /// (neither tentative nor failed duplicate address detection).
+    pub(crate) fn ipv6_addresses(&self) -> Result<KVec<Addr>> {
+        let mut out = KVec::new();
+        let mut res = Ok(());
+        // SAFETY: The device list is walked under RCU; each device's address list under its
+        // `inet6_dev` lock, read side, with bottom halves off as addrconf requires. Entries
+        // are `inet6_ifaddr`s linked through `if_list`.
+        unsafe {
+            bindings::rcu_read_lock();
+            let mut dev = bindings::first_net_device_rcu(self.as_ptr());
+            while !dev.is_null() {
+                let idev = bindings::__in6_dev_get(dev);
+                if !idev.is_null() {
+                    bindings::read_lock_bh(&mut (*idev).lock);
+                    let head = core::ptr::addr_of_mut!((*idev).addr_list);
+                    let mut pos = (*head).next;
+                    while pos != head {
+                        let ifa = pos.cast::<u8>().sub(core::mem::offset_of!(bindings::inet6_ifaddr, if_list));
+                        let ifa = ifa.cast::<bindings::inet6_ifaddr>();
+                        let unusable = bindings::IFA_F_TENTATIVE | bindings::IFA_F_DADFAILED;
+                        if (*ifa).flags & unusable == 0 && res.is_ok() {
+                            res = out.push((*ifa).addr.in6_u.u6_addr8, GFP_ATOMIC);
+                        }
+                        pos = (*pos).next;
+                    }
+                    bindings::read_unlock_bh(&mut (*idev).lock);
+                }
+                dev = bindings::next_net_device_rcu(dev);
+            }
+            bindings::rcu_read_unlock();
+        }
+        res?;
+        Ok(out)
+    }
+}
+
+/// What receives IPv6 address events.
+pub(crate) trait AddrEvents: 'static {
+    /// `addr` came up (`up`, after duplicate address detection) or went
+    /// down in `net`.  Atomic context.
+    fn event(net: &Net, addr: &Addr, up: bool);
+}
+
+/// A registration on the IPv6 address notifier chain; removed on drop.
+///
+/// # Invariants
+///
+/// `nb` is registered with `register_inet6addr_notifier()` until drop.
+pub(crate) struct AddrNotifier<T: AddrEvents> {
+    nb: KBox<bindings::notifier_block>,
+    _p: PhantomData<T>,
+}
+
+// SAFETY: The block holds a function pointer only.
+unsafe impl<T: AddrEvents> Send for AddrNotifier<T> {}
+// SAFETY: `&AddrNotifier` gives access to nothing.
+unsafe impl<T: AddrEvents> Sync for AddrNotifier<T> {}
+
+impl<T: AddrEvents> AddrNotifier<T> {
+    /// Registers `T` for the address events of every namespace.
+    pub(crate) fn new() -> Result<Self> {
+        let mut nb = bindings::notifier_block::default();
+        nb.notifier_call = Some(Self::call);
+        let mut nb = KBox::new(nb, GFP_KERNEL)?;
+        // SAFETY: `nb` is valid and stays at this address until drop unregisters it.
+        to_result(unsafe { bindings::register_inet6addr_notifier(&mut *nb) })?;
+        // INVARIANT: Registered above.
+        Ok(Self { nb, _p: PhantomData })
+    }
+
+    unsafe extern "C" fn call(_nb: *mut bindings::notifier_block, event: c_ulong, ptr: *mut c_void) -> c_int {
+        let up = match u32::try_from(event) {
+            Ok(bindings::netdev_cmd_NETDEV_UP) => true,
+            Ok(bindings::netdev_cmd_NETDEV_DOWN) => false,
+            _ => return bindings::NOTIFY_DONE as c_int,
+        };
+        // SAFETY: The chain passes the `inet6_ifaddr` concerned, valid for the call, whose
+        // `idev` and device are alive with it; a device holds its namespace.
+        unsafe {
+            let ifa = ptr.cast::<bindings::inet6_ifaddr>();
+            let dev = (*(*ifa).idev).dev;
+            let net = Net::from_raw(bindings::dev_net(dev));
+            T::event(net, &(*ifa).addr.in6_u.u6_addr8, up);
+        }
+        bindings::NOTIFY_DONE as c_int
+    }
+}
+
+impl<T: AddrEvents> Drop for AddrNotifier<T> {
+    fn drop(&mut self) {
+        // SAFETY: Registered by the type invariant; the chain is an atomic one, whose
+        // unregistration waits (synchronize_rcu) for callbacks in flight.
+        unsafe { bindings::unregister_inet6addr_notifier(&mut *self.nb) };
     }
 }
 

@@ -17,8 +17,8 @@ use super::skb::Skb;
 /// What a namespace's control plane does on its hook and its timer.
 /// Both run in softirq or with softirqs disabled; neither may sleep.
 pub(crate) trait NetOps: Send + Sync + 'static {
-    /// An IPv6 packet leaves this host; it always continues.
-    fn local_out(&self, ctl: &NetCtl<Self>, skb: &mut Skb<'_>)
+    /// An IPv6 packet leaves this host; it continues unless this fails.
+    fn local_out(&self, ctl: &NetCtl<Self>, skb: &mut Skb<'_>) -> Result
     where
         Self: Sized;
     /// The timer fired.
@@ -124,8 +124,10 @@ impl<T: NetOps> NetCtl<T> {
         // SAFETY: `priv_` is the anchor, alive while its hook is registered; the hook gets
         // a valid IPv6 skb for the duration of the call.
         let (this, mut skb) = unsafe { (&*priv_.cast::<Self>(), Skb::from_raw(skb)) };
-        this.data.local_out(this, &mut skb);
-        bindings::NF_ACCEPT
+        match this.data.local_out(this, &mut skb) {
+            Ok(()) => bindings::NF_ACCEPT,
+            Err(_) => bindings::NF_DROP,
+        }
     }
 }
 

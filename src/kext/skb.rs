@@ -4,7 +4,10 @@
 //! IPv6 packets it builds and sends itself.
 
 use kernel::bindings;
-use kernel::error::{code::ENOMEM, Error, Result};
+use kernel::error::{
+    code::{EINVAL, ENOMEM},
+    Error, Result,
+};
 use kernel::ffi::c_int;
 
 use super::net::Net;
@@ -81,6 +84,160 @@ impl<'a> Skb<'a> {
             (state != bindings::TCP_TIME_WAIT && state != bindings::TCP_NEW_SYN_RECV)
                 .then(|| super::sock::Sock::from_raw(sk))
         }
+    }
+}
+
+/// Length of the extension header the shim inserts and removes.
+pub(crate) const EXT_LEN: usize = 8;
+
+impl Skb<'_> {
+    fn ipv6_header_mut(&mut self) -> &mut [u8; IPV6_HDR_LEN] {
+        // SAFETY: The network header is an IPv6 header in the linear area (type invariant);
+        // callers made the head private first (`skb_cow_head`/`skb_ensure_writable`).
+        unsafe { &mut *bindings::skb_network_header(self.skb).cast::<[u8; IPV6_HDR_LEN]>() }
+    }
+
+    /// Sets source and destination and adjusts the payload length by `grow`.
+    fn readdress(&mut self, src: &Addr, dst: &Addr, grow: isize) -> Result {
+        let h = self.ipv6_header_mut();
+        let plen = u16::from_be_bytes([h[4], h[5]]);
+        // Payload length 0 is a jumbogram: never rewritten.
+        let new = plen.checked_add_signed(grow as i16).filter(|_| plen != 0).ok_or(EINVAL)?;
+        h[4..6].copy_from_slice(&new.to_be_bytes());
+        h[8..24].copy_from_slice(src);
+        h[24..40].copy_from_slice(dst);
+        Ok(())
+    }
+
+    /// Length of the IPv6 packet, and for a GSO packet the length of each
+    /// IPv6 segment it will become.
+    pub(crate) fn lengths(&self) -> (u32, Option<u32>) {
+        // SAFETY: `skb` is valid (type invariant); the shared info of a GSO skb describes its
+        // segments, and its headers up to the transport header are linear.
+        unsafe {
+            let skb = self.skb;
+            if !bindings::skb_is_gso(skb) {
+                return ((*skb).len, None);
+            }
+            let shinfo = (*skb).head.add((*skb).end as usize).cast::<bindings::skb_shared_info>();
+            let nh = bindings::skb_network_header(skb);
+            let th = bindings::skb_transport_header(skb);
+            let l3 = th.offset_from(nh).max(0) as u32;
+            // TCP's header length is its data offset; UDP's (GSO) is 8.
+            let l4 = if *nh.add(6) == 6 { u32::from(*th.add(12) >> 4) * 4 } else { 8 };
+            ((*skb).len, Some(l3 + l4 + u32::from((*shinfo).gso_size)))
+        }
+    }
+
+    /// Path MTU of the route the packet holds now.
+    pub(crate) fn route_mtu(&self) -> Option<u32> {
+        // SAFETY: `skb` is valid; its dst, if any, is held by the skb.
+        unsafe {
+            let dst = bindings::skb_dst(self.skb);
+            (!dst.is_null()).then(|| bindings::dst_mtu(dst))
+        }
+    }
+
+    /// Lowers the path MTU of the route the packet holds (for what the
+    /// packet's current addresses name).
+    pub(crate) fn lower_route_mtu(&mut self, mtu: u32) {
+        // SAFETY: `skb` is valid with an IPv6 header; a NULL dst is checked by the helper.
+        unsafe { bindings::skb_dst_update_pmtu_no_confirm(self.skb, mtu) }
+    }
+
+    /// Outbound (LOCAL_OUT, `skb->data` at the IPv6 header): inserts `ext`
+    /// right after the IPv6 header, which now names `nexthdr`, and
+    /// readdresses the packet `src` -> `dst`.
+    ///
+    /// Only the headers move: the transport header and a pending checksum
+    /// offload (`csum_start`) are offsets from the head and stay valid, and
+    /// the upper-layer checksum covers the ULIDs, not these addresses.  A GSO
+    /// packet keeps its segmentation; its segments carry `ext` as they
+    /// carry any extension header (see [`Offload`](super::inet6::Offload)).
+    pub(crate) fn insert_ext(&mut self, nexthdr: u8, ext: &[u8; EXT_LEN], src: &Addr, dst: &Addr) -> Result {
+        // SAFETY: `skb` is valid; `skb_cow_head` makes EXT_LEN octets of private headroom and a
+        // private header (it may move the head, so `data` is read after it). The 40 octets
+        // of the IPv6 header at `data` move EXT_LEN octets down into that headroom (`copy`
+        // handles the overlap), and `ext` fills the gap they leave.
+        unsafe {
+            let skb = self.skb;
+            if bindings::skb_network_offset(skb) != 0 {
+                return Err(EINVAL);
+            }
+            if bindings::skb_cow_head(skb, EXT_LEN as u32) != 0 {
+                return Err(ENOMEM);
+            }
+            let old = (*skb).data;
+            let new = bindings::skb_push(skb, EXT_LEN as u32).cast::<u8>();
+            core::ptr::copy(old, new, IPV6_HDR_LEN);
+            core::ptr::copy_nonoverlapping(ext.as_ptr(), new.add(IPV6_HDR_LEN), EXT_LEN);
+            bindings::skb_reset_network_header(skb);
+        }
+        self.ipv6_header_mut()[6] = nexthdr;
+        self.readdress(src, dst, EXT_LEN as isize)
+    }
+
+    /// Inbound (an upper-layer handler, `skb->data` at `ext`): removes the
+    /// EXT_LEN octets at `skb->data`, puts `ext`'s next header where the
+    /// header before it named it, readdresses the packet `src` -> `dst`,
+    /// and leaves `skb->data` at what followed, for the stack to resubmit.
+    ///
+    /// The headers before `ext` move up by EXT_LEN octets; a complete
+    /// checksum (`CHECKSUM_COMPLETE`) loses what they and `ext` summed to
+    /// and gains what they sum to now.
+    pub(crate) fn remove_ext(&mut self, src: &Addr, dst: &Addr) -> Result {
+        // SAFETY: `skb` is valid, its network header before `data` and `data` at the
+        // transport header (upper-layer handler). `skb_ensure_writable` pulls EXT_LEN octets
+        // and makes the head private (possibly moving it: pointers are read after it). The
+        // network headers (`nhlen` octets) move EXT_LEN octets up over `ext` (`copy` handles
+        // the overlap); pulling EXT_LEN then pushing and pulling `nhlen` resets the network
+        // and transport headers within the linear area. `IP6CB` is the IPv6 control block
+        // of a received packet; `nhoff` names the octet, within the network headers, that
+        // names `ext`.
+        unsafe {
+            let skb = self.skb;
+            if bindings::skb_ensure_writable(skb, EXT_LEN as u32) != 0 {
+                return Err(ENOMEM);
+            }
+            let nh = bindings::skb_network_header(skb);
+            let data = (*skb).data;
+            let nhlen = usize::try_from(data.offset_from(nh)).map_err(|_| EINVAL)?;
+            let cb = (*skb).cb.as_ptr().cast::<bindings::inet6_skb_parm>();
+            let nhoff = usize::from((*cb).nhoff);
+            if nhlen < IPV6_HDR_LEN || nhoff >= nhlen {
+                return Err(EINVAL);
+            }
+            let inner = *data;
+            bindings::skb_postpull_rcsum(skb, nh.cast(), (nhlen + EXT_LEN) as u32);
+            core::ptr::copy(nh, nh.add(EXT_LEN), nhlen);
+            bindings::skb_pull(skb, EXT_LEN as u32);
+            bindings::skb_set_transport_header(skb, 0);
+            bindings::skb_push(skb, nhlen as u32);
+            bindings::skb_reset_network_header(skb);
+            bindings::skb_pull(skb, nhlen as u32);
+            let nh = bindings::skb_network_header(skb);
+            *nh.add(nhoff) = inner;
+            let r = self.readdress(src, dst, -(EXT_LEN as isize));
+            bindings::skb_postpush_rcsum(skb, nh.cast(), nhlen as u32);
+            r
+        }
+    }
+
+    /// Re-routes the packet after its addresses changed (LOCAL_OUT).
+    pub(crate) fn reroute(&mut self, net: &Net) -> Result {
+        // SAFETY: `skb` is valid and leaving the host in `net`; its socket, if any, is the one
+        // it holds.
+        kernel::error::to_result(unsafe { bindings::ip6_route_me_harder(net.as_ptr(), (*self.skb).sk, self.skb) })
+    }
+
+    /// Records the locators a packet came on, for `SHIM_LOC_*_RECV`.
+    pub(crate) fn record_locators(&mut self, local: &Addr, peer: &Addr) -> Result {
+        let mut ext = bindings::shim_skb_ext::default();
+        ext.local.in6_u.u6_addr8 = *local;
+        ext.peer.in6_u.u6_addr8 = *peer;
+        ext.flags = (bindings::SHIM_SKB_EXT_LOCAL | bindings::SHIM_SKB_EXT_PEER) as _;
+        // SAFETY: `skb` is valid; the extension is copied.
+        kernel::error::to_result(unsafe { bindings::shim_skb_ext_attach(self.skb, &ext) })
     }
 }
 

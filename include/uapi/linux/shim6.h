@@ -155,6 +155,17 @@ struct shim_feedback {
  *
  * SHIM6_CMD_CONTEXT_GET (dump): one message per context, carrying the
  * SHIM6_A_CTX_* attributes.
+ *
+ * SHIM6_CMD_HBA_SET (do, CAP_NET_ADMIN over the namespace): sets the
+ * namespace's HBA set from SHIM6_A_HBA_PDS, the CGA Parameter Data
+ * Structure of any of its addresses (as "shimctl hba" prints it); without
+ * the attribute the set is cleared.  The namespace's locators are then its
+ * global addresses that the set verifies (RFC 5535 section 7.2), and
+ * contexts tell their peers with Update Requests.  EINVAL for a PDS that
+ * does not parse.
+ *
+ * SHIM6_CMD_LOCATOR_GET (dump): one message per global address of the
+ * namespace: SHIM6_A_LOC_ADDR and SHIM6_A_LOC_FLAGS.
  */
 #define SHIM6_GENL_NAME			"shim6"
 #define SHIM6_GENL_VERSION		1
@@ -162,6 +173,8 @@ struct shim_feedback {
 enum shim6_genl_cmd {
 	SHIM6_CMD_UNSPEC,
 	SHIM6_CMD_CONTEXT_GET,
+	SHIM6_CMD_HBA_SET,
+	SHIM6_CMD_LOCATOR_GET,
 	__SHIM6_CMD_MAX,
 };
 
@@ -177,9 +190,16 @@ enum shim6_genl_attr {
 	SHIM6_A_CTX_LOC_LOCAL,		/* binary: current source locator */
 	SHIM6_A_CTX_LOC_PEER,		/* binary: current destination locator */
 	SHIM6_A_CTX_PEER_LOCATOR,	/* binary, repeated: verified peer locators */
+	SHIM6_A_HBA_PDS,		/* binary: a CGA Parameter Data Structure */
+	SHIM6_A_LOC_ADDR,		/* binary, 16 octets: an address */
+	SHIM6_A_LOC_FLAGS,		/* u32: SHIM6_LOC_F_* */
+	SHIM6_A_CTX_LOCAL_LOCATOR,	/* binary, repeated: our locators */
 	__SHIM6_A_MAX,
 };
 #define SHIM6_A_MAX			(__SHIM6_A_MAX - 1)
+
+/* SHIM6_A_LOC_FLAGS */
+#define SHIM6_LOC_F_LOCATOR	0x1	/* in the HBA set: a locator */
 
 /* Context states (RFC 5533 §6.2). */
 enum shim6_ctx_state {
