@@ -24,6 +24,7 @@ use crate::kext::skb::{send_ipv6, Addr, Skb, EXT_LEN};
 use crate::proto::codec::{self, Inbound, Local};
 use crate::proto::context::{shimmable, Context, Host, Locators, Path, Responder, State as CtxState, Table, Tag, Transmit, UlidPair};
 use crate::proto::hba;
+use crate::proto::sockopt as so;
 use crate::proto::wire::payload::{PayloadHeader, PayloadRepr, HEADER_LEN};
 use crate::proto::wire::{ContextTag, PROTOCOL};
 
@@ -187,6 +188,56 @@ impl Control {
     pub(crate) fn associated(&self, local: &[u8; 16], peer: &[u8; 16]) -> bool {
         let ulids = UlidPair { local: *local, peer: *peer };
         self.locked(|st| st.table.by_ulids(&ulids, 0).is_some_and(|c| c.state() == CtxState::Established))
+    }
+
+    /// Runs `f` on the established context of `ulids` (the one a connected
+    /// socket has), republishing what it changed; `NoContext` without one.
+    fn on_context<R>(
+        &self,
+        ulids: &UlidPair,
+        f: impl FnOnce(&mut Context, &mut KernelRandom) -> Result<R, so::Error>,
+    ) -> Result<R, so::Error> {
+        self.locked(|st| {
+            let ctx = st.table.by_ulids(ulids, 0).filter(|c| c.state() == CtxState::Established);
+            let r = f(ctx.ok_or(so::Error::NoContext)?, &mut st.rng);
+            self.publish(&st.table);
+            r
+        })
+    }
+
+    /// `SHIM_LOC_*_PREF` set: the context's payload uses `addr` as its
+    /// local (`local`) or peer locator from now on.
+    pub(crate) fn prefer(&self, ulids: &UlidPair, local: bool, addr: &Addr) -> Result<(), so::Error> {
+        self.on_context(ulids, |c, _| {
+            let ok = if local { c.prefer_local(addr) } else { c.prefer_peer(addr) };
+            ok.then_some(()).ok_or(so::Error::InvalidLocator)
+        })
+    }
+
+    /// The locator pair of the context of `ulids`.
+    pub(crate) fn path(&self, ulids: &UlidPair) -> Result<Path, so::Error> {
+        self.on_context(ulids, |c, _| Ok(c.path()))
+    }
+
+    /// Our (`local`) or the peer's locators in the context of `ulids`.
+    pub(crate) fn locator_list(&self, ulids: &UlidPair, local: bool) -> Result<Locators, so::Error> {
+        self.on_context(ulids, |c, _| Ok(if local { *c.local_locators() } else { *c.peer_locators() }))
+    }
+
+    /// `SHIM_LOCLIST_*` set: the context keeps only `keep` of our
+    /// (`local`, the peer hears of it) or the peer's locators.
+    pub(crate) fn restrict(&self, ctl: &NetCtl<Self>, ulids: &UlidPair, local: bool, keep: &Locators) -> Result<(), so::Error> {
+        let update = self.on_context(ulids, |c, rng| {
+            if local {
+                c.restrict_local(keep, now_ms(), rng).map_err(|()| so::Error::InvalidLocator)
+            } else {
+                c.restrict_peer(keep).then_some(None).ok_or(so::Error::InvalidLocator)
+            }
+        })?;
+        let out = self.locked(|st| emit(st, &[update]));
+        transmit(ctl, &out);
+        ctl.arm(TICK_MS);
+        Ok(())
     }
 
     /// A copy of the `index`-th context, for shimctl.

@@ -5,13 +5,14 @@
 
 use core::sync::atomic::Ordering;
 
-use kernel::error::code::{E2BIG, EINVAL, ENODEV, ENOENT};
+use kernel::error::code::{E2BIG, EINVAL, ENODEV, ENOENT, ERANGE};
 use kernel::prelude::*;
 
 use crate::kext::net::PernetState;
 use crate::kext::shim::{ShimOps, SkbExt, SockWords};
 use crate::kext::sock::{OptIn, OptOut, Sock};
 use crate::netns::NetState;
+use crate::proto::context::{Locators, UlidPair};
 use crate::proto::sockopt::{self as so, Cmsg, Opt, SockFlags};
 use crate::uapi;
 
@@ -57,6 +58,73 @@ fn errno(e: so::Error) -> Error {
         so::Error::NoContext => ENOENT,
         so::Error::InvalidLocator => Error::from_errno(-(uapi::EINVALIDLOCATOR as i32)),
         so::Error::NoDevice => ENODEV,
+        so::Error::Range(_) => ERANGE,
+        so::Error::Ipv4Locator => Error::from_errno(-(kernel::bindings::EAFNOSUPPORT as i32)),
+    }
+}
+
+/// The ULID pair of a socket's context: a connected IPv6 socket that does
+/// not bypass the shim has one once it is established.
+fn ulids_of(sk: &Sock) -> Result<UlidPair, so::Error> {
+    if dont_shim(sk) {
+        return Err(so::Error::NoContext);
+    }
+    let (local, peer) = sk.v6_pair().ok_or(so::Error::NoContext)?;
+    Ok(UlidPair { local, peer })
+}
+
+/// setsockopt() of an option that acts on the socket's context.
+fn set_with_context(sk: &Sock, opt: Opt, buf: &[u8]) -> Result<(), so::Error> {
+    let ctl = &NetState::of(sk.net()).ctl;
+    match opt {
+        Opt::LocLocalPref | Opt::LocPeerPref => {
+            // The all-zero locator only clears the sticky SEND options.
+            let l = so::Locator::decode(buf)?.ok_or(so::Error::Invalid)?;
+            let ulids = ulids_of(sk)?;
+            ctl.data().prefer(&ulids, opt == Opt::LocLocalPref, &so::shim6_addr(&l)?)
+        }
+        Opt::LoclistLocal | Opt::LoclistPeer => {
+            let mut list = [so::locator_of(&[0; 16]); so::MAX_LOCATORS];
+            let n = so::decode_locator_list(buf, &mut list)?;
+            let ulids = ulids_of(sk)?;
+            let mut keep = Locators::default();
+            for l in list.iter().take(n) {
+                // More than the context can hold cannot all be its locators.
+                if !keep.push(so::shim6_addr(l)?) {
+                    return Err(so::Error::InvalidLocator);
+                }
+            }
+            ctl.data().restrict(ctl, &ulids, opt == Opt::LoclistLocal, &keep)
+        }
+        _ => Err(so::Error::NoContext),
+    }
+}
+
+/// getsockopt() of an option read from the socket's context.
+fn get_with_context(sk: &Sock, opt: Opt, val: &OptOut) -> Result {
+    let ctl = &NetState::of(sk.net()).ctl;
+    let ulids = ulids_of(sk).map_err(errno)?;
+    match opt {
+        Opt::LocLocalPref | Opt::LocPeerPref => {
+            let path = ctl.data().path(&ulids).map_err(errno)?;
+            let a = if opt == Opt::LocLocalPref { path.src } else { path.dst };
+            val.write(&so::locator_of(&a).encode())
+        }
+        Opt::LoclistLocal | Opt::LoclistPeer => {
+            let locs = ctl.data().locator_list(&ulids, opt == Opt::LoclistLocal).map_err(errno)?;
+            let optlen = usize::try_from(val.len()?).map_err(|_| EINVAL)?;
+            let mut buf = KVec::from_elem(0u8, locs.as_slice().len() * so::LOCATOR_LEN, GFP_KERNEL)?;
+            match so::encode_locator_list(locs.as_slice(), optlen, &mut buf) {
+                Ok(Some(n)) => val.write(buf.get(..n).unwrap_or(&[])),
+                Ok(None) => val.set_len(buf.len()),
+                Err(so::Error::Range(need)) => {
+                    val.set_len(need)?;
+                    Err(ERANGE)
+                }
+                Err(e) => Err(errno(e)),
+            }
+        }
+        _ => Err(ENOENT),
     }
 }
 
@@ -79,6 +147,9 @@ impl ShimOps for SolShim {
         val.read(&mut buf)?;
         let value = so::decode_value(opt, &buf).map_err(errno)?;
 
+        if opt.needs_context() && matches!(value, so::Value::Locator(_) | so::Value::LocatorList(_)) {
+            return set_with_context(sk, opt, &buf).map_err(errno);
+        }
         // Validate before creating state: a refused option leaves the socket as it was.
         so::set_without_context(opt, value, flags(sk)).map_err(errno)?;
         let state = Self::state_or_create(sk)?;
@@ -104,6 +175,9 @@ impl ShimOps for SolShim {
             // A socket that bypasses the shim is never associated.
             let yes = !dont_shim(sk) && sk.v6_pair().is_some_and(|(l, p)| ctl.data().associated(&l, &p));
             return val.write(&so::encode_int(i32::from(yes)));
+        }
+        if matches!(opt, Opt::LocLocalPref | Opt::LocPeerPref | Opt::LoclistLocal | Opt::LoclistPeer) {
+            return get_with_context(sk, opt, val);
         }
         let v = so::get_without_context(opt, flags(sk)).map_err(errno)?;
         val.write(&so::encode_int(v))

@@ -489,3 +489,23 @@ fn payload_before_r2_sends_i2_then_is_delivered() {
     c.initiate(&d, 0);
     assert!(c.ctx(&d).payload_in(&Path { src: B1, dst: A1 }).is_none());
 }
+
+#[test]
+fn locator_lists_are_restricted_to_known_locators() {
+    let (mut a, mut b) = established();
+    let ca = a.table.0.iter_mut().next().unwrap();
+    assert!(ca.prefer_peer(&B2));
+    assert!(!ca.restrict_peer(&Locators::new(&[B1, A2])), "A2 is not B's");
+    assert!(!ca.restrict_peer(&Locators::default()), "an empty list");
+    assert_eq!(ca.peer_locators().as_slice().len(), 2, "a refused list changes nothing");
+    assert!(ca.restrict_peer(&Locators::new(&[B1])));
+    assert_eq!(ca.peer_locators().as_slice(), &[B1]);
+    assert_eq!(ca.path().dst, B1, "the destination left the list");
+
+    assert_eq!(ca.restrict_local(&Locators::new(&[B1]), 0, &mut a.rng), Err(()));
+    let ur = ca.restrict_local(&Locators::new(&[A2]), 0, &mut a.rng).unwrap().expect("Update Request");
+    assert_eq!(ca.path().src, A2, "the source left the list");
+    let ack = b.receive(&ur, 10).expect("acknowledged");
+    assert_eq!(kind(&ack), "UpdateAck");
+    assert!(b.ctx(&a).peer_locators().contains(&A2));
+}

@@ -485,3 +485,29 @@ proptest! {
         prop_assert_eq!(get_without_context(opt, after), Ok(i32::from(value)));
     }
 }
+
+#[test]
+fn locator_lists_read_back_with_the_drafts_buffer_semantics() {
+    let a: [Addr; 2] = [[0x20, 1, 0xd, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1], [0x20, 1, 0xd, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2]];
+    let mut out = [0u8; 3 * LOCATOR_LEN];
+    // optlen 0 asks for the size; too small is ERANGE with the size needed.
+    assert_eq!(encode_locator_list(&a, 0, &mut out), Ok(None));
+    assert_eq!(encode_locator_list(&a, LOCATOR_LEN, &mut out), Err(Error::Range(2 * LOCATOR_LEN)));
+    assert_eq!(encode_locator_list(&a, 3 * LOCATOR_LEN, &mut out), Ok(Some(2 * LOCATOR_LEN)));
+    let back = Locator::decode(&out[LOCATOR_LEN..]).unwrap().unwrap();
+    assert_eq!((back.family, back.addr), (AF_INET6, a[1]));
+}
+
+#[test]
+fn ipv4_locators_have_no_use_in_shim6() {
+    let mut v4 = [0u8; 16];
+    v4[10] = 0xff;
+    v4[11] = 0xff;
+    v4[12..].copy_from_slice(&[192, 0, 2, 1]);
+    for family in [AF_INET, AF_INET6] {
+        let l = Locator { family, ifidx: 0, flags: 0, preference: 0, addr: v4 };
+        assert_eq!(shim6_addr(&l), Err(Error::Ipv4Locator));
+    }
+    let v6 = locator_of(&[0x20, 1, 0xd, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]);
+    assert_eq!(shim6_addr(&v6), Ok(v6.addr));
+}

@@ -740,6 +740,36 @@ impl Context {
         ok
     }
 
+    /// Keeps only `keep` of the peer's verified locators
+    /// (`SHIM_LOCLIST_PEER`); `false`, changing nothing, if one of them is
+    /// not verified.  The destination moves to the first if it left.
+    pub fn restrict_peer(&mut self, keep: &Locators) -> bool {
+        let first = match keep.as_slice().first() {
+            Some(f) if self.state == State::Established => *f,
+            _ => return false,
+        };
+        if !keep.as_slice().iter().all(|a| self.peer_locs.contains(a)) {
+            return false;
+        }
+        self.peer_locs = *keep;
+        if !keep.contains(&self.path.dst) {
+            self.path.dst = first;
+        }
+        true
+    }
+
+    /// Offers the peer only `keep` of our locators (`SHIM_LOCLIST_LOCAL`):
+    /// the Update Request saying so, or `Err(())`, changing nothing, if
+    /// one of them is not ours.
+    #[allow(clippy::result_unit_err)]
+    pub fn restrict_local(&mut self, keep: &Locators, now: Millis, rng: &mut impl Random) -> Result<Option<Transmit>, ()> {
+        let ours = |a: &Addr| self.local_locs.contains(a) || *a == self.ulids.local;
+        if keep.as_slice().is_empty() || !keep.as_slice().iter().all(ours) {
+            return Err(());
+        }
+        Ok(self.update_locators(*keep, now, rng))
+    }
+
     /// Confusion (§7.6): `self` is an older context whose peer tag and
     /// locators clash with `new`'s; the peer must have lost it.
     pub fn confused_with(&self, new: &Context) -> bool {

@@ -43,6 +43,11 @@ pub enum Error {
     InvalidLocator,
     /// `ENODEV`: the interface named does not exist.
     NoDevice,
+    /// `ERANGE`: the buffer cannot hold the list, which needs this many
+    /// octets (written back to `*optlen`).
+    Range(usize),
+    /// `EAFNOSUPPORT`: an IPv4 locator, which SHIM6 cannot use.
+    Ipv4Locator,
 }
 
 /// Result of the codecs.
@@ -346,6 +351,37 @@ pub fn locator_count(optlen: usize) -> Result<usize> {
         return Err(Error::TooBig);
     }
     Ok(n)
+}
+
+/// The IPv6 address of a locator given to a SHIM6 context: IPv4 ones
+/// (`AF_INET`, v4-mapped) have no use there.
+pub fn shim6_addr(l: &Locator) -> Result<Addr> {
+    if l.family == AF_INET || is_v4_mapped(&l.addr) {
+        return Err(Error::Ipv4Locator);
+    }
+    Ok(l.addr)
+}
+
+/// A locator of a context as getsockopt() reports it.
+pub fn locator_of(addr: &Addr) -> Locator {
+    Locator { family: AF_INET6, ifidx: 0, flags: 0, preference: 0, addr: *addr }
+}
+
+/// getsockopt() of a `SHIM_LOCLIST_*` with `optlen` octets of room:
+/// `Ok(Some(n))` when `out[..n]` holds the list; `Ok(None)` when `optlen`
+/// is 0, a query of the size, which is then `addrs.len()` locators.
+pub fn encode_locator_list(addrs: &[Addr], optlen: usize, out: &mut [u8]) -> Result<Option<usize>> {
+    let need = addrs.len() * LOCATOR_LEN;
+    if optlen == 0 {
+        return Ok(None);
+    }
+    if optlen < need || out.len() < need {
+        return Err(Error::Range(need));
+    }
+    for (chunk, a) in out.chunks_exact_mut(LOCATOR_LEN).zip(addrs) {
+        chunk.copy_from_slice(&locator_of(a).encode());
+    }
+    Ok(Some(need))
 }
 
 /// Decodes a `SHIM_LOCLIST_*` value into `out`; returns how many were

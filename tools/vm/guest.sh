@@ -2,7 +2,7 @@
 # Runs inside the VM: load the module, run KUnit and the kselftests,
 # collect TAP and the kernel log into $2.
 set -u
-mode=$1 out=$2
+mode=$1 out=$2 only=${3:-shim6_*}
 ko=$PWD/src/shim6.ko
 export SHIM6_KO=$ko SHIM6_OUT=$out PATH=$PWD/target/debug:$PATH:/usr/sbin:/sbin
 
@@ -28,7 +28,7 @@ else
 	echo "not ok: insmod exited $?" >"$out/insmod"
 fi
 
-for t in selftests/out/shim6_*; do
+for t in selftests/out/$only; do
 	[ -x "$t" ] || continue
 	name=$(basename "$t")
 	timeout 300 "$t" >"$out/$name.tap" 2>&1

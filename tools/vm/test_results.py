@@ -141,5 +141,23 @@ class Captures(unittest.TestCase):
         self.assertTrue(any("2001:db8:1::c" in p for p in self.judge(pkts)))
 
 
+class Payload(unittest.TestCase):
+    judge = Captures.judge
+    EXPECT = "types=\npayload=2001:db8:1::1>2001:db8:1::2\n"
+
+    def payload(self, src=A, dst=B, length=0):
+        udp = struct.pack("!HHHH", 1000, 7, 12, 0x1234) + b"abcd"
+        return (src, dst, bytes([17, length, 0x80, 0, 0, 0, 0, 1]) + udp)
+
+    def test_payload_on_the_pair_passes(self):
+        self.assertEqual(self.judge([self.payload()] * 3, self.EXPECT), [])
+
+    def test_payload_on_another_pair_fails(self):
+        self.assertTrue(self.judge([self.payload(src=B, dst=A)], self.EXPECT))
+
+    def test_control_message_not_expected_fails(self):
+        self.assertTrue(self.judge([self.payload(), (A, B, shim6_msg(1))], self.EXPECT))
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -26,6 +26,15 @@ fn unhex<const N: usize>(s: &str) -> Result<[u8; N], String> {
     Ok(out)
 }
 
+/// Octets of a hex string of any even length.
+pub fn unhex_vec(s: &str) -> Result<Vec<u8>, String> {
+    let bad = || format!("expected hex digits: {s}");
+    if s.len() % 2 != 0 || s.is_empty() {
+        return Err(bad());
+    }
+    (0..s.len() / 2).map(|i| u8::from_str_radix(s.get(2 * i..2 * i + 2).ok_or_else(bad)?, 16).map_err(|_| bad())).collect()
+}
+
 fn prefix(s: &str) -> Result<Prefix, String> {
     let (addr, len) = s.split_once('/').ok_or_else(|| format!("{s}: expected PREFIX/64"))?;
     if len != "64" {

@@ -3,6 +3,8 @@
 //! shimctl: what the shim6 module holds, in the style of iproute2.
 //!
 //!     shimctl [-j] [-n NETNS] context show
+//!     shimctl [-j] [-n NETNS] locator show
+//!     shimctl [-n NETNS] hba set PDS-HEX | hba clear
 //!     shimctl [-j] hba [modifier HEX] [extended-modifier HEX] PREFIX/64...
 //!
 //! Talks to the module's generic netlink family (see
@@ -21,7 +23,10 @@ mod netlink;
 
 use netlink::{Attr, GenlSocket};
 
-const USAGE: &str = "usage: shimctl [-j] [-n NETNS] context show\n       shimctl [-j] hba [modifier HEX] [extended-modifier HEX] PREFIX/64...";
+const USAGE: &str = "usage: shimctl [-j] [-n NETNS] context show\n       \
+                     shimctl [-j] [-n NETNS] locator show\n       \
+                     shimctl [-n NETNS] hba set PDS-HEX | hba clear\n       \
+                     shimctl [-j] hba [modifier HEX] [extended-modifier HEX] PREFIX/64...";
 
 #[derive(Debug, Default)]
 struct ContextInfo {
@@ -34,6 +39,7 @@ struct ContextInfo {
     loc_local: Option<Ipv6Addr>,
     loc_peer: Option<Ipv6Addr>,
     peer_locators: Vec<Ipv6Addr>,
+    local_locators: Vec<Ipv6Addr>,
 }
 
 fn addr(a: &Attr<'_>) -> Option<Ipv6Addr> {
@@ -66,6 +72,7 @@ impl ContextInfo {
                 uapi::shim6_genl_attr_SHIM6_A_CTX_LOC_LOCAL => c.loc_local = addr(a),
                 uapi::shim6_genl_attr_SHIM6_A_CTX_LOC_PEER => c.loc_peer = addr(a),
                 uapi::shim6_genl_attr_SHIM6_A_CTX_PEER_LOCATOR => c.peer_locators.extend(addr(a)),
+                uapi::shim6_genl_attr_SHIM6_A_CTX_LOCAL_LOCATOR => c.local_locators.extend(addr(a)),
                 _ => {}
             }
         }
@@ -85,9 +92,11 @@ impl ContextInfo {
             opt(self.loc_local),
             opt(self.loc_peer),
         );
-        if !self.peer_locators.is_empty() {
-            let l: Vec<String> = self.peer_locators.iter().map(Ipv6Addr::to_string).collect();
-            let _ = writeln!(s, "    peer-locators {}", l.join(" "));
+        for (name, list) in [("local-locators", &self.local_locators), ("peer-locators", &self.peer_locators)] {
+            if !list.is_empty() {
+                let l: Vec<String> = list.iter().map(Ipv6Addr::to_string).collect();
+                let _ = writeln!(s, "    {name} {}", l.join(" "));
+            }
         }
         s
     }
@@ -95,10 +104,10 @@ impl ContextInfo {
     fn json(&self) -> String {
         // Only addresses, names and numbers: nothing to escape.
         let opt = |a: Option<Ipv6Addr>| a.map_or("null".to_string(), |a| format!("\"{a}\""));
-        let locs: Vec<String> = self.peer_locators.iter().map(|a| format!("\"{a}\"")).collect();
+        let list = |l: &[Ipv6Addr]| l.iter().map(|a| format!("\"{a}\"")).collect::<Vec<_>>().join(",");
         format!(
             "{{\"ulid_local\":{},\"ulid_peer\":{},\"state\":\"{}\",\"fii\":{},\"ct_local\":{},\"ct_peer\":{},\
-             \"locator_local\":{},\"locator_peer\":{},\"peer_locators\":[{}]}}",
+             \"locator_local\":{},\"locator_peer\":{},\"local_locators\":[{}],\"peer_locators\":[{}]}}",
             opt(self.ulid_local),
             opt(self.ulid_peer),
             state_name(self.state),
@@ -107,7 +116,8 @@ impl ContextInfo {
             self.ct_peer.map_or("null".to_string(), |c| c.to_string()),
             opt(self.loc_local),
             opt(self.loc_peer),
-            locs.join(","),
+            list(&self.local_locators),
+            list(&self.peer_locators),
         )
     }
 }
@@ -135,15 +145,20 @@ fn enter_netns(name: &str) -> io::Result<()> {
     Ok(())
 }
 
-fn context_show(json: bool) -> Result<String, String> {
+/// A socket and the id of the module's family.
+fn shim6_family() -> Result<(GenlSocket, u16), String> {
     let mut sock = GenlSocket::open().map_err(|e| format!("netlink socket: {e}"))?;
-    let family = match sock.family_id(uapi::SHIM6_GENL_NAME) {
-        Ok(id) => id,
+    match sock.family_id(uapi::SHIM6_GENL_NAME) {
+        Ok(id) => Ok((sock, id)),
         Err(e) if e.raw_os_error() == Some(libc::ENOENT) => {
-            return Err("the shim6 module is not loaded (no generic netlink family \"shim6\")".into())
+            Err("the shim6 module is not loaded (no generic netlink family \"shim6\")".into())
         }
-        Err(e) => return Err(format!("looking up the shim6 family: {e}")),
-    };
+        Err(e) => Err(format!("looking up the shim6 family: {e}")),
+    }
+}
+
+fn context_show(json: bool) -> Result<String, String> {
+    let (mut sock, family) = shim6_family()?;
     let cmd = uapi::shim6_genl_cmd_SHIM6_CMD_CONTEXT_GET as u8;
     let mut out = Vec::new();
     sock.dump(family, cmd, uapi::SHIM6_GENL_VERSION as u8, |attrs| {
@@ -156,6 +171,50 @@ fn context_show(json: bool) -> Result<String, String> {
     } else {
         out.iter().map(ContextInfo::text).collect()
     })
+}
+
+fn locator_show(json: bool) -> Result<String, String> {
+    let (mut sock, family) = shim6_family()?;
+    let cmd = uapi::shim6_genl_cmd_SHIM6_CMD_LOCATOR_GET as u8;
+    let mut out = Vec::new();
+    sock.dump(family, cmd, uapi::SHIM6_GENL_VERSION as u8, |attrs| {
+        let mut a = None;
+        let mut flags = 0;
+        for at in attrs {
+            match u32::from(at.kind) {
+                uapi::shim6_genl_attr_SHIM6_A_LOC_ADDR => a = addr(at),
+                uapi::shim6_genl_attr_SHIM6_A_LOC_FLAGS => flags = at.u32().unwrap_or(0),
+                _ => {}
+            }
+        }
+        out.extend(a.map(|a| (a, flags & uapi::SHIM6_LOC_F_LOCATOR != 0)));
+    })
+    .map_err(|e| format!("dumping locators: {e}"))?;
+    Ok(if json {
+        let items: Vec<String> = out.iter().map(|(a, l)| format!("{{\"address\":\"{a}\",\"locator\":{l}}}")).collect();
+        format!("[{}]\n", items.join(","))
+    } else {
+        out.iter()
+            .map(|(a, l)| format!("{a}{}\n", if *l { " locator" } else { "" }))
+            .collect()
+    })
+}
+
+fn hba_set(pds_hex: Option<&str>) -> Result<String, String> {
+    let pds = match pds_hex {
+        Some(h) => Some(hba::unhex_vec(h)?),
+        None => None,
+    };
+    let (mut sock, family) = shim6_family()?;
+    let cmd = uapi::shim6_genl_cmd_SHIM6_CMD_HBA_SET as u8;
+    let attr = uapi::shim6_genl_attr_SHIM6_A_HBA_PDS as u16;
+    let attrs: Vec<(u16, &[u8])> = pds.as_deref().map(|p| (attr, p)).into_iter().collect();
+    sock.request(family, cmd, uapi::SHIM6_GENL_VERSION as u8, &attrs).map_err(|e| match e.raw_os_error() {
+        Some(libc::EINVAL) => "the module refused this PDS (it does not parse)".to_string(),
+        Some(libc::EPERM) => "setting the HBA set needs CAP_NET_ADMIN".to_string(),
+        _ => format!("setting the HBA set: {e}"),
+    })?;
+    Ok(String::new())
 }
 
 fn main() -> ExitCode {
@@ -187,6 +246,9 @@ fn main() -> ExitCode {
     let rest: Vec<&str> = rest.iter().map(String::as_str).collect();
     let result = match rest.as_slice() {
         ["context"] | ["context", "show"] | ["ctx"] | ["ctx", "show"] => context_show(json),
+        ["locator"] | ["locator", "show"] | ["loc"] | ["loc", "show"] => locator_show(json),
+        ["hba", "set", pds] => hba_set(Some(pds)),
+        ["hba", "clear"] => hba_set(None),
         ["hba", args @ ..] => hba::run(args, json),
         _ => {
             eprintln!("{USAGE}");

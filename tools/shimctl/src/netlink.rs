@@ -159,6 +159,13 @@ impl GenlSocket {
         id.ok_or_else(|| io::Error::from_raw_os_error(libc::ENOENT))
     }
 
+    /// Runs do command `cmd` of `family` with `attrs`; the kernel's error
+    /// if it refuses.
+    pub fn request(&mut self, family: u16, cmd: u8, version: u8, attrs: &[(u16, &[u8])]) -> io::Result<()> {
+        let seq = self.send(family, libc::NLM_F_ACK as u16, cmd, version, attrs)?;
+        self.recv(seq, false, |_| {})
+    }
+
     /// Dumps `cmd` of `family`, calling `each` per message.
     pub fn dump(&mut self, family: u16, cmd: u8, version: u8, each: impl FnMut(&[Attr<'_>])) -> io::Result<()> {
         let seq = self.send(family, libc::NLM_F_DUMP as u16, cmd, version, &[])?;

@@ -1,0 +1,251 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Two multihomed hosts, A and B, each with two uplinks to a router R and an
+# HBA address under each of its two prefixes (IPv6 only):
+#
+#   A a0 2001:db8:a1::/64 --- R --- 2001:db8:b1::/64 b0 B
+#     a1 2001:db8:a2::/64 ---   --- 2001:db8:b2::/64 b1
+#
+# A's ULID is its address in a1, B's in b1.  A UDP flow and a TCP flow
+# from A to B set up a context; SHIM_LOC_PEER_PREF and SHIM_LOC_LOCAL_PREF
+# then move both flows to the second locator pair.  The applications keep
+# seeing the ULIDs (getpeername, recvfrom), every datagram and every octet
+# of the stream comes back intact, and the capture of B's second uplink
+# holds payload extension headers from A's second locator to B's.
+#
+# The capture goes to $SHIM6_OUT/shim6_locators.pcap with what it must
+# hold in shim6_locators.pcap.expect; the VM runner decodes it with tshark
+# on the host.
+
+set -u
+ns_a=shim6-a-$$
+ns_b=shim6-b-$$
+ns_r=shim6-r-$$
+dir=$(mktemp -d)
+tests=0
+failed=0
+
+cleanup() {
+	[ -n "${capture:-}" ] && kill "$capture" 2>/dev/null
+	[ -n "${server:-}" ] && kill "$server" 2>/dev/null
+	for ns in "$ns_a" "$ns_b" "$ns_r"; do
+		ip netns del "$ns" 2>/dev/null
+	done
+	rm -rf "$dir"
+}
+trap cleanup EXIT
+
+result() {
+	tests=$((tests + 1))
+	if [ "$1" = 0 ]; then
+		echo "ok $tests $2"
+	else
+		failed=$((failed + 1))
+		echo "not ok $tests $2"
+	fi
+}
+
+echo "TAP version 13"
+echo "1..7"
+
+for ns in "$ns_a" "$ns_b" "$ns_r"; do
+	ip netns add "$ns"
+	ip -n "$ns" link set lo up
+done
+ip netns exec "$ns_r" sysctl -qw net.ipv6.conf.all.forwarding=1
+
+# hba_host NS NAME PREFIX1 PREFIX2 MODIFIER PEER_PREFIX2: the host's two
+# uplinks, its HBA addresses (printed as "ADDR1 ADDR2"), its routes and its
+# HBA set.
+hba_host() {
+	local ns=$1 h=$2 p1=$3 p2=$4 modifier=$5 peer2=$6
+	shimctl hba modifier "$modifier" extended-modifier "$(printf '%096d' 5)" \
+		"$p1::/64" "$p2::/64" >"$dir/hba_$h"
+	local addrs pds
+	addrs=$(awk '/^address/ { printf "%s ", $2 }' "$dir/hba_$h")
+	pds=$(awk '/^pds/ { print $2 }' "$dir/hba_$h")
+	set -- $addrs
+	local i=0
+	for addr in "$1" "$2"; do
+		local pfx
+		pfx=$([ $i = 0 ] && echo "$p1" || echo "$p2")
+		ip link add "${h}$i" netns "$ns" type veth peer name "r$h$i" netns "$ns_r"
+		ip -n "$ns" addr add "$addr/64" dev "${h}$i" nodad
+		ip -n "$ns_r" addr add "$pfx::1/64" dev "r$h$i" nodad
+		ip -n "$ns" link set "${h}$i" up
+		ip -n "$ns_r" link set "r$h$i" up
+		i=$((i + 1))
+	done
+	# The first uplink by default, the second towards the peer's second
+	# prefix: a moved flow leaves on it.
+	ip -n "$ns" -6 route add default via "$p1::1" dev "${h}0"
+	ip -n "$ns" -6 route add "$peer2::/64" via "$p2::1" dev "${h}1"
+	shimctl -n "$ns" hba set "$pds"
+	echo "$1 $2"
+}
+
+read -r a1 a2 < <(hba_host "$ns_a" a 2001:db8:a1 2001:db8:a2 0123456789abcdef0123456789abcdef 2001:db8:b2)
+read -r b1 b2 < <(hba_host "$ns_b" b 2001:db8:b1 2001:db8:b2 fedcba9876543210fedcba9876543210 2001:db8:a2)
+
+shimctl -j -n "$ns_a" locator show >"$dir/loc_a.json" 2>&1
+python3 - "$dir/loc_a.json" "$a1" "$a2" <<'PY'
+import json, sys
+locs = {l["address"]: l["locator"] for l in json.load(open(sys.argv[1]))}
+assert locs.get(sys.argv[2]) is True and locs.get(sys.argv[3]) is True, locs
+PY
+result $? "locators: shimctl locator show lists both of A's HBA addresses as locators"
+
+ip netns exec "$ns_r" dumpcap -q -i rb1 -f "ip6 proto 140" -w "$dir/rb1.pcap" 2>"$dir/dumpcap.log" &
+capture=$!
+for _ in $(seq 150); do
+	[ -s "$dir/rb1.pcap" ] && break
+	sleep 0.2
+done
+
+# B: a UDP and a TCP echo server on its ULID.
+ip netns exec "$ns_b" python3 - "$b1" >"$dir/server.log" 2>&1 <<'PY' &
+import socket, sys, threading
+u = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+u.bind((sys.argv[1], 7007))
+t = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+t.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+t.bind((sys.argv[1], 7008))
+t.listen()
+def udp():
+    while True:
+        data, peer = u.recvfrom(65536)
+        u.sendto(data, peer)
+def tcp():
+    c, _ = t.accept()
+    while data := c.recv(65536):
+        c.sendall(data)
+    c.close()
+threading.Thread(target=udp, daemon=True).start()
+tcp()
+PY
+server=$!
+sleep 1
+
+# A: both flows, then the move to (a2, b2).
+ip netns exec "$ns_a" python3 - "$a1" "$a2" "$b1" "$b2" >"$dir/client.log" 2>&1 <<'PY'
+import hashlib, os, socket, struct, sys, threading, time
+SOL_SHIM, ASSOCIATED, LOCAL_PREF, PEER_PREF = 288, 1, 4, 5
+a1, a2, b1, b2 = sys.argv[1:5]
+def locator(a):
+    return struct.pack("BBBB16s", socket.AF_INET6, 0, 0, 0, socket.inet_pton(socket.AF_INET6, a))
+def addr(loc):
+    return socket.inet_ntop(socket.AF_INET6, loc[4:20])
+
+u = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+u.bind((a1, 0))
+u.connect((b1, 7007))
+u.settimeout(3)
+before = u.getsockopt(SOL_SHIM, ASSOCIATED)
+t = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+t.bind((a1, 0))
+t.connect((b1, 7008))
+
+lost = 0
+def udp_round(i):
+    global lost
+    msg = b"%d:" % i + os.urandom(1000)
+    u.send(msg)
+    try:
+        data, peer = u.recvfrom(4096)
+    except socket.timeout:
+        lost += 1
+        return
+    assert data == msg, "datagram %d corrupted" % i
+    assert peer[0] == b1, "datagram from %s, not the ULID" % peer[0]
+
+for i in range(200):
+    udp_round(i)
+    if u.getsockopt(SOL_SHIM, ASSOCIATED) == 1:
+        break
+    time.sleep(0.05)
+after = u.getsockopt(SOL_SHIM, ASSOCIATED)
+print("associated", before, after, t.getsockopt(SOL_SHIM, ASSOCIATED))
+
+# The stream: what goes out comes back, hashed on both ends.
+sent, received = hashlib.sha256(), hashlib.sha256()
+def reader(n):
+    got = 0
+    while got < n:
+        data = t.recv(65536)
+        if not data:
+            break
+        received.update(data)
+        got += len(data)
+def stream(n):
+    r = threading.Thread(target=reader, args=(n,))
+    r.start()
+    left = n
+    while left:
+        chunk = os.urandom(min(left, 32768))
+        sent.update(chunk)
+        t.sendall(chunk)
+        left -= len(chunk)
+    r.join(60)
+    return not r.is_alive()
+
+ok_before = stream(256 * 1024)
+u.setsockopt(SOL_SHIM, PEER_PREF, locator(b2))
+t.setsockopt(SOL_SHIM, LOCAL_PREF, locator(a2))
+print("preferred", addr(u.getsockopt(SOL_SHIM, LOCAL_PREF, 20)), addr(t.getsockopt(SOL_SHIM, PEER_PREF, 20)))
+for i in range(100):
+    udp_round(1000 + i)
+ok_after = stream(1024 * 1024)
+print("udp lost", lost)
+print("tcp", ok_before and ok_after, sent.hexdigest() == received.hexdigest())
+print("peername", u.getpeername()[0], t.getpeername()[0])
+PY
+echo "rc $?" >>"$dir/client.log"
+
+grep -q "^associated 0 1 1$" "$dir/client.log"
+result $? "locators: SHIM_ASSOCIATED 0 -> 1 on the UDP and TCP sockets ($(grep associated "$dir/client.log"))"
+grep -q "^preferred $a2 $b2$" "$dir/client.log"
+result $? "locators: SHIM_LOC_*_PREF read back the preferred pair ($(grep preferred "$dir/client.log"))"
+grep -q "^udp lost 0$" "$dir/client.log"
+result $? "locators: every UDP datagram came back intact from the ULID, before and after the move"
+grep -q "^tcp True True$" "$dir/client.log"
+result $? "locators: the TCP stream came back intact before and after the move ($(grep ^tcp "$dir/client.log"))"
+grep -q "^peername $b1 $b1$" "$dir/client.log"
+result $? "locators: getpeername() keeps the ULID ($(grep peername "$dir/client.log"))"
+grep -q "^rc 0$" "$dir/client.log" || sed 's/^/# /' "$dir/client.log" "$dir/server.log"
+
+shimctl -j -n "$ns_a" context show >"$dir/a.json" 2>&1
+shimctl -j -n "$ns_b" context show >"$dir/b.json" 2>&1
+python3 - "$dir/a.json" "$dir/b.json" "$a1" "$a2" "$b1" "$b2" <<'PY'
+import json, sys
+a, b = (json.load(open(f)) for f in sys.argv[1:3])
+a1, a2, b1, b2 = sys.argv[3:]
+assert len(a) == 1 and len(b) == 1, (a, b)
+a, b = a[0], b[0]
+assert a["state"] == b["state"] == "established", (a, b)
+assert (a["ulid_local"], a["ulid_peer"]) == (a1, b1), a
+assert (a["locator_local"], a["locator_peer"]) == (a2, b2), a
+assert sorted(a["peer_locators"]) == sorted([b1, b2]), a
+assert sorted(b["peer_locators"]) == sorted([a1, a2]), b
+assert a["ct_peer"] == b["ct_local"] and b["ct_peer"] == a["ct_local"], (a, b)
+PY
+result $? "locators: shimctl shows the moved context on A, both locator lists verified on both sides"
+
+stop_capture() {
+	kill -INT "$capture" 2>/dev/null
+	for _ in $(seq 50); do
+		kill -0 "$capture" 2>/dev/null || break
+		sleep 0.2
+	done
+	kill -KILL "$capture" 2>/dev/null
+	wait "$capture" 2>/dev/null
+	capture=
+}
+stop_capture
+if [ -n "${SHIM6_OUT:-}" ]; then
+	cp "$dir/rb1.pcap" "$SHIM6_OUT/shim6_locators.pcap"
+	printf 'types=\npayload=%s>%s\n' "$a2" "$b2" >"$SHIM6_OUT/shim6_locators.pcap.expect"
+fi
+
+echo "# Totals: pass:$((tests - failed)) fail:$failed"
+[ "$failed" = 0 ]
