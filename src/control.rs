@@ -10,6 +10,8 @@
 //! packet path does not take it: it reads, under RCU, the sorted ULID
 //! pairs that have a context, republished on every change of the table.
 
+use core::sync::atomic::{AtomicBool, Ordering};
+
 use kernel::new_spinlock;
 use kernel::prelude::*;
 use kernel::sync::SpinLock;
@@ -22,7 +24,9 @@ use crate::kext::inet6::Verdict;
 use crate::kext::rcu::Rcu;
 use crate::kext::skb::{send_ipv6, Addr, Skb, EXT_LEN};
 use crate::proto::codec::{self, Inbound, Local};
-use crate::proto::context::{shimmable, Context, Host, Locators, Path, Responder, State as CtxState, Table, Tag, Transmit, UlidPair};
+use crate::proto::context::{
+    shimmable, Context, Host, Locators, Path, Responder, Route, State as CtxState, Table, Tag, Transmit, UlidPair,
+};
 use crate::proto::hba;
 use crate::proto::sockopt as so;
 use crate::proto::wire::payload::{PayloadHeader, PayloadRepr, HEADER_LEN};
@@ -104,18 +108,6 @@ struct State {
     rng: KernelRandom,
 }
 
-/// What the packet path knows of one context.
-#[derive(Clone, Copy)]
-struct Route {
-    ulids: UlidPair,
-    ct_local: Tag,
-    /// Locators and peer tag for outgoing payload, if it is rewritten.
-    out: Option<(Path, Tag)>,
-    /// Incoming payload on these locators (peer's, ours) or on the ULIDs
-    /// is restored without the lock; anything else takes it.
-    fast_in: Option<Path>,
-}
-
 /// The routes of every context, sorted by ULID pair.
 struct Routes(KVec<Route>);
 
@@ -124,13 +116,8 @@ impl Routes {
         self.0.binary_search_by(|r| r.ulids.cmp(ulids)).ok().and_then(|i| self.0.get(i))
     }
 
-    /// The ULIDs of payload with our tag `ct` on `path`, if that needs
-    /// no check beyond the snapshot.
-    fn restore(&self, ct: Tag, path: &Path) -> Option<UlidPair> {
-        let r = self.0.iter().find(|r| r.ct_local == ct)?;
-        let on = r.fast_in?;
-        let ulid_pair = path.src == r.ulids.peer && path.dst == r.ulids.local;
-        (ulid_pair || (path.src == on.dst && path.dst == on.src)).then_some(r.ulids)
+    fn by_tag(&self, ct: Tag) -> Option<&Route> {
+        self.0.iter().find(|r| r.ct_local == ct)
     }
 }
 
@@ -141,6 +128,8 @@ pub(crate) struct Control {
     state: SpinLock<State>,
     /// The routes of every context; written under `state`.
     routes: Rcu<Routes>,
+    /// SHIM6 switched off in this namespace (`SHIM6_CMD_NETNS_SET`).
+    disabled: AtomicBool,
 }
 
 impl Control {
@@ -156,7 +145,11 @@ impl Control {
             rng,
         };
         let routes = Rcu::new(Routes(KVec::new()), GFP_KERNEL)?;
-        Ok(try_pin_init!(Self { state <- new_spinlock!(state, "shim6_control"), routes }))
+        Ok(try_pin_init!(Self {
+            state <- new_spinlock!(state, "shim6_control"),
+            routes,
+            disabled: AtomicBool::new(false),
+        }))
     }
 
     fn locked<R>(&self, f: impl FnOnce(&mut State) -> R) -> R {
@@ -167,13 +160,7 @@ impl Control {
     fn publish(&self, table: &Slots) {
         let mut routes = KVec::new();
         for c in table.0.iter().flatten() {
-            let route = Route {
-                ulids: c.ulids(),
-                ct_local: c.ct_local(),
-                out: c.payload_out(),
-                fast_in: (c.state() == CtxState::Established).then(|| c.path()),
-            };
-            if routes.push(route, GFP_ATOMIC).is_err() {
+            if routes.push(c.route(), GFP_ATOMIC).is_err() {
                 // Out of memory: keep the old snapshot. Outgoing packets of a
                 // new context then leave unshimmed, on their ULIDs, which
                 // works for as long as those do; incoming ones take the lock.
@@ -214,6 +201,15 @@ impl Control {
         })
     }
 
+    /// Whether `addr` is one of our (`local`) or the peer's verified
+    /// locators in the context of `ulids`.
+    pub(crate) fn check_locator(&self, ulids: &UlidPair, local: bool, addr: &Addr) -> Result<(), so::Error> {
+        self.on_context(ulids, |c, _| {
+            let ok = if local { c.has_local(addr) } else { c.has_peer(addr) };
+            ok.then_some(()).ok_or(so::Error::InvalidLocator)
+        })
+    }
+
     /// The locator pair of the context of `ulids`.
     pub(crate) fn path(&self, ulids: &UlidPair) -> Result<Path, so::Error> {
         self.on_context(ulids, |c, _| Ok(c.path()))
@@ -240,6 +236,22 @@ impl Control {
         Ok(())
     }
 
+    /// Drops every context, as a restart of the host would.
+    pub(crate) fn flush(&self) {
+        self.locked(|st| {
+            st.table = Slots(KVec::new());
+            self.publish(&st.table);
+        });
+    }
+
+    /// Switches SHIM6 on or off in the namespace; off flushes.
+    pub(crate) fn set_enabled(&self, on: bool) {
+        self.disabled.store(!on, Ordering::Relaxed);
+        if !on {
+            self.flush();
+        }
+    }
+
     /// A copy of the `index`-th context, for shimctl.
     pub(crate) fn context(&self, index: usize) -> Option<Context> {
         self.locked(|st| st.table.0.iter().flatten().nth(index).cloned())
@@ -263,7 +275,7 @@ impl Control {
     /// Payload with our tag `ct` arrived on `path`: the ULIDs to restore,
     /// or `None` to drop it (an R1bis goes back when no context has `ct`).
     fn payload_in(&self, ctl: &NetCtl<Self>, ct: Tag, path: &Path) -> Option<UlidPair> {
-        if let Some(ulids) = self.routes.read(|r| r.restore(ct, path)) {
+        if let Some(ulids) = self.routes.read(|r| r.by_tag(ct).and_then(|r| r.restore(path))) {
             return Some(ulids);
         }
         let now = now_ms();
@@ -453,6 +465,9 @@ fn rewrite(ctl: &NetCtl<Control>, skb: &mut Skb<'_>, nexthdr: u8, path: &Path, c
 
 impl NetOps for Control {
     fn local_out(&self, ctl: &NetCtl<Self>, skb: &mut Skb<'_>) -> Result {
+        if self.disabled.load(Ordering::Relaxed) {
+            return Ok(());
+        }
         let (src, dst, nexthdr) = skb.ipv6();
         // Our own control messages never go through a context, and the
         // Hop-by-Hop header must stay right behind the IPv6 header.
@@ -463,7 +478,10 @@ impl NetOps for Control {
             return Ok(());
         }
         let ulids = UlidPair { local: src, peer: dst };
-        match self.routes.read(|r| r.by_ulids(&ulids).map(|r| r.out)) {
+        // The datagram's own locators (SOL_SHIM cmsg), else the socket's
+        // sticky ones (SHIM_LOC_*_SEND), else the context's pair.
+        let (src_choice, dst_choice) = skb.sent_locators().or_else(|| skb.sk().map(crate::sockopt::send_locators)).unwrap_or_default();
+        match self.routes.read(|r| r.by_ulids(&ulids).map(|r| r.out(src_choice, dst_choice))) {
             Some(Some((path, ct))) => return rewrite(ctl, skb, nexthdr, &path, ct),
             Some(None) => return Ok(()),
             None => {}
@@ -535,6 +553,9 @@ impl crate::kext::inet6::Handler for ShimProtocol {
         let (src, dst, _) = skb.ipv6();
         let Some(net) = skb.net() else { return Verdict::Consumed };
         let ctl = &crate::netns::NetState::of(net).ctl;
+        if ctl.data().disabled.load(Ordering::Relaxed) {
+            return Verdict::Unrecognized;
+        }
         let path = Path { src, dst };
         let Some(&header) = skb.data(HEADER_LEN).and_then(|h| h.first_chunk::<HEADER_LEN>()) else {
             return Verdict::Consumed;

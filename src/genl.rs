@@ -18,6 +18,8 @@ pub(crate) struct Shim6Genl;
 const CONTEXT_GET: u8 = uapi::shim6_genl_cmd_SHIM6_CMD_CONTEXT_GET as u8;
 const HBA_SET: u8 = uapi::shim6_genl_cmd_SHIM6_CMD_HBA_SET as u8;
 const LOCATOR_GET: u8 = uapi::shim6_genl_cmd_SHIM6_CMD_LOCATOR_GET as u8;
+const CONTEXT_FLUSH: u8 = uapi::shim6_genl_cmd_SHIM6_CMD_CONTEXT_FLUSH as u8;
+const NETNS_SET: u8 = uapi::shim6_genl_cmd_SHIM6_CMD_NETNS_SET as u8;
 
 fn attr(a: uapi::shim6_genl_attr) -> u16 {
     a as u16
@@ -38,7 +40,13 @@ impl Commands for Shim6Genl {
     const NAME: &'static [u8] = uapi::SHIM6_GENL_NAME;
     const VERSION: u32 = uapi::SHIM6_GENL_VERSION;
     const MAXATTR: u32 = uapi::shim6_genl_attr___SHIM6_A_MAX - 1;
-    const OPS: &'static [(u8, Kind)] = &[(CONTEXT_GET, Kind::Dump), (HBA_SET, Kind::Do), (LOCATOR_GET, Kind::Dump)];
+    const OPS: &'static [(u8, Kind)] = &[
+        (CONTEXT_GET, Kind::Dump),
+        (HBA_SET, Kind::Do),
+        (LOCATOR_GET, Kind::Dump),
+        (CONTEXT_FLUSH, Kind::Do),
+        (NETNS_SET, Kind::Do),
+    ];
 
     fn dump(cmd: u8, net: &Net, index: usize, msg: &mut DumpMsg) -> Result<bool> {
         match cmd {
@@ -54,6 +62,19 @@ impl Commands for Shim6Genl {
                 let ctl = &NetState::of(net).ctl;
                 let pds = attrs.get(attr(uapi::shim6_genl_attr_SHIM6_A_HBA_PDS));
                 ctl.data().set_hba(ctl, pds, net.ipv6_addresses()?)
+            }
+            CONTEXT_FLUSH => {
+                NetState::of(net).ctl.data().flush();
+                Ok(())
+            }
+            NETNS_SET => {
+                let on = attrs.get(attr(uapi::shim6_genl_attr_SHIM6_A_ENABLED));
+                let on = match on {
+                    Some(&[v]) if v <= 1 => v == 1,
+                    _ => return Err(EINVAL),
+                };
+                NetState::of(net).ctl.data().set_enabled(on);
+                Ok(())
             }
             _ => Err(EINVAL),
         }

@@ -3,13 +3,14 @@
 //! `SOL_SHIM` socket options and ancillary data: the kernel side of
 //! `proto::sockopt`.
 
-use core::sync::atomic::Ordering;
+use core::sync::atomic::{AtomicU32, Ordering};
 
 use kernel::error::code::{E2BIG, EINVAL, ENODEV, ENOENT, ERANGE};
 use kernel::prelude::*;
 
 use crate::kext::net::PernetState;
 use crate::kext::shim::{ShimOps, SkbExt, SockWords};
+use crate::kext::skb::Addr;
 use crate::kext::sock::{OptIn, OptOut, Sock};
 use crate::netns::NetState;
 use crate::proto::context::{Locators, UlidPair};
@@ -43,12 +44,79 @@ const _: () = {
 /// The owner of `SOL_SHIM`.
 pub(crate) struct SolShim;
 
-/// What a socket remembers: [`FLAGS`] and [`COUNTED`].
-pub(crate) type SockOpts = SockWords<2>;
+/// What a socket remembers: [`FLAGS`], [`COUNTED`] and its sticky
+/// locators.
+pub(crate) type SockOpts = SockWords<11>;
 /// [`SockFlags`]: zero is the draft's defaults.
 const FLAGS: usize = 0;
 /// Non-zero once the socket is counted in its namespace.
 const COUNTED: usize = 1;
+/// Sequence count of the sticky locators: odd while one is written.
+const SEND_SEQ: usize = 2;
+/// `SHIM_LOC_LOCAL_SEND`, four words; all-zero when unset.
+const LOCAL_SEND: usize = 3;
+/// `SHIM_LOC_PEER_SEND`, four words; all-zero when unset.
+const PEER_SEND: usize = 7;
+
+fn words_of(state: &SockOpts, local: bool) -> Option<&[AtomicU32; 4]> {
+    if local {
+        state.words::<LOCAL_SEND, 4>()
+    } else {
+        state.words::<PEER_SEND, 4>()
+    }
+}
+
+/// Stores a sticky locator (all-zero clears it).  Writers take the
+/// sequence count odd, so readers retry rather than see half an address.
+fn store_send(state: &SockOpts, local: bool, addr: &Addr) {
+    let seq = state.word::<SEND_SEQ>();
+    let mut cur = seq.load(Ordering::Relaxed);
+    loop {
+        if cur % 2 == 1 {
+            core::hint::spin_loop();
+            cur = seq.load(Ordering::Relaxed);
+            continue;
+        }
+        match seq.compare_exchange_weak(cur, cur.wrapping_add(1), Ordering::Acquire, Ordering::Relaxed) {
+            Ok(_) => break,
+            Err(now) => cur = now,
+        }
+    }
+    if let Some(words) = words_of(state, local) {
+        for (i, w) in words.iter().enumerate() {
+            let b = addr.get(4 * i..4 * i + 4).and_then(|b| <[u8; 4]>::try_from(b).ok()).unwrap_or_default();
+            w.store(u32::from_ne_bytes(b), Ordering::Relaxed);
+        }
+    }
+    seq.store(cur.wrapping_add(2), Ordering::Release);
+}
+
+/// A sticky locator, if set.
+fn load_send(state: &SockOpts, local: bool) -> Option<Addr> {
+    let seq = state.word::<SEND_SEQ>();
+    loop {
+        let before = seq.load(Ordering::Acquire);
+        if before % 2 == 1 {
+            core::hint::spin_loop();
+            continue;
+        }
+        let mut addr = [0u8; 16];
+        for (i, w) in words_of(state, local)?.iter().enumerate() {
+            if let Some(b) = addr.get_mut(4 * i..4 * i + 4) {
+                b.copy_from_slice(&w.load(Ordering::Relaxed).to_ne_bytes());
+            }
+        }
+        core::sync::atomic::fence(Ordering::Acquire);
+        if seq.load(Ordering::Relaxed) == before {
+            return (addr != [0; 16]).then_some(addr);
+        }
+    }
+}
+
+/// The socket's sticky locators (`SHIM_LOC_LOCAL_SEND`, `SHIM_LOC_PEER_SEND`).
+pub(crate) fn send_locators(sk: &Sock) -> (Option<Addr>, Option<Addr>) {
+    SolShim::state(sk).map_or((None, None), |s| (load_send(s, true), load_send(s, false)))
+}
 
 fn errno(e: so::Error) -> Error {
     match e {
@@ -82,6 +150,25 @@ fn set_with_context(sk: &Sock, opt: Opt, buf: &[u8]) -> Result<(), so::Error> {
             let l = so::Locator::decode(buf)?.ok_or(so::Error::Invalid)?;
             let ulids = ulids_of(sk)?;
             ctl.data().prefer(&ulids, opt == Opt::LocLocalPref, &so::shim6_addr(&l)?)
+        }
+        Opt::LocLocalSend | Opt::LocPeerSend => {
+            let local = opt == Opt::LocLocalSend;
+            let ulids = ulids_of(sk)?;
+            let addr = match so::Locator::decode(buf)? {
+                Some(l) => {
+                    let a = so::shim6_addr(&l)?;
+                    ctl.data().check_locator(&ulids, local, &a)?;
+                    a
+                }
+                // All-zero clears the choice.
+                None => {
+                    ctl.data().path(&ulids)?;
+                    [0; 16]
+                }
+            };
+            let state = SolShim::state_or_create(sk).map_err(|_| so::Error::NoContext)?;
+            store_send(state, local, &addr);
+            Ok(())
         }
         Opt::LoclistLocal | Opt::LoclistPeer => {
             let mut list = [so::locator_of(&[0; 16]); so::MAX_LOCATORS];
@@ -123,6 +210,13 @@ fn get_with_context(sk: &Sock, opt: Opt, val: &OptOut) -> Result {
                 }
                 Err(e) => Err(errno(e)),
             }
+        }
+        Opt::LocLocalSend | Opt::LocPeerSend => {
+            // A socket with a context and no choice reads the all-zero locator.
+            ctl.data().path(&ulids).map_err(errno)?;
+            let local = opt == Opt::LocLocalSend;
+            let a = SolShim::state(sk).and_then(|s| load_send(s, local));
+            val.write(&a.map_or([0; so::LOCATOR_LEN], |a| so::locator_of(&a).encode()))
         }
         _ => Err(ENOENT),
     }
@@ -176,20 +270,34 @@ impl ShimOps for SolShim {
             let yes = !dont_shim(sk) && sk.v6_pair().is_some_and(|(l, p)| ctl.data().associated(&l, &p));
             return val.write(&so::encode_int(i32::from(yes)));
         }
-        if matches!(opt, Opt::LocLocalPref | Opt::LocPeerPref | Opt::LoclistLocal | Opt::LoclistPeer) {
+        if matches!(
+            opt,
+            Opt::LocLocalPref | Opt::LocPeerPref | Opt::LocLocalSend | Opt::LocPeerSend | Opt::LoclistLocal | Opt::LoclistPeer
+        ) {
             return get_with_context(sk, opt, val);
         }
         let v = so::get_without_context(opt, flags(sk)).map_err(errno)?;
         val.write(&so::encode_int(v))
     }
 
-    fn cmsg_send(sk: &Sock, ty: i32, data: &[u8], _ext: &mut SkbExt<'_>) -> Result {
-        match so::decode_cmsg(ty, data).map_err(errno)? {
-            Cmsg::IfIndex(i) if !sk.net().has_device(i) => Err(ENODEV),
-            // Every per-datagram request acts on a context, and a socket gets
-            // one only once contexts exist.
-            _ => Err(ENOENT),
+    fn cmsg_send(sk: &Sock, ty: i32, data: &[u8], ext: &mut SkbExt<'_>) -> Result {
+        let (local, addr) = match so::decode_cmsg(ty, data).map_err(errno)? {
+            Cmsg::IfIndex(i) if !sk.net().has_device(i) => return Err(ENODEV),
+            Cmsg::LocalLocator(a) => (true, a),
+            Cmsg::PeerLocator(a) => (false, a),
+            // Interface choice and feedback act on REAP's path exploration.
+            _ => return Err(ENOENT),
+        };
+        let ulids = ulids_of(sk).map_err(errno)?;
+        let l = so::locator_of(&addr);
+        let a = so::shim6_addr(&l).map_err(errno)?;
+        NetState::of(sk.net()).ctl.data().check_locator(&ulids, local, &a).map_err(errno)?;
+        if local {
+            ext.set_local(&a);
+        } else {
+            ext.set_peer(&a);
         }
+        Ok(())
     }
 
     fn sk_release(sk: &Sock, state: &SockOpts) {

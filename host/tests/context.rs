@@ -509,3 +509,27 @@ fn locator_lists_are_restricted_to_known_locators() {
     assert_eq!(kind(&ack), "UpdateAck");
     assert!(b.ctx(&a).peer_locators().contains(&A2));
 }
+
+#[test]
+fn a_route_applies_per_packet_choices_and_restores_only_what_it_knows() {
+    let (mut a, b) = established();
+    let ct_b = b.ctx(&a).ct_local();
+    let ulids = a.ulids(&b);
+    let ca = a.table.0.iter_mut().next().unwrap();
+    let r = ca.route();
+    assert_eq!(r.out(None, None), None, "the ULID pair goes untouched");
+    assert_eq!(r.out(Some(A2), None), Some((Path { src: A2, dst: B1 }, ct_b)));
+    assert_eq!(r.out(None, Some(B2)), Some((Path { src: A1, dst: B2 }, ct_b)));
+    assert_eq!(r.out(Some(A1), Some(B1)), None);
+    assert!(ca.prefer_peer(&B2));
+    let r = ca.route();
+    assert_eq!(r.out(None, Some(B1)), None, "a datagram's own choice wins over the context's");
+    assert_eq!(r.restore(&Path { src: B2, dst: A1 }), Some(ulids));
+    assert_eq!(r.restore(&Path { src: B1, dst: A1 }), Some(ulids));
+    assert_eq!(r.restore(&Path { src: B2, dst: A2 }), None, "checked under the lock instead");
+    // Before ESTABLISHED nothing is rewritten or restored from a snapshot.
+    let (mut c, d) = pair();
+    c.initiate(&d, 0);
+    let r = c.ctx(&d).route();
+    assert_eq!((r.out(Some(A2), None), r.restore(&Path { src: B1, dst: A1 })), (None, None));
+}

@@ -19,6 +19,9 @@ pub(crate) enum Verdict {
     /// Its header was removed: the stack goes on with the next header,
     /// as after any extension header.
     Resubmit,
+    /// Answered as a host without a handler answers: ICMPv6 Parameter
+    /// Problem, unrecognized Next Header, pointing at the octet naming it.
+    Unrecognized,
 }
 
 /// What receives the packets of one IPv6 next-header value.
@@ -80,6 +83,24 @@ impl<T: Handler> Protocol<T> {
             Verdict::Consumed => {
                 // SAFETY: The skb is ours to free once handled.
                 unsafe { bindings::consume_skb(skb) };
+                0
+            }
+            Verdict::Unrecognized => {
+                // SAFETY: The skb is ours: the error quotes it, then it is freed. `IP6CB` is
+                // the control block of a received IPv6 packet, whose `nhoff` is the offset of
+                // the octet that named this header.
+                unsafe {
+                    let cb = (*skb).cb.as_ptr().cast::<bindings::inet6_skb_parm>();
+                    bindings::icmp6_send(
+                        skb,
+                        bindings::ICMPV6_PARAMPROB as u8,
+                        bindings::ICMPV6_UNK_NEXTHDR as u8,
+                        u32::from((*cb).nhoff),
+                        core::ptr::null(),
+                        cb,
+                    );
+                    bindings::kfree_skb(skb);
+                }
                 0
             }
         }

@@ -33,10 +33,31 @@ impl<const N: usize> SockWords<N> {
         const { assert!(I < N) };
         &self.0[I]
     }
+
+    /// Words `I..I + K`; a range out of bounds does not compile (so the
+    /// `Option` is always `Some`).
+    pub(crate) fn words<const I: usize, const K: usize>(&self) -> Option<&[AtomicU32; K]> {
+        const { assert!(I + K <= N) };
+        self.0.get(I..I + K).and_then(|w| w.try_into().ok())
+    }
 }
 
 /// Per-datagram shim data of sendmsg() (`struct shim_skb_ext`).
-pub(crate) struct SkbExt<'a>(#[allow(dead_code)] &'a mut bindings::shim_skb_ext);
+pub(crate) struct SkbExt<'a>(&'a mut bindings::shim_skb_ext);
+
+impl SkbExt<'_> {
+    /// The datagram's own source locator.
+    pub(crate) fn set_local(&mut self, a: &[u8; 16]) {
+        self.0.local.in6_u.u6_addr8 = *a;
+        self.0.flags |= bindings::SHIM_SKB_EXT_LOCAL;
+    }
+
+    /// The datagram's own destination locator.
+    pub(crate) fn set_peer(&mut self, a: &[u8; 16]) {
+        self.0.peer.in6_u.u6_addr8 = *a;
+        self.0.flags |= bindings::SHIM_SKB_EXT_PEER;
+    }
+}
 
 /// What the owner of `SOL_SHIM` does.  A module implements it once.
 pub(crate) trait ShimOps: 'static {

@@ -230,6 +230,18 @@ impl Skb<'_> {
         kernel::error::to_result(unsafe { bindings::ip6_route_me_harder(net.as_ptr(), (*self.skb).sk, self.skb) })
     }
 
+    /// The locators sendmsg() asked for this datagram (`SOL_SHIM` cmsg):
+    /// (source, destination), either maybe absent; `None` without any.
+    pub(crate) fn sent_locators(&self) -> Option<(Option<Addr>, Option<Addr>)> {
+        // SAFETY: `skb` is valid; its extension, if any, lives as long as the skb.
+        let ext = unsafe { bindings::shim_skb_ext(self.skb).as_ref()? };
+        // SAFETY: Reading the address octets of a plain `in6_addr` union.
+        let (local, peer) = unsafe { (ext.local.in6_u.u6_addr8, ext.peer.in6_u.u6_addr8) };
+        let has = |f: u32| ext.flags & f != 0;
+        let r = (has(bindings::SHIM_SKB_EXT_LOCAL).then_some(local), has(bindings::SHIM_SKB_EXT_PEER).then_some(peer));
+        (r.0.is_some() || r.1.is_some()).then_some(r)
+    }
+
     /// Records the locators a packet came on, for `SHIM_LOC_*_RECV`.
     pub(crate) fn record_locators(&mut self, local: &Addr, peer: &Addr) -> Result {
         let mut ext = bindings::shim_skb_ext::default();

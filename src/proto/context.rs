@@ -692,13 +692,9 @@ impl Context {
         self.update.is_some()
     }
 
-    /// Where outgoing payload of this context goes: the locator pair and
-    /// the peer's tag for the payload extension header, or `None` to send
-    /// it untouched (no tag yet, or the pair in use is the ULID pair).
+    /// Where outgoing payload of this context goes (see [`Route::out`]).
     pub fn payload_out(&self) -> Option<(Path, Tag)> {
-        let ct = self.ct_peer?;
-        let moved = self.path.src != self.ulids.local || self.path.dst != self.ulids.peer;
-        (self.rewrites() && moved).then_some((self.path, ct))
+        self.route().out(None, None)
     }
 
     /// Payload with our tag arrived on `path` (§12.2): the ULIDs to
@@ -719,10 +715,21 @@ impl Context {
         Some((self.ulids, first))
     }
 
+    /// Whether `addr` is one of our locators in this context.
+    pub fn has_local(&self, addr: &Addr) -> bool {
+        self.local_locs.contains(addr) || *addr == self.ulids.local
+    }
+
+    /// Whether `addr` is a verified locator of the peer (only an
+    /// established context has verified ones).
+    pub fn has_peer(&self, addr: &Addr) -> bool {
+        self.state == State::Established && self.peer_locs.contains(addr)
+    }
+
     /// Makes `addr`, one of our locators, the source of this context's
     /// payload (`SHIM_LOC_LOCAL_PREF`); `false` if it is not one.
     pub fn prefer_local(&mut self, addr: &Addr) -> bool {
-        let ok = self.local_locs.contains(addr) || *addr == self.ulids.local;
+        let ok = self.has_local(addr);
         if ok {
             self.path.src = *addr;
         }
@@ -733,7 +740,7 @@ impl Context {
     /// this context's payload (`SHIM_LOC_PEER_PREF`); `false` if it is not
     /// one.
     pub fn prefer_peer(&mut self, addr: &Addr) -> bool {
-        let ok = self.state == State::Established && self.peer_locs.contains(addr);
+        let ok = self.has_peer(addr);
         if ok {
             self.path.dst = *addr;
         }
@@ -763,8 +770,7 @@ impl Context {
     /// one of them is not ours.
     #[allow(clippy::result_unit_err)]
     pub fn restrict_local(&mut self, keep: &Locators, now: Millis, rng: &mut impl Random) -> Result<Option<Transmit>, ()> {
-        let ours = |a: &Addr| self.local_locs.contains(a) || *a == self.ulids.local;
-        if keep.as_slice().is_empty() || !keep.as_slice().iter().all(ours) {
+        if keep.as_slice().is_empty() || !keep.as_slice().iter().all(|a| self.has_local(a)) {
             return Err(());
         }
         Ok(self.update_locators(*keep, now, rng))
@@ -778,6 +784,57 @@ impl Context {
             && self.ct_peer == new.ct_peer
             && self.peer_locs.overlaps(&new.peer_locs)
             && (self.ulids != new.ulids || self.fii != new.fii)
+    }
+}
+
+/// What the packet path needs of a context, copied out of it so that
+/// packets are handled without the table's lock.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Route {
+    /// The context's ULIDs.
+    pub ulids: UlidPair,
+    /// Our tag: payload carrying it is for this context.
+    pub ct_local: Tag,
+    /// The peer's tag, while payload may be rewritten (§11).
+    pub ct_peer: Option<Tag>,
+    /// The current locator pair.
+    pub path: Path,
+    /// ESTABLISHED: payload on the current pair or the ULIDs needs no
+    /// further check.
+    pub established: bool,
+}
+
+impl Context {
+    /// The route of this context.
+    pub fn route(&self) -> Route {
+        Route {
+            ulids: self.ulids,
+            ct_local: self.ct_local,
+            ct_peer: self.ct_peer.filter(|_| self.rewrites()),
+            path: self.path,
+            established: self.state == State::Established,
+        }
+    }
+}
+
+impl Route {
+    /// Where a packet of this context goes: the locator pair and the
+    /// peer's tag for the payload extension header, or `None` to leave it
+    /// untouched.  `src`/`dst` are the socket's or datagram's own choice
+    /// (`SHIM_LOC_*_SEND`), verified when it was made.
+    pub fn out(&self, src: Option<Addr>, dst: Option<Addr>) -> Option<(Path, Tag)> {
+        let ct = self.ct_peer?;
+        let path = Path { src: src.unwrap_or(self.path.src), dst: dst.unwrap_or(self.path.dst) };
+        (path.src != self.ulids.local || path.dst != self.ulids.peer).then_some((path, ct))
+    }
+
+    /// The ULIDs of payload that arrived on `path` with our tag, when no
+    /// check beyond this snapshot is needed (ESTABLISHED, on the current
+    /// pair reversed or on the ULIDs).
+    pub fn restore(&self, path: &Path) -> Option<UlidPair> {
+        let on_ulids = path.src == self.ulids.peer && path.dst == self.ulids.local;
+        let on_path = path.src == self.path.dst && path.dst == self.path.src;
+        (self.established && (on_ulids || on_path)).then_some(self.ulids)
     }
 }
 

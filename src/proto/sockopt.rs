@@ -378,8 +378,10 @@ pub fn encode_locator_list(addrs: &[Addr], optlen: usize, out: &mut [u8]) -> Res
     if optlen < need || out.len() < need {
         return Err(Error::Range(need));
     }
-    for (chunk, a) in out.chunks_exact_mut(LOCATOR_LEN).zip(addrs) {
-        chunk.copy_from_slice(&locator_of(a).encode());
+    for (i, a) in addrs.iter().enumerate() {
+        if let Some(chunk) = out.get_mut(i * LOCATOR_LEN..(i + 1) * LOCATOR_LEN) {
+            chunk.copy_from_slice(&locator_of(a).encode());
+        }
     }
     Ok(Some(need))
 }
@@ -388,7 +390,8 @@ pub fn encode_locator_list(addrs: &[Addr], optlen: usize, out: &mut [u8]) -> Res
 /// decoded.  Every locator must be well formed and non-zero.
 pub fn decode_locator_list(buf: &[u8], out: &mut [Locator; MAX_LOCATORS]) -> Result<usize> {
     let n = locator_count(buf.len())?;
-    for (slot, chunk) in out.iter_mut().zip(buf.chunks_exact(LOCATOR_LEN)) {
+    for (i, slot) in out.iter_mut().enumerate().take(n) {
+        let chunk = buf.get(i * LOCATOR_LEN..).ok_or(Error::Invalid)?;
         *slot = Locator::decode(chunk)?.ok_or(Error::Invalid)?;
     }
     Ok(n)

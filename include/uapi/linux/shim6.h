@@ -166,6 +166,16 @@ struct shim_feedback {
  *
  * SHIM6_CMD_LOCATOR_GET (dump): one message per global address of the
  * namespace: SHIM6_A_LOC_ADDR and SHIM6_A_LOC_FLAGS.
+ *
+ * SHIM6_CMD_CONTEXT_FLUSH (do, CAP_NET_ADMIN): drops every context of the
+ * namespace, as a host restart would; peers recover theirs with R1bis and
+ * I2bis (RFC 5533 section 7.17).
+ *
+ * SHIM6_CMD_NETNS_SET (do, CAP_NET_ADMIN): SHIM6_A_ENABLED (u8) 0 makes
+ * the namespace a host without SHIM6: no context is set up or used, and
+ * SHIM6 packets are answered with ICMPv6 Parameter Problem (unrecognized
+ * Next Header) as the stack does without a handler; 1 (the default)
+ * enables it again.  Disabling flushes the contexts.
  */
 #define SHIM6_GENL_NAME			"shim6"
 #define SHIM6_GENL_VERSION		1
@@ -175,6 +185,8 @@ enum shim6_genl_cmd {
 	SHIM6_CMD_CONTEXT_GET,
 	SHIM6_CMD_HBA_SET,
 	SHIM6_CMD_LOCATOR_GET,
+	SHIM6_CMD_CONTEXT_FLUSH,
+	SHIM6_CMD_NETNS_SET,
 	__SHIM6_CMD_MAX,
 };
 
@@ -194,6 +206,7 @@ enum shim6_genl_attr {
 	SHIM6_A_LOC_ADDR,		/* binary, 16 octets: an address */
 	SHIM6_A_LOC_FLAGS,		/* u32: SHIM6_LOC_F_* */
 	SHIM6_A_CTX_LOCAL_LOCATOR,	/* binary, repeated: our locators */
+	SHIM6_A_ENABLED,		/* u8: SHIM6 on (1) or off (0) */
 	__SHIM6_A_MAX,
 };
 #define SHIM6_A_MAX			(__SHIM6_A_MAX - 1)

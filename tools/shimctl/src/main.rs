@@ -3,6 +3,8 @@
 //! shimctl: what the shim6 module holds, in the style of iproute2.
 //!
 //!     shimctl [-j] [-n NETNS] context show
+//!     shimctl [-n NETNS] context flush
+//!     shimctl [-n NETNS] set enabled on|off
 //!     shimctl [-j] [-n NETNS] locator show
 //!     shimctl [-n NETNS] hba set PDS-HEX | hba clear
 //!     shimctl [-j] hba [modifier HEX] [extended-modifier HEX] PREFIX/64...
@@ -24,6 +26,8 @@ mod netlink;
 use netlink::{Attr, GenlSocket};
 
 const USAGE: &str = "usage: shimctl [-j] [-n NETNS] context show\n       \
+                     shimctl [-n NETNS] context flush\n       \
+                     shimctl [-n NETNS] set enabled on|off\n       \
                      shimctl [-j] [-n NETNS] locator show\n       \
                      shimctl [-n NETNS] hba set PDS-HEX | hba clear\n       \
                      shimctl [-j] hba [modifier HEX] [extended-modifier HEX] PREFIX/64...";
@@ -200,21 +204,22 @@ fn locator_show(json: bool) -> Result<String, String> {
     })
 }
 
-fn hba_set(pds_hex: Option<&str>) -> Result<String, String> {
-    let pds = match pds_hex {
-        Some(h) => Some(hba::unhex_vec(h)?),
-        None => None,
-    };
+/// Runs do command `cmd` with `attrs`; `what` names it in errors.
+fn request(cmd: u32, attrs: &[(u16, &[u8])], what: &str) -> Result<String, String> {
     let (mut sock, family) = shim6_family()?;
-    let cmd = uapi::shim6_genl_cmd_SHIM6_CMD_HBA_SET as u8;
-    let attr = uapi::shim6_genl_attr_SHIM6_A_HBA_PDS as u16;
-    let attrs: Vec<(u16, &[u8])> = pds.as_deref().map(|p| (attr, p)).into_iter().collect();
-    sock.request(family, cmd, uapi::SHIM6_GENL_VERSION as u8, &attrs).map_err(|e| match e.raw_os_error() {
-        Some(libc::EINVAL) => "the module refused this PDS (it does not parse)".to_string(),
-        Some(libc::EPERM) => "setting the HBA set needs CAP_NET_ADMIN".to_string(),
-        _ => format!("setting the HBA set: {e}"),
+    sock.request(family, cmd as u8, uapi::SHIM6_GENL_VERSION as u8, attrs).map_err(|e| match e.raw_os_error() {
+        Some(libc::EPERM) => format!("{what} needs CAP_NET_ADMIN"),
+        Some(libc::EINVAL) => format!("{what}: the module refused the value (EINVAL)"),
+        _ => format!("{what}: {e}"),
     })?;
     Ok(String::new())
+}
+
+fn hba_set(pds_hex: Option<&str>) -> Result<String, String> {
+    let pds = pds_hex.map(hba::unhex_vec).transpose()?;
+    let attr = uapi::shim6_genl_attr_SHIM6_A_HBA_PDS as u16;
+    let attrs: Vec<(u16, &[u8])> = pds.as_deref().map(|p| (attr, p)).into_iter().collect();
+    request(uapi::shim6_genl_cmd_SHIM6_CMD_HBA_SET, &attrs, "setting the HBA set")
 }
 
 fn main() -> ExitCode {
@@ -247,6 +252,14 @@ fn main() -> ExitCode {
     let result = match rest.as_slice() {
         ["context"] | ["context", "show"] | ["ctx"] | ["ctx", "show"] => context_show(json),
         ["locator"] | ["locator", "show"] | ["loc"] | ["loc", "show"] => locator_show(json),
+        ["context", "flush"] | ["ctx", "flush"] => {
+            request(uapi::shim6_genl_cmd_SHIM6_CMD_CONTEXT_FLUSH, &[], "flushing the contexts")
+        }
+        ["set", "enabled", v @ ("on" | "off")] => request(
+            uapi::shim6_genl_cmd_SHIM6_CMD_NETNS_SET,
+            &[(uapi::shim6_genl_attr_SHIM6_A_ENABLED as u16, &[u8::from(*v == "on")])],
+            "switching SHIM6",
+        ),
         ["hba", "set", pds] => hba_set(Some(pds)),
         ["hba", "clear"] => hba_set(None),
         ["hba", args @ ..] => hba::run(args, json),

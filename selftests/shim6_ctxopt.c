@@ -1,0 +1,390 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The SOL_SHIM options that act on a context (draft section 5 and the
+ * errno contract of linux/shim6.h), on TCP and UDP.
+ *
+ * Each test gets its own network namespace holding one HBA set over two
+ * prefixes (addresses X1 and X2), and X3, an address outside the set.  A
+ * flow X1 -> X2 sets up a context with the namespace itself: its own
+ * locators are {X1, X2}, and so are the peer's, verified against the PDS
+ * the peer sends.  X3 is never a locator.
+ */
+#define _GNU_SOURCE
+#include <sched.h>
+#include <stdio.h>
+#include <time.h>
+
+#include "kselftest_harness.h"
+#include "shim6_lib.h"
+
+#define X1 "2001:db8:11:0:882:6029:c1fc:8bef"
+#define X2 "2001:db8:12:0:10ae:5f53:2cc0:8bd8"
+#define X3 "2001:db8:13::3"
+/* shimctl hba modifier 00112233445566778899aabbccddeeff extended-modifier
+ * 0...07 2001:db8:11::/64 2001:db8:12::/64
+ */
+static const char pds[] =
+	"00112233445566778899aabbccddeeff20010db80011000000301c300d06092a864886"
+	"f70d0101010500030b0030080201070203010001001200140000000020010db800110"
+	"00020010db800120000";
+#define PORT 7009
+
+static struct shim_locator loc(const char *addr)
+{
+	struct shim_locator l = { .lc_family = AF_INET6 };
+
+	inet_pton(AF_INET6, addr, l.lc_addr);
+	return l;
+}
+
+static int set_loc(int fd, int opt, struct shim_locator l)
+{
+	return setsockopt(fd, SOL_SHIM, opt, &l, sizeof(l)) ? errno : 0;
+}
+
+static bool same(const struct shim_locator *l, const char *addr)
+{
+	struct shim_locator w = loc(addr);
+
+	return l->lc_family == AF_INET6 &&
+	       !memcmp(l->lc_addr, w.lc_addr, sizeof(w.lc_addr));
+}
+
+static struct sockaddr_in6 sa(const char *addr, int port)
+{
+	struct sockaddr_in6 s = { .sin6_family = AF_INET6, .sin6_port = htons(port) };
+
+	inet_pton(AF_INET6, addr, &s.sin6_addr);
+	return s;
+}
+
+FIXTURE(ctx) {
+	int fd;		/* X1 -> X2, the socket under test */
+	int server;	/* X2: UDP echo or TCP listener */
+	int peer;	/* TCP: the accepted end */
+};
+
+FIXTURE_VARIANT(ctx) {
+	int type;
+};
+
+FIXTURE_VARIANT_ADD(ctx, udp) {
+	.type = SOCK_DGRAM,
+};
+
+FIXTURE_VARIANT_ADD(ctx, tcp) {
+	.type = SOCK_STREAM,
+};
+
+/* One round trip on the flow: what goes out comes back. */
+static bool round_trip(FIXTURE_DATA(ctx) *self, int type)
+{
+	char out[64] = {}, in[64];
+	struct pollfd p;
+	ssize_t n;
+	int back;
+
+	snprintf(out, sizeof(out), "%s %ld", SHIM6_MARKER, random());
+	if (send(self->fd, out, sizeof(out), 0) != sizeof(out))
+		return false;
+	back = type == SOCK_STREAM ? self->peer : self->server;
+	p = (struct pollfd){ .fd = back, .events = POLLIN };
+	if (poll(&p, 1, 2000) != 1)
+		return false;
+	if (type == SOCK_STREAM) {
+		n = recv(back, in, sizeof(in), MSG_WAITALL);
+		if (n != sizeof(in) || send(back, in, n, 0) != n)
+			return false;
+	} else {
+		struct sockaddr_in6 from;
+		socklen_t fl = sizeof(from);
+
+		n = recvfrom(back, in, sizeof(in), 0, (struct sockaddr *)&from, &fl);
+		if (n != sizeof(in) || sendto(back, in, n, 0, (struct sockaddr *)&from, fl) != n)
+			return false;
+	}
+	p = (struct pollfd){ .fd = self->fd, .events = POLLIN };
+	if (poll(&p, 1, 2000) != 1)
+		return false;
+	n = recv(self->fd, in, sizeof(in), MSG_WAITALL);
+	return n == sizeof(in) && !memcmp(in, out, sizeof(out));
+}
+
+FIXTURE_SETUP(ctx)
+{
+	static const char * const setup[] = {
+		"ip link set lo up",
+		"ip link add d0 type dummy",
+		"ip link set d0 up",
+		"ip addr add " X1 "/64 dev d0 nodad",
+		"ip addr add " X2 "/64 dev d0 nodad",
+		"ip addr add " X3 "/64 dev d0 nodad",
+	};
+	struct sockaddr_in6 x1 = sa(X1, 0), x2 = sa(X2, PORT);
+	int one = 1, assoc = 0, i;
+	char cmd[256];
+	socklen_t len;
+
+	if (!shim6_loaded())
+		SKIP(return, "the shim6 module is not loaded");
+	ASSERT_EQ(0, unshare(CLONE_NEWNET));
+	for (i = 0; i < (int)ARRAY_SIZE(setup); i++)
+		ASSERT_EQ(0, system(setup[i])) TH_LOG("%s", setup[i]);
+	snprintf(cmd, sizeof(cmd), "shimctl hba set %s", pds);
+	ASSERT_EQ(0, system(cmd));
+
+	self->server = socket(AF_INET6, variant->type | SOCK_CLOEXEC, 0);
+	ASSERT_LE(0, self->server);
+	ASSERT_EQ(0, setsockopt(self->server, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)));
+	ASSERT_EQ(0, bind(self->server, (struct sockaddr *)&x2, sizeof(x2)));
+	if (variant->type == SOCK_STREAM)
+		ASSERT_EQ(0, listen(self->server, 1));
+
+	self->fd = socket(AF_INET6, variant->type | SOCK_CLOEXEC, 0);
+	ASSERT_LE(0, self->fd);
+	ASSERT_EQ(0, bind(self->fd, (struct sockaddr *)&x1, sizeof(x1)));
+	ASSERT_EQ(0, connect(self->fd, (struct sockaddr *)&x2, sizeof(x2)));
+	self->peer = -1;
+	if (variant->type == SOCK_STREAM) {
+		self->peer = accept(self->server, NULL, NULL);
+		ASSERT_LE(0, self->peer);
+	}
+
+	/* Deferred setup: the flow goes at once, the context forms beside it. */
+	for (i = 0; i < 100 && assoc != 1; i++) {
+		ASSERT_TRUE(round_trip(self, variant->type));
+		len = sizeof(assoc);
+		ASSERT_EQ(0, getsockopt(self->fd, SOL_SHIM, SHIM_ASSOCIATED, &assoc, &len));
+		if (assoc != 1)
+			usleep(50000);
+	}
+	ASSERT_EQ(1, assoc);
+}
+
+FIXTURE_TEARDOWN(ctx)
+{
+	if (self->peer >= 0)
+		close(self->peer);
+	close(self->fd);
+	close(self->server);
+}
+
+TEST_F(ctx, preferences_read_back_the_locator_pair)
+{
+	struct shim_locator l;
+	socklen_t len = sizeof(l);
+
+	ASSERT_EQ(0, getsockopt(self->fd, SOL_SHIM, SHIM_LOC_LOCAL_PREF, &l, &len));
+	EXPECT_EQ(sizeof(l), len);
+	EXPECT_TRUE(same(&l, X1));
+	len = sizeof(l);
+	ASSERT_EQ(0, getsockopt(self->fd, SOL_SHIM, SHIM_LOC_PEER_PREF, &l, &len));
+	EXPECT_TRUE(same(&l, X2));
+}
+
+TEST_F(ctx, preferences_move_the_flow)
+{
+	struct shim_locator l;
+	socklen_t len = sizeof(l);
+
+	/* Swapped: the flow X1 -> X2 now travels X2 -> X1. */
+	ASSERT_EQ(0, set_loc(self->fd, SHIM_LOC_LOCAL_PREF, loc(X2)));
+	ASSERT_EQ(0, set_loc(self->fd, SHIM_LOC_PEER_PREF, loc(X1)));
+	ASSERT_EQ(0, getsockopt(self->fd, SOL_SHIM, SHIM_LOC_LOCAL_PREF, &l, &len));
+	EXPECT_TRUE(same(&l, X2));
+	len = sizeof(l);
+	ASSERT_EQ(0, getsockopt(self->fd, SOL_SHIM, SHIM_LOC_PEER_PREF, &l, &len));
+	EXPECT_TRUE(same(&l, X1));
+	for (int i = 0; i < 10; i++)
+		ASSERT_TRUE(round_trip(self, variant->type));
+}
+
+TEST_F(ctx, preferences_are_verified)
+{
+	struct shim_locator v4 = { .lc_family = AF_INET };
+
+	/* Not in the HBA set, or not the peer's: never used. */
+	EXPECT_EQ(EINVALIDLOCATOR, set_loc(self->fd, SHIM_LOC_LOCAL_PREF, loc(X3)));
+	EXPECT_EQ(EINVALIDLOCATOR, set_loc(self->fd, SHIM_LOC_PEER_PREF, loc(X3)));
+	EXPECT_EQ(EINVALIDLOCATOR, set_loc(self->fd, SHIM_LOC_PEER_PREF, loc("2001:db8:99::1")));
+	/* IPv4 locators arrive through the common interface; SHIM6 has none. */
+	v4.lc_addr[10] = 0xff;
+	v4.lc_addr[11] = 0xff;
+	v4.lc_addr[12] = 192;
+	v4.lc_addr[15] = 1;
+	EXPECT_EQ(EAFNOSUPPORT, set_loc(self->fd, SHIM_LOC_PEER_PREF, v4));
+	v4.lc_family = AF_INET6;
+	EXPECT_EQ(EAFNOSUPPORT, set_loc(self->fd, SHIM_LOC_LOCAL_PREF, v4));
+	/* The all-zero locator only clears the SEND options. */
+	EXPECT_EQ(EINVAL, set_loc(self->fd, SHIM_LOC_PEER_PREF, (struct shim_locator){}));
+	/* A refused preference changed nothing. */
+	ASSERT_TRUE(round_trip(self, variant->type));
+}
+
+TEST_F(ctx, loclist_get_buffer_semantics)
+{
+	struct shim_locator l[SHIM_MAX_LOCATORS];
+	socklen_t len = 0;
+	bool x1 = false, x2 = false;
+
+	/* optlen 0 asks for the size. */
+	ASSERT_EQ(0, getsockopt(self->fd, SOL_SHIM, SHIM_LOCLIST_PEER, l, &len));
+	EXPECT_EQ(2 * sizeof(l[0]), len);
+	/* Too small: ERANGE, and the size needed. */
+	len = sizeof(l[0]);
+	EXPECT_EQ(-1, getsockopt(self->fd, SOL_SHIM, SHIM_LOCLIST_PEER, l, &len));
+	EXPECT_EQ(ERANGE, errno);
+	EXPECT_EQ(2 * sizeof(l[0]), len);
+	len = sizeof(l);
+	ASSERT_EQ(0, getsockopt(self->fd, SOL_SHIM, SHIM_LOCLIST_PEER, l, &len));
+	ASSERT_EQ(2 * sizeof(l[0]), len);
+	for (int i = 0; i < 2; i++) {
+		x1 |= same(&l[i], X1);
+		x2 |= same(&l[i], X2);
+	}
+	EXPECT_TRUE(x1 && x2);
+	/* Ours: the same set, never X3. */
+	len = sizeof(l);
+	ASSERT_EQ(0, getsockopt(self->fd, SOL_SHIM, SHIM_LOCLIST_LOCAL, l, &len));
+	ASSERT_EQ(2 * sizeof(l[0]), len);
+	EXPECT_FALSE(same(&l[0], X3) || same(&l[1], X3));
+}
+
+TEST_F(ctx, loclist_set_restricts_and_validates)
+{
+	struct shim_locator l[SHIM_MAX_LOCATORS + 1];
+	socklen_t len;
+
+	for (int i = 0; i <= SHIM_MAX_LOCATORS; i++)
+		l[i] = loc(X2);
+	EXPECT_EQ(-1, setsockopt(self->fd, SOL_SHIM, SHIM_LOCLIST_PEER, l, sizeof(l)));
+	EXPECT_EQ(E2BIG, errno);
+	EXPECT_EQ(-1, setsockopt(self->fd, SOL_SHIM, SHIM_LOCLIST_PEER, l, sizeof(l[0]) + 1));
+	EXPECT_EQ(EINVAL, errno);
+	l[1] = loc(X3);
+	EXPECT_EQ(-1, setsockopt(self->fd, SOL_SHIM, SHIM_LOCLIST_PEER, l, 2 * sizeof(l[0])));
+	EXPECT_EQ(EINVALIDLOCATOR, errno);
+	EXPECT_EQ(-1, setsockopt(self->fd, SOL_SHIM, SHIM_LOCLIST_LOCAL, l, 2 * sizeof(l[0])));
+	EXPECT_EQ(EINVALIDLOCATOR, errno);
+
+	/* The peer restricted to X2: the list reads back so. */
+	ASSERT_EQ(0, setsockopt(self->fd, SOL_SHIM, SHIM_LOCLIST_PEER, l, sizeof(l[0])));
+	len = sizeof(l);
+	ASSERT_EQ(0, getsockopt(self->fd, SOL_SHIM, SHIM_LOCLIST_PEER, l, &len));
+	EXPECT_EQ(sizeof(l[0]), len);
+	EXPECT_TRUE(same(&l[0], X2));
+	/* ... and X1 is no longer a peer locator to prefer. */
+	EXPECT_EQ(EINVALIDLOCATOR, set_loc(self->fd, SHIM_LOC_PEER_PREF, loc(X1)));
+	ASSERT_TRUE(round_trip(self, variant->type));
+
+	/* Ours restricted to X1 (the peer hears of it by Update Request). */
+	l[0] = loc(X1);
+	ASSERT_EQ(0, setsockopt(self->fd, SOL_SHIM, SHIM_LOCLIST_LOCAL, l, sizeof(l[0])));
+	len = sizeof(l);
+	ASSERT_EQ(0, getsockopt(self->fd, SOL_SHIM, SHIM_LOCLIST_LOCAL, l, &len));
+	EXPECT_EQ(sizeof(l[0]), len);
+	EXPECT_TRUE(same(&l[0], X1));
+	EXPECT_EQ(EINVALIDLOCATOR, set_loc(self->fd, SHIM_LOC_LOCAL_PREF, loc(X2)));
+	ASSERT_TRUE(round_trip(self, variant->type));
+}
+
+TEST_F(ctx, send_locators_are_sticky_and_cleared_by_zero)
+{
+	struct shim_locator l, zero = {};
+	socklen_t len = sizeof(l);
+
+	/* Unset: the all-zero locator. */
+	ASSERT_EQ(0, getsockopt(self->fd, SOL_SHIM, SHIM_LOC_PEER_SEND, &l, &len));
+	EXPECT_EQ(0, memcmp(&l, &zero, sizeof(l)));
+	EXPECT_EQ(EINVALIDLOCATOR, set_loc(self->fd, SHIM_LOC_PEER_SEND, loc(X3)));
+	EXPECT_EQ(EINVALIDLOCATOR, set_loc(self->fd, SHIM_LOC_LOCAL_SEND, loc(X3)));
+
+	ASSERT_EQ(0, set_loc(self->fd, SHIM_LOC_PEER_SEND, loc(X1)));
+	ASSERT_EQ(0, set_loc(self->fd, SHIM_LOC_LOCAL_SEND, loc(X2)));
+	len = sizeof(l);
+	ASSERT_EQ(0, getsockopt(self->fd, SOL_SHIM, SHIM_LOC_PEER_SEND, &l, &len));
+	EXPECT_TRUE(same(&l, X1));
+	len = sizeof(l);
+	ASSERT_EQ(0, getsockopt(self->fd, SOL_SHIM, SHIM_LOC_LOCAL_SEND, &l, &len));
+	EXPECT_TRUE(same(&l, X2));
+	/* The socket's packets go X2 -> X1; the context's pair is unchanged. */
+	for (int i = 0; i < 5; i++)
+		ASSERT_TRUE(round_trip(self, variant->type));
+	len = sizeof(l);
+	ASSERT_EQ(0, getsockopt(self->fd, SOL_SHIM, SHIM_LOC_PEER_PREF, &l, &len));
+	EXPECT_TRUE(same(&l, X2));
+
+	ASSERT_EQ(0, set_loc(self->fd, SHIM_LOC_PEER_SEND, zero));
+	len = sizeof(l);
+	ASSERT_EQ(0, getsockopt(self->fd, SOL_SHIM, SHIM_LOC_PEER_SEND, &l, &len));
+	EXPECT_EQ(0, memcmp(&l, &zero, sizeof(l)));
+	ASSERT_TRUE(round_trip(self, variant->type));
+}
+
+/* sendmsg() with one SOL_SHIM locator; 0 or the errno. */
+static int send_with_locator(int fd, int type, const char *addr)
+{
+	struct sockaddr_in6 a = sa(addr, 0);
+	char buf[CMSG_SPACE(sizeof(a))] = {};
+	char data[64] = SHIM6_MARKER;
+	struct iovec iov = { .iov_base = data, .iov_len = sizeof(data) };
+	struct msghdr m = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = buf, .msg_controllen = sizeof(buf),
+	};
+	struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+
+	c->cmsg_level = SOL_SHIM;
+	c->cmsg_type = type;
+	c->cmsg_len = CMSG_LEN(sizeof(a));
+	memcpy(CMSG_DATA(c), &a, sizeof(a));
+	return sendmsg(fd, &m, 0) == sizeof(data) ? 0 : errno;
+}
+
+TEST_F(ctx, datagram_locators_are_verified)
+{
+	char in[64];
+
+	if (variant->type == SOCK_STREAM) {
+		/* Ancillary locators apply to datagrams: TCP ignores them. */
+		ASSERT_EQ(0, send_with_locator(self->fd, SHIM_LOC_PEER_SEND, X3));
+		ASSERT_EQ(sizeof(in), recv(self->peer, in, sizeof(in), MSG_WAITALL));
+		return;
+	}
+	EXPECT_EQ(EINVALIDLOCATOR, send_with_locator(self->fd, SHIM_LOC_PEER_SEND, X3));
+	EXPECT_EQ(EINVALIDLOCATOR, send_with_locator(self->fd, SHIM_LOC_LOCAL_SEND, X3));
+	EXPECT_EQ(EAFNOSUPPORT, send_with_locator(self->fd, SHIM_LOC_PEER_SEND, "::ffff:192.0.2.1"));
+	/* A verified one: the datagram travels on it and arrives. */
+	ASSERT_EQ(0, send_with_locator(self->fd, SHIM_LOC_PEER_SEND, X1));
+	ASSERT_EQ(0, send_with_locator(self->fd, SHIM_LOC_LOCAL_SEND, X2));
+	for (int i = 0; i < 2; i++) {
+		struct pollfd p = { .fd = self->server, .events = POLLIN };
+
+		ASSERT_EQ(1, poll(&p, 1, 2000));
+		ASSERT_EQ(sizeof(in), recv(self->server, in, sizeof(in), 0));
+		EXPECT_EQ(0, strcmp(in, SHIM6_MARKER));
+	}
+}
+
+TEST_F(ctx, dontshim_socket_has_no_context)
+{
+	struct sockaddr_in6 x1 = sa(X1, 0), x2 = sa(X2, PORT);
+	struct shim_locator l;
+	socklen_t len = sizeof(l);
+	int one = 1, fd;
+
+	/* Same ULID pair, but this socket bypasses the shim (a TCP one
+	 * waits in the listener's backlog).
+	 */
+	fd = socket(AF_INET6, variant->type | SOCK_CLOEXEC, 0);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, setsockopt(fd, SOL_SHIM, SHIM_DONTSHIM, &one, sizeof(one)));
+	ASSERT_EQ(0, bind(fd, (struct sockaddr *)&x1, sizeof(x1)));
+	ASSERT_EQ(0, connect(fd, (struct sockaddr *)&x2, sizeof(x2)));
+	EXPECT_EQ(-1, getsockopt(fd, SOL_SHIM, SHIM_LOC_PEER_PREF, &l, &len));
+	EXPECT_EQ(ENOENT, errno);
+	EXPECT_EQ(ENOENT, set_loc(fd, SHIM_LOC_PEER_PREF, loc(X1)));
+	close(fd);
+}
+
+TEST_HARNESS_MAIN
