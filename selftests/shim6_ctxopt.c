@@ -10,6 +10,9 @@
  * the peer sends.  X3 is never a locator.
  */
 #define _GNU_SOURCE
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
+#include <net/if.h>
 #include <sched.h>
 #include <stdio.h>
 #include <time.h>
@@ -56,6 +59,31 @@ static struct sockaddr_in6 sa(const char *addr, int port)
 
 	inet_pton(AF_INET6, addr, &s.sin6_addr);
 	return s;
+}
+
+/* A network namespace of our own with X1, X2 (the HBA set) and X3. */
+static bool netns_setup(struct __test_metadata *_metadata)
+{
+	static const char * const setup[] = {
+		"ip link set lo up",
+		"ip link add d0 type dummy",
+		"ip link set d0 up",
+		"ip addr add " X1 "/64 dev d0 nodad",
+		"ip addr add " X2 "/64 dev d0 nodad",
+		"ip addr add " X3 "/64 dev d0 nodad",
+	};
+	char cmd[256];
+
+	if (unshare(CLONE_NEWNET))
+		return false;
+	for (int i = 0; i < (int)ARRAY_SIZE(setup); i++) {
+		if (system(setup[i])) {
+			TH_LOG("%s failed", setup[i]);
+			return false;
+		}
+	}
+	snprintf(cmd, sizeof(cmd), "shimctl hba set %s", pds);
+	return system(cmd) == 0;
 }
 
 FIXTURE(ctx) {
@@ -112,27 +140,13 @@ static bool round_trip(FIXTURE_DATA(ctx) *self, int type)
 
 FIXTURE_SETUP(ctx)
 {
-	static const char * const setup[] = {
-		"ip link set lo up",
-		"ip link add d0 type dummy",
-		"ip link set d0 up",
-		"ip addr add " X1 "/64 dev d0 nodad",
-		"ip addr add " X2 "/64 dev d0 nodad",
-		"ip addr add " X3 "/64 dev d0 nodad",
-	};
 	struct sockaddr_in6 x1 = sa(X1, 0), x2 = sa(X2, PORT);
 	int one = 1, assoc = 0, i;
-	char cmd[256];
 	socklen_t len;
 
 	if (!shim6_loaded())
 		SKIP(return, "the shim6 module is not loaded");
-	ASSERT_EQ(0, unshare(CLONE_NEWNET));
-	for (i = 0; i < (int)ARRAY_SIZE(setup); i++)
-		ASSERT_EQ(0, system(setup[i])) TH_LOG("%s", setup[i]);
-	snprintf(cmd, sizeof(cmd), "shimctl hba set %s", pds);
-	ASSERT_EQ(0, system(cmd));
-
+	ASSERT_TRUE(netns_setup(_metadata));
 	self->server = socket(AF_INET6, variant->type | SOCK_CLOEXEC, 0);
 	ASSERT_LE(0, self->server);
 	ASSERT_EQ(0, setsockopt(self->server, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)));
@@ -366,6 +380,55 @@ TEST_F(ctx, datagram_locators_are_verified)
 	}
 }
 
+TEST_F(ctx, recv_reports_the_locators_a_datagram_came_on)
+{
+	int one = 1, back = variant->type == SOCK_STREAM ? self->peer : self->server;
+	struct sockaddr_in6 from, *local = NULL, *peer = NULL;
+	char buf[CMSG_SPACE(sizeof(from)) * 2], data[64];
+	struct iovec iov = { .iov_base = data, .iov_len = sizeof(data) };
+	struct msghdr m = {
+		.msg_name = &from, .msg_namelen = sizeof(from),
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = buf, .msg_controllen = sizeof(buf),
+	};
+	struct sockaddr_in6 x1 = sa(X1, 0), x2 = sa(X2, 0);
+	struct cmsghdr *c;
+
+	struct sockaddr_in6 client;
+	socklen_t cl = sizeof(client);
+
+	/* The RECV options need the socket's context: a connected socket. */
+	ASSERT_EQ(0, getsockname(self->fd, (struct sockaddr *)&client, &cl));
+	if (variant->type == SOCK_DGRAM)
+		ASSERT_EQ(0, connect(back, (struct sockaddr *)&client, cl));
+	ASSERT_EQ(0, setsockopt(back, SOL_SHIM, SHIM_LOC_LOCAL_RECV, &one, sizeof(one)));
+	ASSERT_EQ(0, setsockopt(back, SOL_SHIM, SHIM_LOC_PEER_RECV, &one, sizeof(one)));
+	/* The flow X1 -> X2 travels X2 -> X1. */
+	ASSERT_EQ(0, set_loc(self->fd, SHIM_LOC_LOCAL_SEND, loc(X2)));
+	ASSERT_EQ(0, set_loc(self->fd, SHIM_LOC_PEER_SEND, loc(X1)));
+	ASSERT_EQ(sizeof(data), send(self->fd, SHIM6_MARKER, sizeof(data), 0));
+	ASSERT_EQ(sizeof(data), recvmsg(back, &m, MSG_WAITALL));
+	for (c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c)) {
+		ASSERT_EQ(SOL_SHIM, c->cmsg_level);
+		ASSERT_EQ(CMSG_LEN(sizeof(from)), c->cmsg_len);
+		if (c->cmsg_type == SHIM_LOC_LOCAL_RECV)
+			local = (struct sockaddr_in6 *)CMSG_DATA(c);
+		else if (c->cmsg_type == SHIM_LOC_PEER_RECV)
+			peer = (struct sockaddr_in6 *)CMSG_DATA(c);
+	}
+	if (variant->type == SOCK_STREAM) {
+		/* A stream has no datagrams to report on. */
+		EXPECT_EQ(0, m.msg_controllen);
+		return;
+	}
+	/* The application sees the ULIDs; the cmsgs say where it travelled. */
+	EXPECT_EQ(0, memcmp(&from.sin6_addr, &x1.sin6_addr, 16));
+	ASSERT_TRUE(local && peer);
+	EXPECT_EQ(AF_INET6, local->sin6_family);
+	EXPECT_EQ(0, memcmp(&local->sin6_addr, &x1.sin6_addr, 16));
+	EXPECT_EQ(0, memcmp(&peer->sin6_addr, &x2.sin6_addr, 16));
+}
+
 TEST_F(ctx, dontshim_socket_has_no_context)
 {
 	struct sockaddr_in6 x1 = sa(X1, 0), x2 = sa(X2, PORT);
@@ -385,6 +448,79 @@ TEST_F(ctx, dontshim_socket_has_no_context)
 	EXPECT_EQ(ENOENT, errno);
 	EXPECT_EQ(ENOENT, set_loc(fd, SHIM_LOC_PEER_PREF, loc(X1)));
 	close(fd);
+}
+
+/* What leaves on d0 within 1 s: a bit per Shim6 control message type,
+ * and bit 0 for a UDP datagram.
+ */
+static int watch(int cap)
+{
+	unsigned char pkt[2048];
+	int seen = 0;
+
+	for (;;) {
+		struct pollfd p = { .fd = cap, .events = POLLIN };
+		ssize_t len;
+
+		if (poll(&p, 1, 1000) != 1)
+			return seen;
+		len = recv(cap, pkt, sizeof(pkt), 0);
+		if (len < 48 || pkt[0] >> 4 != 6)
+			continue;
+		if (pkt[6] == IPPROTO_UDP)
+			seen |= 1;
+		if (pkt[6] == 140 && !(pkt[42] & 0x80))
+			seen |= 1 << (pkt[42] & 0x7f);
+	}
+}
+
+/* A capture of d0 and a UDP socket from X1 to a peer that never answers
+ * (nobody has that address; d0 is a dummy), one datagram sent.
+ */
+static bool towards_silent_peer(int deferred, int *cap, int *fd)
+{
+	struct sockaddr_in6 x1 = sa(X1, 0), silent = sa("2001:db8:11::99", PORT);
+	/* ETH_P_ALL: only such taps see what the host sends. */
+	struct sockaddr_ll ll = {
+		.sll_family = AF_PACKET,
+		.sll_protocol = htons(ETH_P_ALL),
+		.sll_ifindex = if_nametoindex("d0"),
+	};
+
+	*cap = socket(AF_PACKET, SOCK_DGRAM, htons(ETH_P_ALL));
+	*fd = socket(AF_INET6, SOCK_DGRAM, 0);
+	return *cap >= 0 && *fd >= 0 &&
+	       !bind(*cap, (struct sockaddr *)&ll, sizeof(ll)) &&
+	       !setsockopt(*fd, SOL_SHIM, SHIM_DEFERRED_CONTEXT_SETUP, &deferred, sizeof(deferred)) &&
+	       !bind(*fd, (struct sockaddr *)&x1, sizeof(x1)) &&
+	       !connect(*fd, (struct sockaddr *)&silent, sizeof(silent)) &&
+	       send(*fd, SHIM6_MARKER, sizeof(SHIM6_MARKER), 0) == sizeof(SHIM6_MARKER);
+}
+
+TEST(deferred_setup_0_holds_datagrams_until_the_setup_ends)
+{
+	int cap, fd;
+
+	if (!shim6_loaded())
+		SKIP(return, "the shim6 module is not loaded");
+	ASSERT_TRUE(netns_setup(_metadata));
+	/* The draft's default: the datagram leaves beside the I1. */
+	ASSERT_TRUE(towards_silent_peer(1, &cap, &fd));
+	EXPECT_EQ((1 << 1) | 1, watch(cap));
+	close(fd);
+	close(cap);
+	ASSERT_EQ(0, system("shimctl context flush"));
+
+	/* 0: the I1 goes, the datagram waits for the context. */
+	ASSERT_TRUE(towards_silent_peer(0, &cap, &fd));
+	EXPECT_EQ(1 << 1, watch(cap));
+	/* The setup ends without a context (here: SHIM6 switched off), and
+	 * the datagram leaves unshimmed.
+	 */
+	ASSERT_EQ(0, system("shimctl set enabled off"));
+	EXPECT_EQ(1, watch(cap));
+	close(fd);
+	close(cap);
 }
 
 TEST_HARNESS_MAIN

@@ -17,7 +17,8 @@
 # Then B loses its context (shimctl context flush: the state a restart of
 # B loses; B and A share one kernel here, so a module reload would reset
 # A as well): A's next packets meet R1bis, A recovers with I2bis, and the
-# flows go on.  Last, a host C without SHIM6 (shimctl set enabled off)
+# flows go on.  Then A loses its second address: an Update Request tells
+# B, and A's flow goes on from the first.  Last, a host C without SHIM6 (shimctl set enabled off)
 # answers A's I1 with Parameter Problem: A's context goes NO-SUPPORT and
 # A's flow to C continues unshimmed.
 #
@@ -55,7 +56,7 @@ result() {
 }
 
 echo "TAP version 13"
-echo "1..12"
+echo "1..14"
 
 for ns in "$ns_a" "$ns_b" "$ns_c" "$ns_r"; do
 	ip netns add "$ns"
@@ -297,6 +298,43 @@ assert a["ct_peer"] == b["ct_local"] and b["ct_peer"] == a["ct_local"], (a, b)
 PY
 result $? "restart: A and B share a context again, tags crossed (R1bis, I2bis, R2)"
 
+# A loses its second address: B hears it by Update Request, and the
+# context leaves that locator.
+ip -n "$ns_a" addr del "$a2/64" dev a1
+ok=1
+for _ in $(seq 50); do
+	shimctl -j -n "$ns_b" context show >"$dir/b3.json" 2>&1
+	python3 - "$dir/b3.json" "$a1" <<'PY' && ok=0 && break
+import json, sys
+(b,) = json.load(open(sys.argv[1]))
+assert b["peer_locators"] == [sys.argv[2]], b
+PY
+	sleep 0.2
+done
+result $ok "update: A's address removal reaches B by Update Request ($(head -c 300 "$dir/b3.json"))"
+ip netns exec "$ns_a" python3 - "$a1" "$b1" >"$dir/update.log" 2>&1 <<'PY'
+import socket, sys
+u = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+u.bind((sys.argv[1], 0))
+u.connect((sys.argv[2], 7007))
+u.settimeout(2)
+ok = 0
+for i in range(10):
+    u.send(b"u%d" % i)
+    try:
+        ok += u.recvfrom(100)[0] == b"u%d" % i
+    except socket.timeout:
+        pass
+print("echoed", ok)
+PY
+shimctl -j -n "$ns_a" context show >"$dir/a3.json" 2>&1
+grep -q "^echoed 10$" "$dir/update.log" && python3 - "$dir/a3.json" "$a1" <<'PY'
+import json, sys
+(a,) = json.load(open(sys.argv[1]))
+assert a["locator_local"] == sys.argv[2] and a["local_locators"] == [sys.argv[2]], a
+PY
+result $? "update: A's flow to B goes on from its remaining locator ($(cat "$dir/update.log"))"
+
 # C: one uplink, no SHIM6.
 ip link add c0 netns "$ns_c" type veth peer name rc0 netns "$ns_r"
 ip -n "$ns_c" addr add 2001:db8:c1::c/64 dev c0 nodad
@@ -329,10 +367,22 @@ for i in range(30):
     except socket.timeout:
         pass
     time.sleep(0.05)
-print("echoed", ok, "associated", u.getsockopt(288, 1))
+# Held back for the context (SHIM_DEFERRED_CONTEXT_SETUP 0), released
+# unshimmed when the setup fails.
+w = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+w.setsockopt(288, 14, 0)
+w.bind((sys.argv[1], 0))
+w.connect(("2001:db8:c1::c", 7007))
+w.settimeout(5)
+w.send(b"held")
+try:
+    held = w.recvfrom(100)[0] == b"held"
+except socket.timeout:
+    held = False
+print("echoed", ok, "associated", u.getsockopt(288, 1), "held", held)
 PY
 kill "$server_c" 2>/dev/null
-grep -q "^echoed 30 associated 0$" "$dir/nosupport.log"
+grep -q "^echoed 30 associated 0 held True$" "$dir/nosupport.log"
 result $? "no-support: the flow to a host without SHIM6 goes on unshimmed ($(cat "$dir/nosupport.log"))"
 shimctl -n "$ns_a" context show >"$dir/show_a" 2>&1
 grep -q "> 2001:db8:c1::c state no-support" "$dir/show_a"
@@ -354,9 +404,10 @@ stop_capture() {
 stop_capture
 if [ -n "${SHIM6_OUT:-}" ]; then
 	cp "$dir/rb1.pcap" "$SHIM6_OUT/shim6_locators.pcap"
-	# On B's second uplink: A's moved payload, and the recovery of B's
-	# context: R1bis (5) from B, I2bis (6) from A, R2 (4) from B.
-	printf 'types=4,5,6\npayload=%s>%s\n' "$a2" "$b2" >"$SHIM6_OUT/shim6_locators.pcap.expect"
+	# On B's second uplink: A's moved payload, the recovery of B's
+	# context (R1bis 5 from B, I2bis 6 from A, R2 4 from B), and A's
+	# Update Request (64; B acknowledges towards A's ULID, over b0).
+	printf 'types=4,5,6,64\npayload=%s>%s\n' "$a2" "$b2" >"$SHIM6_OUT/shim6_locators.pcap.expect"
 fi
 
 echo "# Totals: pass:$((tests - failed)) fail:$failed"

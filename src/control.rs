@@ -10,7 +10,7 @@
 //! packet path does not take it: it reads, under RCU, the sorted ULID
 //! pairs that have a context, republished on every change of the table.
 
-use core::sync::atomic::{AtomicBool, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use kernel::new_spinlock;
 use kernel::prelude::*;
@@ -19,10 +19,10 @@ use kernel::sync::SpinLock;
 use crate::crypto::{KernelMac, KernelRandom, KernelSha1};
 use crate::kext::crypto::now_ms;
 use crate::kext::net::PernetState;
-use crate::kext::netctl::{bh_disabled, NetCtl, NetOps};
+use crate::kext::netctl::{bh_disabled, NetCtl, NetOps, Verdict as Out};
 use crate::kext::inet6::Verdict;
 use crate::kext::rcu::Rcu;
-use crate::kext::skb::{send_ipv6, Addr, Skb, EXT_LEN};
+use crate::kext::skb::{send_ipv6, Addr, OwnedSkb, Skb, EXT_LEN};
 use crate::proto::codec::{self, Inbound, Local};
 use crate::proto::context::{
     shimmable, Context, Host, Locators, Path, Responder, Route, State as CtxState, Table, Tag, Transmit, UlidPair,
@@ -44,6 +44,8 @@ const HOPOPTS: u8 = 0;
 const PARAM_PROBLEM: (u8, u8) = (4, 1);
 /// IPv6 minimum MTU: a path MTU is never lowered below it.
 const MIN_MTU: u32 = 1280;
+/// Most packets a namespace holds back for contexts being set up.
+const MAX_QUEUED: usize = 64;
 /// Largest control message we emit (RFC 5533 §5.1: packets stay within 1280).
 const MAX_MESSAGE: usize = 1280 - 40;
 
@@ -103,6 +105,9 @@ struct State {
     pds: Option<KVec<u8>>,
     /// The namespace's usable global addresses, from address events.
     addrs: KVec<Addr>,
+    /// Packets of `SHIM_DEFERRED_CONTEXT_SETUP` 0 sockets waiting for
+    /// their context, with its ULID pair.
+    queue: KVec<(UlidPair, OwnedSkb)>,
     mac: KernelMac,
     sha1: KernelSha1,
     rng: KernelRandom,
@@ -130,6 +135,8 @@ pub(crate) struct Control {
     routes: Rcu<Routes>,
     /// SHIM6 switched off in this namespace (`SHIM6_CMD_NETNS_SET`).
     disabled: AtomicBool,
+    /// Entries of `State::queue`, and steals on their way there.
+    queued: AtomicUsize,
 }
 
 impl Control {
@@ -140,6 +147,7 @@ impl Control {
             table: Slots(KVec::new()),
             pds: None,
             addrs: KVec::new(),
+            queue: KVec::new(),
             mac: KernelMac::new()?,
             sha1: KernelSha1::new()?,
             rng,
@@ -149,6 +157,7 @@ impl Control {
             state <- new_spinlock!(state, "shim6_control"),
             routes,
             disabled: AtomicBool::new(false),
+            queued: AtomicUsize::new(0),
         }))
     }
 
@@ -237,18 +246,43 @@ impl Control {
     }
 
     /// Drops every context, as a restart of the host would.
-    pub(crate) fn flush(&self) {
+    pub(crate) fn flush(&self, ctl: &NetCtl<Self>) {
         self.locked(|st| {
             st.table = Slots(KVec::new());
             self.publish(&st.table);
         });
+        self.release(ctl);
+    }
+
+    /// Sends on the held-back packets whose context is no longer being set
+    /// up: established, they go shimmed; failed or gone, unshimmed.
+    fn release(&self, ctl: &NetCtl<Self>) {
+        if self.queued.load(Ordering::Relaxed) == 0 {
+            return;
+        }
+        let ready = self.locked(|st| {
+            let queue = core::mem::replace(&mut st.queue, KVec::new());
+            let total = queue.len();
+            let mut ready = KVec::new();
+            for (ulids, skb) in queue {
+                let waiting = st.table.by_ulids(&ulids, 0).is_some_and(|c| c.route().setting_up);
+                let to = if waiting { &mut st.queue } else { &mut ready };
+                // Out of memory: this one is dropped.
+                let _ = to.push((ulids, skb), GFP_ATOMIC);
+            }
+            self.queued.fetch_sub(total - st.queue.len(), Ordering::Relaxed);
+            ready
+        });
+        for (_, skb) in ready {
+            skb.local_out(ctl.net());
+        }
     }
 
     /// Switches SHIM6 on or off in the namespace; off flushes.
-    pub(crate) fn set_enabled(&self, on: bool) {
+    pub(crate) fn set_enabled(&self, ctl: &NetCtl<Self>, on: bool) {
         self.disabled.store(!on, Ordering::Relaxed);
         if !on {
-            self.flush();
+            self.flush(ctl);
         }
     }
 
@@ -269,6 +303,7 @@ impl Control {
             Ok(Inbound::Other(_)) | Err(_) => KVec::new(),
         });
         transmit(ctl, &out);
+        self.release(ctl);
         ctl.arm(TICK_MS);
     }
 
@@ -464,32 +499,51 @@ fn rewrite(ctl: &NetCtl<Control>, skb: &mut Skb<'_>, nexthdr: u8, path: &Path, c
 }
 
 impl NetOps for Control {
-    fn local_out(&self, ctl: &NetCtl<Self>, skb: &mut Skb<'_>) -> Result {
+    fn local_out(&self, ctl: &NetCtl<Self>, skb: &mut Skb<'_>) -> Out {
         if self.disabled.load(Ordering::Relaxed) {
-            return Ok(());
+            return Out::Accept;
         }
         let (src, dst, nexthdr) = skb.ipv6();
         // Our own control messages never go through a context, and the
         // Hop-by-Hop header must stay right behind the IPv6 header.
         if nexthdr == PROTOCOL || nexthdr == HOPOPTS || !shimmable(&src) || !shimmable(&dst) || src == dst {
-            return Ok(());
+            return Out::Accept;
         }
-        if skb.sk().is_some_and(crate::sockopt::dont_shim) {
-            return Ok(());
+        let sk = skb.sk();
+        if sk.is_some_and(crate::sockopt::dont_shim) {
+            return Out::Accept;
         }
         let ulids = UlidPair { local: src, peer: dst };
         // The datagram's own locators (SOL_SHIM cmsg), else the socket's
         // sticky ones (SHIM_LOC_*_SEND), else the context's pair.
-        let (src_choice, dst_choice) = skb.sent_locators().or_else(|| skb.sk().map(crate::sockopt::send_locators)).unwrap_or_default();
-        match self.routes.read(|r| r.by_ulids(&ulids).map(|r| r.out(src_choice, dst_choice))) {
-            Some(Some((path, ct))) => return rewrite(ctl, skb, nexthdr, &path, ct),
-            Some(None) => return Ok(()),
+        let (src_choice, dst_choice) = skb.sent_locators().or_else(|| sk.map(crate::sockopt::send_locators)).unwrap_or_default();
+        let route = self.routes.read(|r| r.by_ulids(&ulids).map(|r| (r.out(src_choice, dst_choice), r.setting_up)));
+        // SHIM_DEFERRED_CONTEXT_SETUP 0: the socket's packets wait for the
+        // context (up to MAX_QUEUED of them per namespace).
+        let wait = nexthdr != ICMPV6 && sk.is_some_and(crate::sockopt::setup_first);
+        let steal = || {
+            let room = self.queued.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| (n < MAX_QUEUED).then_some(n + 1));
+            if room.is_ok() {
+                Out::Steal
+            } else {
+                Out::Accept
+            }
+        };
+        match route {
+            Some((Some((path, ct)), _)) => {
+                return match rewrite(ctl, skb, nexthdr, &path, ct) {
+                    Ok(()) => Out::Accept,
+                    Err(_) => Out::Drop,
+                };
+            }
+            Some((None, true)) if wait => return steal(),
+            Some(_) => return Out::Accept,
             None => {}
         }
         // ICMPv6 (errors, neighbour discovery) is no reason to set up a
         // context: only upper-layer traffic is.
         if nexthdr == ICMPV6 {
-            return Ok(());
+            return Out::Accept;
         }
         // Deferred setup (the draft's default): the packet leaves at once,
         // the context is set up beside it.
@@ -508,11 +562,31 @@ impl NetOps for Control {
                 KVec::new()
             }
         });
-        if !out.is_empty() {
+        let started = !out.is_empty();
+        if started {
             transmit(ctl, &out);
             ctl.arm(TICK_MS);
         }
-        Ok(())
+        if started && wait {
+            steal()
+        } else {
+            Out::Accept
+        }
+    }
+
+    fn stolen(&self, ctl: &NetCtl<Self>, mut skb: OwnedSkb) {
+        let (src, dst, _) = skb.view().ipv6();
+        let ulids = UlidPair { local: src, peer: dst };
+        let queued = self.locked(|st| {
+            // On failure the skb is dropped, as the stack drops what it
+            // cannot hold; sending it on would only bring it back here.
+            st.queue.push((ulids, skb), GFP_ATOMIC).is_ok()
+        });
+        if !queued {
+            self.queued.fetch_sub(1, Ordering::Relaxed);
+        }
+        // A setup that ended meanwhile released nothing for this one.
+        self.release(ctl);
     }
 
     fn tick(&self, ctl: &NetCtl<Self>) {
@@ -536,6 +610,7 @@ impl NetOps for Control {
             (emit(st, &txs), st.table.0.iter().flatten().any(|c| c.deadline().is_some()))
         });
         transmit(ctl, &out);
+        self.release(ctl);
         if busy {
             ctl.arm(TICK_MS);
         }

@@ -64,7 +64,8 @@ impl Commands for Shim6Genl {
                 ctl.data().set_hba(ctl, pds, net.ipv6_addresses()?)
             }
             CONTEXT_FLUSH => {
-                NetState::of(net).ctl.data().flush();
+                let ctl = &NetState::of(net).ctl;
+                ctl.data().flush(ctl);
                 Ok(())
             }
             NETNS_SET => {
@@ -73,7 +74,8 @@ impl Commands for Shim6Genl {
                     Some(&[v]) if v <= 1 => v == 1,
                     _ => return Err(EINVAL),
                 };
-                NetState::of(net).ctl.data().set_enabled(on);
+                let ctl = &NetState::of(net).ctl;
+                ctl.data().set_enabled(ctl, on);
                 Ok(())
             }
             _ => Err(EINVAL),

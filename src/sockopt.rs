@@ -9,7 +9,7 @@ use kernel::error::code::{E2BIG, EINVAL, ENODEV, ENOENT, ERANGE};
 use kernel::prelude::*;
 
 use crate::kext::net::PernetState;
-use crate::kext::shim::{ShimOps, SkbExt, SockWords};
+use crate::kext::shim::{CmsgOut, ShimOps, SkbExt, SockWords};
 use crate::kext::skb::Addr;
 use crate::kext::sock::{OptIn, OptOut, Sock};
 use crate::netns::NetState;
@@ -227,6 +227,12 @@ pub(crate) fn dont_shim(sk: &Sock) -> bool {
     flags(sk).get(Opt::DontShim) == Some(true)
 }
 
+/// Whether the socket's packets wait for their context
+/// (`SHIM_DEFERRED_CONTEXT_SETUP` 0).
+pub(crate) fn setup_first(sk: &Sock) -> bool {
+    flags(sk).get(Opt::DeferredSetup) == Some(false)
+}
+
 fn flags(sk: &Sock) -> SockFlags {
     SolShim::state(sk).map_or(SockFlags::default(), |s| SockFlags(s.word::<FLAGS>().load(Ordering::Relaxed)))
 }
@@ -244,8 +250,20 @@ impl ShimOps for SolShim {
         if opt.needs_context() && matches!(value, so::Value::Locator(_) | so::Value::LocatorList(_)) {
             return set_with_context(sk, opt, &buf).map_err(errno);
         }
+        let with_context = matches!(opt, Opt::LocLocalRecv | Opt::LocPeerRecv);
+        let set = |f: SockFlags| {
+            if with_context {
+                so::set_bool_with_context(opt, value, f)
+            } else {
+                so::set_without_context(opt, value, f)
+            }
+        };
+        if with_context {
+            let ulids = ulids_of(sk).map_err(errno)?;
+            NetState::of(sk.net()).ctl.data().path(&ulids).map_err(errno)?;
+        }
         // Validate before creating state: a refused option leaves the socket as it was.
-        so::set_without_context(opt, value, flags(sk)).map_err(errno)?;
+        set(flags(sk)).map_err(errno)?;
         let state = Self::state_or_create(sk)?;
         if state.word::<COUNTED>().swap(1, Ordering::Relaxed) == 0 {
             NetState::of(sk.net()).socket_added();
@@ -253,7 +271,7 @@ impl ShimOps for SolShim {
         // Other options of the socket may change concurrently: update only ours.
         let mut cur = state.word::<FLAGS>().load(Ordering::Relaxed);
         loop {
-            let new = so::set_without_context(opt, value, SockFlags(cur)).map_err(errno)?;
+            let new = set(SockFlags(cur)).map_err(errno)?;
             match state.word::<FLAGS>().compare_exchange_weak(cur, new.0, Ordering::Relaxed, Ordering::Relaxed) {
                 Ok(_) => return Ok(()),
                 Err(now) => cur = now,
@@ -275,6 +293,11 @@ impl ShimOps for SolShim {
             Opt::LocLocalPref | Opt::LocPeerPref | Opt::LocLocalSend | Opt::LocPeerSend | Opt::LoclistLocal | Opt::LoclistPeer
         ) {
             return get_with_context(sk, opt, val);
+        }
+        if matches!(opt, Opt::LocLocalRecv | Opt::LocPeerRecv) {
+            let ulids = ulids_of(sk).map_err(errno)?;
+            NetState::of(sk.net()).ctl.data().path(&ulids).map_err(errno)?;
+            return val.write(&so::encode_int(so::get_bool_with_context(opt, flags(sk)).map_err(errno)?));
         }
         let v = so::get_without_context(opt, flags(sk)).map_err(errno)?;
         val.write(&so::encode_int(v))
@@ -298,6 +321,16 @@ impl ShimOps for SolShim {
             ext.set_peer(&a);
         }
         Ok(())
+    }
+
+    fn cmsg_recv(sk: &Sock, (local, peer): (Addr, Addr), out: &mut CmsgOut<'_>) {
+        let f = flags(sk);
+        if f.get(Opt::LocLocalRecv) == Some(true) {
+            out.put(uapi::SHIM_LOC_LOCAL_RECV as i32, &so::encode_sockaddr_in6(&local));
+        }
+        if f.get(Opt::LocPeerRecv) == Some(true) {
+            out.put(uapi::SHIM_LOC_PEER_RECV as i32, &so::encode_sockaddr_in6(&peer));
+        }
     }
 
     fn sk_release(sk: &Sock, state: &SockOpts) {

@@ -175,6 +175,8 @@ impl ShimOps for Intruder {
         Err(kernel::error::code::EPERM)
     }
 
+    fn cmsg_recv(_sk: &Sock, _locators: ([u8; 16], [u8; 16]), _out: &mut crate::kext::shim::CmsgOut<'_>) {}
+
     fn sk_release(_sk: &Sock, _state: &Self::State) {}
 }
 

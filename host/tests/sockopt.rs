@@ -11,7 +11,7 @@ const V6: Addr = [0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1];
 const MAPPED: Addr = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 192, 0, 2, 1];
 
 const OPTS_WITHOUT_CONTEXT: [Opt; 3] = [Opt::Associated, Opt::DontShim, Opt::DeferredSetup];
-const FLAG_OPTS: [Opt; 2] = [Opt::DontShim, Opt::DeferredSetup];
+const FLAG_OPTS: [Opt; 4] = [Opt::DontShim, Opt::DeferredSetup, Opt::LocLocalRecv, Opt::LocPeerRecv];
 
 fn locator(family: u8, addr: Addr) -> Locator {
     Locator { family, ifidx: 0, flags: 0, preference: 5, addr }
@@ -510,4 +510,17 @@ fn ipv4_locators_have_no_use_in_shim6() {
     }
     let v6 = locator_of(&[0x20, 1, 0xd, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]);
     assert_eq!(shim6_addr(&v6), Ok(v6.addr));
+}
+
+#[test]
+fn recv_options_are_kept_per_socket_but_need_a_context() {
+    let fresh = SockFlags::default();
+    for opt in [Opt::LocLocalRecv, Opt::LocPeerRecv] {
+        assert_eq!(get_without_context(opt, fresh), Err(Error::NoContext), "{opt:?}");
+        assert_eq!(get_bool_with_context(opt, fresh), Ok(0), "{opt:?}");
+        let on = set_bool_with_context(opt, Value::Bool(true), fresh).unwrap();
+        assert_eq!(get_bool_with_context(opt, on), Ok(1), "{opt:?}");
+        assert_eq!(get_without_context(opt, on), Err(Error::NoContext), "{opt:?}");
+    }
+    assert_eq!(set_bool_with_context(Opt::LocPeerPref, Value::Bool(true), fresh), Err(Error::NoContext));
 }

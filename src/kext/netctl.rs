@@ -12,13 +12,27 @@ use kernel::prelude::*;
 use kernel::types::Opaque;
 
 use super::net::Net;
-use super::skb::Skb;
+use super::skb::{OwnedSkb, Skb};
+
+/// What becomes of a packet leaving the host.
+pub(crate) enum Verdict {
+    /// It goes on.
+    Accept,
+    /// It is dropped.
+    Drop,
+    /// The control plane takes it ([`NetOps::stolen`]).
+    Steal,
+}
 
 /// What a namespace's control plane does on its hook and its timer.
 /// Both run in softirq or with softirqs disabled; neither may sleep.
 pub(crate) trait NetOps: Send + Sync + 'static {
-    /// An IPv6 packet leaves this host; it continues unless this fails.
-    fn local_out(&self, ctl: &NetCtl<Self>, skb: &mut Skb<'_>) -> Result
+    /// An IPv6 packet leaves this host.
+    fn local_out(&self, ctl: &NetCtl<Self>, skb: &mut Skb<'_>) -> Verdict
+    where
+        Self: Sized;
+    /// The packet `local_out` asked to steal, now owned.
+    fn stolen(&self, ctl: &NetCtl<Self>, skb: OwnedSkb)
     where
         Self: Sized;
     /// The timer fired.
@@ -123,10 +137,16 @@ impl<T: NetOps> NetCtl<T> {
     ) -> c_uint {
         // SAFETY: `priv_` is the anchor, alive while its hook is registered; the hook gets
         // a valid IPv6 skb for the duration of the call.
-        let (this, mut skb) = unsafe { (&*priv_.cast::<Self>(), Skb::from_raw(skb)) };
-        match this.data.local_out(this, &mut skb) {
-            Ok(()) => bindings::NF_ACCEPT,
-            Err(_) => bindings::NF_DROP,
+        let (this, mut view) = unsafe { (&*priv_.cast::<Self>(), Skb::from_raw(skb)) };
+        match this.data.local_out(this, &mut view) {
+            Verdict::Accept => bindings::NF_ACCEPT,
+            Verdict::Drop => bindings::NF_DROP,
+            Verdict::Steal => {
+                let Some(skb) = core::ptr::NonNull::new(skb) else { return bindings::NF_DROP };
+                // SAFETY: Answering NF_STOLEN hands the skb over.
+                this.data.stolen(this, unsafe { OwnedSkb::from_raw(skb) });
+                bindings::NF_STOLEN
+            }
         }
     }
 }

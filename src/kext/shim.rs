@@ -59,6 +59,26 @@ impl SkbExt<'_> {
     }
 }
 
+/// The control messages of a recvmsg() being answered.
+///
+/// # Invariants
+///
+/// `msg` is the `msghdr` of the recvmsg() in progress.
+pub(crate) struct CmsgOut<'a> {
+    msg: *mut bindings::msghdr,
+    _p: PhantomData<&'a mut bindings::msghdr>,
+}
+
+impl CmsgOut<'_> {
+    /// Adds a `SOL_SHIM` control message of type `ty`; a full buffer
+    /// sets `MSG_CTRUNC`, as for any control message.
+    pub(crate) fn put(&mut self, ty: i32, data: &[u8]) {
+        let Ok(len) = c_int::try_from(data.len()) else { return };
+        // SAFETY: `msg` is the live msghdr (type invariant); `data` is valid for `len`.
+        unsafe { bindings::put_cmsg(self.msg, bindings::SOL_SHIM as c_int, ty, len, data.as_ptr().cast_mut().cast()) };
+    }
+}
+
 /// What the owner of `SOL_SHIM` does.  A module implements it once.
 pub(crate) trait ShimOps: 'static {
     /// The per-socket state.
@@ -70,6 +90,10 @@ pub(crate) trait ShimOps: 'static {
     fn getsockopt(sk: &Sock, optname: i32, val: &OptOut) -> Result;
     /// One `SOL_SHIM` control message of sendmsg(2): type `ty`, payload `data`.
     fn cmsg_send(sk: &Sock, ty: i32, data: &[u8], ext: &mut SkbExt<'_>) -> Result;
+    /// recvmsg(2) of an IPv6 datagram on `sk`, which has shim state: the
+    /// datagram came on `locators` (local, peer); `out` takes `SOL_SHIM`
+    /// control messages.
+    fn cmsg_recv(sk: &Sock, locators: (super::skb::Addr, super::skb::Addr), out: &mut CmsgOut<'_>);
     /// `sk`, whose state is `state`, is being destroyed (maybe in softirq).
     fn sk_release(sk: &Sock, state: &Self::State);
 
@@ -120,7 +144,7 @@ impl<T: ShimOps> Registration<T> {
                 setsockopt: Some(Self::setsockopt),
                 getsockopt: Some(Self::getsockopt),
                 cmsg_send: Some(Self::cmsg_send),
-                cmsg_recv: None,
+                cmsg_recv: Some(Self::cmsg_recv),
                 sk_release: Some(Self::sk_release),
             },
             GFP_KERNEL,
@@ -178,6 +202,23 @@ impl<T: ShimOps> Registration<T> {
             T::cmsg_send(sk, ty, data, &mut SkbExt(ext))?;
             Ok(0)
         })
+    }
+
+    unsafe extern "C" fn cmsg_recv(sk: *mut bindings::sock, msg: *mut bindings::msghdr, skb: *mut bindings::sk_buff) {
+        // SAFETY: The receive path passes the live socket, the recvmsg()'s msghdr and the
+        // datagram's skb, whose headers are kept, for the duration of the call.
+        unsafe {
+            if (*skb).__bindgen_anon_4.__bindgen_anon_1.as_ref().protocol != (bindings::ETH_P_IPV6 as u16).to_be() {
+                return;
+            }
+            let view = super::skb::Skb::from_raw(skb);
+            // Locators it came on: those the shim recorded, else its own
+            // addresses, which were its locators.
+            let (src, dst, _) = view.ipv6();
+            let locators = view.received_locators().unwrap_or((dst, src));
+            let mut out = CmsgOut { msg, _p: PhantomData };
+            T::cmsg_recv(Sock::from_raw(sk), locators, &mut out);
+        }
     }
 
     unsafe extern "C" fn sk_release(sk: *mut bindings::sock, state: *mut c_void) {

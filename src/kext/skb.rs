@@ -87,6 +87,51 @@ impl<'a> Skb<'a> {
     }
 }
 
+/// A socket buffer the shim owns: taken from the stack (`NF_STOLEN`),
+/// given back by [`OwnedSkb::local_out`] or freed on drop.
+///
+/// # Invariants
+///
+/// `skb` is a valid IPv6 `sk_buff` leaving this host, owned by this value.
+pub(crate) struct OwnedSkb(core::ptr::NonNull<bindings::sk_buff>);
+
+// SAFETY: An owned skb may be handed to and freed from any context.
+unsafe impl Send for OwnedSkb {}
+
+impl OwnedSkb {
+    /// # Safety
+    ///
+    /// `skb` must be a valid IPv6 skb leaving the host whose ownership passes to the result
+    /// (the hook that had it answers `NF_STOLEN`).
+    pub(crate) unsafe fn from_raw(skb: core::ptr::NonNull<bindings::sk_buff>) -> Self {
+        // INVARIANT: By the safety requirements.
+        Self(skb)
+    }
+
+    /// A view of the packet.
+    pub(crate) fn view(&mut self) -> Skb<'_> {
+        // SAFETY: Owned and valid (type invariant) for as long as `self` is borrowed.
+        unsafe { Skb::from_raw(self.0.as_ptr()) }
+    }
+
+    /// Sends the packet again from the top of the IPv6 output path in
+    /// `net`, LOCAL_OUT hooks included.
+    pub(crate) fn local_out(self, net: &Net) {
+        let skb = self.0.as_ptr();
+        core::mem::forget(self);
+        // SAFETY: The skb is ours (type invariant) and passes to the stack, which frees it
+        // whatever becomes of it; it still holds its route and its socket.
+        let _ = unsafe { bindings::ip6_local_out(net.as_ptr(), (*skb).sk, skb) };
+    }
+}
+
+impl Drop for OwnedSkb {
+    fn drop(&mut self) {
+        // SAFETY: Owned (type invariant), freed once.
+        unsafe { bindings::kfree_skb(self.0.as_ptr()) }
+    }
+}
+
 /// Length of the extension header the shim inserts and removes.
 pub(crate) const EXT_LEN: usize = 8;
 
@@ -230,8 +275,9 @@ impl Skb<'_> {
         kernel::error::to_result(unsafe { bindings::ip6_route_me_harder(net.as_ptr(), (*self.skb).sk, self.skb) })
     }
 
-    /// The locators sendmsg() asked for this datagram (`SOL_SHIM` cmsg):
-    /// (source, destination), either maybe absent; `None` without any.
+    /// The locators of the packet's shim extension: on a datagram being
+    /// sent, what sendmsg() asked for (source, destination), either maybe
+    /// absent; on a received one, what it came on.  `None` without any.
     pub(crate) fn sent_locators(&self) -> Option<(Option<Addr>, Option<Addr>)> {
         // SAFETY: `skb` is valid; its extension, if any, lives as long as the skb.
         let ext = unsafe { bindings::shim_skb_ext(self.skb).as_ref()? };
@@ -240,6 +286,12 @@ impl Skb<'_> {
         let has = |f: u32| ext.flags & f != 0;
         let r = (has(bindings::SHIM_SKB_EXT_LOCAL).then_some(local), has(bindings::SHIM_SKB_EXT_PEER).then_some(peer));
         (r.0.is_some() || r.1.is_some()).then_some(r)
+    }
+
+    /// The locators the shim recorded for a received packet (local, peer).
+    pub(crate) fn received_locators(&self) -> Option<(Addr, Addr)> {
+        let (local, peer) = self.sent_locators()?;
+        Some((local?, peer?))
     }
 
     /// Records the locators a packet came on, for `SHIM_LOC_*_RECV`.

@@ -802,6 +802,8 @@ pub struct Route {
     /// ESTABLISHED: payload on the current pair or the ULIDs needs no
     /// further check.
     pub established: bool,
+    /// I1-SENT or I2-SENT: the context is being set up.
+    pub setting_up: bool,
 }
 
 impl Context {
@@ -813,6 +815,7 @@ impl Context {
             ct_peer: self.ct_peer.filter(|_| self.rewrites()),
             path: self.path,
             established: self.state == State::Established,
+            setting_up: matches!(self.state, State::I1Sent | State::I2Sent),
         }
     }
 }

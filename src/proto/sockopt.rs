@@ -236,8 +236,24 @@ pub fn set_without_context(opt: Opt, value: Value, flags: SockFlags) -> Result<S
 pub fn get_without_context(opt: Opt, flags: SockFlags) -> Result<i32> {
     match opt {
         Opt::Associated => Ok(0),
+        _ if opt.needs_context() => Err(Error::NoContext),
         _ => flags.get(opt).map(i32::from).ok_or(Error::NoContext),
     }
+}
+
+/// setsockopt() of a boolean option kept per socket but meaningful only
+/// with a context (`SHIM_LOC_*_RECV`), once the caller found the context:
+/// the new flags.
+pub fn set_bool_with_context(opt: Opt, value: Value, flags: SockFlags) -> Result<SockFlags> {
+    match value {
+        Value::Bool(b) => flags.set(opt, b).ok_or(Error::NoContext),
+        _ => Err(Error::Invalid),
+    }
+}
+
+/// getsockopt() of such an option, once the caller found the context.
+pub fn get_bool_with_context(opt: Opt, flags: SockFlags) -> Result<i32> {
+    flags.get(opt).map(i32::from).ok_or(Error::NoContext)
 }
 
 /// A decoded `SOL_SHIM` control message of sendmsg().
@@ -522,11 +538,15 @@ impl SockFlags {
     const DONTSHIM: u32 = 1 << 0;
     /// Stored inverted: the draft's default for deferred setup is 1.
     const NOT_DEFERRED: u32 = 1 << 1;
+    const LOCAL_RECV: u32 = 1 << 2;
+    const PEER_RECV: u32 = 1 << 3;
 
     fn bit(opt: Opt) -> Option<(u32, bool)> {
         match opt {
             Opt::DontShim => Some((Self::DONTSHIM, false)),
             Opt::DeferredSetup => Some((Self::NOT_DEFERRED, true)),
+            Opt::LocLocalRecv => Some((Self::LOCAL_RECV, false)),
+            Opt::LocPeerRecv => Some((Self::PEER_RECV, false)),
             _ => None,
         }
     }
