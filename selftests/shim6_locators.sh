@@ -238,8 +238,12 @@ assert (a["locator_local"], a["locator_peer"]) == (a2, b2), a
 assert sorted(a["peer_locators"]) == sorted([b1, b2]), a
 assert sorted(b["peer_locators"]) == sorted([a1, a2]), b
 assert a["ct_peer"] == b["ct_local"] and b["ct_peer"] == a["ct_local"], (a, b)
+# A shimmed and B restored the moved flows: 100 datagrams and 1 MiB at
+# least (a GSO packet counts once on A and once per segment on B).
+assert a["packets_out"] >= 100 and a["bytes_out"] > 1 << 20, a
+assert b["packets_in"] >= 100 and b["bytes_in"] > 1 << 20, b
 PY
-result $? "locators: shimctl shows the moved context on A, both locator lists verified on both sides"
+result $? "locators: shimctl shows the moved context on A with its counters, both locator lists verified on both sides"
 
 # B loses its contexts while A's flows are idle; A's next packets carry a
 # tag B no longer knows.

@@ -10,11 +10,11 @@
 //! packet path does not take it: it reads, under RCU, the sorted ULID
 //! pairs that have a context, republished on every change of the table.
 
-use core::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 
 use kernel::new_spinlock;
 use kernel::prelude::*;
-use kernel::sync::SpinLock;
+use kernel::sync::{Arc, SpinLock};
 
 use crate::crypto::{KernelMac, KernelRandom, KernelSha1};
 use crate::kext::crypto::now_ms;
@@ -49,16 +49,44 @@ const MAX_QUEUED: usize = 64;
 /// Largest control message we emit (RFC 5533 §5.1: packets stay within 1280).
 const MAX_MESSAGE: usize = 1280 - 40;
 
+/// Traffic of one context, counted on the packet path.
+#[derive(Default)]
+pub(crate) struct Stats {
+    /// Payload packets and octets sent with the extension header.
+    pub(crate) out_packets: AtomicU64,
+    pub(crate) out_octets: AtomicU64,
+    /// Payload packets and octets received with it, ULIDs restored.
+    pub(crate) in_packets: AtomicU64,
+    pub(crate) in_octets: AtomicU64,
+}
+
+impl Stats {
+    fn count(packets: &AtomicU64, octets: &AtomicU64, len: u32) {
+        packets.fetch_add(1, Ordering::Relaxed);
+        octets.fetch_add(u64::from(len), Ordering::Relaxed);
+    }
+}
+
+/// A context and its counters, which the packet path holds too.
+struct Slot {
+    ctx: Context,
+    stats: Arc<Stats>,
+}
+
 /// The contexts of a namespace, in slots.
-struct Slots(KVec<Option<Context>>);
+struct Slots(KVec<Option<Slot>>);
 
 impl Slots {
+    fn iter(&self) -> impl Iterator<Item = &Slot> {
+        self.0.iter().flatten()
+    }
+
     fn iter_mut(&mut self) -> impl Iterator<Item = &mut Context> {
-        self.0.iter_mut().flatten()
+        self.0.iter_mut().flatten().map(|s| &mut s.ctx)
     }
 
     fn len(&self) -> usize {
-        self.0.iter().flatten().count()
+        self.iter().count()
     }
 }
 
@@ -77,21 +105,23 @@ impl Table for Slots {
         self.iter_mut().find(|c| c.ct_local() == ct)
     }
     fn tag_in_use(&self, ct: Tag) -> bool {
-        self.0.iter().flatten().any(|c| c.ct_local() == ct)
+        self.iter().any(|s| s.ctx.ct_local() == ct)
     }
     fn insert(&mut self, ctx: Context) -> bool {
         if self.len() >= MAX_CONTEXTS {
             return false;
         }
-        if let Some(slot) = self.0.iter_mut().find(|s| s.is_none()) {
-            *slot = Some(ctx);
+        let Ok(stats) = Arc::new(Stats::default(), GFP_ATOMIC) else { return false };
+        let slot = Slot { ctx, stats };
+        if let Some(free) = self.0.iter_mut().find(|s| s.is_none()) {
+            *free = Some(slot);
             return true;
         }
-        self.0.push(Some(ctx), GFP_ATOMIC).is_ok()
+        self.0.push(Some(slot), GFP_ATOMIC).is_ok()
     }
     fn drop_confused(&mut self, new: &Context) {
         for slot in self.0.iter_mut() {
-            if slot.as_ref().is_some_and(|c| c.confused_with(new)) {
+            if slot.as_ref().is_some_and(|s| s.ctx.confused_with(new)) {
                 *slot = None;
             }
         }
@@ -113,16 +143,16 @@ struct State {
     rng: KernelRandom,
 }
 
-/// The routes of every context, sorted by ULID pair.
-struct Routes(KVec<Route>);
+/// The routes of every context with its counters, sorted by ULID pair.
+struct Routes(KVec<(Route, Arc<Stats>)>);
 
 impl Routes {
-    fn by_ulids(&self, ulids: &UlidPair) -> Option<&Route> {
-        self.0.binary_search_by(|r| r.ulids.cmp(ulids)).ok().and_then(|i| self.0.get(i))
+    fn by_ulids(&self, ulids: &UlidPair) -> Option<&(Route, Arc<Stats>)> {
+        self.0.binary_search_by(|r| r.0.ulids.cmp(ulids)).ok().and_then(|i| self.0.get(i))
     }
 
-    fn by_tag(&self, ct: Tag) -> Option<&Route> {
-        self.0.iter().find(|r| r.ct_local == ct)
+    fn by_tag(&self, ct: Tag) -> Option<&(Route, Arc<Stats>)> {
+        self.0.iter().find(|r| r.0.ct_local == ct)
     }
 }
 
@@ -168,15 +198,15 @@ impl Control {
     /// Republishes the routes of `table` (call with the lock held).
     fn publish(&self, table: &Slots) {
         let mut routes = KVec::new();
-        for c in table.0.iter().flatten() {
-            if routes.push(c.route(), GFP_ATOMIC).is_err() {
+        for slot in table.iter() {
+            if routes.push((slot.ctx.route(), slot.stats.clone()), GFP_ATOMIC).is_err() {
                 // Out of memory: keep the old snapshot. Outgoing packets of a
                 // new context then leave unshimmed, on their ULIDs, which
                 // works for as long as those do; incoming ones take the lock.
                 return;
             }
         }
-        routes.sort_unstable_by(|a, b| a.ulids.cmp(&b.ulids));
+        routes.sort_unstable_by(|a, b| a.0.ulids.cmp(&b.0.ulids));
         let _ = self.routes.replace(Routes(routes), GFP_ATOMIC);
     }
 
@@ -286,9 +316,9 @@ impl Control {
         }
     }
 
-    /// A copy of the `index`-th context, for shimctl.
-    pub(crate) fn context(&self, index: usize) -> Option<Context> {
-        self.locked(|st| st.table.0.iter().flatten().nth(index).cloned())
+    /// A copy of the `index`-th context and its counters, for shimctl.
+    pub(crate) fn context(&self, index: usize) -> Option<(Context, Arc<Stats>)> {
+        self.locked(|st| st.table.iter().nth(index).map(|s| (s.ctx.clone(), s.stats.clone())))
     }
 
     /// A Shim6 control message arrived on `path`.
@@ -309,14 +339,23 @@ impl Control {
 
     /// Payload with our tag `ct` arrived on `path`: the ULIDs to restore,
     /// or `None` to drop it (an R1bis goes back when no context has `ct`).
-    fn payload_in(&self, ctl: &NetCtl<Self>, ct: Tag, path: &Path) -> Option<UlidPair> {
-        if let Some(ulids) = self.routes.read(|r| r.by_tag(ct).and_then(|r| r.restore(path))) {
-            return Some(ulids);
+    fn payload_in(&self, ctl: &NetCtl<Self>, ct: Tag, path: &Path, len: u32) -> Option<UlidPair> {
+        let fast = self.routes.read(|r| {
+            let (route, stats) = r.by_tag(ct)?;
+            let ulids = route.restore(path)?;
+            Stats::count(&stats.in_packets, &stats.in_octets, len);
+            Some(ulids)
+        });
+        if fast.is_some() {
+            return fast;
         }
         let now = now_ms();
-        let (ulids, out) = self.locked(|st| match st.table.by_local_tag(ct) {
-            Some(ctx) => match ctx.payload_in(path) {
-                Some((ulids, first)) => (Some(ulids), emit(st, &[first])),
+        let (ulids, out) = self.locked(|st| match st.table.0.iter_mut().flatten().find(|s| s.ctx.ct_local() == ct) {
+            Some(slot) => match slot.ctx.payload_in(path) {
+                Some((ulids, first)) => {
+                    Stats::count(&slot.stats.in_packets, &slot.stats.in_octets, len);
+                    (Some(ulids), emit(st, &[first]))
+                }
                 None => (None, KVec::new()),
             },
             None => {
@@ -517,7 +556,16 @@ impl NetOps for Control {
         // The datagram's own locators (SOL_SHIM cmsg), else the socket's
         // sticky ones (SHIM_LOC_*_SEND), else the context's pair.
         let (src_choice, dst_choice) = skb.sent_locators().or_else(|| sk.map(crate::sockopt::send_locators)).unwrap_or_default();
-        let route = self.routes.read(|r| r.by_ulids(&ulids).map(|r| (r.out(src_choice, dst_choice), r.setting_up)));
+        let len = skb.lengths().0;
+        let route = self.routes.read(|r| {
+            r.by_ulids(&ulids).map(|(r, stats)| {
+                let out = r.out(src_choice, dst_choice);
+                if out.is_some() {
+                    Stats::count(&stats.out_packets, &stats.out_octets, len);
+                }
+                (out, r.setting_up)
+            })
+        });
         // SHIM_DEFERRED_CONTEXT_SETUP 0: the socket's packets wait for the
         // context (up to MAX_QUEUED of them per namespace).
         let wait = nexthdr != ICMPV6 && sk.is_some_and(crate::sockopt::setup_first);
@@ -594,7 +642,7 @@ impl NetOps for Control {
             let now = now_ms();
             let mut txs = KVec::new();
             for slot in st.table.0.iter_mut() {
-                let Some(ctx) = slot else { continue };
+                let Some(Slot { ctx, .. }) = slot else { continue };
                 match ctx.on_timeout(now, &mut st.rng) {
                     Ok(Some(tx)) => {
                         // Out of memory: this retransmission is lost like any other.
@@ -607,7 +655,7 @@ impl NetOps for Control {
             }
             // Timeouts change states (I2 back to I1, hold-downs ending).
             self.publish(&st.table);
-            (emit(st, &txs), st.table.0.iter().flatten().any(|c| c.deadline().is_some()))
+            (emit(st, &txs), st.table.iter().any(|s| s.ctx.deadline().is_some()))
         });
         transmit(ctl, &out);
         self.release(ctl);
@@ -647,7 +695,8 @@ impl crate::kext::inet6::Handler for ShimProtocol {
             }
             Err(_) => return Verdict::Consumed,
         };
-        let Some(ulids) = ctl.data().payload_in(ctl, payload.context_tag.get(), &path) else {
+        let len = skb.lengths().0;
+        let Some(ulids) = ctl.data().payload_in(ctl, payload.context_tag.get(), &path, len) else {
             return Verdict::Consumed;
         };
         // Out of memory: the locators are not reported, the packet still goes.

@@ -2,6 +2,8 @@
 
 //! The `shim6` generic netlink family: what shimctl shows and sets.
 
+use core::sync::atomic::Ordering;
+
 use kernel::prelude::*;
 
 use kernel::error::code::EINVAL;
@@ -95,7 +97,7 @@ fn locator(net: &Net, index: usize, msg: &mut DumpMsg) -> Result<bool> {
 
 /// One context of the namespace.
 fn context(net: &Net, index: usize, msg: &mut DumpMsg) -> Result<bool> {
-        let Some(c) = NetState::of(net).ctl.data().context(index) else { return Ok(false) };
+        let Some((c, stats)) = NetState::of(net).ctl.data().context(index) else { return Ok(false) };
         let pad = attr(uapi::shim6_genl_attr_SHIM6_A_PAD);
         msg.put_u8(attr(uapi::shim6_genl_attr_SHIM6_A_CTX_STATE), state(c.state()))?;
         msg.put_bytes(attr(uapi::shim6_genl_attr_SHIM6_A_CTX_ULID_LOCAL), &c.ulids().local)?;
@@ -112,6 +114,14 @@ fn context(net: &Net, index: usize, msg: &mut DumpMsg) -> Result<bool> {
         }
         for l in c.local_locators().as_slice() {
             msg.put_bytes(attr(uapi::shim6_genl_attr_SHIM6_A_CTX_LOCAL_LOCATOR), l)?;
+        }
+        for (a, v) in [
+            (uapi::shim6_genl_attr_SHIM6_A_CTX_PKTS_OUT, &stats.out_packets),
+            (uapi::shim6_genl_attr_SHIM6_A_CTX_BYTES_OUT, &stats.out_octets),
+            (uapi::shim6_genl_attr_SHIM6_A_CTX_PKTS_IN, &stats.in_packets),
+            (uapi::shim6_genl_attr_SHIM6_A_CTX_BYTES_IN, &stats.in_octets),
+        ] {
+            msg.put_u64(attr(a), v.load(Ordering::Relaxed), pad)?;
         }
         Ok(true)
 }

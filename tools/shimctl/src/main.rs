@@ -44,6 +44,8 @@ struct ContextInfo {
     loc_peer: Option<Ipv6Addr>,
     peer_locators: Vec<Ipv6Addr>,
     local_locators: Vec<Ipv6Addr>,
+    /// Payload packets and octets out and in with the extension header.
+    counters: [u64; 4],
 }
 
 fn addr(a: &Attr<'_>) -> Option<Ipv6Addr> {
@@ -77,6 +79,10 @@ impl ContextInfo {
                 uapi::shim6_genl_attr_SHIM6_A_CTX_LOC_PEER => c.loc_peer = addr(a),
                 uapi::shim6_genl_attr_SHIM6_A_CTX_PEER_LOCATOR => c.peer_locators.extend(addr(a)),
                 uapi::shim6_genl_attr_SHIM6_A_CTX_LOCAL_LOCATOR => c.local_locators.extend(addr(a)),
+                uapi::shim6_genl_attr_SHIM6_A_CTX_PKTS_OUT => c.counters[0] = a.u64().unwrap_or(0),
+                uapi::shim6_genl_attr_SHIM6_A_CTX_BYTES_OUT => c.counters[1] = a.u64().unwrap_or(0),
+                uapi::shim6_genl_attr_SHIM6_A_CTX_PKTS_IN => c.counters[2] = a.u64().unwrap_or(0),
+                uapi::shim6_genl_attr_SHIM6_A_CTX_BYTES_IN => c.counters[3] = a.u64().unwrap_or(0),
                 _ => {}
             }
         }
@@ -102,6 +108,8 @@ impl ContextInfo {
                 let _ = writeln!(s, "    {name} {}", l.join(" "));
             }
         }
+        let [po, bo, pi, bi] = self.counters;
+        let _ = writeln!(s, "    shimmed out {po} packets {bo} bytes in {pi} packets {bi} bytes");
         s
     }
 
@@ -111,7 +119,8 @@ impl ContextInfo {
         let list = |l: &[Ipv6Addr]| l.iter().map(|a| format!("\"{a}\"")).collect::<Vec<_>>().join(",");
         format!(
             "{{\"ulid_local\":{},\"ulid_peer\":{},\"state\":\"{}\",\"fii\":{},\"ct_local\":{},\"ct_peer\":{},\
-             \"locator_local\":{},\"locator_peer\":{},\"local_locators\":[{}],\"peer_locators\":[{}]}}",
+             \"locator_local\":{},\"locator_peer\":{},\"local_locators\":[{}],\"peer_locators\":[{}],\
+             \"packets_out\":{},\"bytes_out\":{},\"packets_in\":{},\"bytes_in\":{}}}",
             opt(self.ulid_local),
             opt(self.ulid_peer),
             state_name(self.state),
@@ -122,6 +131,10 @@ impl ContextInfo {
             opt(self.loc_peer),
             list(&self.local_locators),
             list(&self.peer_locators),
+            self.counters[0],
+            self.counters[1],
+            self.counters[2],
+            self.counters[3],
         )
     }
 }
@@ -262,7 +275,7 @@ fn main() -> ExitCode {
         ),
         ["hba", "set", pds] => hba_set(Some(pds)),
         ["hba", "clear"] => hba_set(None),
-        ["hba", args @ ..] => hba::run(args, json),
+        ["hba", args @ ..] if args.first() != Some(&"set") => hba::run(args, json),
         _ => {
             eprintln!("{USAGE}");
             return ExitCode::from(2);
