@@ -17,26 +17,15 @@ set -u
 ns_a=shim6-a-$$
 ns_b=shim6-b-$$
 dir=$(mktemp -d)
-tests=0
-failed=0
+. "$(dirname "$0")/lib"
 
 cleanup() {
-	[ -n "${capture:-}" ] && kill "$capture" 2>/dev/null
+	stop_capture
 	ip netns del "$ns_a" 2>/dev/null
 	ip netns del "$ns_b" 2>/dev/null
 	rm -rf "$dir"
 }
 trap cleanup EXIT
-
-result() {
-	tests=$((tests + 1))
-	if [ "$1" = 0 ]; then
-		echo "ok $tests $2"
-	else
-		failed=$((failed + 1))
-		echo "not ok $tests $2"
-	fi
-}
 
 echo "TAP version 13"
 echo "1..5"
@@ -53,12 +42,7 @@ done
 ip -n "$ns_a" link set veth-a up
 ip -n "$ns_b" link set veth-b up
 
-ip netns exec "$ns_b" dumpcap -q -i veth-b -f "ip6 proto 140" -w "$dir/b.pcap" 2>"$dir/dumpcap.log" &
-capture=$!
-for _ in $(seq 150); do
-	[ -s "$dir/b.pcap" ] && break
-	sleep 0.2
-done
+start_capture "$ns_b" veth-b "$dir/b.pcap"
 
 # A's flow to B: the answer is SHIM_ASSOCIATED after each datagram, until 1.
 ip netns exec "$ns_a" python3 - >"$dir/assoc.log" 2>&1 <<'PY'
@@ -119,16 +103,6 @@ for i in range(20):
     time.sleep(0.05)
 print(s.getsockopt(SOL_SHIM, SHIM_ASSOCIATED))
 PY
-stop_capture() {
-	kill -INT "$capture" 2>/dev/null
-	for _ in $(seq 50); do
-		kill -0 "$capture" 2>/dev/null || break
-		sleep 0.2
-	done
-	kill -KILL "$capture" 2>/dev/null
-	wait "$capture" 2>/dev/null
-	capture=
-}
 sleep 1
 stop_capture
 
@@ -140,5 +114,4 @@ if [ -n "${SHIM6_OUT:-}" ]; then
 	printf 'types=1,2,3,4\nabsent_src=2001:db8:1::c\n' >"$SHIM6_OUT/shim6_context.pcap.expect"
 fi
 
-echo "# Totals: pass:$((tests - failed)) fail:$failed"
-[ "$failed" = 0 ]
+totals

@@ -32,11 +32,10 @@ ns_b=shim6-b-$$
 ns_c=shim6-c-$$
 ns_r=shim6-r-$$
 dir=$(mktemp -d)
-tests=0
-failed=0
+. "$(dirname "$0")/lib"
 
 cleanup() {
-	[ -n "${capture:-}" ] && kill "$capture" 2>/dev/null
+	stop_capture
 	[ -n "${server:-}" ] && kill "$server" 2>/dev/null
 	for ns in "$ns_a" "$ns_b" "$ns_c" "$ns_r"; do
 		ip netns del "$ns" 2>/dev/null
@@ -44,16 +43,6 @@ cleanup() {
 	rm -rf "$dir"
 }
 trap cleanup EXIT
-
-result() {
-	tests=$((tests + 1))
-	if [ "$1" = 0 ]; then
-		echo "ok $tests $2"
-	else
-		failed=$((failed + 1))
-		echo "not ok $tests $2"
-	fi
-}
 
 echo "TAP version 13"
 echo "1..14"
@@ -105,12 +94,7 @@ assert locs.get(sys.argv[2]) is True and locs.get(sys.argv[3]) is True, locs
 PY
 result $? "locators: shimctl locator show lists both of A's HBA addresses as locators"
 
-ip netns exec "$ns_r" dumpcap -q -i rb1 -f "ip6 proto 140" -w "$dir/rb1.pcap" 2>"$dir/dumpcap.log" &
-capture=$!
-for _ in $(seq 150); do
-	[ -s "$dir/rb1.pcap" ] && break
-	sleep 0.2
-done
+start_capture "$ns_r" rb1 "$dir/rb1.pcap"
 
 # B: a UDP and a TCP echo server on its ULID.
 ip netns exec "$ns_b" python3 - "$b1" >"$dir/server.log" 2>&1 <<'PY' &
@@ -395,16 +379,6 @@ shimctl -n "$ns_c" context show >"$dir/show_c" 2>&1
 [ ! -s "$dir/show_c" ]
 result $? "no-support: the host without SHIM6 holds no context"
 
-stop_capture() {
-	kill -INT "$capture" 2>/dev/null
-	for _ in $(seq 50); do
-		kill -0 "$capture" 2>/dev/null || break
-		sleep 0.2
-	done
-	kill -KILL "$capture" 2>/dev/null
-	wait "$capture" 2>/dev/null
-	capture=
-}
 stop_capture
 if [ -n "${SHIM6_OUT:-}" ]; then
 	cp "$dir/rb1.pcap" "$SHIM6_OUT/shim6_locators.pcap"
@@ -414,5 +388,4 @@ if [ -n "${SHIM6_OUT:-}" ]; then
 	printf 'types=4,5,6,64\npayload=%s>%s\n' "$a2" "$b2" >"$SHIM6_OUT/shim6_locators.pcap.expect"
 fi
 
-echo "# Totals: pass:$((tests - failed)) fail:$failed"
-[ "$failed" = 0 ]
+totals

@@ -34,8 +34,11 @@ use crate::proto::wire::{ContextTag, PROTOCOL};
 
 /// Most contexts a namespace keeps; beyond it, new peers go unshimmed.
 const MAX_CONTEXTS: usize = 1024;
-/// How often the timer runs while contexts exist (retransmissions, hold-down).
+/// How often the timer runs while contexts have timers (retransmissions,
+/// hold-down).
 const TICK_MS: u32 = 100;
+/// How often it runs otherwise while contexts exist (garbage collection).
+const GC_TICK_MS: u32 = 10_000;
 /// IPv6 next header of ICMPv6.
 const ICMPV6: u8 = 58;
 /// IPv6 next header of the Hop-by-Hop Options, which must stay first.
@@ -50,8 +53,9 @@ const MAX_QUEUED: usize = 64;
 const MAX_MESSAGE: usize = 1280 - 40;
 
 /// Traffic of one context, counted on the packet path.
-#[derive(Default)]
 pub(crate) struct Stats {
+    /// When a packet last went through it (ms), for garbage collection.
+    last_used: AtomicU64,
     /// Payload packets and octets sent with the extension header.
     pub(crate) out_packets: AtomicU64,
     pub(crate) out_octets: AtomicU64,
@@ -61,6 +65,15 @@ pub(crate) struct Stats {
 }
 
 impl Stats {
+    fn new(now: u64) -> Self {
+        let z = || AtomicU64::new(0);
+        Stats { last_used: AtomicU64::new(now), out_packets: z(), out_octets: z(), in_packets: z(), in_octets: z() }
+    }
+
+    fn touch(&self, now: u64) {
+        self.last_used.store(now, Ordering::Relaxed);
+    }
+
     fn count(packets: &AtomicU64, octets: &AtomicU64, len: u32) {
         packets.fetch_add(1, Ordering::Relaxed);
         octets.fetch_add(u64::from(len), Ordering::Relaxed);
@@ -111,7 +124,7 @@ impl Table for Slots {
         if self.len() >= MAX_CONTEXTS {
             return false;
         }
-        let Ok(stats) = Arc::new(Stats::default(), GFP_ATOMIC) else { return false };
+        let Ok(stats) = Arc::new(Stats::new(now_ms()), GFP_ATOMIC) else { return false };
         let slot = Slot { ctx, stats };
         if let Some(free) = self.0.iter_mut().find(|s| s.is_none()) {
             *free = Some(slot);
@@ -343,6 +356,7 @@ impl Control {
         let fast = self.routes.read(|r| {
             let (route, stats) = r.by_tag(ct)?;
             let ulids = route.restore(path)?;
+            stats.touch(now_ms());
             Stats::count(&stats.in_packets, &stats.in_octets, len);
             Some(ulids)
         });
@@ -353,6 +367,7 @@ impl Control {
         let (ulids, out) = self.locked(|st| match st.table.0.iter_mut().flatten().find(|s| s.ctx.ct_local() == ct) {
             Some(slot) => match slot.ctx.payload_in(path) {
                 Some((ulids, first)) => {
+                    slot.stats.touch(now);
                     Stats::count(&slot.stats.in_packets, &slot.stats.in_octets, len);
                     (Some(ulids), emit(st, &[first]))
                 }
@@ -559,6 +574,7 @@ impl NetOps for Control {
         let len = skb.lengths().0;
         let route = self.routes.read(|r| {
             r.by_ulids(&ulids).map(|(r, stats)| {
+                stats.touch(now_ms());
                 let out = r.out(src_choice, dst_choice);
                 if out.is_some() {
                     Stats::count(&stats.out_packets, &stats.out_octets, len);
@@ -638,11 +654,15 @@ impl NetOps for Control {
     }
 
     fn tick(&self, ctl: &NetCtl<Self>) {
-        let (out, busy) = self.locked(|st| {
+        let (out, busy, any) = self.locked(|st| {
             let now = now_ms();
             let mut txs = KVec::new();
             for slot in st.table.0.iter_mut() {
-                let Some(Slot { ctx, .. }) = slot else { continue };
+                let Some(Slot { ctx, stats }) = slot else { continue };
+                if ctx.collectable(stats.last_used.load(Ordering::Relaxed), now) {
+                    *slot = None;
+                    continue;
+                }
                 match ctx.on_timeout(now, &mut st.rng) {
                     Ok(Some(tx)) => {
                         // Out of memory: this retransmission is lost like any other.
@@ -655,12 +675,15 @@ impl NetOps for Control {
             }
             // Timeouts change states (I2 back to I1, hold-downs ending).
             self.publish(&st.table);
-            (emit(st, &txs), st.table.iter().any(|s| s.ctx.deadline().is_some()))
+            let busy = st.table.iter().any(|s| s.ctx.deadline().is_some());
+            (emit(st, &txs), busy, st.table.len() > 0)
         });
         transmit(ctl, &out);
         self.release(ctl);
         if busy {
             ctl.arm(TICK_MS);
+        } else if any {
+            ctl.arm(GC_TICK_MS);
         }
     }
 }

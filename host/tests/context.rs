@@ -533,3 +533,19 @@ fn a_route_applies_per_packet_choices_and_restores_only_what_it_knows() {
     let r = c.ctx(&d).route();
     assert_eq!((r.out(Some(A2), None), r.restore(&Path { src: B1, dst: A1 })), (None, None));
 }
+
+#[test]
+fn idle_established_contexts_are_collectable() {
+    let (mut a, b) = established();
+    let idle = consts::IDLE_TIMEOUT;
+    let ca = a.table.0.iter_mut().next().unwrap();
+    assert!(!ca.collectable(1_000, 1_000 + idle - 1));
+    assert!(ca.collectable(1_000, 1_000 + idle));
+    // An update waiting for its acknowledgement keeps it.
+    ca.update_locators(Locators::new(&[A1, A3]), 0, &mut a.rng).unwrap();
+    assert!(!a.ctx(&b).collectable(0, 10 * idle));
+    // Being set up: its own timers decide.
+    let (mut c, d) = pair();
+    c.initiate(&d, 0);
+    assert!(!c.ctx(&d).collectable(0, 10 * idle));
+}

@@ -58,6 +58,10 @@ pub mod consts {
     pub const UPDATE_TIMEOUT: Millis = 4_000;
     /// Cap of the Update Request backoff (before randomization).
     pub const MAX_UPDATE_TIMEOUT: Millis = 120_000;
+    /// An established context nobody used for this long is forgotten
+    /// (not an RFC constant: RFC 5533 leaves garbage collection to the
+    /// host; the peer recovers with R1bis if it still needs it).
+    pub const IDLE_TIMEOUT: Millis = 600_000;
 }
 
 /// Whether `a` may be a ULID or a locator: a unicast address of global
@@ -774,6 +778,14 @@ impl Context {
             return Err(());
         }
         Ok(self.update_locators(*keep, now, rng))
+    }
+
+    /// Whether the host may forget this context, last used at
+    /// `last_used`: established, no update outstanding, idle for
+    /// [`consts::IDLE_TIMEOUT`].  Contexts being set up or held down have
+    /// timers of their own.
+    pub fn collectable(&self, last_used: Millis, now: Millis) -> bool {
+        self.state == State::Established && self.update.is_none() && now.saturating_sub(last_used) >= consts::IDLE_TIMEOUT
     }
 
     /// Confusion (§7.6): `self` is an older context whose peer tag and

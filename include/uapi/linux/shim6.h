@@ -35,11 +35,20 @@
  *                (every option but SHIM_ASSOCIATED, SHIM_DONTSHIM and
  *                SHIM_DEFERRED_CONTEXT_SETUP)
  *   EINVALIDLOCATOR  a locator failed validation (see below)
+ *   EAFNOSUPPORT an IPv4 locator (AF_INET, or v4-mapped) given to a
+ *                SHIM6 context, which has IPv6 locators only
+ *   ERANGE       getsockopt() of SHIM_LOCLIST_*: optval too small for
+ *                the list (*optlen is set to the size needed)
  *
  * Checks run in this order: option name (ENOPROTOOPT), reading optlen
  * (EFAULT), optlen (EINVAL, or E2BIG for a list too long), reading
  * optval (EFAULT), the value's form (EINVAL), the context (ENOENT), the
- * value against the context (EINVALIDLOCATOR).
+ * value against the context (EAFNOSUPPORT, then EINVALIDLOCATOR).
+ *
+ * A socket's context is the one of its ULID pair: a connected IPv6 socket
+ * (not SHIM_DONTSHIM) once that context is established.  A locator is
+ * valid when it is one of the context's own (local) or one of the peer's
+ * that passed HBA verification (peer).
  *
  * Lengths: an int option takes optlen >= sizeof(int) (the first int is
  * used) and getsockopt() writes back sizeof(int); a structure option
