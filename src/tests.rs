@@ -35,6 +35,7 @@ crate::kunit_suite!("shim6", [
     handshake_with_kernel_crypto,
     hba_verification_with_kernel_sha1,
     rcu_cell_replaces,
+    payload_header_out_and_back,
 ]);
 
 const SOL_SHIM: i32 = uapi::SOL_SHIM as i32;
@@ -326,4 +327,43 @@ fn rcu_cell_replaces() {
     // Every retired value is freed once its grace period is over (kmemleak
     // checks that nothing stays behind).
     rcu_barrier();
+}
+
+/// The skb surgery of the data path: the payload extension header goes in
+/// after the IPv6 header on output and comes out on input, the addresses
+/// swap, and a `CHECKSUM_COMPLETE` sum still matches the packet after.
+fn payload_header_out_and_back() {
+    use crate::kext::skb::OwnedSkb;
+    let (ulid_a, ulid_b): ([u8; 16], [u8; 16]) =
+        (unhex("20010db80001000000000000000000aa"), unhex("20010db80001000000000000000000bb"));
+    let (loc_a, loc_b): ([u8; 16], [u8; 16]) =
+        (unhex("20010db80002000000000000000000aa"), unhex("20010db80002000000000000000000bb"));
+    // A UDP header and an odd-length payload, so that sums cross octet pairs.
+    let udp = [0x12, 0x34, 0x00, 0x07, 0x00, 0x0d, 0xab, 0xcd, b'h', b'e', b'l', b'l', b'o'];
+    let ext = [17, 0, 0x80 | 0x12, 0x34, 0x56, 0x78, 0x9a, 0xbc];
+    for complete in [false, true] {
+        let Ok(mut skb) = OwnedSkb::ipv6(&ulid_a, &ulid_b, 17, &udp) else {
+            kunit_assert!("payload_header_out_and_back", "src/tests.rs", 0, false);
+            return;
+        };
+        let inserted = skb.view().insert_ext(140, &ext, &loc_a, &loc_b);
+        kunit_assert!("payload_header_out_and_back", "src/tests.rs", 0, inserted.is_ok());
+        let b = skb.bytes();
+        kunit_assert_eq!("payload_header_out_and_back", "src/tests.rs", 0, b.len(), 40 + 8 + udp.len());
+        kunit_assert_eq!("payload_header_out_and_back", "src/tests.rs", 0, (b[4], b[5], b[6]), (0, (8 + udp.len()) as u8, 140));
+        kunit_assert!("payload_header_out_and_back", "src/tests.rs", 0, b[8..24] == loc_a && b[24..40] == loc_b);
+        kunit_assert!("payload_header_out_and_back", "src/tests.rs", 0, b[40..48] == ext && b[48..] == udp);
+
+        // Received: the handler finds it at the extension header.
+        skb.as_received(40, complete);
+        let removed = skb.view().remove_ext(&ulid_a, &ulid_b);
+        kunit_assert!("payload_header_out_and_back", "src/tests.rs", 0, removed.is_ok());
+        let b = skb.bytes();
+        kunit_assert_eq!("payload_header_out_and_back", "src/tests.rs", 0, b.len(), 40 + udp.len());
+        kunit_assert_eq!("payload_header_out_and_back", "src/tests.rs", 0, (b[4], b[5], b[6]), (0, udp.len() as u8, 17));
+        kunit_assert!("payload_header_out_and_back", "src/tests.rs", 0, b[8..24] == ulid_a && b[24..40] == ulid_b && b[40..] == udp);
+        if complete {
+            kunit_assert!("payload_header_out_and_back", "src/tests.rs", 0, skb.complete_sum_holds());
+        }
+    }
 }

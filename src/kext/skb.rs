@@ -108,6 +108,102 @@ impl OwnedSkb {
         Self(skb)
     }
 
+    /// A new IPv6 packet `src` -> `dst` carrying `payload` under next
+    /// header `nexthdr`, with room for link-layer headers (no route yet).
+    pub(crate) fn ipv6(src: &Addr, dst: &Addr, nexthdr: u8, payload: &[u8]) -> Result<Self> {
+        let plen = u16::try_from(payload.len()).map_err(|_| Error::from_errno(-(bindings::EMSGSIZE as i32)))?;
+        let head = bindings::LL_MAX_HEADER as usize + IPV6_HDR_LEN;
+        // SAFETY: Plain allocation, usable in atomic context.
+        let skb = unsafe {
+            bindings::__alloc_skb((head + payload.len()) as u32, bindings::GFP_ATOMIC, 0, bindings::NUMA_NO_NODE)
+        };
+        let skb = core::ptr::NonNull::new(skb).ok_or(ENOMEM)?;
+        let mut hdr = [0u8; IPV6_HDR_LEN];
+        hdr[0] = 0x60;
+        hdr[4..6].copy_from_slice(&plen.to_be_bytes());
+        hdr[6] = nexthdr;
+        hdr[7] = 64;
+        hdr[8..24].copy_from_slice(src);
+        hdr[24..40].copy_from_slice(dst);
+        // SAFETY: `skb` is ours with `head + payload.len()` octets of room: reserve the head,
+        // put the payload, push the header; each copy fits what was just made room for.
+        unsafe {
+            let skb = skb.as_ptr();
+            bindings::skb_reserve(skb, head as c_int);
+            let p = bindings::skb_put(skb, u32::from(plen)).cast::<u8>();
+            core::ptr::copy_nonoverlapping(payload.as_ptr(), p, payload.len());
+            let h = bindings::skb_push(skb, IPV6_HDR_LEN as u32).cast::<u8>();
+            core::ptr::copy_nonoverlapping(hdr.as_ptr(), h, IPV6_HDR_LEN);
+            bindings::skb_reset_network_header(skb);
+        }
+        // INVARIANT: A valid IPv6 skb, ours.
+        Ok(Self(skb))
+    }
+
+    fn into_raw(self) -> *mut bindings::sk_buff {
+        let skb = self.0.as_ptr();
+        core::mem::forget(self);
+        skb
+    }
+
+    /// The packet from its network header, as far as it is linear.
+    pub(crate) fn bytes(&self) -> &[u8] {
+        // SAFETY: Owned (type invariant); the linear area runs from the head to `tail`, and
+        // the network header lies in it; nothing changes it while `self` is borrowed.
+        unsafe {
+            let skb = self.0.as_ptr();
+            let nh = bindings::skb_network_header(skb);
+            let end = (*skb).head.add((*skb).tail as usize);
+            core::slice::from_raw_parts(nh, usize::try_from(end.offset_from(nh)).unwrap_or(0))
+        }
+    }
+
+    /// Puts the packet where an upper-layer handler of the IPv6 input path
+    /// finds it: `data` and the transport header `offset` octets after the
+    /// network header, `IP6CB(skb)->nhoff` at the IPv6 header's Next
+    /// Header; with `complete`, a `CHECKSUM_COMPLETE` sum over the packet,
+    /// as a device that sums what it receives leaves it.
+    pub(crate) fn as_received(&mut self, offset: u32, complete: bool) {
+        let len = self.bytes().len();
+        // SAFETY: Owned (type invariant); `offset` lies within the linear packet (callers);
+        // the control block of an skb in the IPv6 input path is its `inet6_skb_parm`.
+        unsafe {
+            let skb = self.0.as_ptr();
+            if complete {
+                let nh = bindings::skb_network_header(skb);
+                let headers = (*skb).__bindgen_anon_4.__bindgen_anon_1.as_mut();
+                headers.__bindgen_anon_1.csum = bindings::csum_partial(nh.cast(), len as c_int, 0);
+                headers.set_ip_summed(bindings::CHECKSUM_COMPLETE as u8);
+            }
+            bindings::skb_pull(skb, offset);
+            bindings::skb_set_transport_header(skb, 0);
+            let cb = (*skb).cb.as_mut_ptr().cast::<bindings::inet6_skb_parm>();
+            cb.write(bindings::inet6_skb_parm { nhoff: 6, ..Default::default() });
+        }
+    }
+
+    /// Whether a `CHECKSUM_COMPLETE` sum still matches the packet from its
+    /// network header.
+    pub(crate) fn complete_sum_holds(&self) -> bool {
+        // Ones' complement: 0 and 0xffff are the same sum.
+        let fold = |s: u32| {
+            let s = (s & 0xffff) + (s >> 16);
+            let s = (s & 0xffff) + (s >> 16);
+            if s == 0xffff {
+                0
+            } else {
+                s
+            }
+        };
+        let bytes = self.bytes();
+        // SAFETY: Owned (type invariant); reading the sum and summing our own bytes.
+        unsafe {
+            let headers = (*self.0.as_ptr()).__bindgen_anon_4.__bindgen_anon_1.as_ref();
+            let want = bindings::csum_partial(bytes.as_ptr().cast(), bytes.len() as c_int, 0);
+            fold(headers.__bindgen_anon_1.csum) == fold(want)
+        }
+    }
+
     /// A view of the packet.
     pub(crate) fn view(&mut self) -> Skb<'_> {
         // SAFETY: Owned and valid (type invariant) for as long as `self` is borrowed.
@@ -117,8 +213,7 @@ impl OwnedSkb {
     /// Sends the packet again from the top of the IPv6 output path in
     /// `net`, LOCAL_OUT hooks included.
     pub(crate) fn local_out(self, net: &Net) {
-        let skb = self.0.as_ptr();
-        core::mem::forget(self);
+        let skb = self.into_raw();
         // SAFETY: The skb is ours (type invariant) and passes to the stack, which frees it
         // whatever becomes of it; it still holds its route and its socket.
         let _ = unsafe { bindings::ip6_local_out(net.as_ptr(), (*skb).sk, skb) };
@@ -308,7 +403,7 @@ impl Skb<'_> {
 /// Sends an IPv6 packet `src` -> `dst` carrying `payload` under next header
 /// `nexthdr`, routed in `net` (may be called from softirq).
 pub(crate) fn send_ipv6(net: &Net, src: &Addr, dst: &Addr, nexthdr: u8, payload: &[u8]) -> Result {
-    let plen = u16::try_from(payload.len()).map_err(|_| Error::from_errno(-(bindings::EMSGSIZE as i32)))?;
+    let skb = OwnedSkb::ipv6(src, dst, nexthdr, payload)?;
     let mut fl6 = bindings::flowi6::default();
     fl6.daddr.in6_u.u6_addr8 = *dst;
     fl6.saddr.in6_u.u6_addr8 = *src;
@@ -321,34 +416,10 @@ pub(crate) fn send_ipv6(net: &Net, src: &Addr, dst: &Addr, nexthdr: u8, payload:
         unsafe { bindings::dst_release(route) };
         return Err(Error::from_errno(-(bindings::ENETUNREACH as i32)));
     }
-    let head = bindings::LL_MAX_HEADER as usize + IPV6_HDR_LEN;
-    // SAFETY: Plain allocation, usable in atomic context.
-    let skb = unsafe {
-        bindings::__alloc_skb((head + payload.len()) as u32, bindings::GFP_ATOMIC, 0, bindings::NUMA_NO_NODE)
-    };
-    if skb.is_null() {
-        // SAFETY: We own the reference.
-        unsafe { bindings::dst_release(route) };
-        return Err(ENOMEM);
-    }
-    let mut hdr = [0u8; IPV6_HDR_LEN];
-    hdr[0] = 0x60;
-    hdr[4..6].copy_from_slice(&plen.to_be_bytes());
-    hdr[6] = nexthdr;
-    hdr[7] = 64;
-    hdr[8..24].copy_from_slice(src);
-    hdr[24..40].copy_from_slice(dst);
-    // SAFETY: `skb` is ours with `head + payload.len()` octets of room: reserve the head,
-    // put the payload, push the header; each copy fits what was just made room for. The
-    // route reference moves into the skb, which `ip6_local_out` consumes (and which sets
-    // `skb->protocol`).
+    let skb = skb.into_raw();
+    // SAFETY: The skb is ours; the route reference moves into it, and `ip6_local_out`
+    // consumes the skb (and sets `skb->protocol`).
     let err = unsafe {
-        bindings::skb_reserve(skb, head as c_int);
-        let p = bindings::skb_put(skb, u32::from(plen)).cast::<u8>();
-        core::ptr::copy_nonoverlapping(payload.as_ptr(), p, payload.len());
-        let h = bindings::skb_push(skb, IPV6_HDR_LEN as u32).cast::<u8>();
-        core::ptr::copy_nonoverlapping(hdr.as_ptr(), h, IPV6_HDR_LEN);
-        bindings::skb_reset_network_header(skb);
         bindings::skb_dst_set(skb, route);
         bindings::ip6_local_out(net.as_ptr(), core::ptr::null_mut(), skb)
     };
