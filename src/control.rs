@@ -7,8 +7,10 @@
 //!
 //! One spinlock guards the state; it is taken with softirqs disabled and
 //! never held while sending, since what we send passes our own hook.  The
-//! packet path does not take it: it reads, under RCU, the sorted ULID
-//! pairs that have a context, republished on every change of the table.
+//! packet path does not take it: it reads, under RCU, the contexts'
+//! [`Route`]s sorted by ULID pair (with their counters), republished on
+//! every change of the table; only payload on locators other than a
+//! context's current pair, or with an unknown tag, takes the lock.
 
 use core::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 
@@ -19,8 +21,8 @@ use kernel::sync::{Arc, SpinLock};
 use crate::crypto::{KernelMac, KernelRandom, KernelSha1};
 use crate::kext::crypto::now_ms;
 use crate::kext::net::PernetState;
-use crate::kext::netctl::{bh_disabled, NetCtl, NetOps, Verdict as Out};
 use crate::kext::inet6::Verdict;
+use crate::kext::netctl::{bh_disabled, NetCtl, NetOps, Verdict as Out};
 use crate::kext::rcu::Rcu;
 use crate::kext::skb::{send_ipv6, Addr, OwnedSkb, Skb, EXT_LEN};
 use crate::proto::codec::{self, Inbound, Local};
