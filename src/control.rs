@@ -58,7 +58,8 @@ const MAX_MESSAGE: usize = 1280 - 40;
 pub(crate) struct Stats {
     /// When a packet last went through it (ms), for garbage collection.
     last_used: AtomicU64,
-    /// Payload packets and octets sent with the extension header.
+    /// Payload packets and octets (IPv6 packets as they travel, extension
+    /// header included) sent with the extension header.
     pub(crate) out_packets: AtomicU64,
     pub(crate) out_octets: AtomicU64,
     /// Payload packets and octets received with it, ULIDs restored.
@@ -573,7 +574,8 @@ impl NetOps for Control {
         // The datagram's own locators (SOL_SHIM cmsg), else the socket's
         // sticky ones (SHIM_LOC_*_SEND), else the context's pair.
         let (src_choice, dst_choice) = skb.sent_locators().or_else(|| sk.map(crate::sockopt::send_locators)).unwrap_or_default();
-        let len = skb.lengths().0;
+        // Counted as it travels: with the extension header.
+        let len = skb.packet_len() + EXT_LEN as u32;
         let route = self.routes.read(|r| {
             r.by_ulids(&ulids).map(|(r, stats)| {
                 stats.touch(now_ms());
@@ -720,7 +722,7 @@ impl crate::kext::inet6::Handler for ShimProtocol {
             }
             Err(_) => return Verdict::Consumed,
         };
-        let len = skb.lengths().0;
+        let len = skb.packet_len();
         let Some(ulids) = ctl.data().payload_in(ctl, payload.context_tag.get(), &path, len) else {
             return Verdict::Consumed;
         };

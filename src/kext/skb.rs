@@ -269,6 +269,17 @@ impl Skb<'_> {
         }
     }
 
+    /// Length of the IPv6 packet from its network header, wherever
+    /// `skb->data` is.
+    pub(crate) fn packet_len(&self) -> u32 {
+        // SAFETY: `skb` is valid (type invariant); the network header lies at or before `data`.
+        unsafe {
+            let skb = self.skb;
+            let before = (*skb).data.offset_from(bindings::skb_network_header(skb)).max(0) as u32;
+            (*skb).len + before
+        }
+    }
+
     /// Path MTU of the route the packet holds now.
     pub(crate) fn route_mtu(&self) -> Option<u32> {
         // SAFETY: `skb` is valid; its dst, if any, is held by the skb.

@@ -217,9 +217,9 @@ enum shim6_genl_attr {
 	SHIM6_A_CTX_LOCAL_LOCATOR,	/* binary, repeated: our locators */
 	SHIM6_A_ENABLED,		/* u8: SHIM6 on (1) or off (0) */
 	SHIM6_A_CTX_PKTS_OUT,		/* u64: payload sent with the extension header */
-	SHIM6_A_CTX_BYTES_OUT,		/* u64: its octets */
+	SHIM6_A_CTX_BYTES_OUT,		/* u64: its octets (IPv6, header included) */
 	SHIM6_A_CTX_PKTS_IN,		/* u64: payload received with it, ULIDs restored */
-	SHIM6_A_CTX_BYTES_IN,		/* u64: its octets */
+	SHIM6_A_CTX_BYTES_IN,		/* u64: its octets (IPv6, header included) */
 	__SHIM6_A_MAX,
 };
 #define SHIM6_A_MAX			(__SHIM6_A_MAX - 1)
