@@ -7,6 +7,7 @@
 //! (`do_sock_setsockopt`), so they cover the C dispatch, the per-socket
 //! state and the per-namespace accounting together.
 
+use kernel::alloc::{flags::GFP_KERNEL, KVec};
 use kernel::bindings;
 use kernel::{kunit_assert, kunit_assert_eq};
 
@@ -36,6 +37,7 @@ crate::kunit_suite!("shim6", [
     hba_verification_with_kernel_sha1,
     rcu_cell_replaces,
     payload_header_out_and_back,
+    gso_segments_carry_the_header,
 ]);
 
 const SOL_SHIM: i32 = uapi::SOL_SHIM as i32;
@@ -366,4 +368,57 @@ fn payload_header_out_and_back() {
             kunit_assert!("payload_header_out_and_back", "src/tests.rs", 0, skb.complete_sum_holds());
         }
     }
+}
+
+/// A TCP GSO packet that got the payload extension header is segmented
+/// (in software, as for a device without offloads) into segments that all
+/// carry the header and the locators, with TCP checksums that hold over
+/// the ULIDs: what the peer checks once it restored them.
+fn gso_segments_carry_the_header() {
+    use crate::kext::skb::OwnedSkb;
+    let (ulid_a, ulid_b): ([u8; 16], [u8; 16]) =
+        (unhex("20010db80001000000000000000000aa"), unhex("20010db80001000000000000000000bb"));
+    let (loc_a, loc_b): ([u8; 16], [u8; 16]) =
+        (unhex("20010db80002000000000000000000aa"), unhex("20010db80002000000000000000000bb"));
+    const MSS: usize = 1000;
+    const DATA: usize = 2 * MSS + 345;
+    let Ok(mut tcp) = KVec::from_elem(0u8, 20 + DATA, GFP_KERNEL) else {
+        kunit_assert!("gso_segments_carry_the_header", "src/tests.rs", 0, false);
+        return;
+    };
+    tcp[0..4].copy_from_slice(&[0x30, 0x39, 0x00, 0x50]);
+    tcp[12] = 5 << 4;
+    tcp[13] = 0x10;
+    for (i, b) in tcp.iter_mut().enumerate().skip(20) {
+        *b = i as u8;
+    }
+    let ext = [6, 0, 0x80 | 0x01, 0x02, 0x03, 0x04, 0x05, 0x06];
+    let Ok(mut skb) = OwnedSkb::ipv6(&ulid_a, &ulid_b, 6, &tcp) else {
+        kunit_assert!("gso_segments_carry_the_header", "src/tests.rs", 0, false);
+        return;
+    };
+    skb.make_tcp_gso(MSS as u16);
+    let inserted = skb.view().insert_ext(140, &ext, &loc_a, &loc_b);
+    kunit_assert!("gso_segments_carry_the_header", "src/tests.rs", 0, inserted.is_ok());
+    let segs = match skb.segment() {
+        Ok(s) => s,
+        Err(_) => {
+            kunit_assert!("gso_segments_carry_the_header", "src/tests.rs", 0, false);
+            return;
+        }
+    };
+    kunit_assert_eq!("gso_segments_carry_the_header", "src/tests.rs", 0, segs.len(), 3);
+    let mut carried = 0;
+    for seg in segs.iter() {
+        let b = seg.bytes();
+        let l4 = b.get(48..).unwrap_or(&[]);
+        kunit_assert_eq!("gso_segments_carry_the_header", "src/tests.rs", 0, usize::from(u16::from_be_bytes([b[4], b[5]])), 8 + l4.len());
+        kunit_assert!("gso_segments_carry_the_header", "src/tests.rs", 0, b[6] == 140 && b[40..48] == ext);
+        kunit_assert!("gso_segments_carry_the_header", "src/tests.rs", 0, b[8..24] == loc_a && b[24..40] == loc_b);
+        kunit_assert!("gso_segments_carry_the_header", "src/tests.rs", 0, l4.len() <= 20 + MSS);
+        let holds = crate::kext::skb::l4_checksum_holds(&ulid_a, &ulid_b, 6, l4);
+        kunit_assert!("gso_segments_carry_the_header", "src/tests.rs", 0, holds);
+        carried += l4.len() - 20;
+    }
+    kunit_assert_eq!("gso_segments_carry_the_header", "src/tests.rs", 0, carried, DATA);
 }

@@ -3,6 +3,7 @@
 //! Socket buffers: what the shim reads of received IPv6 packets, and the
 //! IPv6 packets it builds and sends itself.
 
+use kernel::alloc::{flags::GFP_KERNEL, KVec};
 use kernel::bindings;
 use kernel::error::{
     code::{EINVAL, ENOMEM},
@@ -204,6 +205,64 @@ impl OwnedSkb {
         }
     }
 
+    /// Turns the packet, IPv6 then TCP, into what TCP hands to IPv6 for a
+    /// device with TSO: a GSO packet of `mss`-octet segments, its checksum
+    /// left to finish (`CHECKSUM_PARTIAL`, the pseudo-header over the
+    /// current addresses in place).
+    pub(crate) fn make_tcp_gso(&mut self, mss: u16) {
+        // SAFETY: Owned (type invariant), `data` at a linear IPv6 header followed by at least
+        // a TCP header (callers); the shared info sits at the end of the head.
+        unsafe {
+            let skb = self.0.as_ptr();
+            let nh = bindings::skb_network_header(skb);
+            bindings::skb_set_transport_header(skb, IPV6_HDR_LEN as c_int);
+            let th = nh.add(IPV6_HDR_LEN);
+            let len = (*skb).len - IPV6_HDR_LEN as u32;
+            let (src, dst) = (nh.add(8).cast::<bindings::in6_addr>(), nh.add(24).cast::<bindings::in6_addr>());
+            let check = !bindings::csum_ipv6_magic(src, dst, len, bindings::IPPROTO_TCP as u8, 0);
+            th.add(16).cast::<u16>().write_unaligned(check);
+            let headers = (*skb).__bindgen_anon_4.__bindgen_anon_1.as_mut();
+            headers.__bindgen_anon_1.__bindgen_anon_1.csum_start = th.offset_from((*skb).head) as u16;
+            headers.__bindgen_anon_1.__bindgen_anon_1.csum_offset = 16;
+            headers.set_ip_summed(bindings::CHECKSUM_PARTIAL as u8);
+            headers.protocol = (bindings::ETH_P_IPV6 as u16).to_be();
+            let shinfo = (*skb).head.add((*skb).end as usize).cast::<bindings::skb_shared_info>();
+            let payload = len - u32::from(*th.add(12) >> 4) * 4;
+            (*shinfo).gso_size = mss;
+            (*shinfo).gso_type = bindings::SKB_GSO_TCPV6;
+            (*shinfo).gso_segs = payload.div_ceil(u32::from(mss)) as u16;
+        }
+    }
+
+    /// Segments a GSO packet in software, as for a device without any
+    /// offload: the segments, each from its IPv6 header.
+    pub(crate) fn segment(self) -> Result<KVec<OwnedSkb>> {
+        // SAFETY: Owned (type invariant) GSO IPv6 packet with `data` at its network header,
+        // which becomes the (empty) MAC header; `__skb_gso_segment` returns an error pointer
+        // or a list of new skbs, ours, linked through `next`; the original stays ours and is
+        // freed when `self` drops.
+        unsafe {
+            let skb = self.0.as_ptr();
+            bindings::skb_reset_mac_header(skb);
+            (*skb).mac_len = 0;
+            let mut seg = bindings::__skb_gso_segment(skb, 0, true);
+            if seg.is_null() || seg as usize >= usize::MAX - 4095 {
+                return Err(EINVAL);
+            }
+            let mut out = KVec::new();
+            while let Some(s) = core::ptr::NonNull::new(seg) {
+                seg = (*s.as_ptr()).__bindgen_anon_1.__bindgen_anon_1.next;
+                (*s.as_ptr()).__bindgen_anon_1.__bindgen_anon_1.next = core::ptr::null_mut();
+                if let Err(e) = out.push(OwnedSkb(s), GFP_KERNEL) {
+                    bindings::kfree_skb(s.as_ptr());
+                    bindings::kfree_skb_list(seg);
+                    return Err(e.into());
+                }
+            }
+            Ok(out)
+        }
+    }
+
     /// A view of the packet.
     pub(crate) fn view(&mut self) -> Skb<'_> {
         // SAFETY: Owned and valid (type invariant) for as long as `self` is borrowed.
@@ -224,6 +283,18 @@ impl Drop for OwnedSkb {
     fn drop(&mut self) {
         // SAFETY: Owned (type invariant), freed once.
         unsafe { bindings::kfree_skb(self.0.as_ptr()) }
+    }
+}
+
+/// Whether the upper-layer checksum in `l4` (the whole upper-layer
+/// packet of protocol `proto`) holds over the pseudo-header of `src` and
+/// `dst` (RFC 8200 §8.1).
+pub(crate) fn l4_checksum_holds(src: &Addr, dst: &Addr, proto: u8, l4: &[u8]) -> bool {
+    let (Ok(len), Ok(ilen)) = (u32::try_from(l4.len()), c_int::try_from(l4.len())) else { return false };
+    // SAFETY: Sums of our own buffers; `Addr` has the layout of `in6_addr`'s octets.
+    unsafe {
+        let sum = bindings::csum_partial(l4.as_ptr().cast(), ilen, 0);
+        bindings::csum_ipv6_magic(src.as_ptr().cast(), dst.as_ptr().cast(), len, proto, sum) == 0
     }
 }
 
