@@ -518,11 +518,13 @@ TEST(deferred_setup_0_holds_datagrams_until_the_setup_ends)
 	/* 0: the I1 goes, the datagram waits for the context. */
 	ASSERT_TRUE(towards_silent_peer(0, &cap, &fd));
 	EXPECT_EQ(1 << 1, watch(cap));
+	EXPECT_EQ(0, watch(cap) & 1);
 	/* The setup ends without a context (here: SHIM6 switched off), and
 	 * the datagram leaves unshimmed.
 	 */
 	ASSERT_EQ(0, system("shimctl set enabled off"));
-	EXPECT_EQ(1, watch(cap));
+	/* (An I1 retransmitted just before may show as well.) */
+	EXPECT_EQ(1, watch(cap) & 1);
 	close(fd);
 	close(cap);
 }
