@@ -6,7 +6,7 @@
 
 tests=0
 failed=0
-capture=
+captures=
 
 # result STATUS DESCRIPTION: one TAP line.
 result() {
@@ -26,24 +26,27 @@ totals() {
 }
 
 # start_capture NS DEV FILE: Shim6 packets seen on DEV in NS, until
-# stop_capture; returns once dumpcap writes.
+# stop_captures; returns once dumpcap writes.
 start_capture() {
 	ip netns exec "$1" dumpcap -q -i "$2" -f "ip6 proto 140" -w "$3" 2>"$3.log" &
-	capture=$!
+	captures="$captures $!"
 	for _ in $(seq 150); do
 		[ -s "$3" ] && break
 		sleep 0.2
 	done
 }
 
-stop_capture() {
-	[ -n "$capture" ] || return 0
-	kill -INT "$capture" 2>/dev/null
-	for _ in $(seq 50); do
-		kill -0 "$capture" 2>/dev/null || break
-		sleep 0.2
+# stop_captures: every capture ends, its file complete.
+stop_captures() {
+	local pid
+	for pid in $captures; do
+		kill -INT "$pid" 2>/dev/null
+		for _ in $(seq 50); do
+			kill -0 "$pid" 2>/dev/null || break
+			sleep 0.2
+		done
+		kill -KILL "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
 	done
-	kill -KILL "$capture" 2>/dev/null
-	wait "$capture" 2>/dev/null
-	capture=
+	captures=
 }

@@ -20,7 +20,7 @@ dir=$(mktemp -d)
 . "$(dirname "$0")/lib"
 
 cleanup() {
-	stop_capture
+	stop_captures
 	ip netns del "$ns_a" 2>/dev/null
 	ip netns del "$ns_b" 2>/dev/null
 	rm -rf "$dir"
@@ -104,7 +104,7 @@ for i in range(20):
 print(s.getsockopt(SOL_SHIM, SHIM_ASSOCIATED))
 PY
 sleep 1
-stop_capture
+stop_captures
 
 [ "$(cat "$dir/dontshim.log")" = 0 ]
 result $? "context: a SHIM_DONTSHIM flow stays unshimmed ($(cat "$dir/dontshim.log"))"

@@ -22,9 +22,10 @@
 # answers A's I1 with Parameter Problem: A's context goes NO-SUPPORT and
 # A's flow to C continues unshimmed.
 #
-# The capture goes to $SHIM6_OUT/shim6_locators.pcap with what it must
-# hold in shim6_locators.pcap.expect; the VM runner decodes it with tshark
-# on the host.
+# The captures of B's and A's second uplinks go to $SHIM6_OUT
+# (shim6_locators.pcap, shim6_locators_a.pcap) with what they must hold
+# in a .expect file each; the VM runner decodes them with tshark on the
+# host.
 
 set -u
 ns_a=shim6-a-$$
@@ -35,7 +36,7 @@ dir=$(mktemp -d)
 . "$(dirname "$0")/lib"
 
 cleanup() {
-	stop_capture
+	stop_captures
 	[ -n "${server:-}" ] && kill "$server" 2>/dev/null
 	for ns in "$ns_a" "$ns_b" "$ns_c" "$ns_r"; do
 		ip netns del "$ns" 2>/dev/null
@@ -53,11 +54,11 @@ for ns in "$ns_a" "$ns_b" "$ns_c" "$ns_r"; do
 done
 ip netns exec "$ns_r" sysctl -qw net.ipv6.conf.all.forwarding=1
 
-# hba_host NS NAME PREFIX1 PREFIX2 MODIFIER PEER_PREFIX2: the host's two
-# uplinks, its HBA addresses (printed as "ADDR1 ADDR2"), its routes and its
+# hba_host NS NAME PREFIX1 PREFIX2 MODIFIER: the host's two uplinks, its
+# HBA addresses (printed as "ADDR1 ADDR2"), its source-based routes and its
 # HBA set.
 hba_host() {
-	local ns=$1 h=$2 p1=$3 p2=$4 modifier=$5 peer2=$6
+	local ns=$1 h=$2 p1=$3 p2=$4 modifier=$5
 	shimctl hba modifier "$modifier" extended-modifier "$(printf '%096d' 5)" \
 		"$p1::/64" "$p2::/64" >"$dir/hba_$h"
 	local addrs pds
@@ -73,18 +74,18 @@ hba_host() {
 		ip -n "$ns_r" addr add "$pfx::1/64" dev "r$h$i" nodad
 		ip -n "$ns" link set "${h}$i" up
 		ip -n "$ns_r" link set "r$h$i" up
+		# Each locator leaves on its own uplink.
+		ip -n "$ns" -6 rule add from "$pfx::/64" table $((100 + i))
+		ip -n "$ns" -6 route add default via "$pfx::1" dev "${h}$i" table $((100 + i))
 		i=$((i + 1))
 	done
-	# The first uplink by default, the second towards the peer's second
-	# prefix: a moved flow leaves on it.
 	ip -n "$ns" -6 route add default via "$p1::1" dev "${h}0"
-	ip -n "$ns" -6 route add "$peer2::/64" via "$p2::1" dev "${h}1"
 	shimctl -n "$ns" hba set "$pds"
 	echo "$1 $2"
 }
 
-read -r a1 a2 < <(hba_host "$ns_a" a 2001:db8:a1 2001:db8:a2 0123456789abcdef0123456789abcdef 2001:db8:b2)
-read -r b1 b2 < <(hba_host "$ns_b" b 2001:db8:b1 2001:db8:b2 fedcba9876543210fedcba9876543210 2001:db8:a2)
+read -r a1 a2 < <(hba_host "$ns_a" a 2001:db8:a1 2001:db8:a2 0123456789abcdef0123456789abcdef)
+read -r b1 b2 < <(hba_host "$ns_b" b 2001:db8:b1 2001:db8:b2 fedcba9876543210fedcba9876543210)
 
 shimctl -j -n "$ns_a" locator show >"$dir/loc_a.json" 2>&1
 python3 - "$dir/loc_a.json" "$a1" "$a2" <<'PY'
@@ -95,6 +96,7 @@ PY
 result $? "locators: shimctl locator show lists both of A's HBA addresses as locators"
 
 start_capture "$ns_r" rb1 "$dir/rb1.pcap"
+start_capture "$ns_r" ra1 "$dir/ra1.pcap"
 
 # B: a UDP and a TCP echo server on its ULID.
 ip netns exec "$ns_b" python3 - "$b1" >"$dir/server.log" 2>&1 <<'PY' &
@@ -379,13 +381,18 @@ shimctl -n "$ns_c" context show >"$dir/show_c" 2>&1
 [ ! -s "$dir/show_c" ]
 result $? "no-support: the host without SHIM6 holds no context"
 
-stop_capture
+stop_captures
+
 if [ -n "${SHIM6_OUT:-}" ]; then
 	cp "$dir/rb1.pcap" "$SHIM6_OUT/shim6_locators.pcap"
 	# On B's second uplink: A's moved payload, the recovery of B's
-	# context (R1bis 5 from B, I2bis 6 from A, R2 4 from B), and A's
-	# Update Request (64; B acknowledges towards A's ULID, over b0).
-	printf 'types=4,5,6,64\npayload=%s>%s\n' "$a2" "$b2" >"$SHIM6_OUT/shim6_locators.pcap.expect"
+	# context (R1bis 5 from B, I2bis 6 from A, R2 4 from B), A's Update
+	# Request (64, from a1 to b2) and B's acknowledgement (65, from b2).
+	printf 'types=4,5,6,64,65\npayload=%s>%s\n' "$a2" "$b2" >"$SHIM6_OUT/shim6_locators.pcap.expect"
+	# On A's second uplink, by source: the same payload leaving A, and the
+	# recovery on (a2, b2); the Update Request left from a1.
+	cp "$dir/ra1.pcap" "$SHIM6_OUT/shim6_locators_a.pcap"
+	printf 'types=4,5,6\npayload=%s>%s\n' "$a2" "$b2" >"$SHIM6_OUT/shim6_locators_a.pcap.expect"
 fi
 
 totals
