@@ -160,7 +160,10 @@ struct State {
 }
 
 /// The routes of every context with its counters, sorted by ULID pair.
-struct Routes(KVec<(Route, Arc<Stats>)>);
+///
+/// Both lookups run per packet: `tags` holds every local tag with the
+/// index of its route, sorted, so that input is a binary search too.
+struct Routes(KVec<(Route, Arc<Stats>)>, KVec<(Tag, usize)>);
 
 impl Routes {
     fn by_ulids(&self, ulids: &UlidPair) -> Option<&(Route, Arc<Stats>)> {
@@ -168,7 +171,8 @@ impl Routes {
     }
 
     fn by_tag(&self, ct: Tag) -> Option<&(Route, Arc<Stats>)> {
-        self.0.iter().find(|r| r.0.ct_local == ct)
+        let i = self.1.binary_search_by(|t| t.0.cmp(&ct)).ok()?;
+        self.1.get(i).and_then(|&(_, r)| self.0.get(r))
     }
 }
 
@@ -198,7 +202,7 @@ impl Control {
             sha1: KernelSha1::new()?,
             rng,
         };
-        let routes = Rcu::new(Routes(KVec::new()), GFP_KERNEL)?;
+        let routes = Rcu::new(Routes(KVec::new(), KVec::new()), GFP_KERNEL)?;
         Ok(try_pin_init!(Self {
             state <- new_spinlock!(state, "shim6_control"),
             routes,
@@ -223,7 +227,14 @@ impl Control {
             }
         }
         routes.sort_unstable_by(|a, b| a.0.ulids.cmp(&b.0.ulids));
-        let _ = self.routes.replace(Routes(routes), GFP_ATOMIC);
+        let mut tags = KVec::new();
+        for (i, r) in routes.iter().enumerate() {
+            if tags.push((r.0.ct_local, i), GFP_ATOMIC).is_err() {
+                return;
+            }
+        }
+        tags.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        let _ = self.routes.replace(Routes(routes, tags), GFP_ATOMIC);
     }
 
     /// Whether the ULID pair `(local, peer)` has an established context.
@@ -571,17 +582,18 @@ impl NetOps for Control {
             return Out::Accept;
         }
         let ulids = UlidPair { local: src, peer: dst };
-        // The datagram's own locators (SOL_SHIM cmsg), else the socket's
-        // sticky ones (SHIM_LOC_*_SEND), else the context's pair.
-        let (src_choice, dst_choice) = skb.sent_locators().or_else(|| sk.map(crate::sockopt::send_locators)).unwrap_or_default();
-        // Counted as it travels: with the extension header.
-        let len = skb.packet_len() + EXT_LEN as u32;
         let route = self.routes.read(|r| {
             r.by_ulids(&ulids).map(|(r, stats)| {
                 stats.touch(now_ms());
-                let out = r.out(src_choice, dst_choice);
+                // The datagram's own locators (SOL_SHIM cmsg), else the socket's
+                // sticky ones (SHIM_LOC_*_SEND), else the context's pair; looked
+                // up only for packets that have a context.
+                let (src, dst) =
+                    skb.sent_locators().or_else(|| sk.map(crate::sockopt::send_locators)).unwrap_or_default();
+                let out = r.out(src, dst);
                 if out.is_some() {
-                    Stats::count(&stats.out_packets, &stats.out_octets, len);
+                    // Counted as it travels: with the extension header.
+                    Stats::count(&stats.out_packets, &stats.out_octets, skb.packet_len() + EXT_LEN as u32);
                 }
                 (out, r.setting_up)
             })
