@@ -15,7 +15,7 @@ use crate::crypto::{KernelMac, KernelRandom, KernelSha1};
 use crate::kext::crypto::now_ms;
 use crate::kext::net::{Net, PernetState};
 use crate::proto::hba;
-use crate::proto::context::{self as cx, Context, Host, Locators, Mac, Path, Responder, State, Table, Tag, UlidPair};
+use crate::proto::context::{self as cx, Context, Host, Locators, Mac, Path, Responder, State, Table, UlidPair};
 use crate::kext::shim::{Registration, ShimOps, SkbExt};
 use crate::kext::sock::{OptIn, OptOut, Sock};
 use crate::kext::sock::{is_errno, rcu_barrier, KernelSocket};
@@ -214,20 +214,11 @@ fn hmac_sha256_known_answer() {
 struct VecTable(kernel::alloc::KVec<Context>);
 
 impl Table for VecTable {
-    fn by_ulids(&mut self, ulids: &UlidPair, fii: u32) -> Option<&mut Context> {
-        self.0.iter_mut().find(|c| c.ulids() == *ulids && c.fii() == fii)
+    fn contexts(&self) -> impl Iterator<Item = &Context> {
+        self.0.iter()
     }
-    fn by_nonce(&mut self, init_nonce: u32, path: &Path) -> Option<&mut Context> {
-        self.0.iter_mut().find(|c| c.answered_by(init_nonce, path))
-    }
-    fn by_peer_tag(&mut self, ct: Tag, path: &Path) -> Option<&mut Context> {
-        self.0.iter_mut().find(|c| c.ct_peer() == Some(ct) && c.path().src == path.dst)
-    }
-    fn by_local_tag(&mut self, ct: Tag) -> Option<&mut Context> {
-        self.0.iter_mut().find(|c| c.ct_local() == ct)
-    }
-    fn tag_in_use(&self, ct: Tag) -> bool {
-        self.0.iter().any(|c| c.ct_local() == ct)
+    fn contexts_mut(&mut self) -> impl Iterator<Item = &mut Context> {
+        self.0.iter_mut()
     }
     fn insert(&mut self, ctx: Context) -> bool {
         self.0.push(ctx, kernel::alloc::flags::GFP_KERNEL).is_ok()

@@ -945,22 +945,38 @@ fn i1_parts<'a>(ct: &'a [u8; 8], ulids: &'a UlidPair, path: &'a Path, fii: &'a [
 
 /// The caller's table of contexts.
 pub trait Table {
-    /// The context of `ulids` and `fii`.
-    fn by_ulids(&mut self, ulids: &UlidPair, fii: u32) -> Option<&mut Context>;
-    /// The context an R1 or R2 with `init_nonce` on `path` answers.
-    fn by_nonce(&mut self, init_nonce: u32, path: &Path) -> Option<&mut Context>;
-    /// The context whose peer tag is `ct` and whose current path is
-    /// `path` reversed (R1bis matching, §7.18).
-    fn by_peer_tag(&mut self, ct: Tag, path: &Path) -> Option<&mut Context>;
-    /// The context whose local tag is `ct`.
-    fn by_local_tag(&mut self, ct: Tag) -> Option<&mut Context>;
-    /// Whether some context uses `ct` as its local tag.
-    fn tag_in_use(&self, ct: Tag) -> bool;
+    /// Every context.
+    fn contexts(&self) -> impl Iterator<Item = &Context>;
+    /// Every context, to change.
+    fn contexts_mut(&mut self) -> impl Iterator<Item = &mut Context>;
     /// Stores a new context; `false` when the table is full.
     fn insert(&mut self, ctx: Context) -> bool;
     /// Discards every context other than `new` that is confused with it
     /// (§7.6: the host must not send on them again).
     fn drop_confused(&mut self, new: &Context);
+
+    /// The context of `ulids` and `fii`.
+    fn by_ulids(&mut self, ulids: &UlidPair, fii: u32) -> Option<&mut Context> {
+        self.contexts_mut().find(|c| c.ulids() == *ulids && c.fii() == fii)
+    }
+    /// The context an R1 or R2 with `init_nonce` on `path` answers.
+    fn by_nonce(&mut self, init_nonce: u32, path: &Path) -> Option<&mut Context> {
+        self.contexts_mut().find(|c| c.answered_by(init_nonce, path))
+    }
+    /// The context whose peer tag is `ct` and whose current path is
+    /// `path` reversed (R1bis matching, §7.18).
+    fn by_peer_tag(&mut self, ct: Tag, path: &Path) -> Option<&mut Context> {
+        self.contexts_mut()
+            .find(|c| c.ct_peer() == Some(ct) && c.path().src == path.dst && c.path().dst == path.src)
+    }
+    /// The context whose local tag is `ct`.
+    fn by_local_tag(&mut self, ct: Tag) -> Option<&mut Context> {
+        self.contexts_mut().find(|c| c.ct_local() == ct)
+    }
+    /// Whether some context uses `ct` as its local tag.
+    fn tag_in_use(&self, ct: Tag) -> bool {
+        self.contexts().any(|c| c.ct_local() == ct)
+    }
 }
 
 /// What the host knows about itself.

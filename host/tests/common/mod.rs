@@ -41,22 +41,11 @@ impl Mac for TestMac {
 pub struct VecTable(pub Vec<Context>);
 
 impl Table for VecTable {
-    fn by_ulids(&mut self, ulids: &UlidPair, fii: u32) -> Option<&mut Context> {
-        self.0.iter_mut().find(|c| c.ulids() == *ulids && c.fii() == fii)
+    fn contexts(&self) -> impl Iterator<Item = &Context> {
+        self.0.iter()
     }
-    fn by_nonce(&mut self, init_nonce: u32, path: &Path) -> Option<&mut Context> {
-        self.0.iter_mut().find(|c| c.answered_by(init_nonce, path))
-    }
-    fn by_peer_tag(&mut self, ct: Tag, path: &Path) -> Option<&mut Context> {
-        self.0
-            .iter_mut()
-            .find(|c| c.ct_peer() == Some(ct) && c.path().src == path.dst && c.path().dst == path.src)
-    }
-    fn by_local_tag(&mut self, ct: Tag) -> Option<&mut Context> {
-        self.0.iter_mut().find(|c| c.ct_local() == ct)
-    }
-    fn tag_in_use(&self, ct: Tag) -> bool {
-        self.0.iter().any(|c| c.ct_local() == ct)
+    fn contexts_mut(&mut self) -> impl Iterator<Item = &mut Context> {
+        self.0.iter_mut()
     }
     fn insert(&mut self, ctx: Context) -> bool {
         self.0.push(ctx);
