@@ -42,6 +42,7 @@ shimctl: deps
 host-test: deps
 	$(CARGO) test --workspace --locked
 	python3 -m unittest discover -s tools/vm -p 'test_*.py'
+	tools/setup/test_setup.sh
 
 check: host-test module selftests shimctl
 	tools/vm/run.sh --kdir $(KDIR) --tests
