@@ -25,9 +25,11 @@ use crate::kext::inet6::Verdict;
 use crate::kext::netctl::{bh_disabled, NetCtl, NetOps, Verdict as Out};
 use crate::kext::rcu::Rcu;
 use crate::kext::skb::{send_ipv6, Addr, OwnedSkb, Skb, EXT_LEN};
+use crate::kext::sock::Sock;
 use crate::proto::codec::{self, Inbound, Local};
 use crate::proto::context::{
-    shimmable, Context, Host, Locators, Path, Responder, Route, State as CtxState, Table, Tag, Transmit, UlidPair,
+    shimmable, Context, Host, Locators, Message, Path, Responder, Route, State as CtxState, Table, Tag, Transmit,
+    UlidPair,
 };
 use crate::proto::hba;
 use crate::proto::sockopt as so;
@@ -114,10 +116,24 @@ impl Table for Slots {
         self.iter_mut()
     }
     fn insert(&mut self, ctx: Context) -> bool {
+        let now = now_ms();
         if self.len() >= MAX_CONTEXTS {
-            return false;
+            // Full: the slot of the context that matters least, if any may
+            // go (held down, unanswered, long idle), else refuse.
+            let victim = self
+                .0
+                .iter_mut()
+                .filter_map(|s| {
+                    let rank = s.as_ref()?.ctx.eviction_rank(s.as_ref()?.stats.last_used.load(Ordering::Relaxed), now)?;
+                    Some((rank, s))
+                })
+                .min_by_key(|(rank, _)| *rank);
+            match victim {
+                Some((_, slot)) => *slot = None,
+                None => return false,
+            }
         }
-        let Ok(stats) = Arc::new(Stats::new(now_ms()), GFP_ATOMIC) else { return false };
+        let Ok(stats) = Arc::new(Stats::new(now), GFP_ATOMIC) else { return false };
         let slot = Slot { ctx, stats };
         if let Some(free) = self.0.iter_mut().find(|s| s.is_none()) {
             *free = Some(slot);
@@ -149,15 +165,18 @@ struct State {
     rng: KernelRandom,
 }
 
-/// The routes of every context with its counters, sorted by ULID pair.
+/// The routes of every context with its counters, sorted by ULID pair and
+/// FII.
 ///
 /// Both lookups run per packet: `tags` holds every local tag with the
 /// index of its route, sorted, so that input is a binary search too.
 struct Routes(KVec<(Route, Arc<Stats>)>, KVec<(Tag, usize)>);
 
 impl Routes {
+    /// The route of the context of `ulids` that sockets use: FII 0 (a
+    /// forked context must never catch the traffic of the unforked one).
     fn by_ulids(&self, ulids: &UlidPair) -> Option<&(Route, Arc<Stats>)> {
-        self.0.binary_search_by(|r| r.0.ulids.cmp(ulids)).ok().and_then(|i| self.0.get(i))
+        self.0.binary_search_by(|r| (r.0.ulids, r.0.fii).cmp(&(*ulids, 0))).ok().and_then(|i| self.0.get(i))
     }
 
     fn by_tag(&self, ct: Tag) -> Option<&(Route, Arc<Stats>)> {
@@ -183,7 +202,7 @@ impl Control {
     pub(crate) fn new() -> Result<impl PinInit<Self, Error>> {
         let mut rng = KernelRandom;
         let state = State {
-            host: Host { responder: Responder::new(now_ms(), &mut rng), locators: Locators::default() },
+            host: Host::new(Responder::new(now_ms(), &mut rng), Locators::default()),
             table: Slots(KVec::new()),
             pds: None,
             addrs: KVec::new(),
@@ -216,7 +235,7 @@ impl Control {
                 return;
             }
         }
-        routes.sort_unstable_by(|a, b| a.0.ulids.cmp(&b.0.ulids));
+        routes.sort_unstable_by(|a, b| (a.0.ulids, a.0.fii).cmp(&(b.0.ulids, b.0.fii)));
         let mut tags = KVec::new();
         for (i, r) in routes.iter().enumerate() {
             if tags.push((r.0.ct_local, i), GFP_ATOMIC).is_err() {
@@ -242,8 +261,12 @@ impl Control {
     ) -> Result<R, so::Error> {
         self.locked(|st| {
             let ctx = st.table.by_ulids(ulids, 0).filter(|c| c.state() == CtxState::Established);
-            let r = f(ctx.ok_or(so::Error::NoContext)?, &mut st.rng);
-            self.publish(&st.table);
+            let ctx = ctx.ok_or(so::Error::NoContext)?;
+            let before = ctx.route();
+            let r = f(ctx, &mut st.rng);
+            if ctx.route() != before {
+                self.publish(&st.table);
+            }
             r
         })
     }
@@ -340,14 +363,21 @@ impl Control {
 
     /// A Shim6 control message arrived on `path`.
     pub(crate) fn receive(&self, ctl: &NetCtl<Self>, path: Path, bytes: &[u8]) {
-        let out = self.locked(|st| match codec::parse(bytes, path, &mut st.sha1) {
-            Ok(Inbound::Context(rx)) => {
-                let out = st.host.receive(&mut st.table, &rx, now_ms(), &mut st.rng, &mut st.mac);
-                self.publish(&st.table);
-                emit(st, &out)
+        let now = now_ms();
+        let out = self.locked(|st| {
+            let State { host, mac, sha1, .. } = st;
+            let validates = |msg: &_| host.validates(msg, &path, now, mac);
+            match codec::parse(bytes, path, sha1, validates) {
+                Ok(Inbound::Context(rx)) => {
+                    let out = st.host.receive(&mut st.table, &rx, now, &mut st.rng, &mut st.mac);
+                    if out.changed {
+                        self.publish(&st.table);
+                    }
+                    emit(st, &out.tx)
+                }
+                // Keepalive, Probe and Error belong to REAP, not there yet.
+                Ok(Inbound::Other(_)) | Err(_) => KVec::new(),
             }
-            // Keepalive, Probe and Error belong to REAP, not there yet.
-            Ok(Inbound::Other(_)) | Err(_) => KVec::new(),
         });
         transmit(ctl, &out);
         self.release(ctl);
@@ -386,20 +416,26 @@ impl Control {
         ulids
     }
 
-    /// An ICMPv6 error quoting our packet `src` -> `dst` whose Shim6
-    /// header is `shim`: a Parameter Problem about that header's Next
-    /// Header value says the peer has no SHIM6 (§6.2): NO-SUPPORT.
+    /// An ICMPv6 Parameter Problem quoting our packet `src` -> `dst`
+    /// whose Shim6 header is `shim`: if that is an I1 of ours, with the
+    /// nonce of a context still waiting on that path, the peer has no
+    /// SHIM6 (§6.2): NO-SUPPORT.  Anyone can send the error; only the one
+    /// who saw our I1 knows its nonce.
     fn icmp_error(&self, src: &Addr, dst: &Addr, shim: &[u8]) {
-        let ulids = UlidPair { local: *src, peer: *dst };
-        // Only our I1 (control, type 1) can meet a peer without SHIM6.
-        if shim.get(2).is_some_and(|t| *t == 1) {
-            self.locked(|st| {
-                if let Some(ctx) = st.table.by_ulids(&ulids, 0) {
-                    ctx.on_no_support(now_ms());
-                    self.publish(&st.table);
-                }
-            });
-        }
+        let path = Path { src: *src, dst: *dst };
+        self.locked(|st| {
+            // The quoted I1 is ours: no locator in it to verify.
+            let Ok(Inbound::Context(rx)) = codec::parse(shim, path, &mut st.sha1, |_| false) else { return };
+            let Message::I1 { nonce, .. } = rx.msg else { return };
+            let now = now_ms();
+            let mut changed = false;
+            for ctx in st.table.iter_mut().filter(|c| c.path() == path) {
+                changed |= ctx.on_no_support(nonce, now);
+            }
+            if changed {
+                self.publish(&st.table);
+            }
+        });
     }
 
     /// Sets our HBA set (its PDS), or clears it: our locators become the
@@ -534,6 +570,15 @@ fn transmit(ctl: &NetCtl<Control>, packets: &[Packet]) {
     }
 }
 
+/// Whether a packet of `sk` may start a context: a full socket that is not
+/// a TCP one waiting for the peer's ACK (its peer is then only a source
+/// address that may be spoofed).  TCP sockets that connect() pick their
+/// peer; accepted ones showed its return routability; UDP sockets are held
+/// to the namespace's rate limit on new contexts.
+fn may_initiate(sk: Option<&Sock>) -> bool {
+    sk.is_some_and(|sk| !sk.tcp_syn_recv())
+}
+
 /// Puts outgoing payload on `path` with the peer's tag `ct` (§11): the
 /// payload extension header goes in, the locators replace the ULIDs, and
 /// the packet is routed again.
@@ -610,9 +655,12 @@ impl NetOps for Control {
             Some(_) => return Out::Accept,
             None => {}
         }
-        // ICMPv6 (errors, neighbour discovery) is no reason to set up a
-        // context: only upper-layer traffic is.
-        if nexthdr == ICMPV6 {
+        // Only upper-layer traffic of a socket that has shown the peer's
+        // return routability (or picked the peer itself) sets up a context:
+        // not ICMPv6, not what the stack sends on nobody's behalf (resets),
+        // not a SYN-ACK of a request socket nor a fast-open child still in
+        // SYN-RECV, whose peer may be a spoofed source.
+        if nexthdr == ICMPV6 || !may_initiate(sk) {
             return Out::Accept;
         }
         // Deferred setup (the draft's default): the packet leaves at once,
@@ -621,10 +669,14 @@ impl NetOps for Control {
             if st.table.by_ulids(&ulids, 0).is_some() {
                 return KVec::new();
             }
+            let now = now_ms();
+            if !st.host.may_initiate(now) {
+                return KVec::new();
+            }
             let ct = Host::fresh_tag(&st.table, &mut st.rng);
             let path = Path { src, dst };
             let locs = locators_for(&st.host, &src);
-            let (ctx, i1) = Context::initiate(ulids, 0, ct, locs, path, now_ms(), &mut st.rng);
+            let (ctx, i1) = Context::initiate(ulids, 0, ct, locs, path, now, &mut st.rng);
             if st.table.insert(ctx) {
                 self.publish(&st.table);
                 emit(st, &[Some(i1)])
@@ -663,24 +715,33 @@ impl NetOps for Control {
         let (out, busy, any) = self.locked(|st| {
             let now = now_ms();
             let mut txs = KVec::new();
+            let mut changed = false;
             for slot in st.table.0.iter_mut() {
                 let Some(Slot { ctx, stats }) = slot else { continue };
                 if ctx.collectable(stats.last_used.load(Ordering::Relaxed), now) {
                     *slot = None;
+                    changed = true;
                     continue;
                 }
-                match ctx.on_timeout(now, &mut st.rng) {
+                let before = ctx.route();
+                let timeout = ctx.on_timeout(now, &mut st.rng);
+                changed |= ctx.route() != before;
+                match timeout {
                     Ok(Some(tx)) => {
                         // Out of memory: this retransmission is lost like any other.
                         let _ = txs.push(Some(tx), GFP_ATOMIC);
                     }
                     Ok(None) => {}
                     // Hold-down over: back to IDLE.
-                    Err(()) => *slot = None,
+                    Err(()) => {
+                        *slot = None;
+                        changed = true;
+                    }
                 }
             }
-            // Timeouts change states (I2 back to I1, hold-downs ending).
-            self.publish(&st.table);
+            if changed {
+                self.publish(&st.table);
+            }
             let busy = st.table.iter().any(|s| s.ctx.deadline().is_some());
             (emit(st, &txs), busy, st.table.len() > 0)
         });
@@ -736,15 +797,24 @@ impl crate::kext::inet6::Handler for ShimProtocol {
         }
     }
 
-    fn error(skb: &mut Skb<'_>, icmp_type: u8, code: u8, offset: usize, _info: u32) {
+    fn error(skb: &mut Skb<'_>, icmp_type: u8, code: u8, offset: usize, info: u32) {
         if (icmp_type, code) != PARAM_PROBLEM {
             return;
         }
         let Some(net) = skb.net() else { return };
         let ctl = &crate::netns::NetState::of(net).ctl;
         let Some(quoted) = skb.data(offset + 4) else { return };
+        // The pointer must name the Next Header octet that says 140 in
+        // front of the Shim6 header, as a host without SHIM6 would.
+        let pointer = info as usize;
+        if pointer >= offset || quoted.get(pointer) != Some(&PROTOCOL) {
+            return;
+        }
         let (Some(src), Some(dst)) = (quoted.get(8..24), quoted.get(24..40)) else { return };
         let (Ok(src), Ok(dst)) = (<Addr>::try_from(src), <Addr>::try_from(dst)) else { return };
+        // The whole quoted Shim6 header, as far as the error carries it.
+        let total = skb.lengths().0 as usize;
+        let Some(quoted) = skb.data(total) else { return };
         let shim = quoted.get(offset..).unwrap_or(&[]);
         ctl.data().icmp_error(&src, &dst, shim);
     }

@@ -243,8 +243,8 @@ fn handshake_with_kernel_crypto() {
     let a1 = [0x20, 1, 0xd, 0xb8, 0xa, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1];
     let b1 = [0x20, 1, 0xd, 0xb8, 0xb, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1];
     let now = now_ms();
-    let mut host_b = Host { responder: Responder::new(now, &mut rng), locators: Locators::new(&[b1]) };
-    let mut host_a = Host { responder: Responder::new(now, &mut rng), locators: Locators::new(&[a1]) };
+    let mut host_b = Host::new(Responder::new(now, &mut rng), Locators::new(&[b1]));
+    let mut host_a = Host::new(Responder::new(now, &mut rng), Locators::new(&[a1]));
     let (mut ta, mut tb) = (VecTable(kernel::alloc::KVec::new()), VecTable(kernel::alloc::KVec::new()));
 
     let ct = Host::fresh_tag(&ta, &mut rng);
@@ -261,7 +261,8 @@ fn handshake_with_kernel_crypto() {
             host_b.receive(&mut tb, &rx, now, &mut rng, &mut mac)
         } else {
             host_a.receive(&mut ta, &rx, now, &mut rng, &mut mac)
-        };
+        }
+        .tx;
         msg = reply;
         to_b = !to_b;
     }

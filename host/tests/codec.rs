@@ -39,7 +39,7 @@ fn hba_host(prefixes: &'static [Prefix], seed: u64) -> Peer {
     let mut pds = vec![0; repr.buffer_len()];
     repr.emit(&mut pds).unwrap();
     let mut rng = Rng(seed);
-    let host = Host { responder: Responder::new(0, &mut rng), locators: Locators::new(&addrs) };
+    let host = Host::new(Responder::new(0, &mut rng), Locators::new(&addrs));
     Peer { host, table: VecTable::default(), rng, ulid: addrs[0], pds }
 }
 
@@ -65,10 +65,12 @@ impl Wire {
     /// Carries `tx` from `from` to `to`; returns `to`'s answers.
     fn deliver(&mut self, from: &Peer, to: &mut Peer, tx: &Transmit) -> Vec<Transmit> {
         let bytes = self.send(from, tx);
-        match codec::parse(&bytes, tx.path, &mut RustCrypto).expect("parse") {
+        let gate = |m: &_| to.host.validates(m, &tx.path, 0, &mut TestMac);
+        match codec::parse(&bytes, tx.path, &mut RustCrypto, gate).expect("parse") {
             Inbound::Context(rx) => to
                 .host
                 .receive(&mut to.table, &rx, 0, &mut to.rng, &mut TestMac)
+                .tx
                 .into_iter()
                 .flatten()
                 .collect(),
@@ -152,15 +154,15 @@ fn a_pds_that_does_not_cover_the_ulid_is_refused() {
     a.table.0.push(ctx);
     let mut wire = Wire::default();
     let r1 = wire.deliver(&a, &mut b, &i1);
-    let i2 = a.host.receive(&mut a.table, &received(&mut wire, &b, &r1[0]), 0, &mut a.rng, &mut TestMac)[0].unwrap();
+    let i2 = a.host.receive(&mut a.table, &received(&mut wire, &b, &r1[0]), 0, &mut a.rng, &mut TestMac).tx[0].unwrap();
     // The I2 leaves with C's PDS instead of A's.
     let bytes = wire.send(&c, &i2);
-    assert_eq!(codec::parse(&bytes, i2.path, &mut RustCrypto).err(), Some(Drop::ForeignPds));
+    assert_eq!(codec::parse(&bytes, i2.path, &mut RustCrypto, |_| true).err(), Some(Drop::ForeignPds));
 }
 
 fn received(wire: &mut Wire, from: &Peer, tx: &Transmit) -> Received {
     let bytes = wire.send(from, tx);
-    match codec::parse(&bytes, tx.path, &mut RustCrypto).unwrap() {
+    match codec::parse(&bytes, tx.path, &mut RustCrypto, |_| true).unwrap() {
         Inbound::Context(rx) => rx,
         Inbound::Other(r) => panic!("{r:?}"),
     }
@@ -175,8 +177,8 @@ fn corrupted_messages_are_refused() {
     let (_, i1) = Context::initiate(ulids, 0, 1, a.host.locators, path, 0, &mut a.rng);
     let mut bytes = wire.send(&a, &i1);
     bytes[9] ^= 0x10;
-    assert_eq!(codec::parse(&bytes, path, &mut RustCrypto).err(), Some(Drop::Wire(WireError::BadChecksum)));
-    assert!(codec::parse(&bytes[..7], path, &mut RustCrypto).is_err());
+    assert_eq!(codec::parse(&bytes, path, &mut RustCrypto, |_| true).err(), Some(Drop::Wire(WireError::BadChecksum)));
+    assert!(codec::parse(&bytes[..7], path, &mut RustCrypto, |_| true).is_err());
 }
 
 #[test]

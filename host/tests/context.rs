@@ -25,7 +25,7 @@ struct Peer {
 impl Peer {
     fn new(addr: Addr, locs: &[Addr], seed: u64, now: Millis) -> Self {
         let mut rng = Rng(seed);
-        let host = Host { responder: Responder::new(now, &mut rng), locators: Locators::new(locs) };
+        let host = Host::new(Responder::new(now, &mut rng), Locators::new(locs));
         Peer { host, table: VecTable::default(), rng, addr }
     }
 
@@ -50,7 +50,7 @@ impl Peer {
 
     fn receive_all(&mut self, tx: &Transmit, now: Millis) -> Vec<Transmit> {
         let rx = Received { path: tx.path, msg: tx.msg };
-        self.host.receive(&mut self.table, &rx, now, &mut self.rng, &mut TestMac).into_iter().flatten().collect()
+        self.host.receive(&mut self.table, &rx, now, &mut self.rng, &mut TestMac).tx.into_iter().flatten().collect()
     }
 
     fn ctx(&self, peer: &Peer) -> &Context {
@@ -192,9 +192,12 @@ fn silent_peer_leads_to_e_failed_then_idle() {
 #[test]
 fn parameter_problem_means_no_support() {
     let (mut a, b) = pair();
-    a.initiate(&b, 0);
+    let i1 = a.initiate(&b, 0);
     let ctx = a.table.0.first_mut().unwrap();
-    ctx.on_no_support(100);
+    let Message::I1 { nonce, .. } = i1.msg else { panic!("{i1:?}") };
+    assert!(!ctx.on_no_support(nonce.wrapping_add(1), 100), "an error quoting another I1 is forged");
+    assert_eq!(ctx.state(), State::I1Sent);
+    assert!(ctx.on_no_support(nonce, 100));
     assert_eq!(ctx.state(), State::NoSupport);
     assert_eq!(ctx.deadline(), Some(100 + consts::ICMP_HOLDDOWN_TIME));
     assert!(a.tick(100 + consts::ICMP_HOLDDOWN_TIME - 1).is_empty());

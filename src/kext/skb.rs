@@ -72,6 +72,14 @@ impl<'a> Skb<'a> {
         }
     }
 
+    /// Whether the skb belongs to a socket of any kind (full, request or
+    /// time-wait): `false` for what the stack sends on nobody's behalf
+    /// (TCP resets, ICMPv6).
+    pub(crate) fn has_sk(&self) -> bool {
+        // SAFETY: `self.skb` is a valid skb; reading its socket pointer is always allowed.
+        unsafe { !(*self.skb).sk.is_null() }
+    }
+
     /// The socket that sent it, if any (full sockets only).
     pub(crate) fn sk(&self) -> Option<&super::sock::Sock> {
         // SAFETY: `skb->sk` is valid while the skb holds it. Time-wait and request sockets

@@ -49,6 +49,18 @@ impl Sock {
         (p != [0; 16]).then_some((l, p))
     }
 
+    /// Whether this is a TCP socket in SYN-RECV (a fast-open child that has
+    /// not had the peer's ACK yet).
+    pub(crate) fn tcp_syn_recv(&self) -> bool {
+        // SAFETY: By the type invariant the socket is valid and a full one; both fields
+        // are plain integers, and a stale state only delays a context by one packet.
+        let (protocol, state) = unsafe {
+            let sk = self.as_ptr();
+            (u32::from((*sk).sk_protocol), u32::from((*sk).__sk_common.skc_state))
+        };
+        protocol == bindings::IPPROTO_TCP && state == bindings::TCP_SYN_RECV
+    }
+
     /// The network namespace of the socket.
     pub(crate) fn net(&self) -> &Net {
         // SAFETY: By the type invariant the socket is valid; a socket holds its namespace

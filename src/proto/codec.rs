@@ -122,6 +122,9 @@ pub enum Drop {
     Wire(Error),
     /// R1, R1bis or a setup message without a usable Responder Validator.
     NoValidator,
+    /// An I2 or I2bis whose Responder Validator the caller's check refused
+    /// (its locators were not verified: that costs a hash per locator).
+    BadValidator,
     /// The PDS does not verify the peer's ULID (§7.13 step 3, §7.16).
     ForeignPds,
 }
@@ -143,7 +146,9 @@ fn ulids_of(u: Option<o::UlidPair>, path: &Path) -> UlidPair {
 
 /// The peer's locators that its PDS verifies, all of them in the set of
 /// `ulid` (RFC 5535 §7.2).  No PDS: none.  A PDS that does not verify the
-/// ULID itself: the message is dropped.
+/// ULID itself: the message is dropped.  At most
+/// [`context::MAX_LOCATORS`] locators are tried, whatever the list holds,
+/// so that one message costs a bounded number of hashes.
 fn verified<H: Sha1 + ?Sized>(
     hasher: &mut H,
     options: &OptionSet<'_>,
@@ -155,7 +160,7 @@ fn verified<H: Sha1 + ?Sized>(
     };
     let pds = hba::Pds::parse(pds).map_err(|_| Drop::ForeignPds)?;
     let owner = pds.verify(hasher, ulid).map_err(|_| Drop::ForeignPds)?;
-    for (method, loc) in list.iter() {
+    for (method, loc) in list.iter().take(context::MAX_LOCATORS) {
         // CGA-method locators need the CGA Signature, which is not
         // implemented: they are never used.
         if method != verification::HBA {
@@ -168,8 +173,27 @@ fn verified<H: Sha1 + ?Sized>(
     Ok(out)
 }
 
+/// `msg` (an I2 or I2bis) with the locators verified for it.
+fn with_verified(mut msg: Message, verified: Locators) -> Message {
+    if let Message::I2 { locators, .. } | Message::I2bis { locators, .. } = &mut msg {
+        *locators = verified;
+    }
+    msg
+}
+
 /// Parses the Shim6 control message `bytes` that arrived on `path`.
-pub fn parse<'a, H: Sha1 + ?Sized>(bytes: &'a [u8], path: Path, hasher: &mut H) -> Result<Inbound<'a>, Drop> {
+///
+/// An I2 or I2bis reaches `validates` (the caller's
+/// [`context::Host::validates`]) before any of its locators is verified,
+/// so that a forged one costs a MAC, not a hash per locator (RFC 5533 §16:
+/// no costly work for unauthenticated packets).  Its `locators` are empty
+/// at that point.
+pub fn parse<'a, H: Sha1 + ?Sized>(
+    bytes: &'a [u8],
+    path: Path,
+    hasher: &mut H,
+    validates: impl FnOnce(&Message) -> bool,
+) -> Result<Inbound<'a>, Drop> {
     let repr = Repr::parse(&Packet::new_checked(bytes)?)?;
     let msg = match repr {
         Repr::I1(i) => Message::I1 {
@@ -185,15 +209,19 @@ pub fn parse<'a, H: Sha1 + ?Sized>(bytes: &'a [u8], path: Path, hasher: &mut H) 
         },
         Repr::I2(i) => {
             let ulids = ulids_of(i.options.ulid_pair, &path);
-            Message::I2 {
+            let msg = Message::I2 {
                 ct: i.initiator_tag.get(),
                 init_nonce: i.initiator_nonce,
                 resp_nonce: i.responder_nonce,
                 validator: validator(&i.options)?,
                 ulids: i.options.ulid_pair.map(|_| ulids),
                 fii: i.options.forked_instance.unwrap_or(0),
-                locators: verified(hasher, &i.options, &ulids.peer)?,
+                locators: Locators::default(),
+            };
+            if !validates(&msg) {
+                return Err(Drop::BadValidator);
             }
+            with_verified(msg, verified(hasher, &i.options, &ulids.peer)?)
         }
         Repr::R2(r) => Message::R2 {
             ct: r.responder_tag.get(),
@@ -208,7 +236,7 @@ pub fn parse<'a, H: Sha1 + ?Sized>(bytes: &'a [u8], path: Path, hasher: &mut H) 
         },
         Repr::I2bis(i) => {
             let ulids = ulids_of(i.options.ulid_pair, &path);
-            Message::I2bis {
+            let msg = Message::I2bis {
                 ct: i.initiator_tag.get(),
                 init_nonce: i.initiator_nonce,
                 resp_nonce: i.responder_nonce,
@@ -216,8 +244,12 @@ pub fn parse<'a, H: Sha1 + ?Sized>(bytes: &'a [u8], path: Path, hasher: &mut H) 
                 validator: validator(&i.options)?,
                 ulids: i.options.ulid_pair.map(|_| ulids),
                 fii: i.options.forked_instance.unwrap_or(0),
-                locators: verified(hasher, &i.options, &ulids.peer)?,
+                locators: Locators::default(),
+            };
+            if !validates(&msg) {
+                return Err(Drop::BadValidator);
             }
+            with_verified(msg, verified(hasher, &i.options, &ulids.peer)?)
         }
         Repr::UpdateRequest(u) => Message::UpdateRequest {
             ct: u.receiver_tag.get(),

@@ -62,6 +62,9 @@ pub mod consts {
     /// (not an RFC constant: RFC 5533 leaves garbage collection to the
     /// host; the peer recovers with R1bis if it still needs it).
     pub const IDLE_TIMEOUT: Millis = 600_000;
+    /// An established context idle this long gives its slot to a new one
+    /// when the table is full.
+    pub const EVICT_IDLE: Millis = 30_000;
 }
 
 /// Whether `a` may be a ULID or a locator: a unicast address of global
@@ -341,11 +344,17 @@ pub struct Context {
     timer: Option<Retransmit>,
     /// Generation of the peer's last verified Locator List.
     peer_generation: Option<u32>,
+    /// The generations it replaced, newest first: an Update Request
+    /// carrying one of them is a replay.
+    seen_generations: [Option<u32>; SEEN_GENERATIONS],
     /// Generation of our last Locator List sent in an update.
     local_generation: u32,
     /// The one outstanding Update Request: its nonce and retransmission.
     update: Option<(u32, Retransmit)>,
 }
+
+/// How many replaced Locator List generations a context remembers.
+const SEEN_GENERATIONS: usize = 8;
 
 /// Whether a locator pair differs from the ULIDs, so that a ULID Pair
 /// option must go along.
@@ -379,6 +388,7 @@ impl Context {
             path,
             timer: None,
             peer_generation: None,
+            seen_generations: [None; SEEN_GENERATIONS],
             local_generation: 0,
             update: None,
         };
@@ -550,13 +560,18 @@ impl Context {
         self.i1()
     }
 
-    /// An ICMPv6 Parameter Problem (unrecognized Next Header) quoting our
-    /// I1: the peer has no SHIM6 (§7.8, App B).  Traffic goes on unshimmed.
-    pub fn on_no_support(&mut self, now: Millis) {
-        if self.state == State::I1Sent {
-            self.state = State::NoSupport;
-            self.timer = Some(Retransmit { count: 0, at: now + consts::ICMP_HOLDDOWN_TIME });
+    /// An ICMPv6 Parameter Problem (unrecognized Next Header) quoting an
+    /// I1 with Initiator Nonce `nonce`: if it is our I1, the peer has no
+    /// SHIM6 (§7.8, App B) and traffic goes on unshimmed.  Anyone can send
+    /// such an error, so one quoting another nonce changes nothing; returns
+    /// whether it did.
+    pub fn on_no_support(&mut self, nonce: u32, now: Millis) -> bool {
+        if self.state != State::I1Sent || nonce != self.init_nonce {
+            return false;
         }
+        self.state = State::NoSupport;
+        self.timer = Some(Retransmit { count: 0, at: now + consts::ICMP_HOLDDOWN_TIME });
+        true
     }
 
     /// Whether this context is the one an R1 or R2 with `init_nonce` on
@@ -609,7 +624,8 @@ impl Context {
     }
 
     /// The peer (re)sent I2 or I2bis for this context: its tag and
-    /// locators replace ours if the source locator is acceptable.
+    /// locators replace ours if the source locator is acceptable (§7.13,
+    /// §7.20: a locator we know for the peer, or one its PDS verified).
     fn on_i2(&mut self, ct: Tag, init_nonce: u32, locators: &Locators, path: &Path) -> Option<Transmit> {
         if !self.peer_locs.contains(&path.src) && !locators.contains(&path.src) {
             return None;
@@ -667,15 +683,29 @@ impl Context {
             _ => return [None, None],
         };
         let Some(ct) = self.ct_peer else { return [first, None] };
+        let ack = Transmit { path: Path { src: path.dst, dst: path.src }, msg: Message::UpdateAck { ct, nonce } };
+        // A list we held before is a replay, which would roll the list
+        // back: dropped.  A retransmission of the one we hold, or a list
+        // without a verified locator, is acknowledged and changes nothing.
+        if self.seen_generations.contains(&Some(generation)) {
+            return [first, None];
+        }
+        if self.peer_generation == Some(generation) || locators.as_slice().is_empty() {
+            return [first, Some(ack)];
+        }
         self.peer_locs = *locators;
         self.peer_locs.push(self.ulids.peer);
-        self.peer_generation = Some(generation);
+        if let Some(old) = self.peer_generation.replace(generation) {
+            self.seen_generations.rotate_right(1);
+            if let Some(first) = self.seen_generations.first_mut() {
+                *first = Some(old);
+            }
+        }
         if !self.peer_locs.contains(&self.path.dst) {
             // Our destination left the peer's list: REAP will pick among
             // the new ones; until then, the one the update came from.
             self.path.dst = path.src;
         }
-        let ack = Transmit { path: Path { src: path.dst, dst: path.src }, msg: Message::UpdateAck { ct, nonce } };
         [first, Some(ack)]
     }
 
@@ -788,6 +818,25 @@ impl Context {
         self.state == State::Established && self.update.is_none() && now.saturating_sub(last_used) >= consts::IDLE_TIMEOUT
     }
 
+    /// How readily this context, last used at `last_used`, gives its slot
+    /// to a new one when the table is full: lower goes first, `None` never.
+    /// Held-down contexts (E-FAILED, NO-SUPPORT) go first, then those
+    /// still waiting for an R1 (an I1 to a spoofed source never gets one),
+    /// then established ones idle for [`consts::EVICT_IDLE`], longest idle
+    /// first.  Contexts in use or half set up (I2 answered by the peer)
+    /// stay.
+    pub fn eviction_rank(&self, last_used: Millis, now: Millis) -> Option<u64> {
+        let idle = now.saturating_sub(last_used);
+        match self.state {
+            State::EFailed | State::NoSupport => Some(0),
+            State::I1Sent => Some(1),
+            State::Established if self.update.is_none() && idle >= consts::EVICT_IDLE => {
+                Some(u64::MAX - idle)
+            }
+            _ => None,
+        }
+    }
+
     /// Confusion (§7.6): `self` is an older context whose peer tag and
     /// locators clash with `new`'s; the peer must have lost it.
     pub fn confused_with(&self, new: &Context) -> bool {
@@ -805,6 +854,9 @@ impl Context {
 pub struct Route {
     /// The context's ULIDs.
     pub ulids: UlidPair,
+    /// Its Forked Instance Identifier: outgoing packets use only the
+    /// contexts of FII 0, as no socket forks one yet.
+    pub fii: u32,
     /// Our tag: payload carrying it is for this context.
     pub ct_local: Tag,
     /// The peer's tag, while payload may be rewritten (§11).
@@ -823,6 +875,7 @@ impl Context {
     pub fn route(&self) -> Route {
         Route {
             ulids: self.ulids,
+            fii: self.fii,
             ct_local: self.ct_local,
             ct_peer: self.ct_peer.filter(|_| self.rewrites()),
             path: self.path,
@@ -979,12 +1032,75 @@ pub trait Table {
     }
 }
 
+/// A token bucket: `burst` events at once, `per_sec` a second on average.
+#[derive(Clone, Copy, Debug)]
+pub struct RateLimit {
+    per_sec: u64,
+    burst: u64,
+    /// Thousandths of an event.
+    credit: u64,
+    last: Millis,
+}
+
+impl RateLimit {
+    /// A full bucket.
+    pub const fn new(per_sec: u32, burst: u32) -> Self {
+        RateLimit { per_sec: per_sec as u64, burst: burst as u64, credit: burst as u64 * 1000, last: 0 }
+    }
+
+    /// Whether one more event may happen at `now`; takes it if so.
+    pub fn allow(&mut self, now: Millis) -> bool {
+        let elapsed = now.saturating_sub(self.last);
+        self.last = self.last.max(now);
+        self.credit = self.credit.saturating_add(elapsed.saturating_mul(self.per_sec)).min(self.burst.saturating_mul(1000));
+        let ok = self.credit >= 1000;
+        if ok {
+            self.credit -= 1000;
+        }
+        ok
+    }
+}
+
+/// What a host lets the network make it do, per namespace.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    /// R1 and R1bis: answers to anyone, each costing a MAC.
+    pub responses: RateLimit,
+    /// New contexts, initiated or accepted.
+    pub setups: RateLimit,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits { responses: RateLimit::new(100, 100), setups: RateLimit::new(50, 50) }
+    }
+}
+
 /// What the host knows about itself.
 pub struct Host {
     /// The stateless responder.
     pub responder: Responder,
     /// Our locators, verified (in the HBA set).
     pub locators: Locators,
+    /// Rate limits.
+    pub limits: Limits,
+}
+
+/// What receiving a control message did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Outcome {
+    /// What to send back, in order (at most two: an Update Request in
+    /// I2-SENT is answered with the I2 and then the Update Acknowledgement).
+    pub tx: [Option<Transmit>; 2],
+    /// Whether what the packet path reads ([`Route`]s) changed: a context
+    /// came, went or moved.
+    pub changed: bool,
+}
+
+impl Outcome {
+    fn send(tx: Option<Transmit>, changed: bool) -> Self {
+        Outcome { tx: [tx, None], changed }
+    }
 }
 
 /// A control message received on `path`, with the ULID pair its header or
@@ -998,6 +1114,39 @@ pub struct Received {
 }
 
 impl Host {
+    /// A host with default rate limits.
+    pub fn new(responder: Responder, locators: Locators) -> Self {
+        Host { responder, locators, limits: Limits::default() }
+    }
+
+    /// Whether a new context may be started now (rate limit).
+    pub fn may_initiate(&mut self, now: Millis) -> bool {
+        self.limits.setups.allow(now)
+    }
+
+    /// Whether the Responder Validator of an I2 or I2bis received on
+    /// `path` is one we made (§7.13 step 2, §7.20 step 2); every other
+    /// message passes.  Cheap (one MAC): callers check it before costly
+    /// work such as verifying the message's locators.
+    pub fn validates(&mut self, msg: &Message, path: &Path, now: Millis, mac: &mut impl Mac) -> bool {
+        let reply = Path { src: path.dst, dst: path.src };
+        match *msg {
+            Message::I2 { ct, resp_nonce, validator, ulids, fii, .. } => {
+                let ulids = ulids.unwrap_or(UlidPair { local: path.dst, peer: path.src });
+                let ctb = (ct & TAG_MASK).to_be_bytes();
+                let fiib = fii.to_be_bytes();
+                self.responder.check(mac, resp_nonce, &validator, now, &i1_parts(&ctb, &ulids, &reply, &fiib))
+            }
+            Message::I2bis { resp_nonce, packet_ct, validator, .. } => {
+                let ctb = (packet_ct & TAG_MASK).to_be_bytes();
+                // The R1bis covered the triggering packet's locators, which
+                // the I2bis travels on again.
+                self.responder.check(mac, resp_nonce, &validator, now, &[&ctb, &path.src, &path.dst])
+            }
+            _ => true,
+        }
+    }
+
     /// A context tag no context of `table` uses (§7.1).
     pub fn fresh_tag(table: &impl Table, rng: &mut impl Random) -> Tag {
         loop {
@@ -1008,9 +1157,8 @@ impl Host {
         }
     }
 
-    /// Handles one received control message; returns what to send back,
-    /// in order (at most two: an Update Request in I2-SENT is answered
-    /// with the I2 and then the Update Acknowledgement).
+    /// Handles one received control message: what to send back, and
+    /// whether the packet path must see the table again.
     pub fn receive(
         &mut self,
         table: &mut impl Table,
@@ -1018,19 +1166,25 @@ impl Host {
         now: Millis,
         rng: &mut impl Random,
         mac: &mut impl Mac,
-    ) -> [Option<Transmit>; 2] {
+    ) -> Outcome {
         let path = &rx.path;
+        // Multicast, unspecified, loopback or link-local locators: nothing
+        // to answer (an I1 to ff02::1 must not make every host reply).
+        if !shimmable(&path.src) || !shimmable(&path.dst) {
+            return Outcome::default();
+        }
         let (ct, update) = match rx.msg {
             Message::UpdateRequest { ct, nonce, generation, locators } => (ct, Some((nonce, generation, locators))),
             Message::UpdateAck { ct, .. } => (ct, None),
-            _ => return [self.receive_setup(table, rx, now, rng, mac), None],
+            _ => return self.receive_setup(table, rx, now, rng, mac),
         };
         // Types 64-127: an unknown tag, or a known one on locators the
         // context does not have, means the sender's context is stale.
         let Some(ctx) = table.by_local_tag(ct & TAG_MASK).filter(|c| c.on_path_of_peer(path)) else {
-            return [self.unknown_tag(ct, path, now, rng, mac), None];
+            return Outcome::send(self.unknown_tag(ct, path, now, rng, mac), false);
         };
-        match (update, rx.msg) {
+        let before = ctx.route();
+        let tx = match (update, rx.msg) {
             (Some((nonce, generation, locators)), _) => ctx.on_update_request(nonce, generation, &locators, path),
             (None, Message::UpdateAck { nonce, .. }) => {
                 // §10.5 says R2 for I2-SENT and I2BIS-SENT; the reference
@@ -1039,13 +1193,14 @@ impl Host {
                     State::I2Sent => ctx.i2(),
                     State::I2bisSent => ctx.i2bis(),
                     State::Established => None,
-                    _ => return [None, None],
+                    _ => return Outcome::default(),
                 };
                 ctx.on_update_ack(nonce);
                 [first, None]
             }
             _ => [None, None],
-        }
+        };
+        Outcome { tx, changed: ctx.route() != before }
     }
 
     fn receive_setup(
@@ -1055,11 +1210,14 @@ impl Host {
         now: Millis,
         rng: &mut impl Random,
         mac: &mut impl Mac,
-    ) -> Option<Transmit> {
+    ) -> Outcome {
         self.responder.rotate(now, rng);
         let path = &rx.path;
         let reply = Path { src: path.dst, dst: path.src };
-        match rx.msg {
+        if !self.validates(&rx.msg, path, now, mac) {
+            return Outcome::default();
+        }
+        let tx = match rx.msg {
             Message::I1 { ct, nonce, ulids, fii } => {
                 let moved = ulids.is_some();
                 let ulids = ulids.unwrap_or(UlidPair { local: path.dst, peer: path.src });
@@ -1071,55 +1229,65 @@ impl Host {
                     // I2 (§7.6, §7.9).
                     let restarted = ctx.state == State::Established
                         && (ctx.ct_peer != Some(ct & TAG_MASK) || (moved && !ctx.peer_locs.contains(&path.src)));
-                    if !restarted && matches!(ctx.state, State::I1Sent | State::I2Sent | State::I2bisSent | State::Established) {
-                        return Some(ctx.r2(nonce, *path));
+                    // The R2 carries our tag and locators: it goes only to
+                    // a locator of the peer's we know, never to whatever
+                    // source an I1 claims (that gets the stateless R1).
+                    let known = ctx.peer_locs.contains(&path.src) || path.src == ctx.ulids.peer;
+                    let live = matches!(ctx.state, State::I1Sent | State::I2Sent | State::I2bisSent | State::Established);
+                    if !restarted && live && known {
+                        return Outcome::send(Some(ctx.r2(nonce, *path)), false);
                     }
+                }
+                if !self.limits.responses.allow(now) {
+                    return Outcome::default();
                 }
                 let resp_nonce = Responder::nonce(now);
                 let ctb = (ct & TAG_MASK).to_be_bytes();
                 let fiib = fii.to_be_bytes();
-                let validator = self.responder.validator(mac, resp_nonce, now, &i1_parts(&ctb, &ulids, &reply, &fiib))?;
-                Some(Transmit { path: reply, msg: Message::R1 { init_nonce: nonce, resp_nonce, validator } })
+                self.responder
+                    .validator(mac, resp_nonce, now, &i1_parts(&ctb, &ulids, &reply, &fiib))
+                    .map(|validator| Transmit { path: reply, msg: Message::R1 { init_nonce: nonce, resp_nonce, validator } })
             }
             Message::R1 { init_nonce, resp_nonce, validator } => {
-                table.by_nonce(init_nonce, path)?.on_r1(resp_nonce, validator, now, rng)
+                let Some(ctx) = table.by_nonce(init_nonce, path) else { return Outcome::default() };
+                let before = ctx.route();
+                let tx = ctx.on_r1(resp_nonce, validator, now, rng);
+                return Outcome::send(tx, ctx.route() != before);
             }
-            Message::I2 { ct, init_nonce, resp_nonce, validator, ulids, fii, locators } => {
+            Message::I2 { ct, init_nonce, ulids, fii, locators, .. } => {
                 let ulids = ulids.unwrap_or(UlidPair { local: path.dst, peer: path.src });
-                let ctb = (ct & TAG_MASK).to_be_bytes();
-                let fiib = fii.to_be_bytes();
-                if !self.responder.check(mac, resp_nonce, &validator, now, &i1_parts(&ctb, &ulids, &reply, &fiib)) {
-                    return None;
-                }
-                self.accept_peer(table, ulids, fii, ct, init_nonce, &locators, path, rng)
+                let tx = self.accept_peer(table, ulids, fii, ct, init_nonce, &locators, path, now, rng);
+                return Outcome::send(tx, tx.is_some());
             }
             Message::R2 { ct, init_nonce, locators } => {
-                let ctx = table.by_nonce(init_nonce, path)?;
+                let Some(ctx) = table.by_nonce(init_nonce, path) else { return Outcome::default() };
                 ctx.on_r2(ct, &locators);
                 let snapshot = ctx.clone();
                 table.drop_confused(&snapshot);
-                None
+                return Outcome::send(None, true);
             }
             Message::R1bis { packet_ct, resp_nonce, validator } => {
-                table.by_peer_tag(packet_ct, path)?.on_r1bis(resp_nonce, packet_ct, validator, path, now, rng)
+                let Some(ctx) = table.by_peer_tag(packet_ct, path) else { return Outcome::default() };
+                let before = ctx.route();
+                let tx = ctx.on_r1bis(resp_nonce, packet_ct, validator, path, now, rng);
+                return Outcome::send(tx, ctx.route() != before);
             }
             Message::UpdateRequest { .. } | Message::UpdateAck { .. } => None,
-            Message::I2bis { ct, init_nonce, resp_nonce, packet_ct, validator, ulids, fii, locators } => {
+            Message::I2bis { ct, init_nonce, ulids, fii, locators, .. } => {
                 let ulids = ulids.unwrap_or(UlidPair { local: path.dst, peer: path.src });
-                let ctb = (packet_ct & TAG_MASK).to_be_bytes();
-                // The R1bis covered the triggering packet's locators, which
-                // the I2bis travels on again.
-                if !self.responder.check(mac, resp_nonce, &validator, now, &[&ctb, &path.src, &path.dst]) {
-                    return None;
-                }
-                self.accept_peer(table, ulids, fii, ct, init_nonce, &locators, path, rng)
+                let tx = self.accept_peer(table, ulids, fii, ct, init_nonce, &locators, path, now, rng);
+                return Outcome::send(tx, tx.is_some());
             }
-        }
+        };
+        Outcome::send(tx, false)
     }
 
     /// A context tag matched no context (payload or control type 64-127,
     /// §7.17): the R1bis to send back, statelessly.
     pub fn unknown_tag(&mut self, packet_ct: Tag, path: &Path, now: Millis, rng: &mut impl Random, mac: &mut impl Mac) -> Option<Transmit> {
+        if !shimmable(&path.src) || !shimmable(&path.dst) || !self.limits.responses.allow(now) {
+            return None;
+        }
         self.responder.rotate(now, rng);
         let resp_nonce = Responder::nonce(now);
         let ctb = (packet_ct & TAG_MASK).to_be_bytes();
@@ -1132,7 +1300,14 @@ impl Host {
         })
     }
 
-    /// A valid I2 or I2bis: create or update the context, answer R2.
+    /// An I2 or I2bis with a valid validator: create or update the
+    /// context, answer R2.
+    ///
+    /// The validator shows that the sender receives at the source locator
+    /// (return routability), not that it speaks for the peer's ULID: a new
+    /// context needs the source to be that ULID or a locator its PDS
+    /// verified (§7.13, §7.20 and RFC 5535 §7.2), so that no third host
+    /// can set up a context that sends the peer's traffic to itself.
     #[allow(clippy::too_many_arguments)]
     fn accept_peer(
         &mut self,
@@ -1143,6 +1318,7 @@ impl Host {
         init_nonce: u32,
         locators: &Locators,
         path: &Path,
+        now: Millis,
         rng: &mut impl Random,
     ) -> Option<Transmit> {
         if let Some(ctx) = table.by_ulids(&ulids, fii) {
@@ -1150,6 +1326,19 @@ impl Host {
             let snapshot = ctx.clone();
             table.drop_confused(&snapshot);
             return Some(tx);
+        }
+        if !shimmable(&ulids.local) || !shimmable(&ulids.peer) {
+            return None;
+        }
+        // Our ULID is where the I2 came to, or one of our locators.
+        if ulids.local != path.dst && !self.locators.contains(&ulids.local) {
+            return None;
+        }
+        if path.src != ulids.peer && !locators.contains(&path.src) {
+            return None;
+        }
+        if !self.limits.setups.allow(now) {
+            return None;
         }
         let mut ctx = Context {
             state: State::Established,
@@ -1168,6 +1357,7 @@ impl Host {
             path: Path { src: path.dst, dst: path.src },
             timer: None,
             peer_generation: None,
+            seen_generations: [None; SEEN_GENERATIONS],
             local_generation: 0,
             update: None,
         };
