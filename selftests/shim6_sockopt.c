@@ -609,7 +609,11 @@ TEST_F(sockopt, isolation)
 	close(third);
 }
 
-/* accept(2) gives the new socket defaults; the listener keeps its own. */
+/*
+ * accept(2) gives the new socket the listener's SHIM_DONTSHIM (its policy for
+ * its connections) and the defaults of everything else; each keeps its own
+ * afterwards.
+ */
 FIXTURE(tcp_accept) {
 	int listener;
 	int client;
@@ -653,7 +657,7 @@ FIXTURE_TEARDOWN(tcp_accept)
 		close(self->listener);
 }
 
-TEST_F(tcp_accept, child_gets_defaults)
+TEST_F(tcp_accept, child_inherits_dontshim_only)
 {
 	struct sockaddr_storage addr;
 	socklen_t len;
@@ -678,8 +682,8 @@ TEST_F(tcp_accept, child_gets_defaults)
 	self->child = accept4(self->listener, NULL, NULL, SOCK_CLOEXEC);
 	ASSERT_LE(0, self->child) TH_LOG("accept: %s", strerror(errno));
 
-	EXPECT_EQ(0, shim_get_int(self->child, SHIM_DONTSHIM))
-		TH_LOG("accepted socket inherited SHIM_DONTSHIM");
+	EXPECT_EQ(1, shim_get_int(self->child, SHIM_DONTSHIM))
+		TH_LOG("accepted socket lost the listener's SHIM_DONTSHIM");
 	EXPECT_EQ(1, shim_get_int(self->child, SHIM_DEFERRED_CONTEXT_SETUP))
 		TH_LOG("accepted socket inherited SHIM_DEFERRED_CONTEXT_SETUP");
 	EXPECT_EQ(0, shim_get_int(self->child, SHIM_ASSOCIATED));
@@ -692,9 +696,10 @@ TEST_F(tcp_accept, child_gets_defaults)
 	EXPECT_EQ(1, shim_get_int(self->client, SHIM_DEFERRED_CONTEXT_SETUP));
 
 	/* the accepted socket is configurable on its own */
+	ASSERT_EQ(0, shim_set_int(self->child, SHIM_DONTSHIM, 0));
+	EXPECT_EQ(0, shim_get_int(self->child, SHIM_DONTSHIM));
+	EXPECT_EQ(1, shim_get_int(self->listener, SHIM_DONTSHIM));
 	ASSERT_EQ(0, shim_set_int(self->child, SHIM_DONTSHIM, 1));
-	EXPECT_EQ(1, shim_get_int(self->child, SHIM_DONTSHIM));
-	EXPECT_EQ(0, shim_get_int(self->client, SHIM_DONTSHIM));
 	ASSERT_EQ(0, shim_set_int(self->listener, SHIM_DONTSHIM, 0));
 	EXPECT_EQ(1, shim_get_int(self->child, SHIM_DONTSHIM));
 }

@@ -49,6 +49,10 @@ const ICMPV6: u8 = 58;
 const HOPOPTS: u8 = 0;
 /// ICMPv6 Parameter Problem, code "unrecognized Next Header".
 const PARAM_PROBLEM: (u8, u8) = (4, 1);
+/// ICMPv6 error types passed on to the upper layer (RFC 4443).
+const DEST_UNREACH: u8 = 1;
+const PKT_TOOBIG: u8 = 2;
+const TIME_EXCEED: u8 = 3;
 /// IPv6 minimum MTU: a path MTU is never lowered below it.
 const MIN_MTU: u32 = 1280;
 /// Most packets a namespace holds back for contexts being set up.
@@ -438,6 +442,12 @@ impl Control {
         });
     }
 
+    /// The ULIDs of the context that sent payload with the peer's tag `ct`
+    /// on `path` (its current pair), quoted by an ICMPv6 error.
+    fn quoted_payload(&self, ct: Tag, path: &Path) -> Option<UlidPair> {
+        self.routes.read(|r| r.0.iter().find(|(route, _)| route.ct_peer == Some(ct) && route.path == *path).map(|(route, _)| route.ulids))
+    }
+
     /// Sets our HBA set (its PDS), or clears it: our locators become the
     /// addresses it verifies, and peers hear of the change.
     pub(crate) fn set_hba(&self, ctl: &NetCtl<Self>, pds: Option<&[u8]>, addrs: KVec<Addr>) -> Result {
@@ -612,10 +622,11 @@ impl NetOps for Control {
         if nexthdr == PROTOCOL || nexthdr == HOPOPTS || !shimmable(&src) || !shimmable(&dst) || src == dst {
             return Out::Accept;
         }
-        let sk = skb.sk();
-        if sk.is_some_and(crate::sockopt::dont_shim) {
+        // A listener's SHIM_DONTSHIM covers its SYN-ACKs too.
+        if skb.policy_sk().is_some_and(crate::sockopt::dont_shim) {
             return Out::Accept;
         }
+        let sk = skb.sk();
         let ulids = UlidPair { local: src, peer: dst };
         let route = self.routes.read(|r| {
             r.by_ulids(&ulids).map(|(r, stats)| {
@@ -755,6 +766,39 @@ impl NetOps for Control {
     }
 }
 
+/// An ICMPv6 Destination Unreachable, Packet Too Big or Time Exceeded
+/// quoting payload we shimmed: the upper layer gets it as if it quoted the
+/// packet it sent, on the ULIDs, and a Packet Too Big tells it 8 octets
+/// less, room for the extension header (RFC 5533 §8).  Without this a path
+/// with a smaller MTU blackholes a moved TCP flow.  The locator route
+/// learns the path MTU itself.  The quoted peer tag, which only the path
+/// saw, and locators must be those of a context: anyone can send errors.
+fn translate_error(ctl: &NetCtl<Control>, skb: &mut Skb<'_>, icmp_type: u8, code: u8, offset: usize, info: u32) {
+    const IPV6_HDR_LEN: usize = 40;
+    if !matches!((icmp_type, code), (DEST_UNREACH, _) | (PKT_TOOBIG, 0) | (TIME_EXCEED, _)) || offset != IPV6_HDR_LEN {
+        return;
+    }
+    let Some(quoted) = skb.data(offset + HEADER_LEN) else { return };
+    let (Some(src), Some(dst), Some(ext)) =
+        (quoted.get(8..24), quoted.get(24..40), quoted.get(offset..offset + HEADER_LEN))
+    else {
+        return;
+    };
+    let (Ok(src), Ok(dst)) = (<Addr>::try_from(src), <Addr>::try_from(dst)) else { return };
+    // A quoted control message is ours alone: nothing to pass on.
+    let Ok(payload) = PayloadHeader::new_checked(ext).and_then(|h| PayloadRepr::parse(&h)) else { return };
+    let path = Path { src, dst };
+    let Some(ulids) = ctl.data().quoted_payload(payload.context_tag.get(), &path) else { return };
+    let info = if icmp_type == PKT_TOOBIG {
+        skb.update_quoted_pmtu(ctl.net(), info);
+        info.saturating_sub(EXT_LEN as u32)
+    } else {
+        info
+    };
+    // Out of memory: the upper layer misses this error, as if it were lost.
+    let _ = skb.notify_translated(&ulids.local, &ulids.peer, icmp_type, code, info);
+}
+
 /// The handler of IPv6 next header 140: control messages go to their
 /// namespace's control plane.
 pub(crate) struct ShimProtocol;
@@ -798,11 +842,12 @@ impl crate::kext::inet6::Handler for ShimProtocol {
     }
 
     fn error(skb: &mut Skb<'_>, icmp_type: u8, code: u8, offset: usize, info: u32) {
-        if (icmp_type, code) != PARAM_PROBLEM {
-            return;
-        }
         let Some(net) = skb.net() else { return };
         let ctl = &crate::netns::NetState::of(net).ctl;
+        if (icmp_type, code) != PARAM_PROBLEM {
+            translate_error(ctl, skb, icmp_type, code, offset, info);
+            return;
+        }
         let Some(quoted) = skb.data(offset + 4) else { return };
         // The pointer must name the Next Header octet that says 140 in
         // front of the Shim6 header, as a host without SHIM6 would.

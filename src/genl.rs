@@ -103,9 +103,13 @@ fn context(net: &Net, index: usize, msg: &mut DumpMsg) -> Result<bool> {
         msg.put_bytes(attr(uapi::shim6_genl_attr_SHIM6_A_CTX_ULID_LOCAL), &c.ulids().local)?;
         msg.put_bytes(attr(uapi::shim6_genl_attr_SHIM6_A_CTX_ULID_PEER), &c.ulids().peer)?;
         msg.put_u32(attr(uapi::shim6_genl_attr_SHIM6_A_CTX_FII), c.fii())?;
-        msg.put_u64(attr(uapi::shim6_genl_attr_SHIM6_A_CTX_CT_LOCAL), c.ct_local(), pad)?;
-        if let Some(ct) = c.ct_peer() {
-            msg.put_u64(attr(uapi::shim6_genl_attr_SHIM6_A_CTX_CT_PEER), ct, pad)?;
+        // The tags are all that keeps an off-path host from injecting into
+        // a context: only an administrator of the namespace sees them.
+        if msg.admin() {
+            msg.put_u64(attr(uapi::shim6_genl_attr_SHIM6_A_CTX_CT_LOCAL), c.ct_local(), pad)?;
+            if let Some(ct) = c.ct_peer() {
+                msg.put_u64(attr(uapi::shim6_genl_attr_SHIM6_A_CTX_CT_PEER), ct, pad)?;
+            }
         }
         msg.put_bytes(attr(uapi::shim6_genl_attr_SHIM6_A_CTX_LOC_LOCAL), &c.path().src)?;
         msg.put_bytes(attr(uapi::shim6_genl_attr_SHIM6_A_CTX_LOC_PEER), &c.path().dst)?;

@@ -9,6 +9,7 @@ use kernel::error::code::{E2BIG, EINVAL, ENODEV, ENOENT, ERANGE};
 use kernel::prelude::*;
 
 use crate::kext::net::PernetState;
+use crate::kext::netctl::bh_disabled;
 use crate::kext::shim::{CmsgOut, ShimOps, SkbExt, SockWords};
 use crate::kext::skb::Addr;
 use crate::kext::sock::{OptIn, OptOut, Sock};
@@ -68,7 +69,16 @@ fn words_of(state: &SockOpts, local: bool) -> Option<&[AtomicU32; 4]> {
 
 /// Stores a sticky locator (all-zero clears it).  Writers take the
 /// sequence count odd, so readers retry rather than see half an address.
+///
+/// Readers spin while the count is odd, and one runs in the LOCAL_OUT
+/// hook, in softirq too: the writer runs with softirqs (and so
+/// preemption) off, so that no reader can interrupt it on its own CPU and
+/// spin forever, and readers elsewhere wait at most a few stores.
 fn store_send(state: &SockOpts, local: bool, addr: &Addr) {
+    bh_disabled(|| write_send(state, local, addr))
+}
+
+fn write_send(state: &SockOpts, local: bool, addr: &Addr) {
     let seq = state.word::<SEND_SEQ>();
     let mut cur = seq.load(Ordering::Relaxed);
     loop {
@@ -330,6 +340,19 @@ impl ShimOps for SolShim {
         }
         if f.get(Opt::LocPeerRecv) == Some(true) {
             out.put(uapi::SHIM_LOC_PEER_RECV as i32, &so::encode_sockaddr_in6(&peer));
+        }
+    }
+
+    fn sk_clone(sk: &Sock, parent: &SockOpts) {
+        let flags = SockFlags(parent.word::<FLAGS>().load(Ordering::Relaxed)).inherited();
+        if flags == SockFlags::default() {
+            return;
+        }
+        // Out of memory: the connection starts with the defaults.
+        let Ok(state) = Self::state_or_create_atomic(sk) else { return };
+        state.word::<FLAGS>().store(flags.0, Ordering::Relaxed);
+        if state.word::<COUNTED>().swap(1, Ordering::Relaxed) == 0 {
+            NetState::of(sk.net()).socket_added();
         }
     }
 

@@ -524,3 +524,18 @@ fn recv_options_are_kept_per_socket_but_need_a_context() {
     }
     assert_eq!(set_bool_with_context(Opt::LocPeerPref, Value::Bool(true), fresh), Err(Error::NoContext));
 }
+
+#[test]
+fn accepted_sockets_inherit_only_dontshim() {
+    let all = [Opt::DontShim, Opt::LocLocalRecv, Opt::LocPeerRecv]
+        .into_iter()
+        .fold(SockFlags::default(), |f, o| f.set(o, true).unwrap())
+        .set(Opt::DeferredSetup, false)
+        .unwrap();
+    let child = all.inherited();
+    assert_eq!(child.get(Opt::DontShim), Some(true));
+    assert_eq!(child.get(Opt::DeferredSetup), Some(true), "the draft's default");
+    assert_eq!(child.get(Opt::LocLocalRecv), Some(false));
+    assert_eq!(child.get(Opt::LocPeerRecv), Some(false));
+    assert_eq!(SockFlags::default().set(Opt::LocLocalRecv, true).unwrap().inherited(), SockFlags::default());
+}

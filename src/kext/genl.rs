@@ -19,9 +19,16 @@ use super::net::Net;
 /// `skb` is the dump's reply skb and `hdr` the header `genlmsg_put` returned in it.
 pub(crate) struct DumpMsg {
     skb: *mut bindings::sk_buff,
+    admin: bool,
 }
 
 impl DumpMsg {
+    /// Whether the requester has `CAP_NET_ADMIN` over the namespace (in
+    /// its user namespace): only it may see secrets such as context tags.
+    pub(crate) fn admin(&self) -> bool {
+        self.admin
+    }
+
     fn put(&mut self, attr: u16, data: &[u8]) -> Result {
         let len = c_int::try_from(data.len()).map_err(|_| EINVAL)?;
         // SAFETY: `skb` is a valid reply skb (type invariant); `data` is valid for `len`.
@@ -195,13 +202,16 @@ impl<T: Commands> Family<T> {
             let dump = (*cb).data.cast::<bindings::genl_dumpit_info>();
             let family = (*dump).info.family;
             let cmd = (*dump).op.cmd;
+            // The credentials the request was sent with, against the user
+            // namespace that owns the dumped namespace.
+            let admin = bindings::netlink_net_capable((*cb).skb, bindings::CAP_NET_ADMIN as c_int);
             loop {
                 let index = usize::try_from(*cursor).unwrap_or(usize::MAX);
                 let hdr = bindings::genlmsg_put(skb, portid, seq, family, bindings::NLM_F_MULTI as c_int, cmd);
                 if hdr.is_null() {
                     break;
                 }
-                let mut msg = DumpMsg { skb };
+                let mut msg = DumpMsg { skb, admin };
                 match T::dump(cmd, net, index, &mut msg) {
                     Ok(true) => {
                         bindings::genlmsg_end(skb, hdr);

@@ -96,6 +96,9 @@ pub(crate) trait ShimOps: 'static {
     fn cmsg_recv(sk: &Sock, locators: (super::skb::Addr, super::skb::Addr), out: &mut CmsgOut<'_>);
     /// `sk`, whose state is `state`, is being destroyed (maybe in softirq).
     fn sk_release(sk: &Sock, state: &Self::State);
+    /// `sk` was cloned from a listener whose state is `parent` (accept(),
+    /// in softirq); `sk` has no state yet.
+    fn sk_clone(sk: &Sock, parent: &Self::State);
 
     /// The socket's state, if it has one.
     fn state(sk: &Sock) -> Option<&Self::State> {
@@ -106,18 +109,24 @@ pub(crate) trait ShimOps: 'static {
 
     /// The socket's state, created zero-filled if it has none.
     fn state_or_create(sk: &Sock) -> Result<&Self::State> {
-        // SAFETY: As in `state`; a new state is zero-filled, valid by `SockState`'s contract.
-        unsafe {
-            bindings::shim_sk_state_get(
-                sk.as_ptr(),
-                core::mem::size_of::<Self::State>(),
-                bindings::GFP_KERNEL,
-            )
-            .cast::<Self::State>()
-            .as_ref()
-        }
-        .ok_or(ENOMEM)
+        state_get(sk, bindings::GFP_KERNEL)
     }
+
+    /// As [`ShimOps::state_or_create`], from atomic context.
+    fn state_or_create_atomic(sk: &Sock) -> Result<&Self::State> {
+        state_get(sk, bindings::GFP_ATOMIC)
+    }
+}
+
+/// The owner's state of `sk`, created zero-filled with `gfp` if it has none.
+fn state_get<S: SockState>(sk: &Sock, gfp: bindings::gfp_t) -> Result<&S> {
+    // SAFETY: `sk` is valid; the kernel hands out only states this owner created, sized for
+    // `S` (the owner's only state type), alive while `sk` is; a new state is zero-filled,
+    // valid by `SockState`'s contract.
+    unsafe {
+        bindings::shim_sk_state_get(sk.as_ptr(), core::mem::size_of::<S>(), gfp).cast::<S>().as_ref()
+    }
+    .ok_or(ENOMEM)
 }
 
 /// The registration of `T` as owner of `SOL_SHIM`; given up on drop.
@@ -146,6 +155,7 @@ impl<T: ShimOps> Registration<T> {
                 cmsg_send: Some(Self::cmsg_send),
                 cmsg_recv: Some(Self::cmsg_recv),
                 sk_release: Some(Self::sk_release),
+                sk_clone: Some(Self::sk_clone),
             },
             GFP_KERNEL,
         )?;
@@ -226,6 +236,16 @@ impl<T: ShimOps> Registration<T> {
         // owner (the kernel checks its generation), sized and zero-initialised for `T::State`.
         let (sk, state) = unsafe { (Sock::from_raw(sk), &*state.cast::<T::State>()) };
         T::sk_release(sk, state);
+    }
+}
+
+impl<T: ShimOps> Registration<T> {
+    unsafe extern "C" fn sk_clone(sk: *mut bindings::sock, parent: *mut c_void) {
+        // SAFETY: `sk_clone_lock()` passes the new socket, valid and not yet visible to
+        // anyone else, and the listener's state of this owner (generation checked by the
+        // kernel), sized and zero-initialised for `T::State`, alive for the call.
+        let (sk, parent) = unsafe { (Sock::from_raw(sk), &*parent.cast::<T::State>()) };
+        T::sk_clone(sk, parent);
     }
 }
 

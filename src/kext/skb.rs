@@ -72,12 +72,26 @@ impl<'a> Skb<'a> {
         }
     }
 
-    /// Whether the skb belongs to a socket of any kind (full, request or
-    /// time-wait): `false` for what the stack sends on nobody's behalf
-    /// (TCP resets, ICMPv6).
-    pub(crate) fn has_sk(&self) -> bool {
-        // SAFETY: `self.skb` is a valid skb; reading its socket pointer is always allowed.
-        unsafe { !(*self.skb).sk.is_null() }
+    /// The full socket whose policy the packet follows: its own, or for a
+    /// SYN-ACK of a request socket the listener it answers for; `None` for
+    /// time-wait sockets and packets of no socket.
+    pub(crate) fn policy_sk(&self) -> Option<&super::sock::Sock> {
+        // SAFETY: `skb->sk` is valid while the skb holds it. A request socket (NEW_SYN_RECV)
+        // is a `struct request_sock` that holds a reference on its listener, a full socket.
+        unsafe {
+            let sk = (*self.skb).sk;
+            if sk.is_null() {
+                return None;
+            }
+            match u32::from((*sk).__sk_common.skc_state) {
+                bindings::TCP_TIME_WAIT => None,
+                bindings::TCP_NEW_SYN_RECV => {
+                    let listener = (*sk.cast::<bindings::request_sock>()).rsk_listener;
+                    (!listener.is_null()).then(|| super::sock::Sock::from_raw(listener))
+                }
+                _ => Some(super::sock::Sock::from_raw(sk)),
+            }
+        }
     }
 
     /// The socket that sent it, if any (full sockets only).
@@ -373,6 +387,52 @@ impl Skb<'_> {
     pub(crate) fn lower_route_mtu(&mut self, mtu: u32) {
         // SAFETY: `skb` is valid with an IPv6 header; a NULL dst is checked by the helper.
         unsafe { bindings::skb_dst_update_pmtu_no_confirm(self.skb, mtu) }
+    }
+
+    /// ICMPv6 error handler (`skb->data` at the quoted IPv6 header): the
+    /// route to the quoted destination from the quoted source learns that
+    /// its path MTU is `mtu` (a Packet Too Big about it).
+    pub(crate) fn update_quoted_pmtu(&mut self, net: &Net, mtu: u32) {
+        // SAFETY: `skb` is valid with the quoted IPv6 header (40 octets pulled) at `data`,
+        // which is what `ip6_update_pmtu` reads; `net` is the skb's namespace.
+        unsafe {
+            bindings::ip6_update_pmtu(self.skb, net.as_ptr(), mtu.to_be(), 0, 0, bindings::kuid_t { val: 0 })
+        }
+    }
+
+    /// ICMPv6 error handler (`skb->data` at the quoted IPv6 header, the
+    /// payload extension header right behind it): hands a copy of the error
+    /// to the upper layer as if it quoted the packet the upper layer sent,
+    /// from `src` to `dst` without the extension header (RFC 5533 §8).
+    pub(crate) fn notify_translated(&mut self, src: &Addr, dst: &Addr, icmp_type: u8, code: u8, info: u32) -> Result {
+        // SAFETY: `skb` is valid; `skb_copy` returns a private, linear copy (or NULL) whose
+        // `data` is at the same quoted header, which `pskb_may_pull` made at least
+        // IPV6_HDR_LEN + EXT_LEN long. The IPv6 header moves EXT_LEN octets up over the
+        // extension header (`copy` handles the overlap), then `data` follows it. The copy is
+        // ours until `kfree_skb`; `icmpv6_notify` only reads it, in the RCU read-side section
+        // the error handler runs in.
+        unsafe {
+            if !bindings::pskb_may_pull(self.skb, (IPV6_HDR_LEN + EXT_LEN) as u32) {
+                return Err(EINVAL);
+            }
+            let copy = bindings::skb_copy(self.skb, bindings::GFP_ATOMIC);
+            if copy.is_null() {
+                return Err(ENOMEM);
+            }
+            let h = (*copy).data;
+            let next = *h.add(IPV6_HDR_LEN);
+            core::ptr::copy(h, h.add(EXT_LEN), IPV6_HDR_LEN);
+            bindings::skb_pull(copy, EXT_LEN as u32);
+            let h = &mut *(*copy).data.cast::<[u8; IPV6_HDR_LEN]>();
+            let len = u16::from_be_bytes([h[4], h[5]]).saturating_sub(EXT_LEN as u16);
+            h[4..6].copy_from_slice(&len.to_be_bytes());
+            h[6] = next;
+            h[8..24].copy_from_slice(src);
+            h[24..40].copy_from_slice(dst);
+            bindings::icmpv6_notify(copy, icmp_type, code, info.to_be());
+            bindings::kfree_skb(copy);
+        }
+        Ok(())
     }
 
     /// Outbound (LOCAL_OUT, `skb->data` at the IPv6 header): inserts `ext`

@@ -557,6 +557,14 @@ impl SockFlags {
         Some((self.0 & bit != 0) != inverted)
     }
 
+    /// What a socket accept() returns takes from its listener: only
+    /// `SHIM_DONTSHIM`, the listener's policy for its connections (their
+    /// SYN-ACKs already follow it).  Deferred setup and the RECV options
+    /// are per-connection choices: the defaults.
+    pub fn inherited(self) -> SockFlags {
+        SockFlags(self.0 & Self::DONTSHIM)
+    }
+
     /// Sets a context-free boolean option; `None` for others.
     pub fn set(self, opt: Opt, value: bool) -> Option<SockFlags> {
         let (bit, inverted) = Self::bit(opt)?;

@@ -38,7 +38,8 @@ struct ContextInfo {
     ulid_local: Option<Ipv6Addr>,
     ulid_peer: Option<Ipv6Addr>,
     fii: u32,
-    ct_local: u64,
+    /// The tags: only an administrator of the namespace is told them.
+    ct_local: Option<u64>,
     ct_peer: Option<u64>,
     loc_local: Option<Ipv6Addr>,
     loc_peer: Option<Ipv6Addr>,
@@ -73,7 +74,7 @@ impl ContextInfo {
                 uapi::shim6_genl_attr_SHIM6_A_CTX_ULID_LOCAL => c.ulid_local = addr(a),
                 uapi::shim6_genl_attr_SHIM6_A_CTX_ULID_PEER => c.ulid_peer = addr(a),
                 uapi::shim6_genl_attr_SHIM6_A_CTX_FII => c.fii = a.u32().unwrap_or(0),
-                uapi::shim6_genl_attr_SHIM6_A_CTX_CT_LOCAL => c.ct_local = a.u64().unwrap_or(0),
+                uapi::shim6_genl_attr_SHIM6_A_CTX_CT_LOCAL => c.ct_local = a.u64(),
                 uapi::shim6_genl_attr_SHIM6_A_CTX_CT_PEER => c.ct_peer = a.u64(),
                 uapi::shim6_genl_attr_SHIM6_A_CTX_LOC_LOCAL => c.loc_local = addr(a),
                 uapi::shim6_genl_attr_SHIM6_A_CTX_LOC_PEER => c.loc_peer = addr(a),
@@ -92,12 +93,12 @@ impl ContextInfo {
     fn text(&self) -> String {
         let opt = |a: Option<Ipv6Addr>| a.map_or("-".to_string(), |a| a.to_string());
         let mut s = format!(
-            "ulid {} > {} state {} fii {}\n    ct-local {:#x} ct-peer {}\n    locators {} > {}\n",
+            "ulid {} > {} state {} fii {}\n    ct-local {} ct-peer {}\n    locators {} > {}\n",
             opt(self.ulid_local),
             opt(self.ulid_peer),
             state_name(self.state),
             self.fii,
-            self.ct_local,
+            self.ct_local.map_or("-".to_string(), |c| format!("{c:#x}")),
             self.ct_peer.map_or("-".to_string(), |c| format!("{c:#x}")),
             opt(self.loc_local),
             opt(self.loc_peer),
@@ -125,7 +126,7 @@ impl ContextInfo {
             opt(self.ulid_peer),
             state_name(self.state),
             self.fii,
-            self.ct_local,
+            self.ct_local.map_or("null".to_string(), |c| c.to_string()),
             self.ct_peer.map_or("null".to_string(), |c| c.to_string()),
             opt(self.loc_local),
             opt(self.loc_peer),
