@@ -1,0 +1,156 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Sequences of control messages fed to `Host::receive`: host X holds an
+//! established context with V while a third host M sends whatever the
+//! input says, from itself or spoofed, echoing what X answered M, and
+//! time passes.  X must never point a context that is not M's own at M,
+//! never send to a destination that is not a locator of the context's
+//! peer, and never keep more state than the messages that earned it.
+
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use shim6_host::proto::context::*;
+
+const fn addr(net: u8, host: u8) -> Addr {
+    [0x20, 1, 0xd, 0xb8, net, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, host]
+}
+const X1: Addr = addr(0xa, 1);
+const X2: Addr = addr(0xa, 2);
+const V1: Addr = addr(0xb, 1);
+const V2: Addr = addr(0xb, 2);
+const M1: Addr = addr(0xe, 66);
+const ALL_NODES: Addr = [0xff, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1];
+const ADDRS: [Addr; 7] = [V1, V2, M1, X1, X2, ALL_NODES, [0; 16]];
+
+struct Rng(u64);
+impl Random for Rng {
+    fn next_u64(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+}
+
+/// Any keyed function serves the state machine; this one is cheap.
+struct Mac;
+impl shim6_host::proto::context::Mac for Mac {
+    fn mac(&mut self, key: &[u8; 32], parts: &[&[u8]]) -> Option<[u8; VALIDATOR_LEN]> {
+        let mut h = 0xcbf2_9ce4_8422_2325u64;
+        for b in key.iter().chain(parts.iter().flat_map(|p| p.iter())) {
+            h = (h ^ u64::from(*b)).wrapping_mul(0x100_0000_01b3);
+        }
+        let mut out = [0u8; VALIDATOR_LEN];
+        for (i, c) in out.chunks_exact_mut(8).enumerate() {
+            c.copy_from_slice(&h.rotate_left(i as u32 * 8).to_be_bytes());
+        }
+        Some(out)
+    }
+}
+
+#[derive(Default)]
+struct Table(Vec<Context>);
+impl shim6_host::proto::context::Table for Table {
+    fn contexts(&self) -> impl Iterator<Item = &Context> {
+        self.0.iter()
+    }
+    fn contexts_mut(&mut self) -> impl Iterator<Item = &mut Context> {
+        self.0.iter_mut()
+    }
+    fn insert(&mut self, ctx: Context) -> bool {
+        self.0.push(ctx);
+        true
+    }
+    fn drop_confused(&mut self, new: &Context) {
+        self.0.retain(|c| !c.confused_with(new));
+    }
+}
+
+fn rx(host: &mut Host, table: &mut Table, rng: &mut Rng, path: Path, msg: Message, now: Millis) -> Vec<Transmit> {
+    host.receive(table, &Received { path, msg }, now, rng, &mut Mac).tx.into_iter().flatten().collect()
+}
+
+fuzz_target!(|data: &[u8]| {
+    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    let mut x = Host::new(Responder::new(0, &mut rng), Locators::new(&[X1, X2]));
+    let mut v = Host::new(Responder::new(0, &mut rng), Locators::new(&[V1, V2]));
+    let (mut xt, mut vt) = (Table::default(), Table::default());
+    let (ctx, i1) = Context::initiate(UlidPair { local: V1, peer: X1 }, 0, 1, v.locators, Path { src: V1, dst: X1 }, 0, &mut rng);
+    vt.0.push(ctx);
+    let mut msg = Some(i1);
+    for step in 0..4 {
+        let Some(tx) = msg.take() else { break };
+        let out = if step % 2 == 0 { rx(&mut x, &mut xt, &mut rng, tx.path, tx.msg, 1) } else { rx(&mut v, &mut vt, &mut rng, tx.path, tx.msg, 1) };
+        msg = out.into_iter().next();
+    }
+    assert_eq!(xt.0.len(), 1, "the handshake established X's context");
+
+    let mut now = 10;
+    let (mut r1, mut r1bis) = (None, None);
+    let mut earned = 1;
+    for b in data.chunks_exact(8) {
+        let src = ADDRS[usize::from(b[1]) % ADDRS.len()];
+        let peer = ADDRS[usize::from(b[2]) % ADDRS.len()];
+        let fii = u32::from(b[3] & 1) * 7;
+        let word = u32::from_be_bytes([b[4], b[5], b[6], b[7]]);
+        let path = Path { src, dst: if b[3] & 2 == 0 { X1 } else { X2 } };
+        let ulids = (b[3] & 4 != 0).then_some(UlidPair { local: path.dst, peer });
+        let list = Locators::new(&[V1, V2][..usize::from(b[3] >> 6).min(2)]);
+        let m = match b[0] % 8 {
+            0 => Message::I1 { ct: u64::from(word), nonce: word, ulids, fii },
+            1 => {
+                let Some((resp_nonce, validator)) = r1 else { continue };
+                Message::I2 { ct: u64::from(word), init_nonce: word, resp_nonce, validator, ulids, fii, locators: list }
+            }
+            2 => {
+                let Some((packet_ct, resp_nonce, validator)) = r1bis else { continue };
+                Message::I2bis { ct: u64::from(word), init_nonce: word, resp_nonce, packet_ct, validator, ulids, fii, locators: list }
+            }
+            3 => {
+                let ct = xt.0.get(usize::from(b[2]) % xt.0.len().max(1)).map_or(u64::from(word), Context::ct_local);
+                Message::UpdateRequest { ct, nonce: word, generation: word >> 3, locators: list }
+            }
+            4 => {
+                let ct = xt.0.first().map_or(0, Context::ct_local);
+                Message::UpdateAck { ct, nonce: word }
+            }
+            5 => Message::R2 { ct: u64::from(word), init_nonce: word, locators: list },
+            6 => {
+                if let Some(t) = x.unknown_tag(u64::from(word) & TAG_MASK, &path, now, &mut rng, &mut Mac) {
+                    if let (Message::R1bis { packet_ct, resp_nonce, validator }, true) = (t.msg, t.path.dst == M1) {
+                        r1bis = Some((packet_ct, resp_nonce, validator));
+                    }
+                }
+                continue;
+            }
+            _ => {
+                now += u64::from(word % 70_000);
+                xt.0.retain_mut(|c| c.on_timeout(now, &mut rng).is_ok());
+                continue;
+            }
+        };
+        let accepts = matches!(m, Message::I2 { .. } | Message::I2bis { .. });
+        for t in rx(&mut x, &mut xt, &mut rng, path, m, now) {
+            if t.path.dst != M1 {
+                continue;
+            }
+            match t.msg {
+                Message::R1 { resp_nonce, validator, .. } => r1 = Some((resp_nonce, validator)),
+                Message::R1bis { packet_ct, resp_nonce, validator } => r1bis = Some((packet_ct, resp_nonce, validator)),
+                _ => {}
+            }
+        }
+        earned += usize::from(accepts);
+        assert!(xt.0.len() <= earned, "state without an I2 or I2bis to earn it");
+        for c in &xt.0 {
+            if c.ulids().peer != M1 {
+                assert!(c.path().dst != M1 && !c.peer_locators().contains(&M1), "{c:x?}");
+            }
+            if c.rewrites() {
+                let p = c.path();
+                assert!(p.dst == c.ulids().peer || c.peer_locators().contains(&p.dst), "{c:x?} sends outside the peer's locators");
+            }
+        }
+    }
+});
