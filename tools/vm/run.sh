@@ -7,13 +7,14 @@
 #
 # For the edit loop, not for make check: --only NAME runs only the
 # kselftest selftests/out/NAME (a glob), --quick boots without kmemleak
-# (half the boot time under TCG; leaks then go unseen).
+# (half the boot time under TCG; leaks then go unseen), --out DIR keeps
+# what the guest leaves in DIR instead of build/vm-MODE.
 #
 # KVM is used when a probe boot shows that it works; TCG otherwise.
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
-kdir= mode= only='shim6_*' quick=
+kdir= mode= only='shim6_*' quick= out=
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--kdir) kdir=$2; shift ;;
@@ -21,14 +22,15 @@ while [ $# -gt 0 ]; do
 	--demo) mode=demo ;;
 	--only) only=$2; shift ;;
 	--quick) quick=1 ;;
-	*) echo "usage: $0 --kdir DIR --tests|--demo [--only NAME] [--quick]" >&2; exit 2 ;;
+	--out) out=$(realpath -m "$2"); shift ;;
+	*) echo "usage: $0 --kdir DIR --tests|--demo [--only NAME] [--quick] [--out DIR]" >&2; exit 2 ;;
 	esac
 	shift
 done
 [ -n "$kdir" ] && [ -n "$mode" ] || { echo "usage: $0 --kdir DIR --tests|--demo" >&2; exit 2; }
 
 image=$kdir/arch/x86/boot/bzImage
-out=$top/build/vm-$mode
+out=${out:-$top/build/vm-$mode}
 rm -rf "$out"
 mkdir -p "$out"
 
