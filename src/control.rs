@@ -45,8 +45,8 @@ const TICK_MS: u32 = 100;
 const GC_TICK_MS: u32 = 10_000;
 /// IPv6 next header of ICMPv6.
 const ICMPV6: u8 = 58;
-/// IPv6 next header of the Hop-by-Hop Options, which must stay first.
-const HOPOPTS: u8 = 0;
+/// Length of the IPv6 header.
+const IPV6_HDR_LEN: usize = 40;
 /// ICMPv6 Parameter Problem, code "unrecognized Next Header".
 const PARAM_PROBLEM: (u8, u8) = (4, 1);
 /// ICMPv6 error types passed on to the upper layer (RFC 4443).
@@ -57,6 +57,8 @@ const TIME_EXCEED: u8 = 3;
 const MIN_MTU: u32 = 1280;
 /// Most packets a namespace holds back for contexts being set up.
 const MAX_QUEUED: usize = 64;
+/// Most of them for one context, so that one socket cannot take them all.
+const MAX_HELD: usize = MAX_QUEUED / 4;
 /// Largest control message we emit (RFC 5533 §5.1: packets stay within 1280).
 const MAX_MESSAGE: usize = 1280 - 40;
 
@@ -71,12 +73,21 @@ pub(crate) struct Stats {
     /// Payload packets and octets received with it, ULIDs restored.
     pub(crate) in_packets: AtomicU64,
     pub(crate) in_octets: AtomicU64,
+    /// Its packets held back while it is set up.
+    held: AtomicUsize,
 }
 
 impl Stats {
     fn new(now: u64) -> Self {
         let z = || AtomicU64::new(0);
-        Stats { last_used: AtomicU64::new(now), out_packets: z(), out_octets: z(), in_packets: z(), in_octets: z() }
+        Stats {
+            last_used: AtomicU64::new(now),
+            out_packets: z(),
+            out_octets: z(),
+            in_packets: z(),
+            in_octets: z(),
+            held: AtomicUsize::new(0),
+        }
     }
 
     fn touch(&self, now: u64) {
@@ -109,6 +120,11 @@ impl Slots {
 
     fn len(&self) -> usize {
         self.iter().count()
+    }
+
+    /// The slot of the context sockets use for `ulids` (FII 0).
+    fn of(&self, ulids: &UlidPair) -> Option<&Slot> {
+        self.iter().find(|s| s.ctx.ulids() == *ulids && s.ctx.fii() == 0)
     }
 }
 
@@ -339,7 +355,11 @@ impl Control {
             let total = queue.len();
             let mut ready = KVec::new();
             for (ulids, skb) in queue {
-                let waiting = st.table.by_ulids(&ulids, 0).is_some_and(|c| c.route().setting_up);
+                let slot = st.table.of(&ulids);
+                let waiting = slot.is_some_and(|s| s.ctx.route().setting_up);
+                if let (Some(s), false) = (slot, waiting) {
+                    s.stats.held.fetch_sub(1, Ordering::Relaxed);
+                }
                 let to = if waiting { &mut st.queue } else { &mut ready };
                 // Out of memory: this one is dropped.
                 let _ = to.push((ulids, skb), GFP_ATOMIC);
@@ -598,7 +618,7 @@ fn may_initiate(sk: Option<&Sock>) -> bool {
 /// so that later packets fit (TCP resyncs its MSS, UDP fragments to it).
 /// This packet goes on: the stack fragments it or answers Packet Too Big
 /// as for any packet that outgrew its path.
-fn rewrite(ctl: &NetCtl<Control>, skb: &mut Skb<'_>, nexthdr: u8, path: &Path, ct: Tag) -> Result {
+fn rewrite(ctl: &NetCtl<Control>, skb: &mut Skb<'_>, (nexthdr, at): (u8, usize), path: &Path, ct: Tag) -> Result {
     if let Some(mtu) = skb.route_mtu() {
         let (len, segment) = skb.lengths();
         let ext = EXT_LEN as u32;
@@ -607,7 +627,7 @@ fn rewrite(ctl: &NetCtl<Control>, skb: &mut Skb<'_>, nexthdr: u8, path: &Path, c
         }
     }
     let ext = PayloadRepr { next_header: nexthdr, context_tag: ContextTag::from_masked(ct) }.to_bytes();
-    skb.insert_ext(PROTOCOL, &ext, &path.src, &path.dst)?;
+    skb.insert_ext(at, PROTOCOL, &ext, &path.src, &path.dst)?;
     skb.reroute(ctl.net())
 }
 
@@ -616,10 +636,16 @@ impl NetOps for Control {
         if self.disabled.load(Ordering::Relaxed) {
             return Out::Accept;
         }
-        let (src, dst, nexthdr) = skb.ipv6();
-        // Our own control messages never go through a context, and the
-        // Hop-by-Hop header must stay right behind the IPv6 header.
-        if nexthdr == PROTOCOL || nexthdr == HOPOPTS || !shimmable(&src) || !shimmable(&dst) || src == dst {
+        let (src, dst, first) = skb.ipv6();
+        // The Hop-by-Hop header stays right behind the IPv6 header: the
+        // shim's goes after it (RFC 5533 §4.6), where the upper layer's
+        // header is named.
+        let (nexthdr, at) = match skb.hop_by_hop() {
+            Some((next, len)) => (next, IPV6_HDR_LEN + len),
+            None => (first, IPV6_HDR_LEN),
+        };
+        // Our own control messages never go through a context.
+        if nexthdr == PROTOCOL || !shimmable(&src) || !shimmable(&dst) || src == dst {
             return Out::Accept;
         }
         // A listener's SHIM_DONTSHIM covers its SYN-ACKs too.
@@ -641,28 +667,41 @@ impl NetOps for Control {
                     // Counted as it travels: with the extension header.
                     Stats::count(&stats.out_packets, &stats.out_octets, skb.packet_len() + EXT_LEN as u32);
                 }
-                (out, r.setting_up)
+                // Held-back packets count against their context.
+                (out, r.setting_up, r.setting_up.then(|| stats.clone()))
             })
         });
         // SHIM_DEFERRED_CONTEXT_SETUP 0: the socket's packets wait for the
         // context (up to MAX_QUEUED of them per namespace).
         let wait = nexthdr != ICMPV6 && sk.is_some_and(crate::sockopt::setup_first);
-        let steal = || {
-            let room = self.queued.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| (n < MAX_QUEUED).then_some(n + 1));
-            if room.is_ok() {
-                Out::Steal
-            } else {
-                Out::Accept
+        let steal = |stats: &Stats| {
+            let room = |max: usize| move |n: usize| (n < max).then_some(n + 1);
+            if stats.held.fetch_update(Ordering::Relaxed, Ordering::Relaxed, room(MAX_HELD)).is_err() {
+                return Out::Accept;
             }
+            if self.queued.fetch_update(Ordering::Relaxed, Ordering::Relaxed, room(MAX_QUEUED)).is_err() {
+                stats.held.fetch_sub(1, Ordering::Relaxed);
+                return Out::Accept;
+            }
+            Out::Steal
         };
         match route {
-            Some((Some((path, ct)), _)) => {
-                return match rewrite(ctl, skb, nexthdr, &path, ct) {
+            Some((Some((path, ct)), _, _)) => {
+                // A jumbogram (BIG TCP) cannot take the header: its socket
+                // goes back to 64 KiB packets and resends this one so.
+                // Dropped, never sent on the ULIDs when the flow moved.
+                if skb.jumbo() {
+                    if let Some(sk) = sk {
+                        sk.limit_gso_legacy();
+                    }
+                    return Out::Drop;
+                }
+                return match rewrite(ctl, skb, (nexthdr, at), &path, ct) {
                     Ok(()) => Out::Accept,
                     Err(_) => Out::Drop,
                 };
             }
-            Some((None, true)) if wait => return steal(),
+            Some((None, true, Some(stats))) if wait => return steal(&stats),
             Some(_) => return Out::Accept,
             None => {}
         }
@@ -676,48 +715,48 @@ impl NetOps for Control {
         }
         // Deferred setup (the draft's default): the packet leaves at once,
         // the context is set up beside it.
-        let out = self.locked(|st| {
+        let (out, stats) = self.locked(|st| {
             if st.table.by_ulids(&ulids, 0).is_some() {
-                return KVec::new();
+                return (KVec::new(), None);
             }
             let now = now_ms();
             if !st.host.may_initiate(now) {
-                return KVec::new();
+                return (KVec::new(), None);
             }
             let ct = Host::fresh_tag(&st.table, &mut st.rng);
             let path = Path { src, dst };
             let locs = locators_for(&st.host, &src);
             let (ctx, i1) = Context::initiate(ulids, 0, ct, locs, path, now, &mut st.rng);
-            if st.table.insert(ctx) {
-                self.publish(&st.table);
-                emit(st, &[Some(i1)])
-            } else {
-                KVec::new()
+            if !st.table.insert(ctx) {
+                return (KVec::new(), None);
             }
+            self.publish(&st.table);
+            let stats = st.table.of(&ulids).map(|s| s.stats.clone());
+            (emit(st, &[Some(i1)]), stats)
         });
-        let started = !out.is_empty();
-        if started {
+        if !out.is_empty() {
             transmit(ctl, &out);
             ctl.arm(TICK_MS);
         }
-        if started && wait {
-            steal()
-        } else {
-            Out::Accept
+        match stats {
+            Some(stats) if wait => steal(&stats),
+            _ => Out::Accept,
         }
     }
 
     fn stolen(&self, ctl: &NetCtl<Self>, mut skb: OwnedSkb) {
         let (src, dst, _) = skb.view().ipv6();
         let ulids = UlidPair { local: src, peer: dst };
-        let queued = self.locked(|st| {
+        self.locked(|st| {
             // On failure the skb is dropped, as the stack drops what it
             // cannot hold; sending it on would only bring it back here.
-            st.queue.push((ulids, skb), GFP_ATOMIC).is_ok()
+            if st.queue.push((ulids, skb), GFP_ATOMIC).is_err() {
+                self.queued.fetch_sub(1, Ordering::Relaxed);
+                if let Some(s) = st.table.of(&ulids) {
+                    s.stats.held.fetch_sub(1, Ordering::Relaxed);
+                }
+            }
         });
-        if !queued {
-            self.queued.fetch_sub(1, Ordering::Relaxed);
-        }
         // A setup that ended meanwhile released nothing for this one.
         self.release(ctl);
     }
@@ -774,7 +813,6 @@ impl NetOps for Control {
 /// learns the path MTU itself.  The quoted peer tag, which only the path
 /// saw, and locators must be those of a context: anyone can send errors.
 fn translate_error(ctl: &NetCtl<Control>, skb: &mut Skb<'_>, icmp_type: u8, code: u8, offset: usize, info: u32) {
-    const IPV6_HDR_LEN: usize = 40;
     if !matches!((icmp_type, code), (DEST_UNREACH, _) | (PKT_TOOBIG, 0) | (TIME_EXCEED, _)) || offset != IPV6_HDR_LEN {
         return;
     }

@@ -340,7 +340,7 @@ fn payload_header_out_and_back() {
             kunit_assert!("payload_header_out_and_back", "src/tests.rs", 0, false);
             return;
         };
-        let inserted = skb.view().insert_ext(140, &ext, &loc_a, &loc_b);
+        let inserted = skb.view().insert_ext(40, 140, &ext, &loc_a, &loc_b);
         kunit_assert!("payload_header_out_and_back", "src/tests.rs", 0, inserted.is_ok());
         let b = skb.bytes();
         kunit_assert_eq!("payload_header_out_and_back", "src/tests.rs", 0, b.len(), 40 + 8 + udp.len());
@@ -390,7 +390,7 @@ fn gso_segments_carry_the_header() {
         return;
     };
     skb.make_tcp_gso(MSS as u16);
-    let inserted = skb.view().insert_ext(140, &ext, &loc_a, &loc_b);
+    let inserted = skb.view().insert_ext(40, 140, &ext, &loc_a, &loc_b);
     kunit_assert!("gso_segments_carry_the_header", "src/tests.rs", 0, inserted.is_ok());
     let segs = match skb.segment() {
         Ok(s) => s,

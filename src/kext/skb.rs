@@ -39,9 +39,7 @@ impl<'a> Skb<'a> {
 
     /// (source, destination, next header) of the IPv6 header.
     pub(crate) fn ipv6(&self) -> (Addr, Addr, u8) {
-        // SAFETY: By the type invariant the network header is an IPv6 header, whose 40
-        // octets the stack has already pulled into the linear area.
-        let h = unsafe { &*bindings::skb_network_header(self.skb).cast::<[u8; IPV6_HDR_LEN]>() };
+        let h = self.ipv6_header();
         let mut src = [0u8; 16];
         let mut dst = [0u8; 16];
         src.copy_from_slice(&h[8..24]);
@@ -324,6 +322,12 @@ pub(crate) fn l4_checksum_holds(src: &Addr, dst: &Addr, proto: u8, l4: &[u8]) ->
 pub(crate) const EXT_LEN: usize = 8;
 
 impl Skb<'_> {
+    fn ipv6_header(&self) -> &[u8; IPV6_HDR_LEN] {
+        // SAFETY: By the type invariant the network header is an IPv6 header, whose 40
+        // octets the stack has already pulled into the linear area.
+        unsafe { &*bindings::skb_network_header(self.skb).cast::<[u8; IPV6_HDR_LEN]>() }
+    }
+
     fn ipv6_header_mut(&mut self) -> &mut [u8; IPV6_HDR_LEN] {
         // SAFETY: The network header is an IPv6 header in the linear area (type invariant);
         // callers made the head private first (`skb_cow_head`/`skb_ensure_writable`).
@@ -435,8 +439,31 @@ impl Skb<'_> {
         Ok(())
     }
 
+    /// Outbound (LOCAL_OUT, `skb->data` at the IPv6 header): the
+    /// Hop-by-Hop Options header right after the IPv6 header, if any, as
+    /// (what it names next, its length); `None` without one, or when it is
+    /// not in the linear area.
+    pub(crate) fn hop_by_hop(&mut self) -> Option<(u8, usize)> {
+        let (_, _, nexthdr) = self.ipv6();
+        if u32::from(nexthdr) != bindings::NEXTHDR_HOP {
+            return None;
+        }
+        let h = self.data(IPV6_HDR_LEN + 2)?;
+        let (next, len) = (*h.get(IPV6_HDR_LEN)?, *h.get(IPV6_HDR_LEN + 1)?);
+        Some((next, (usize::from(len) + 1) * 8))
+    }
+
+    /// Whether the packet is a jumbogram (payload length 0, the length in
+    /// a Hop-by-Hop Jumbo Payload option: BIG TCP).
+    pub(crate) fn jumbo(&self) -> bool {
+        let h = self.ipv6_header();
+        h[4] == 0 && h[5] == 0
+    }
+
     /// Outbound (LOCAL_OUT, `skb->data` at the IPv6 header): inserts `ext`
-    /// right after the IPv6 header, which now names `nexthdr`, and
+    /// `at` octets into the packet, right after the IPv6 header (`at` 40)
+    /// or after the Hop-by-Hop Options header that must stay first
+    /// (RFC 5533 §4.6), makes the header before it name `protocol` and
     /// readdresses the packet `src` -> `dst`.
     ///
     /// Only the headers move: the transport header and a pending checksum
@@ -444,11 +471,15 @@ impl Skb<'_> {
     /// the upper-layer checksum covers the ULIDs, not these addresses.  A GSO
     /// packet keeps its segmentation; its segments carry `ext` as they
     /// carry any extension header (see [`Offload`](super::inet6::Offload)).
-    pub(crate) fn insert_ext(&mut self, nexthdr: u8, ext: &[u8; EXT_LEN], src: &Addr, dst: &Addr) -> Result {
-        // SAFETY: `skb` is valid; `skb_cow_head` makes EXT_LEN octets of private headroom and a
-        // private header (it may move the head, so `data` is read after it). The 40 octets
-        // of the IPv6 header at `data` move EXT_LEN octets down into that headroom (`copy`
-        // handles the overlap), and `ext` fills the gap they leave.
+    pub(crate) fn insert_ext(&mut self, at: usize, protocol: u8, ext: &[u8; EXT_LEN], src: &Addr, dst: &Addr) -> Result {
+        if at < IPV6_HDR_LEN || self.data(at).is_none() {
+            return Err(EINVAL);
+        }
+        // SAFETY: `skb` is valid with `at` linear octets at `data` (checked above);
+        // `skb_cow_head` makes EXT_LEN octets of private headroom and a private header (it
+        // may move the head, so `data` is read after it). The `at` octets of headers at
+        // `data` move EXT_LEN octets down into that headroom (`copy` handles the overlap),
+        // and `ext` fills the gap they leave.
         unsafe {
             let skb = self.skb;
             if bindings::skb_network_offset(skb) != 0 {
@@ -459,11 +490,13 @@ impl Skb<'_> {
             }
             let old = (*skb).data;
             let new = bindings::skb_push(skb, EXT_LEN as u32).cast::<u8>();
-            core::ptr::copy(old, new, IPV6_HDR_LEN);
-            core::ptr::copy_nonoverlapping(ext.as_ptr(), new.add(IPV6_HDR_LEN), EXT_LEN);
+            core::ptr::copy(old, new, at);
+            core::ptr::copy_nonoverlapping(ext.as_ptr(), new.add(at), EXT_LEN);
             bindings::skb_reset_network_header(skb);
+            // What names the next header: the IPv6 header's field, or the
+            // Hop-by-Hop header's first octet.
+            *new.add(if at == IPV6_HDR_LEN { 6 } else { IPV6_HDR_LEN }) = protocol;
         }
-        self.ipv6_header_mut()[6] = nexthdr;
         self.readdress(src, dst, EXT_LEN as isize)
     }
 

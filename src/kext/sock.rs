@@ -61,6 +61,15 @@ impl Sock {
         protocol == bindings::IPPROTO_TCP && state == bindings::TCP_SYN_RECV
     }
 
+    /// Makes the socket build packets of at most 64 KiB, without a Jumbo
+    /// Payload option (no BIG TCP), from its next transmission on.
+    pub(crate) fn limit_gso_legacy(&self) {
+        // SAFETY: By the type invariant the socket is valid and a full one. The stack reads
+        // `sk_gso_max_size` locklessly (`READ_ONCE`), and `sk_setup_caps()` may set it
+        // again on a new route, which brings the next jumbogram back here.
+        unsafe { core::ptr::write_volatile(&raw mut (*self.as_ptr()).sk_gso_max_size, bindings::GSO_LEGACY_MAX_SIZE) };
+    }
+
     /// The network namespace of the socket.
     pub(crate) fn net(&self) -> &Net {
         // SAFETY: By the type invariant the socket is valid; a socket holds its namespace

@@ -50,6 +50,19 @@
  * valid when it is one of the context's own (local) or one of the peer's
  * that passed HBA verification (peer).
  *
+ * The context belongs to the ULID pair, not to the socket: every socket
+ * of the pair, whoever owns it, shares it.  SHIM_LOC_*_PREF and
+ * SHIM_LOCLIST_* set by one socket therefore move or restrict the flows
+ * of all of them, including other users' (no privilege is checked).
+ * Until sockets can fork a context of their own (a Forked Instance
+ * Identifier), a host whose users distrust each other should not let
+ * them share ULID pairs.  SHIM_LOC_*_SEND and per-datagram locators act
+ * on the socket's or datagram's packets only.
+ *
+ * A listener's SHIM_DONTSHIM also covers its SYN-ACKs, and accept()
+ * gives the new socket the listener's SHIM_DONTSHIM; every other option
+ * starts at its default there.
+ *
  * Lengths: an int option takes optlen >= sizeof(int) (the first int is
  * used) and getsockopt() writes back sizeof(int); a structure option
  * takes optlen >= the structure's size likewise.  The locator lists
@@ -163,7 +176,10 @@ struct shim_feedback {
  * request works in the namespace of the requesting socket.
  *
  * SHIM6_CMD_CONTEXT_GET (dump): one message per context, carrying the
- * SHIM6_A_CTX_* attributes.
+ * SHIM6_A_CTX_* attributes.  The context tags (SHIM6_A_CTX_CT_LOCAL,
+ * SHIM6_A_CTX_CT_PEER) are what keeps an off-path host from injecting
+ * into a context: they go only to a requester with CAP_NET_ADMIN over the
+ * namespace.
  *
  * SHIM6_CMD_HBA_SET (do, CAP_NET_ADMIN over the namespace): sets the
  * namespace's HBA set from SHIM6_A_HBA_PDS, the CGA Parameter Data
