@@ -181,6 +181,8 @@ impl ShimOps for Intruder {
     fn cmsg_recv(_sk: &Sock, _locators: ([u8; 16], [u8; 16]), _out: &mut crate::kext::shim::CmsgOut<'_>) {}
 
     fn sk_release(_sk: &Sock, _state: &Self::State) {}
+
+    fn sk_clone(_sk: &Sock, _parent: &Self::State) {}
 }
 
 fn level_has_one_owner() {

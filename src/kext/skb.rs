@@ -75,7 +75,7 @@ impl<'a> Skb<'a> {
     /// time-wait sockets and packets of no socket.
     pub(crate) fn policy_sk(&self) -> Option<&super::sock::Sock> {
         // SAFETY: `skb->sk` is valid while the skb holds it. A request socket (NEW_SYN_RECV)
-        // is a `struct request_sock` that holds a reference on its listener, a full socket.
+        // keeps its listener, a full socket it holds a reference on, in `skc_listener`.
         unsafe {
             let sk = (*self.skb).sk;
             if sk.is_null() {
@@ -84,7 +84,7 @@ impl<'a> Skb<'a> {
             match u32::from((*sk).__sk_common.skc_state) {
                 bindings::TCP_TIME_WAIT => None,
                 bindings::TCP_NEW_SYN_RECV => {
-                    let listener = (*sk.cast::<bindings::request_sock>()).rsk_listener;
+                    let listener = (*sk).__sk_common.__bindgen_anon_5.skc_listener;
                     (!listener.is_null()).then(|| super::sock::Sock::from_raw(listener))
                 }
                 _ => Some(super::sock::Sock::from_raw(sk)),
