@@ -10,7 +10,7 @@
 # A's ULID is its address in a1, B's in b1.  A UDP flow and a TCP flow
 # from A to B set up a context; SHIM_LOC_PEER_PREF and SHIM_LOC_LOCAL_PREF
 # then move both flows to the second locator pair, whose last link has an
-# MTU of 1280: TCP learns it from the router's Packet Too Big, which the
+# MTU of 1400: TCP learns it from the router's Packet Too Big, which the
 # shim hands on translated to the ULIDs.  The applications keep
 # seeing the ULIDs (getpeername, recvfrom), every datagram and every octet
 # of the stream comes back intact, and the capture of B's second uplink
@@ -89,11 +89,11 @@ hba_host() {
 read -r a1 a2 < <(hba_host "$ns_a" a 2001:db8:a1 2001:db8:a2 0123456789abcdef0123456789abcdef)
 read -r b1 b2 < <(hba_host "$ns_b" b 2001:db8:b1 2001:db8:b2 fedcba9876543210fedcba9876543210)
 
-# B's second uplink carries at most 1280 octets: once A's flows move there,
+# B's second uplink carries at most 1400 octets: once A's flows move there,
 # only the router's Packet Too Big, translated back to the ULIDs for TCP,
 # keeps the stream from blackholing.
-ip -n "$ns_b" link set b1 mtu 1280
-ip -n "$ns_r" link set rb1 mtu 1280
+ip -n "$ns_b" link set b1 mtu 1400
+ip -n "$ns_r" link set rb1 mtu 1400
 
 shimctl -j -n "$ns_a" locator show >"$dir/loc_a.json" 2>&1
 python3 - "$dir/loc_a.json" "$a1" "$a2" <<'PY'
@@ -216,9 +216,9 @@ grep -q "^tcp True True$" "$dir/client.log"
 result $? "locators: the TCP stream came back intact before and after the move ($(grep ^tcp "$dir/client.log"))"
 grep -q "^peername $b1 $b1$" "$dir/client.log"
 result $? "locators: getpeername() keeps the ULID ($(grep peername "$dir/client.log"))"
-# 1280 less the 8 octets of the payload header, learnt by the ULIDs' route.
+# 1400 less the 8 octets of the payload header, learnt by the ULIDs' route.
 ip -n "$ns_a" -6 route get "$b1" from "$a1" >"$dir/pmtu" 2>&1
-grep -q ' mtu 1272 ' "$dir/pmtu"
+grep -q ' mtu 1392 ' "$dir/pmtu"
 result $? "pmtu: the router's Packet Too Big about the moved flow reached TCP on the ULIDs, 8 octets less ($(head -1 "$dir/pmtu"))"
 grep -q "^rc 0$" "$dir/client.log" || sed 's/^/# /' "$dir/client.log" "$dir/server.log"
 

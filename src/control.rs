@@ -12,7 +12,7 @@
 //! every change of the table; only payload on locators other than a
 //! context's current pair, or with an unknown tag, takes the lock.
 
-use core::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 
 use kernel::new_spinlock;
 use kernel::prelude::*;
@@ -75,6 +75,8 @@ pub(crate) struct Stats {
     pub(crate) in_octets: AtomicU64,
     /// Its packets held back while it is set up.
     held: AtomicUsize,
+    /// MTU of the locators' route as its last rewritten packet found it.
+    path_mtu: AtomicU32,
 }
 
 impl Stats {
@@ -87,6 +89,7 @@ impl Stats {
             in_packets: z(),
             in_octets: z(),
             held: AtomicUsize::new(0),
+            path_mtu: AtomicU32::new(0),
         }
     }
 
@@ -614,21 +617,34 @@ fn may_initiate(sk: Option<&Sock>) -> bool {
 /// the packet is routed again.
 ///
 /// The upper layer sized the packet for the ULIDs' route; when the 8
-/// octets would not fit the path MTU, that route's MTU is lowered by them
-/// so that later packets fit (TCP resyncs its MSS, UDP fragments to it).
-/// This packet goes on: the stack fragments it or answers Packet Too Big
-/// as for any packet that outgrew its path.
-fn rewrite(ctl: &NetCtl<Control>, skb: &mut Skb<'_>, (nexthdr, at): (u8, usize), path: &Path, ct: Tag) -> Result {
-    if let Some(mtu) = skb.route_mtu() {
-        let (len, segment) = skb.lengths();
-        let ext = EXT_LEN as u32;
-        if segment.unwrap_or(len) + ext > mtu && mtu >= MIN_MTU + ext {
-            skb.lower_route_mtu(mtu - ext);
+/// octets would not fit the MTU of the locators' route (as the context's
+/// last packet found it), the ULIDs' route gets that MTU less 8, so that
+/// later packets fit (TCP resyncs its MSS, UDP fragments to it).  This
+/// packet goes on: the stack fragments it or answers Packet Too Big as for
+/// any packet that outgrew its path.  Lowering to a target, not by 8 from
+/// where the route is, keeps the packets already sized for the old MTU
+/// from lowering it again and again.
+fn rewrite(ctl: &NetCtl<Control>, skb: &mut Skb<'_>, (nexthdr, at): (u8, usize), path: &Path, ct: Tag, stats: &Stats) -> Result {
+    let ext = EXT_LEN as u32;
+    let (len, segment) = skb.lengths();
+    let path_mtu = stats.path_mtu.load(Ordering::Relaxed);
+    if path_mtu != 0 && segment.unwrap_or(len) + ext > path_mtu {
+        if path_mtu >= MIN_MTU + ext {
+            skb.lower_route_mtu(path_mtu - ext);
+        } else {
+            // No IPv6 route goes below 1280: on a locator path of less
+            // than 1288 the shimmed packet is fragmented here, at its
+            // source, as IPv6 allows.
+            skb.allow_fragmentation();
         }
     }
-    let ext = PayloadRepr { next_header: nexthdr, context_tag: ContextTag::from_masked(ct) }.to_bytes();
-    skb.insert_ext(at, PROTOCOL, &ext, &path.src, &path.dst)?;
-    skb.reroute(ctl.net())
+    let header = PayloadRepr { next_header: nexthdr, context_tag: ContextTag::from_masked(ct) }.to_bytes();
+    skb.insert_ext(at, PROTOCOL, &header, &path.src, &path.dst)?;
+    skb.reroute(ctl.net())?;
+    if let Some(mtu) = skb.route_mtu() {
+        stats.path_mtu.store(mtu, Ordering::Relaxed);
+    }
+    Ok(())
 }
 
 impl NetOps for Control {
@@ -667,8 +683,9 @@ impl NetOps for Control {
                     // Counted as it travels: with the extension header.
                     Stats::count(&stats.out_packets, &stats.out_octets, skb.packet_len() + EXT_LEN as u32);
                 }
-                // Held-back packets count against their context.
-                (out, r.setting_up, r.setting_up.then(|| stats.clone()))
+                // Rewritten and held-back packets need their context's counters.
+                let stats = (out.is_some() || r.setting_up).then(|| stats.clone());
+                (out, r.setting_up, stats)
             })
         });
         // SHIM_DEFERRED_CONTEXT_SETUP 0: the socket's packets wait for the
@@ -686,7 +703,7 @@ impl NetOps for Control {
             Out::Steal
         };
         match route {
-            Some((Some((path, ct)), _, _)) => {
+            Some((Some((path, ct)), _, Some(stats))) => {
                 // A jumbogram (BIG TCP) cannot take the header: its socket
                 // goes back to 64 KiB packets and resends this one so.
                 // Dropped, never sent on the ULIDs when the flow moved.
@@ -696,7 +713,7 @@ impl NetOps for Control {
                     }
                     return Out::Drop;
                 }
-                return match rewrite(ctl, skb, (nexthdr, at), &path, ct) {
+                return match rewrite(ctl, skb, (nexthdr, at), &path, ct, &stats) {
                     Ok(()) => Out::Accept,
                     Err(_) => Out::Drop,
                 };
@@ -829,7 +846,9 @@ fn translate_error(ctl: &NetCtl<Control>, skb: &mut Skb<'_>, icmp_type: u8, code
     let Some(ulids) = ctl.data().quoted_payload(payload.context_tag.get(), &path) else { return };
     let info = if icmp_type == PKT_TOOBIG {
         skb.update_quoted_pmtu(ctl.net(), info);
-        info.saturating_sub(EXT_LEN as u32)
+        // Never below the IPv6 minimum, which the upper layer would ignore:
+        // the rewrite then fragments at the source (see `rewrite`).
+        info.saturating_sub(EXT_LEN as u32).max(MIN_MTU)
     } else {
         info
     };

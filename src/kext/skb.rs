@@ -386,6 +386,14 @@ impl Skb<'_> {
         }
     }
 
+    /// Lets the stack fragment the packet at its source if it exceeds the
+    /// path MTU, instead of answering Packet Too Big.
+    pub(crate) fn allow_fragmentation(&mut self) {
+        // SAFETY: `skb` is valid and ours for the hook's duration; `ignore_df` is a flag of
+        // its header fields.
+        unsafe { (*self.skb).__bindgen_anon_4.__bindgen_anon_1.as_mut().set_ignore_df(1) }
+    }
+
     /// Lowers the path MTU of the route the packet holds (for what the
     /// packet's current addresses name).
     pub(crate) fn lower_route_mtu(&mut self, mtu: u32) {
