@@ -174,7 +174,7 @@ impl OwnedSkb {
         unsafe {
             let skb = self.0.as_ptr();
             let nh = bindings::skb_network_header(skb);
-            let end = (*skb).head.add((*skb).tail as usize);
+            let end = bindings::skb_tail_pointer(skb);
             core::slice::from_raw_parts(nh, usize::try_from(end.offset_from(nh)).unwrap_or(0))
         }
     }
@@ -246,7 +246,7 @@ impl OwnedSkb {
             headers.__bindgen_anon_1.__bindgen_anon_1.csum_offset = 16;
             headers.set_ip_summed(bindings::CHECKSUM_PARTIAL as u8);
             headers.protocol = (bindings::ETH_P_IPV6 as u16).to_be();
-            let shinfo = (*skb).head.add((*skb).end as usize).cast::<bindings::skb_shared_info>();
+            let shinfo = bindings::skb_shinfo(skb);
             let payload = len - u32::from(*th.add(12) >> 4) * 4;
             (*shinfo).gso_size = mss;
             (*shinfo).gso_type = bindings::SKB_GSO_TCPV6;
@@ -258,9 +258,10 @@ impl OwnedSkb {
     /// offload: the segments, each from its IPv6 header.
     pub(crate) fn segment(self) -> Result<KVec<OwnedSkb>> {
         // SAFETY: Owned (type invariant) GSO IPv6 packet with `data` at its network header,
-        // which becomes the (empty) MAC header; `__skb_gso_segment` returns an error pointer
-        // or a list of new skbs, ours, linked through `next`; the original stays ours and is
-        // freed when `self` drops.
+        // which becomes the (empty) MAC header; `__skb_gso_segment` returns an error pointer,
+        // the original skb itself when it has nothing to segment, or a list of new skbs,
+        // ours, linked through `next`; the original stays ours and is freed when `self`
+        // drops (or is returned as the one segment).
         unsafe {
             let skb = self.0.as_ptr();
             bindings::skb_reset_mac_header(skb);
@@ -270,6 +271,10 @@ impl OwnedSkb {
                 return Err(EINVAL);
             }
             let mut out = KVec::new();
+            if seg == skb {
+                out.push(self, GFP_KERNEL)?;
+                return Ok(out);
+            }
             while let Some(s) = core::ptr::NonNull::new(seg) {
                 seg = (*s.as_ptr()).__bindgen_anon_1.__bindgen_anon_1.next;
                 (*s.as_ptr()).__bindgen_anon_1.__bindgen_anon_1.next = core::ptr::null_mut();
@@ -356,7 +361,7 @@ impl Skb<'_> {
             if !bindings::skb_is_gso(skb) {
                 return ((*skb).len, None);
             }
-            let shinfo = (*skb).head.add((*skb).end as usize).cast::<bindings::skb_shared_info>();
+            let shinfo = bindings::skb_shinfo(skb);
             let nh = bindings::skb_network_header(skb);
             let th = bindings::skb_transport_header(skb);
             let l3 = th.offset_from(nh).max(0) as u32;

@@ -31,7 +31,7 @@ fi
 for t in selftests/out/$only; do
 	[ -x "$t" ] || continue
 	name=$(basename "$t")
-	timeout 300 "$t" >"$out/$name.tap" 2>&1
+	timeout 600 "$t" >"$out/$name.tap" 2>&1
 	echo "$?" >"$out/$name.rc"
 done
 

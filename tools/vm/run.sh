@@ -60,7 +60,7 @@ extra=()
 start=$SECONDS
 # vng's exit status is 255 even when the script succeeds: the guest
 # reports through files in $out instead.
-timeout 1500 vng --run "$image" "${accel[@]}" "${extra[@]}" --cpus 2 --memory 2G \
+timeout 2700 vng --run "$image" "${accel[@]}" "${extra[@]}" --cpus 2 --memory 2G \
 	--rwdir "$out" --cwd "$top" \
 	--exec "tools/vm/guest.sh $mode $out '$only'" </dev/null >"$out/console.log" 2>&1 || true
 echo "vm: guest ran for $((SECONDS - start)) s"
