@@ -32,7 +32,8 @@
 #  7     replayed, empty and option-less Update Requests;
 #  8     I1 to and from multicast addresses;
 #  9     a SYN flood from spoofed sources (contexts, I1s, a full table);
-#  10    a SHIM_DONTSHIM listener's connections setting up contexts.
+#  10    a SHIM_DONTSHIM listener's connections setting up contexts;
+#  11    the refusals counted by reason (shimctl stats) on X and R.
 # A failed one says in "#" lines what was seen.
 
 set -u
@@ -58,7 +59,7 @@ trap cleanup EXIT
 trap 'exit 1' TERM INT
 
 echo "TAP version 13"
-echo "1..10"
+echo "1..11"
 
 # From selftests/ or from selftests/out/.
 hostile=
@@ -166,5 +167,22 @@ while [ "$n" -lt 10 ]; do
 	n=$((n + 1))
 	result 1 "hostile $n: not run (the attacks stopped early)"
 done
+
+# What the hosts refused is counted, by reason.
+shimctl -j -n "$ns_x" stats show >"$dir/stats_x" 2>&1
+shimctl -j -n "$ns_r" stats show >"$dir/stats_r" 2>&1
+python3 - "$dir/stats_x" "$dir/stats_r" <<'PY'
+import json, sys
+x, r = (json.load(open(f)) for f in sys.argv[1:3])
+want_x = ["refused_unverified", "refused_replay", "icmp_unmatched", "payload_unmatched"]
+missing = [k for k in want_x if x.get(k, 0) < 1]
+if r.get("refused_not_shimmable", 0) < 1:
+    missing.append("R: refused_not_shimmable")
+if missing:
+    print("# X:", x)
+    print("# R:", r)
+    sys.exit("# not counted: " + ", ".join(missing))
+PY
+result $? "hostile 11: the refusals are counted by reason ($(tr -d '\n' <"$dir/stats_x" | cut -c1-200))"
 
 totals

@@ -28,8 +28,8 @@ use crate::kext::skb::{send_ipv6, Addr, OwnedSkb, Skb, EXT_LEN};
 use crate::kext::sock::Sock;
 use crate::proto::codec::{self, Inbound, Local};
 use crate::proto::context::{
-    shimmable, Context, Host, Locators, Message, Path, Responder, Route, State as CtxState, Table, Tag, Transmit,
-    UlidPair,
+    shimmable, Context, Host, Locators, Message, Path, Received, Refusal, Responder, Route, State as CtxState, Table,
+    Tag, Transmit, UlidPair,
 };
 use crate::proto::hba;
 use crate::proto::sockopt as so;
@@ -208,6 +208,62 @@ impl Routes {
     }
 }
 
+/// What a namespace dropped or refused, by reason (`shimctl stats`).
+#[derive(Default)]
+struct Drops {
+    /// Refused by the core, indexed by [`Refusal::index`].
+    refused: [AtomicU64; Refusal::ALL.len()],
+    /// Not a valid control message (checksum, lengths, options).
+    malformed: AtomicU64,
+    /// A setup message without a usable Responder Validator.
+    no_validator: AtomicU64,
+    /// A PDS that does not verify the ULID it came for.
+    foreign_pds: AtomicU64,
+    /// Payload whose tag, or whose locators, match no context.
+    payload_unmatched: AtomicU64,
+    /// ICMPv6 errors quoting our packets that match nothing of ours.
+    icmp_unmatched: AtomicU64,
+}
+
+impl Drops {
+    fn count(c: &AtomicU64) {
+        c.fetch_add(1, Ordering::Relaxed);
+    }
+
+    fn refused(&self, why: Refusal) {
+        if let Some(c) = self.refused.get(why.index()) {
+            Self::count(c);
+        }
+    }
+
+    fn codec(&self, d: codec::Drop) {
+        match d {
+            codec::Drop::Wire(_) => Self::count(&self.malformed),
+            codec::Drop::NoValidator => Self::count(&self.no_validator),
+            codec::Drop::BadValidator => self.refused(Refusal::BadValidator),
+            codec::Drop::ForeignPds => Self::count(&self.foreign_pds),
+        }
+    }
+
+    /// Counter `index` (name, value), in a fixed order.
+    fn get(&self, index: usize) -> Option<(&'static str, u64)> {
+        let n = Refusal::ALL.len();
+        let (name, c) = match index.checked_sub(n) {
+            None => {
+                let why = Refusal::ALL.get(index)?;
+                (why.name(), self.refused.get(index)?)
+            }
+            Some(0) => ("malformed", &self.malformed),
+            Some(1) => ("no_validator", &self.no_validator),
+            Some(2) => ("foreign_pds", &self.foreign_pds),
+            Some(3) => ("payload_unmatched", &self.payload_unmatched),
+            Some(4) => ("icmp_unmatched", &self.icmp_unmatched),
+            Some(_) => return None,
+        };
+        Some((name, c.load(Ordering::Relaxed)))
+    }
+}
+
 /// The control plane of one namespace.
 #[pin_data]
 pub(crate) struct Control {
@@ -219,6 +275,8 @@ pub(crate) struct Control {
     disabled: AtomicBool,
     /// Entries of `State::queue`, and steals on their way there.
     queued: AtomicUsize,
+    /// What it dropped or refused.
+    drops: Drops,
 }
 
 impl Control {
@@ -240,6 +298,7 @@ impl Control {
             routes,
             disabled: AtomicBool::new(false),
             queued: AtomicUsize::new(0),
+            drops: Drops::default(),
         }))
     }
 
@@ -400,10 +459,17 @@ impl Control {
                     if out.changed {
                         self.publish(&st.table);
                     }
+                    if let Some(why) = out.refused {
+                        self.drops.refused(why);
+                    }
                     emit(st, &out.tx)
                 }
                 // Keepalive, Probe and Error belong to REAP, not there yet.
-                Ok(Inbound::Other(_)) | Err(_) => KVec::new(),
+                Ok(Inbound::Other(_)) => KVec::new(),
+                Err(d) => {
+                    self.drops.codec(d);
+                    KVec::new()
+                }
             }
         });
         transmit(ctl, &out);
@@ -432,11 +498,20 @@ impl Control {
                     Stats::count(&slot.stats.in_packets, &slot.stats.in_octets, len);
                     (Some(ulids), emit(st, &[first]))
                 }
-                None => (None, KVec::new()),
+                None => {
+                    Drops::count(&self.drops.payload_unmatched);
+                    (None, KVec::new())
+                }
             },
             None => {
-                let r1bis = st.host.unknown_tag(ct, path, now, &mut st.rng, &mut st.mac);
-                (None, emit(st, &[r1bis]))
+                Drops::count(&self.drops.payload_unmatched);
+                match st.host.unknown_tag(ct, path, now, &mut st.rng, &mut st.mac) {
+                    Ok(r1bis) => (None, emit(st, &[Some(r1bis)])),
+                    Err(why) => {
+                        self.drops.refused(why);
+                        (None, KVec::new())
+                    }
+                }
             }
         });
         transmit(ctl, &out);
@@ -452,15 +527,19 @@ impl Control {
         let path = Path { src: *src, dst: *dst };
         self.locked(|st| {
             // The quoted I1 is ours: no locator in it to verify.
-            let Ok(Inbound::Context(rx)) = codec::parse(shim, path, &mut st.sha1, |_| false) else { return };
-            let Message::I1 { nonce, .. } = rx.msg else { return };
+            let nonce = match codec::parse(shim, path, &mut st.sha1, |_| false) {
+                Ok(Inbound::Context(Received { msg: Message::I1 { nonce, .. }, .. })) => Some(nonce),
+                _ => None,
+            };
             let now = now_ms();
             let mut changed = false;
             for ctx in st.table.iter_mut().filter(|c| c.path() == path) {
-                changed |= ctx.on_no_support(nonce, now);
+                changed |= nonce.is_some_and(|n| ctx.on_no_support(n, now));
             }
             if changed {
                 self.publish(&st.table);
+            } else {
+                Drops::count(&self.drops.icmp_unmatched);
             }
         });
     }
@@ -469,6 +548,12 @@ impl Control {
     /// on `path` (its current pair), quoted by an ICMPv6 error.
     fn quoted_payload(&self, ct: Tag, path: &Path) -> Option<UlidPair> {
         self.routes.read(|r| r.0.iter().find(|(route, _)| route.ct_peer == Some(ct) && route.path == *path).map(|(route, _)| route.ulids))
+    }
+
+    /// Counter `index` of what the namespace dropped or refused, for
+    /// shimctl: (name, value).
+    pub(crate) fn drop_counter(&self, index: usize) -> Option<(&'static str, u64)> {
+        self.drops.get(index)
     }
 
     /// Sets our HBA set (its PDS), or clears it: our locators become the
@@ -843,7 +928,10 @@ fn translate_error(ctl: &NetCtl<Control>, skb: &mut Skb<'_>, icmp_type: u8, code
     // A quoted control message is ours alone: nothing to pass on.
     let Ok(payload) = PayloadHeader::new_checked(ext).and_then(|h| PayloadRepr::parse(&h)) else { return };
     let path = Path { src, dst };
-    let Some(ulids) = ctl.data().quoted_payload(payload.context_tag.get(), &path) else { return };
+    let Some(ulids) = ctl.data().quoted_payload(payload.context_tag.get(), &path) else {
+        Drops::count(&ctl.data().drops.icmp_unmatched);
+        return;
+    };
     let info = if icmp_type == PKT_TOOBIG {
         skb.update_quoted_pmtu(ctl.net(), info);
         // Never below the IPv6 minimum, which the upper layer would ignore:
@@ -910,6 +998,7 @@ impl crate::kext::inet6::Handler for ShimProtocol {
         // front of the Shim6 header, as a host without SHIM6 would.
         let pointer = info as usize;
         if pointer >= offset || quoted.get(pointer) != Some(&PROTOCOL) {
+            Drops::count(&ctl.data().drops.icmp_unmatched);
             return;
         }
         let (Some(src), Some(dst)) = (quoted.get(8..24), quoted.get(24..40)) else { return };

@@ -22,6 +22,7 @@ const HBA_SET: u8 = uapi::shim6_genl_cmd_SHIM6_CMD_HBA_SET as u8;
 const LOCATOR_GET: u8 = uapi::shim6_genl_cmd_SHIM6_CMD_LOCATOR_GET as u8;
 const CONTEXT_FLUSH: u8 = uapi::shim6_genl_cmd_SHIM6_CMD_CONTEXT_FLUSH as u8;
 const NETNS_SET: u8 = uapi::shim6_genl_cmd_SHIM6_CMD_NETNS_SET as u8;
+const STATS_GET: u8 = uapi::shim6_genl_cmd_SHIM6_CMD_STATS_GET as u8;
 
 fn attr(a: uapi::shim6_genl_attr) -> u16 {
     a as u16
@@ -48,12 +49,14 @@ impl Commands for Shim6Genl {
         (LOCATOR_GET, Kind::Dump),
         (CONTEXT_FLUSH, Kind::Do),
         (NETNS_SET, Kind::Do),
+        (STATS_GET, Kind::Dump),
     ];
 
     fn dump(cmd: u8, net: &Net, index: usize, msg: &mut DumpMsg) -> Result<bool> {
         match cmd {
             CONTEXT_GET => context(net, index, msg),
             LOCATOR_GET => locator(net, index, msg),
+            STATS_GET => stat(net, index, msg),
             _ => Err(EINVAL),
         }
     }
@@ -83,6 +86,14 @@ impl Commands for Shim6Genl {
             _ => Err(EINVAL),
         }
     }
+}
+
+/// One counter of what the namespace dropped or refused.
+fn stat(net: &Net, index: usize, msg: &mut DumpMsg) -> Result<bool> {
+    let Some((name, value)) = NetState::of(net).ctl.data().drop_counter(index) else { return Ok(false) };
+    msg.put_string(attr(uapi::shim6_genl_attr_SHIM6_A_STAT_NAME), name)?;
+    msg.put_u64(attr(uapi::shim6_genl_attr_SHIM6_A_STAT_VALUE), value, attr(uapi::shim6_genl_attr_SHIM6_A_PAD))?;
+    Ok(true)
 }
 
 /// One address of the namespace and whether it is a locator.

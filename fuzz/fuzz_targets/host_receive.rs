@@ -117,7 +117,7 @@ fuzz_target!(|data: &[u8]| {
             }
             5 => Message::R2 { ct: u64::from(word), init_nonce: word, locators: list },
             6 => {
-                if let Some(t) = x.unknown_tag(u64::from(word) & TAG_MASK, &path, now, &mut rng, &mut Mac) {
+                if let Ok(t) = x.unknown_tag(u64::from(word) & TAG_MASK, &path, now, &mut rng, &mut Mac) {
                     if let (Message::R1bis { packet_ct, resp_nonce, validator }, true) = (t.msg, t.path.dst == M1) {
                         r1bis = Some((packet_ct, resp_nonce, validator));
                     }

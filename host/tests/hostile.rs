@@ -91,8 +91,9 @@ fn established() -> (Host6, Host6) {
     (x, v)
 }
 
-/// M's I1 and I2 naming `ulids` (X's view) from `from`: X's answer to the I2.
-fn i1_i2(x: &mut Host6, from: Addr, ulids: UlidPair, fii: u32, locators: Locators, now: Millis) -> Option<Transmit> {
+/// M's I1 and I2 naming `ulids` (X's view) from `from`: X's answer to the
+/// I2, or why it refused it.
+fn i1_i2_outcome(x: &mut Host6, from: Addr, ulids: UlidPair, fii: u32, locators: Locators, now: Millis) -> Outcome {
     let path = Path { src: from, dst: X1 };
     let i1 = Message::I1 { ct: 0x4242, nonce: 7, ulids: Some(ulids), fii };
     let r1 = x.one(path, i1, now).expect("R1: the responder is stateless");
@@ -100,7 +101,13 @@ fn i1_i2(x: &mut Host6, from: Addr, ulids: UlidPair, fii: u32, locators: Locator
     assert_eq!(r1.path, Path { src: X1, dst: from });
     let Message::R1 { resp_nonce, validator, .. } = r1.msg else { unreachable!() };
     let i2 = Message::I2 { ct: 0x4242, init_nonce: 7, resp_nonce, validator, ulids: Some(ulids), fii, locators };
-    x.one(path, i2, now + 1)
+    x.host.receive(&mut x.table, &Received { path, msg: i2 }, now + 1, &mut x.rng, &mut TestMac)
+}
+
+fn i1_i2(x: &mut Host6, from: Addr, ulids: UlidPair, fii: u32, locators: Locators, now: Millis) -> Option<Transmit> {
+    let out = i1_i2_outcome(x, from, ulids, fii, locators, now);
+    assert!(out.tx[1].is_none());
+    out.tx[0]
 }
 
 #[test]
@@ -110,7 +117,9 @@ fn i2_claiming_another_hosts_ulid_gets_no_context() {
         let foreign = UlidPair { local: X1, peer: V1 };
         // With no locators, and with V's own (public) locator list replayed.
         for locs in [Locators::default(), Locators::new(&[V1, V2])] {
-            assert_eq!(i1_i2(&mut x, M1, foreign, fii, locs, 10), None, "fii {fii}: M got an R2");
+            let out = i1_i2_outcome(&mut x, M1, foreign, fii, locs, 10);
+            assert_eq!(out.tx, [None, None], "fii {fii}: M got an R2");
+            assert_eq!(out.refused, Some(Refusal::Unverified));
             assert!(x.nothing_towards(&M1), "fii {fii}: a context points at M");
         }
         assert_eq!(x.table.0.len(), 1, "fii {fii}: only X's context with V");
@@ -216,7 +225,9 @@ fn update_requests_cannot_empty_or_roll_back_the_list() {
     x.rx(from_v, update(&x, 12, 3, &[V1, V2]), 12);
     assert_eq!(peers(&x), [V1, V2]);
     // A replay of generation 11 would bring `new` back.
-    assert!(x.rx(from_v, update(&x, 11, 2, &[V1, new]), 13).is_empty(), "a replay is not acknowledged");
+    let replay = update(&x, 11, 2, &[V1, new]);
+    let out = x.host.receive(&mut x.table, &Received { path: from_v, msg: replay }, 13, &mut x.rng, &mut TestMac);
+    assert_eq!((out.tx, out.refused), ([None, None], Some(Refusal::Replay)), "a replay is not acknowledged");
     assert_eq!(peers(&x), [V1, V2]);
     // The current generation again is a retransmission: acknowledged.
     assert_eq!(x.rx(from_v, update(&x, 12, 3, &[V1, V2]), 14).len(), 1);
@@ -237,7 +248,10 @@ fn multicast_and_unspecified_locators_get_no_answer() {
         Path { src: [0; 16], dst: X1 },
     ] {
         assert!(x.rx(path, i1, 1).is_empty(), "{path:x?}");
-        assert!(x.host.unknown_tag(0x5, &path, 1, &mut x.rng, &mut TestMac).is_none(), "{path:x?}");
+        let r1bis = x.host.unknown_tag(0x5, &path, 1, &mut x.rng, &mut TestMac);
+        assert_eq!(r1bis.err(), Some(Refusal::NotShimmable), "{path:x?}");
+        let out = x.host.receive(&mut x.table, &Received { path, msg: i1 }, 1, &mut x.rng, &mut TestMac);
+        assert_eq!(out.refused, Some(Refusal::NotShimmable), "counted as such");
     }
 }
 
@@ -254,10 +268,11 @@ fn r1_and_r1bis_are_rate_limited() {
         .count();
     assert_eq!(burst, 100, "a burst of 100 answers, then none");
     let path = Path { src: M1, dst: X1 };
-    assert!(x.host.unknown_tag(0x5, &path, 1_000, &mut x.rng, &mut TestMac).is_none(), "R1bis shares the budget");
+    let over = x.host.unknown_tag(0x5, &path, 1_000, &mut x.rng, &mut TestMac);
+    assert_eq!(over.err(), Some(Refusal::RateLimited), "R1bis shares the budget");
     // 100 a second on average.
-    assert!(x.host.unknown_tag(0x5, &path, 1_010, &mut x.rng, &mut TestMac).is_some());
-    assert!(x.host.unknown_tag(0x5, &path, 1_010, &mut x.rng, &mut TestMac).is_none());
+    assert!(x.host.unknown_tag(0x5, &path, 1_010, &mut x.rng, &mut TestMac).is_ok());
+    assert!(x.host.unknown_tag(0x5, &path, 1_010, &mut x.rng, &mut TestMac).is_err());
     assert!(x.table.0.is_empty(), "and no state for any of it");
 }
 
@@ -424,7 +439,7 @@ proptest! {
                 Act::Unknown { src, ct } => {
                     let path = Path { src, dst: X1 };
                     let r1bis = x.host.unknown_tag(ct & TAG_MASK, &path, now, &mut x.rng, &mut TestMac);
-                    if let Some(t) = r1bis.filter(|_| src == M1) {
+                    if let Some(t) = r1bis.ok().filter(|_| src == M1) {
                         if let Message::R1bis { packet_ct, resp_nonce, validator } = t.msg {
                             last_r1bis = Some((packet_ct, resp_nonce, validator));
                         }

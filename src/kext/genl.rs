@@ -57,6 +57,14 @@ impl DumpMsg {
     pub(crate) fn put_bytes(&mut self, attr: u16, data: &[u8]) -> Result {
         self.put(attr, data)
     }
+
+    /// A string attribute (NUL-terminated, as `NLA_NUL_STRING` readers expect).
+    pub(crate) fn put_string(&mut self, attr: u16, s: &str) -> Result {
+        let mut buf = [0u8; 64];
+        let b = s.as_bytes();
+        buf.get_mut(..b.len()).ok_or(EINVAL)?.copy_from_slice(b);
+        self.put(attr, buf.get(..=b.len()).ok_or(EINVAL)?)
+    }
 }
 
 /// The attributes of a do command's request.

@@ -1086,6 +1086,62 @@ pub struct Host {
     pub limits: Limits,
 }
 
+/// Why a received control message was refused: nothing changed, nothing
+/// answered.  The caller counts them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Refusal {
+    /// A multicast, unspecified, loopback or link-local locator.
+    NotShimmable,
+    /// An I2 or I2bis whose Responder Validator we did not make, or too old.
+    BadValidator,
+    /// Over a rate limit (R1 and R1bis answers, new contexts).
+    RateLimited,
+    /// An I2 or I2bis from a source that is neither the peer ULID it names
+    /// nor a verified locator of it, or naming a ULID of ours we do not have.
+    Unverified,
+    /// An R1, R2 or R1bis that answers no context of ours.
+    NoContext,
+    /// An Update Request carrying a list the context held before.
+    Replay,
+    /// A new context, and no room for it.
+    TableFull,
+    /// Our own MAC failed (out of memory in the crypto layer).
+    MacFailed,
+}
+
+impl Refusal {
+    /// Every refusal, in a fixed order (for counters).
+    pub const ALL: [Refusal; 8] = [
+        Refusal::NotShimmable,
+        Refusal::BadValidator,
+        Refusal::RateLimited,
+        Refusal::Unverified,
+        Refusal::NoContext,
+        Refusal::Replay,
+        Refusal::TableFull,
+        Refusal::MacFailed,
+    ];
+
+    /// Its name, for counters.
+    pub fn name(self) -> &'static str {
+        match self {
+            Refusal::NotShimmable => "refused_not_shimmable",
+            Refusal::BadValidator => "refused_bad_validator",
+            Refusal::RateLimited => "refused_rate_limited",
+            Refusal::Unverified => "refused_unverified",
+            Refusal::NoContext => "refused_no_context",
+            Refusal::Replay => "refused_replay",
+            Refusal::TableFull => "refused_table_full",
+            Refusal::MacFailed => "refused_mac_failed",
+        }
+    }
+
+    /// Its position in [`Refusal::ALL`].
+    pub fn index(self) -> usize {
+        self as usize
+    }
+}
+
 /// What receiving a control message did.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Outcome {
@@ -1095,11 +1151,24 @@ pub struct Outcome {
     /// Whether what the packet path reads ([`Route`]s) changed: a context
     /// came, went or moved.
     pub changed: bool,
+    /// Why the message was refused, if it was.
+    pub refused: Option<Refusal>,
 }
 
 impl Outcome {
     fn send(tx: Option<Transmit>, changed: bool) -> Self {
-        Outcome { tx: [tx, None], changed }
+        Outcome { tx: [tx, None], changed, refused: None }
+    }
+
+    fn refused(why: Refusal) -> Self {
+        Outcome { refused: Some(why), ..Outcome::default() }
+    }
+
+    fn answer(r: Result<Transmit, Refusal>) -> Self {
+        match r {
+            Ok(tx) => Outcome::send(Some(tx), true),
+            Err(why) => Outcome::refused(why),
+        }
     }
 }
 
@@ -1171,7 +1240,7 @@ impl Host {
         // Multicast, unspecified, loopback or link-local locators: nothing
         // to answer (an I1 to ff02::1 must not make every host reply).
         if !shimmable(&path.src) || !shimmable(&path.dst) {
-            return Outcome::default();
+            return Outcome::refused(Refusal::NotShimmable);
         }
         let (ct, update) = match rx.msg {
             Message::UpdateRequest { ct, nonce, generation, locators } => (ct, Some((nonce, generation, locators))),
@@ -1181,8 +1250,14 @@ impl Host {
         // Types 64-127: an unknown tag, or a known one on locators the
         // context does not have, means the sender's context is stale.
         let Some(ctx) = table.by_local_tag(ct & TAG_MASK).filter(|c| c.on_path_of_peer(path)) else {
-            return Outcome::send(self.unknown_tag(ct, path, now, rng, mac), false);
+            return match self.unknown_tag(ct, path, now, rng, mac) {
+                Ok(r1bis) => Outcome::send(Some(r1bis), false),
+                Err(why) => Outcome::refused(why),
+            };
         };
+        if update.is_some_and(|(_, generation, _)| ctx.seen_generations.contains(&Some(generation))) {
+            return Outcome::refused(Refusal::Replay);
+        }
         let before = ctx.route();
         let tx = match (update, rx.msg) {
             (Some((nonce, generation, locators)), _) => ctx.on_update_request(nonce, generation, &locators, path),
@@ -1200,7 +1275,7 @@ impl Host {
             }
             _ => [None, None],
         };
-        Outcome { tx, changed: ctx.route() != before }
+        Outcome { tx, changed: ctx.route() != before, refused: None }
     }
 
     fn receive_setup(
@@ -1215,7 +1290,7 @@ impl Host {
         let path = &rx.path;
         let reply = Path { src: path.dst, dst: path.src };
         if !self.validates(&rx.msg, path, now, mac) {
-            return Outcome::default();
+            return Outcome::refused(Refusal::BadValidator);
         }
         let tx = match rx.msg {
             Message::I1 { ct, nonce, ulids, fii } => {
@@ -1239,35 +1314,36 @@ impl Host {
                     }
                 }
                 if !self.limits.responses.allow(now) {
-                    return Outcome::default();
+                    return Outcome::refused(Refusal::RateLimited);
                 }
                 let resp_nonce = Responder::nonce(now);
                 let ctb = (ct & TAG_MASK).to_be_bytes();
                 let fiib = fii.to_be_bytes();
-                self.responder
-                    .validator(mac, resp_nonce, now, &i1_parts(&ctb, &ulids, &reply, &fiib))
-                    .map(|validator| Transmit { path: reply, msg: Message::R1 { init_nonce: nonce, resp_nonce, validator } })
+                let Some(validator) = self.responder.validator(mac, resp_nonce, now, &i1_parts(&ctb, &ulids, &reply, &fiib))
+                else {
+                    return Outcome::refused(Refusal::MacFailed);
+                };
+                Some(Transmit { path: reply, msg: Message::R1 { init_nonce: nonce, resp_nonce, validator } })
             }
             Message::R1 { init_nonce, resp_nonce, validator } => {
-                let Some(ctx) = table.by_nonce(init_nonce, path) else { return Outcome::default() };
+                let Some(ctx) = table.by_nonce(init_nonce, path) else { return Outcome::refused(Refusal::NoContext) };
                 let before = ctx.route();
                 let tx = ctx.on_r1(resp_nonce, validator, now, rng);
                 return Outcome::send(tx, ctx.route() != before);
             }
             Message::I2 { ct, init_nonce, ulids, fii, locators, .. } => {
                 let ulids = ulids.unwrap_or(UlidPair { local: path.dst, peer: path.src });
-                let tx = self.accept_peer(table, ulids, fii, ct, init_nonce, &locators, path, now, rng);
-                return Outcome::send(tx, tx.is_some());
+                return Outcome::answer(self.accept_peer(table, ulids, fii, ct, init_nonce, &locators, path, now, rng));
             }
             Message::R2 { ct, init_nonce, locators } => {
-                let Some(ctx) = table.by_nonce(init_nonce, path) else { return Outcome::default() };
+                let Some(ctx) = table.by_nonce(init_nonce, path) else { return Outcome::refused(Refusal::NoContext) };
                 ctx.on_r2(ct, &locators);
                 let snapshot = ctx.clone();
                 table.drop_confused(&snapshot);
                 return Outcome::send(None, true);
             }
             Message::R1bis { packet_ct, resp_nonce, validator } => {
-                let Some(ctx) = table.by_peer_tag(packet_ct, path) else { return Outcome::default() };
+                let Some(ctx) = table.by_peer_tag(packet_ct, path) else { return Outcome::refused(Refusal::NoContext) };
                 let before = ctx.route();
                 let tx = ctx.on_r1bis(resp_nonce, packet_ct, validator, path, now, rng);
                 return Outcome::send(tx, ctx.route() != before);
@@ -1275,8 +1351,7 @@ impl Host {
             Message::UpdateRequest { .. } | Message::UpdateAck { .. } => None,
             Message::I2bis { ct, init_nonce, ulids, fii, locators, .. } => {
                 let ulids = ulids.unwrap_or(UlidPair { local: path.dst, peer: path.src });
-                let tx = self.accept_peer(table, ulids, fii, ct, init_nonce, &locators, path, now, rng);
-                return Outcome::send(tx, tx.is_some());
+                return Outcome::answer(self.accept_peer(table, ulids, fii, ct, init_nonce, &locators, path, now, rng));
             }
         };
         Outcome::send(tx, false)
@@ -1284,17 +1359,28 @@ impl Host {
 
     /// A context tag matched no context (payload or control type 64-127,
     /// §7.17): the R1bis to send back, statelessly.
-    pub fn unknown_tag(&mut self, packet_ct: Tag, path: &Path, now: Millis, rng: &mut impl Random, mac: &mut impl Mac) -> Option<Transmit> {
-        if !shimmable(&path.src) || !shimmable(&path.dst) || !self.limits.responses.allow(now) {
-            return None;
+    pub fn unknown_tag(
+        &mut self,
+        packet_ct: Tag,
+        path: &Path,
+        now: Millis,
+        rng: &mut impl Random,
+        mac: &mut impl Mac,
+    ) -> Result<Transmit, Refusal> {
+        if !shimmable(&path.src) || !shimmable(&path.dst) {
+            return Err(Refusal::NotShimmable);
+        }
+        if !self.limits.responses.allow(now) {
+            return Err(Refusal::RateLimited);
         }
         self.responder.rotate(now, rng);
         let resp_nonce = Responder::nonce(now);
         let ctb = (packet_ct & TAG_MASK).to_be_bytes();
         // Over the locators of the received packet, as its sender will
         // use them reversed for the I2bis.
-        let validator = self.responder.validator(mac, resp_nonce, now, &[&ctb, &path.src, &path.dst])?;
-        Some(Transmit {
+        let validator =
+            self.responder.validator(mac, resp_nonce, now, &[&ctb, &path.src, &path.dst]).ok_or(Refusal::MacFailed)?;
+        Ok(Transmit {
             path: Path { src: path.dst, dst: path.src },
             msg: Message::R1bis { packet_ct: packet_ct & TAG_MASK, resp_nonce, validator },
         })
@@ -1320,25 +1406,25 @@ impl Host {
         path: &Path,
         now: Millis,
         rng: &mut impl Random,
-    ) -> Option<Transmit> {
+    ) -> Result<Transmit, Refusal> {
         if let Some(ctx) = table.by_ulids(&ulids, fii) {
-            let tx = ctx.on_i2(ct, init_nonce, locators, path)?;
+            let tx = ctx.on_i2(ct, init_nonce, locators, path).ok_or(Refusal::Unverified)?;
             let snapshot = ctx.clone();
             table.drop_confused(&snapshot);
-            return Some(tx);
+            return Ok(tx);
         }
         if !shimmable(&ulids.local) || !shimmable(&ulids.peer) {
-            return None;
+            return Err(Refusal::NotShimmable);
         }
         // Our ULID is where the I2 came to, or one of our locators.
         if ulids.local != path.dst && !self.locators.contains(&ulids.local) {
-            return None;
+            return Err(Refusal::Unverified);
         }
         if path.src != ulids.peer && !locators.contains(&path.src) {
-            return None;
+            return Err(Refusal::Unverified);
         }
         if !self.limits.setups.allow(now) {
-            return None;
+            return Err(Refusal::RateLimited);
         }
         let mut ctx = Context {
             state: State::Established,
@@ -1364,6 +1450,10 @@ impl Host {
         ctx.establish(ct, locators);
         let tx = ctx.r2(init_nonce, *path);
         table.drop_confused(&ctx);
-        table.insert(ctx).then_some(tx)
+        if table.insert(ctx) {
+            Ok(tx)
+        } else {
+            Err(Refusal::TableFull)
+        }
     }
 }

@@ -201,6 +201,13 @@ struct shim_feedback {
  * SHIM6 packets are answered with ICMPv6 Parameter Problem (unrecognized
  * Next Header) as the stack does without a handler; 1 (the default)
  * enables it again.  Disabling flushes the contexts.
+ *
+ * SHIM6_CMD_STATS_GET (dump): one message per counter of the namespace,
+ * SHIM6_A_STAT_NAME and SHIM6_A_STAT_VALUE: what it dropped or refused,
+ * by reason (malformed control messages, validators it did not make,
+ * PDSs that do not verify the ULID, sources that cannot speak for the
+ * ULID they claim, replays, rate limits, a full table, payload and ICMPv6
+ * errors that match no context).  Names are stable; new ones may come.
  */
 #define SHIM6_GENL_NAME			"shim6"
 #define SHIM6_GENL_VERSION		1
@@ -212,6 +219,7 @@ enum shim6_genl_cmd {
 	SHIM6_CMD_LOCATOR_GET,
 	SHIM6_CMD_CONTEXT_FLUSH,
 	SHIM6_CMD_NETNS_SET,
+	SHIM6_CMD_STATS_GET,
 	__SHIM6_CMD_MAX,
 };
 
@@ -236,6 +244,8 @@ enum shim6_genl_attr {
 	SHIM6_A_CTX_BYTES_OUT,		/* u64: its octets (IPv6, header included) */
 	SHIM6_A_CTX_PKTS_IN,		/* u64: payload received with it, ULIDs restored */
 	SHIM6_A_CTX_BYTES_IN,		/* u64: its octets (IPv6, header included) */
+	SHIM6_A_STAT_NAME,		/* string: a counter's name */
+	SHIM6_A_STAT_VALUE,		/* u64: its value */
 	__SHIM6_A_MAX,
 };
 #define SHIM6_A_MAX			(__SHIM6_A_MAX - 1)

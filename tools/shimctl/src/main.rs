@@ -29,6 +29,7 @@ const USAGE: &str = "usage: shimctl [-j] [-n NETNS] context show\n       \
                      shimctl [-n NETNS] context flush\n       \
                      shimctl [-n NETNS] set enabled on|off\n       \
                      shimctl [-j] [-n NETNS] locator show\n       \
+                     shimctl [-j] [-n NETNS] stats show\n       \
                      shimctl [-n NETNS] hba set PDS-HEX | hba clear\n       \
                      shimctl [-j] hba [modifier HEX] [extended-modifier HEX] PREFIX/64...";
 
@@ -218,6 +219,36 @@ fn locator_show(json: bool) -> Result<String, String> {
     })
 }
 
+/// What the namespace dropped or refused, by reason, as `nstat` shows
+/// counters: one "name value" line each.
+fn stats_show(json: bool) -> Result<String, String> {
+    let (mut sock, family) = shim6_family()?;
+    let cmd = uapi::shim6_genl_cmd_SHIM6_CMD_STATS_GET as u8;
+    let mut out = Vec::new();
+    sock.dump(family, cmd, uapi::SHIM6_GENL_VERSION as u8, |attrs| {
+        let mut name = None;
+        let mut value = 0;
+        for at in attrs {
+            match u32::from(at.kind) {
+                uapi::shim6_genl_attr_SHIM6_A_STAT_NAME => {
+                    name = std::str::from_utf8(at.data).ok().map(|n| n.trim_end_matches('\0').to_string());
+                }
+                uapi::shim6_genl_attr_SHIM6_A_STAT_VALUE => value = at.u64().unwrap_or(0),
+                _ => {}
+            }
+        }
+        out.extend(name.map(|n| (n, value)));
+    })
+    .map_err(|e| format!("dumping counters: {e}"))?;
+    Ok(if json {
+        // Names are the module's identifiers: nothing to escape.
+        let items: Vec<String> = out.iter().map(|(n, v)| format!("\"{n}\":{v}")).collect();
+        format!("{{{}}}\n", items.join(","))
+    } else {
+        out.iter().map(|(n, v)| format!("{n} {v}\n")).collect()
+    })
+}
+
 /// Runs do command `cmd` with `attrs`; `what` names it in errors.
 fn request(cmd: u32, attrs: &[(u16, &[u8])], what: &str) -> Result<String, String> {
     let (mut sock, family) = shim6_family()?;
@@ -266,6 +297,7 @@ fn main() -> ExitCode {
     let result = match rest.as_slice() {
         ["context"] | ["context", "show"] | ["ctx"] | ["ctx", "show"] => context_show(json),
         ["locator"] | ["locator", "show"] | ["loc"] | ["loc", "show"] => locator_show(json),
+        ["stats"] | ["stats", "show"] => stats_show(json),
         ["context", "flush"] | ["ctx", "flush"] => {
             request(uapi::shim6_genl_cmd_SHIM6_CMD_CONTEXT_FLUSH, &[], "flushing the contexts")
         }
