@@ -46,11 +46,15 @@ trap cleanup EXIT
 echo "TAP version 13"
 echo "1..17"
 
-# The user must be able to run shimctl wherever the tree lives.
-chmod 755 "$dir"
-install -m 755 "$(command -v shimctl)" "$dir/shimctl"
-shimctl=$dir/shimctl
 nobody=(setpriv --reuid=65534 --regid=65534 --clear-groups)
+# The users below must be able to run shimctl where the tree lives, else
+# they get a copy (a copy costs seconds in the emulated VM).
+shimctl=$(command -v shimctl)
+if ! "${nobody[@]}" test -x "$shimctl"; then
+	chmod 755 "$dir"
+	install -m 755 "$shimctl" "$dir/shimctl"
+	shimctl=$dir/shimctl
+fi
 # Not root, and CAP_NET_ADMIN only (ambient, so that it survives exec).
 netadmin=("${nobody[@]}" --inh-caps=+net_admin --ambient-caps=+net_admin)
 # Root with every capability but CAP_NET_ADMIN.
@@ -81,6 +85,11 @@ denied() {
 # ctx_json NS: the contexts of NS as root sees them.
 ctx_json() {
 	shimctl -j -n "$1" context show
+}
+
+# count [FILE]: how many contexts a shimctl -j context show lists.
+count() {
+	grep -o '"state":' "$@" | wc -l
 }
 
 # The HBA set of A, and a second one of the same prefix that does not
@@ -120,8 +129,10 @@ for _ in $(seq 75); do
 	sleep 0.2
 done
 ctx_json "$ns_a" >"$dir/a0.json"
-ct_a=$(python3 -c 'import json,sys; c=json.load(open(sys.argv[1])); print(c[0]["ct_local"] if len(c)==1 and c[0]["state"]=="established" else "")' "$dir/a0.json")
-[ -n "$ct_a" ] && is_locator "$ns_a" "$addr_a"
+# (shimctl's JSON is one line, its keys in a fixed order: grep reads it,
+# where Python would take tens of seconds to start in a loaded VM.)
+ct_a=$(sed -n 's/.*"state":"established","fii":0,"ct_local":\([0-9]*\),.*/\1/p' "$dir/a0.json")
+[ "$(count "$dir/a0.json")" = 1 ] && [ -n "$ct_a" ] && is_locator "$ns_a" "$addr_a"
 result $? "setup: A and B share an established context and A's address is a locator ($(head -c 200 "$dir/a0.json"))"
 
 # --- unprivileged do-commands: EPERM, nothing changes ---
@@ -148,7 +159,7 @@ c_peer=0
 c_probe() {
 	c_peer=$((c_peer + 1))
 	ip netns exec "$ns_c" bash -c "echo x >/dev/udp/2001:db8:c::$((100 + c_peer))/9"
-	ctx_json "$ns_c" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))'
+	ctx_json "$ns_c" | count
 }
 shimctl -n "$ns_c" set enabled off
 denied "$ns_c" "${nobody[@]}" -- set enabled on && [ "$(c_probe)" = 0 ]
@@ -167,13 +178,9 @@ rc=$?
 result $? "nobody: context show works and prints no tags ($(tr '\n' ' ' <"$dir/show_nobody" | head -c 200))"
 
 ip netns exec "$ns_a" "${nobody[@]}" "$shimctl" -j context show >"$dir/nobody.json" 2>&1
-python3 - "$dir/nobody.json" <<'PY'
-import json, sys
-(c,) = json.load(open(sys.argv[1]))
-assert c["state"] == "established", c
-assert c["ct_local"] is None and c["ct_peer"] is None, c
-assert c["peer_locators"], c
-PY
+[ "$(count "$dir/nobody.json")" = 1 ] &&
+	grep -q '"state":"established","fii":0,"ct_local":null,"ct_peer":null,' "$dir/nobody.json" &&
+	grep -q '"peer_locators":\["2001:db8:1::b"' "$dir/nobody.json"
 result $? "nobody: context show -j has the context with ct_local and ct_peer null"
 
 shimctl -n "$ns_a" context show >"$dir/show_root" 2>&1
@@ -195,21 +202,15 @@ denied "$ns_a" "${rootless[@]}" -- context flush &&
 result $? "root without CAP_NET_ADMIN: every do-command fails with EPERM, A unchanged"
 
 ip netns exec "$ns_a" "${rootless[@]}" "$shimctl" -j context show >"$dir/rootless.json" 2>&1
-python3 - "$dir/rootless.json" <<'PY'
-import json, sys
-(c,) = json.load(open(sys.argv[1]))
-assert c["ct_local"] is None and c["ct_peer"] is None, c
-PY
+[ "$(count "$dir/rootless.json")" = 1 ] &&
+	grep -q '"state":"established","fii":0,"ct_local":null,"ct_peer":null,' "$dir/rootless.json"
 result $? "root without CAP_NET_ADMIN: context show -j has no tags"
 
 # uid 65534 holding CAP_NET_ADMIN: sees the tags, and each do-command
 # takes effect.
 ip netns exec "$ns_a" "${netadmin[@]}" "$shimctl" -j context show >"$dir/netadmin.json" 2>&1
-python3 - "$dir/netadmin.json" "$ct_a" <<'PY'
-import json, sys
-(c,) = json.load(open(sys.argv[1]))
-assert c["ct_local"] == int(sys.argv[2]) and c["ct_peer"] is not None, c
-PY
+[ "$(count "$dir/netadmin.json")" = 1 ] &&
+	grep -q "\"ct_local\":$ct_a,\"ct_peer\":[0-9]" "$dir/netadmin.json"
 result $? "nobody with CAP_NET_ADMIN: context show -j has both tags"
 
 ip netns exec "$ns_a" "${netadmin[@]}" "$shimctl" hba set "$pds_x" &&
