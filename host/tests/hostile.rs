@@ -308,12 +308,15 @@ fn eviction_takes_held_down_then_unanswered_then_long_idle() {
     let (x2, _v) = established();
     let est = x2.ctx(&ulids(V1)).unwrap().clone();
     let t = now;
-    assert_eq!(failed.eviction_rank(t, t), Some(0));
-    assert_eq!(unanswered.eviction_rank(t, t), Some(1));
-    assert_eq!(est.eviction_rank(t, t), None, "a context in use stays");
-    let idle_a = est.eviction_rank(t - consts::EVICT_IDLE, t).unwrap();
-    let idle_b = est.eviction_rank(t - 2 * consts::EVICT_IDLE, t).unwrap();
-    assert!(1 < idle_b && idle_b < idle_a, "the longest idle goes first, after the others");
+    let rank = |c: &Context, idle: Millis| c.eviction_rank(t - idle, t);
+    assert!(rank(&failed, 0).unwrap() < rank(&unanswered, 1_000).unwrap(), "held down before unanswered");
+    assert!(rank(&unanswered, 0).unwrap() < rank(&est, 2 * consts::EVICT_IDLE).unwrap(), "unanswered before idle");
+    assert_eq!(rank(&est, 0), None, "a context in use stays");
+    assert_eq!(rank(&est, consts::EVICT_IDLE - 1), None);
+    // Within a class the longest unused goes first: a flood of I1s
+    // evicts its own oldest, not each newcomer the one before.
+    assert!(rank(&unanswered, 5_000).unwrap() < rank(&unanswered, 10).unwrap());
+    assert!(rank(&est, 3 * consts::EVICT_IDLE).unwrap() < rank(&est, consts::EVICT_IDLE).unwrap());
 }
 
 /// SHA-1 that counts its digests.

@@ -822,19 +822,20 @@ impl Context {
     /// to a new one when the table is full: lower goes first, `None` never.
     /// Held-down contexts (E-FAILED, NO-SUPPORT) go first, then those
     /// still waiting for an R1 (an I1 to a spoofed source never gets one),
-    /// then established ones idle for [`consts::EVICT_IDLE`], longest idle
-    /// first.  Contexts in use or half set up (I2 answered by the peer)
-    /// stay.
+    /// then established ones idle for [`consts::EVICT_IDLE`]; within each,
+    /// the longest unused goes first, so that a flood evicts its own old
+    /// entries rather than each newcomer the previous one.  Contexts in
+    /// use or half set up (I2 answered by the peer) stay.
     pub fn eviction_rank(&self, last_used: Millis, now: Millis) -> Option<u64> {
-        let idle = now.saturating_sub(last_used);
-        match self.state {
-            State::EFailed | State::NoSupport => Some(0),
-            State::I1Sent => Some(1),
-            State::Established if self.update.is_none() && idle >= consts::EVICT_IDLE => {
-                Some(u64::MAX - idle)
-            }
-            _ => None,
-        }
+        const AGE_BITS: u32 = 48;
+        let idle = now.saturating_sub(last_used).min((1 << AGE_BITS) - 1);
+        let class: u64 = match self.state {
+            State::EFailed | State::NoSupport => 0,
+            State::I1Sent => 1,
+            State::Established if self.update.is_none() && idle >= consts::EVICT_IDLE => 2,
+            _ => return None,
+        };
+        Some((class << AGE_BITS) | ((1 << AGE_BITS) - 1 - idle))
     }
 
     /// Confusion (§7.6): `self` is an older context whose peer tag and
