@@ -849,6 +849,9 @@ impl NetOps for Control {
     fn stolen(&self, ctl: &NetCtl<Self>, mut skb: OwnedSkb) {
         let (src, dst, _) = skb.view().ipv6();
         let ulids = UlidPair { local: src, peer: dst };
+        // Held until the setup ends, maybe a minute: the socket and its
+        // namespace must be free to go meanwhile (its policy was applied).
+        skb.orphan();
         self.locked(|st| {
             // On failure the skb is dropped, as the stack drops what it
             // cannot hold; sending it on would only bring it back here.

@@ -288,6 +288,25 @@ impl OwnedSkb {
         }
     }
 
+    /// Detaches the packet from its socket, as `skb_orphan()` does: the
+    /// destructor gives back what the socket accounted for it.  A packet
+    /// held for a while must not keep its socket, and with it the socket's
+    /// namespace, alive.
+    pub(crate) fn orphan(&mut self) {
+        // SAFETY: Owned (type invariant). The destructor, if any, is the socket's accounting
+        // release for this skb, run once and then cleared with the socket pointer; an skb
+        // with a socket always has one (`skb_orphan()` BUGs otherwise), so without it there
+        // is nothing to release.
+        unsafe {
+            let skb = self.0.as_ptr();
+            let fields = &mut (*skb).__bindgen_anon_3.__bindgen_anon_1;
+            if let Some(destructor) = fields.destructor.take() {
+                destructor(skb);
+                (*skb).sk = core::ptr::null_mut();
+            }
+        }
+    }
+
     /// A view of the packet.
     pub(crate) fn view(&mut self) -> Skb<'_> {
         // SAFETY: Owned and valid (type invariant) for as long as `self` is borrowed.
