@@ -13,13 +13,16 @@
 //! Run with `make bench-control` (release build).  Times are medians of
 //! repeated runs in one process; the ratio is what to compare.
 
+#[path = "../tests/common/mod.rs"]
+mod common;
+
 use std::hint::black_box;
 use std::time::Instant;
 
 use hmac::{KeyInit, Mac as _};
 use shim6_host::proto::codec;
 use shim6_host::proto::context::*;
-use shim6_host::proto::hba::{self, KeyMaterial, Params, Prefix, Sec};
+use shim6_host::proto::hba::{self, Prefix};
 use shim6_host::proto::wire::message::{self as m, Repr};
 use shim6_host::proto::wire::options::{LocatorList, OptionSet, UlidPair as WireUlids};
 use shim6_host::proto::wire::{verification, ContextTag};
@@ -35,34 +38,6 @@ impl Mac for HmacSha256 {
         }
         Some(h.finalize().into_bytes().into())
     }
-}
-
-struct Rng(u64);
-
-impl Random for Rng {
-    fn next_u64(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-}
-
-#[derive(Default)]
-struct NoTable(Vec<Context>);
-
-impl Table for NoTable {
-    fn contexts(&self) -> impl Iterator<Item = &Context> {
-        self.0.iter()
-    }
-    fn contexts_mut(&mut self) -> impl Iterator<Item = &mut Context> {
-        self.0.iter_mut()
-    }
-    fn insert(&mut self, ctx: Context) -> bool {
-        self.0.push(ctx);
-        true
-    }
-    fn drop_confused(&mut self, _new: &Context) {}
 }
 
 const X1: Addr = [0x20, 1, 0xd, 0xb8, 0xa, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1];
@@ -83,10 +58,10 @@ fn median_ns(n: usize, mut f: impl FnMut()) -> f64 {
 }
 
 fn main() {
-    let mut rng = Rng(0x1234_5678);
+    let mut rng = common::Rng(0x1234_5678);
     let mut host = Host::new(Responder::new(0, &mut rng), Locators::new(&[X1]));
     host.limits = Limits { responses: RateLimit::new(u32::MAX, u32::MAX), setups: RateLimit::new(u32::MAX, u32::MAX) };
-    let mut table = NoTable::default();
+    let mut table = common::VecTable::default();
 
     // An I1 from a new peer: the R1's validator.
     let i1 = Received {
@@ -99,18 +74,7 @@ fn main() {
 
     // An I2 with 100 HBA locators (the set's two, then made-up ones under
     // its prefix), the set's PDS, and a forged validator.
-    let mut addrs = [[0u8; 16]; 2];
-    let params = Params {
-        prefixes: &PREFIXES,
-        modifier: [3; 16],
-        key: KeyMaterial::ExtendedModifier([4; hba::EXTENDED_MODIFIER_LEN]),
-        sec: Sec::Zero,
-        max_modifier_tries: 0,
-    };
-    let set = hba::generate(&mut RustCrypto, &params, &mut addrs).unwrap();
-    let repr = set.pds(0).unwrap();
-    let mut pds = vec![0; repr.buffer_len()];
-    repr.emit(&mut pds).unwrap();
+    let (addrs, pds) = common::hba_set(&PREFIXES, 3);
     let mut locs: Vec<Addr> = addrs.to_vec();
     while locs.len() < 100 {
         let mut a = addrs[1];

@@ -10,10 +10,10 @@ mod common;
 
 use std::process::Command;
 
-use common::{Rng, TestMac, VecTable};
+use common::{hba_set, Rng, TestMac, VecTable};
 use shim6_host::proto::codec::{self, Drop, Inbound, Local};
 use shim6_host::proto::context::*;
-use shim6_host::proto::hba::{self, KeyMaterial, Params, Prefix, Sec};
+use shim6_host::proto::hba::Prefix;
 use shim6_host::proto::wire::Error as WireError;
 use shim6_host::rustcrypto::RustCrypto;
 
@@ -25,19 +25,8 @@ struct Peer {
     pds: Vec<u8>,
 }
 
-fn hba_host(prefixes: &'static [Prefix], seed: u64) -> Peer {
-    let mut addrs = [[0u8; 16]; 2];
-    let params = Params {
-        prefixes,
-        modifier: [seed as u8; 16],
-        key: KeyMaterial::ExtendedModifier([seed as u8 ^ 0x5a; hba::EXTENDED_MODIFIER_LEN]),
-        sec: Sec::Zero,
-        max_modifier_tries: 0,
-    };
-    let set = hba::generate(&mut RustCrypto, &params, &mut addrs).unwrap();
-    let repr = set.pds(0).unwrap();
-    let mut pds = vec![0; repr.buffer_len()];
-    repr.emit(&mut pds).unwrap();
+fn hba_host(prefixes: &'static [Prefix; 2], seed: u64) -> Peer {
+    let (addrs, pds) = hba_set(prefixes, seed as u8);
     let mut rng = Rng(seed);
     let host = Host::new(Responder::new(0, &mut rng), Locators::new(&addrs));
     Peer { host, table: VecTable::default(), rng, ulid: addrs[0], pds }

@@ -8,11 +8,11 @@
 
 mod common;
 
-use common::{Rng, TestMac, VecTable};
+use common::{hba_set, Rng, TestMac, VecTable};
 use proptest::prelude::*;
 use shim6_host::proto::codec::{self, Drop};
 use shim6_host::proto::context::*;
-use shim6_host::proto::hba::{self, HashFailed, KeyMaterial, Params, Prefix, Sec, Sha1, DIGEST_LEN};
+use shim6_host::proto::hba::{HashFailed, Prefix, Sha1, DIGEST_LEN};
 use shim6_host::proto::wire::message::{self as m, Repr};
 use shim6_host::proto::wire::options::{LocatorList, OptionSet, UlidPair as WireUlids};
 use shim6_host::proto::wire::{verification, ContextTag};
@@ -334,18 +334,7 @@ const PREFIXES_V: [Prefix; 2] = [[0x20, 1, 0xd, 0xb8, 0xb, 0, 0, 0], [0x20, 1, 0
 /// An I2 from V's first HBA address with `n` locators (V's two HBA
 /// addresses, then made-up ones) and V's PDS, validator `validator`.
 fn big_i2(n: usize, validator: &[u8], buf: &mut [u8]) -> (usize, Path) {
-    let mut addrs = [[0u8; 16]; 2];
-    let params = Params {
-        prefixes: &PREFIXES_V,
-        modifier: [3; 16],
-        key: KeyMaterial::ExtendedModifier([4; hba::EXTENDED_MODIFIER_LEN]),
-        sec: Sec::Zero,
-        max_modifier_tries: 0,
-    };
-    let set = hba::generate(&mut RustCrypto, &params, &mut addrs).unwrap();
-    let repr = set.pds(0).unwrap();
-    let mut pds = vec![0; repr.buffer_len()];
-    repr.emit(&mut pds).unwrap();
+    let (addrs, pds) = hba_set(&PREFIXES_V, 3);
     let mut locs: Vec<Addr> = addrs.to_vec();
     while locs.len() < n {
         let mut a = addrs[1];

@@ -6,6 +6,26 @@
 #![allow(dead_code)]
 
 use shim6_host::proto::context::*;
+use shim6_host::proto::hba::{self, KeyMaterial, Params, Prefix, Sec};
+use shim6_host::rustcrypto::RustCrypto;
+
+/// A two-prefix HBA set (Sec 0, HBA only) made from `seed`: its
+/// addresses, and the PDS of the first, as a host sends it.
+pub fn hba_set(prefixes: &'static [Prefix; 2], seed: u8) -> ([Addr; 2], Vec<u8>) {
+    let mut addrs = [[0u8; 16]; 2];
+    let params = Params {
+        prefixes,
+        modifier: [seed; 16],
+        key: KeyMaterial::ExtendedModifier([seed ^ 0x5a; hba::EXTENDED_MODIFIER_LEN]),
+        sec: Sec::Zero,
+        max_modifier_tries: 0,
+    };
+    let set = hba::generate(&mut RustCrypto, &params, &mut addrs).expect("HBA set");
+    let repr = set.pds(0).expect("PDS");
+    let mut pds = vec![0; repr.buffer_len()];
+    repr.emit(&mut pds).expect("PDS bytes");
+    (addrs, pds)
+}
 
 /// xorshift64*: deterministic, seeded per peer.
 pub struct Rng(pub u64);
