@@ -13,9 +13,12 @@
 use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
+
+#[path = "../../host/tests/common/mod.rs"]
+mod common;
 use shim6_host::proto::codec::{self, Inbound, Local};
 use shim6_host::proto::context::{Addr, Locators, Message, Path, Transmit, UlidPair, Validator, MAX_LOCATORS};
-use shim6_host::proto::hba::{self, HashFailed, KeyMaterial, Params, Prefix, Sec, Sha1, DIGEST_LEN};
+use shim6_host::proto::hba::{self, HashFailed, Prefix, Sha1, DIGEST_LEN};
 use shim6_host::proto::wire::control::Packet;
 use shim6_host::rustcrypto::RustCrypto;
 
@@ -32,18 +35,7 @@ impl Sha1 for Counting {
 }
 
 fn seeds() -> (Vec<Vec<u8>>, Addr, Vec<u8>) {
-    let mut addrs = [[0u8; 16]; 2];
-    let params = Params {
-        prefixes: &PREFIXES,
-        modifier: [7; 16],
-        key: KeyMaterial::ExtendedModifier([9; hba::EXTENDED_MODIFIER_LEN]),
-        sec: Sec::Zero,
-        max_modifier_tries: 0,
-    };
-    let set = hba::generate(&mut RustCrypto, &params, &mut addrs).expect("HBA set");
-    let repr = set.pds(0).expect("PDS");
-    let mut pds = vec![0; repr.buffer_len()];
-    repr.emit(&mut pds).expect("PDS bytes");
+    let (addrs, pds) = common::hba_set(&PREFIXES, 7);
     let locators = Locators::new(&addrs);
     let validator = Validator::new(&[0x5a; 32]).expect("validator");
     let ulids = Some(UlidPair { local: addrs[0], peer: X1 });

@@ -10,6 +10,11 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
+
+#[path = "../../host/tests/common/mod.rs"]
+mod common;
+
+use common::{Rng, TestMac as Mac, VecTable as Table};
 use shim6_host::proto::context::*;
 
 const fn addr(net: u8, host: u8) -> Addr {
@@ -22,50 +27,6 @@ const V2: Addr = addr(0xb, 2);
 const M1: Addr = addr(0xe, 66);
 const ALL_NODES: Addr = [0xff, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1];
 const ADDRS: [Addr; 7] = [V1, V2, M1, X1, X2, ALL_NODES, [0; 16]];
-
-struct Rng(u64);
-impl Random for Rng {
-    fn next_u64(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-}
-
-/// Any keyed function serves the state machine; this one is cheap.
-struct Mac;
-impl shim6_host::proto::context::Mac for Mac {
-    fn mac(&mut self, key: &[u8; 32], parts: &[&[u8]]) -> Option<[u8; VALIDATOR_LEN]> {
-        let mut h = 0xcbf2_9ce4_8422_2325u64;
-        for b in key.iter().chain(parts.iter().flat_map(|p| p.iter())) {
-            h = (h ^ u64::from(*b)).wrapping_mul(0x100_0000_01b3);
-        }
-        let mut out = [0u8; VALIDATOR_LEN];
-        for (i, c) in out.chunks_exact_mut(8).enumerate() {
-            c.copy_from_slice(&h.rotate_left(i as u32 * 8).to_be_bytes());
-        }
-        Some(out)
-    }
-}
-
-#[derive(Default)]
-struct Table(Vec<Context>);
-impl shim6_host::proto::context::Table for Table {
-    fn contexts(&self) -> impl Iterator<Item = &Context> {
-        self.0.iter()
-    }
-    fn contexts_mut(&mut self) -> impl Iterator<Item = &mut Context> {
-        self.0.iter_mut()
-    }
-    fn insert(&mut self, ctx: Context) -> bool {
-        self.0.push(ctx);
-        true
-    }
-    fn drop_confused(&mut self, new: &Context) {
-        self.0.retain(|c| !c.confused_with(new));
-    }
-}
 
 fn rx(host: &mut Host, table: &mut Table, rng: &mut Rng, path: Path, msg: Message, now: Millis) -> Vec<Transmit> {
     host.receive(table, &Received { path, msg }, now, rng, &mut Mac).tx.into_iter().flatten().collect()
