@@ -56,36 +56,6 @@ for ns in "$ns_a" "$ns_b" "$ns_c" "$ns_r"; do
 done
 ip netns exec "$ns_r" sysctl -qw net.ipv6.conf.all.forwarding=1
 
-# hba_host NS NAME PREFIX1 PREFIX2 MODIFIER: the host's two uplinks, its
-# HBA addresses (printed as "ADDR1 ADDR2"), its source-based routes and its
-# HBA set.
-hba_host() {
-	local ns=$1 h=$2 p1=$3 p2=$4 modifier=$5
-	shimctl hba modifier "$modifier" extended-modifier "$(printf '%096d' 5)" \
-		"$p1::/64" "$p2::/64" >"$dir/hba_$h"
-	local addrs pds
-	addrs=$(awk '/^address/ { printf "%s ", $2 }' "$dir/hba_$h")
-	pds=$(awk '/^pds/ { print $2 }' "$dir/hba_$h")
-	set -- $addrs
-	local i=0
-	for addr in "$1" "$2"; do
-		local pfx
-		pfx=$([ $i = 0 ] && echo "$p1" || echo "$p2")
-		ip link add "${h}$i" netns "$ns" type veth peer name "r$h$i" netns "$ns_r"
-		ip -n "$ns" addr add "$addr/64" dev "${h}$i" nodad
-		ip -n "$ns_r" addr add "$pfx::1/64" dev "r$h$i" nodad
-		ip -n "$ns" link set "${h}$i" up
-		ip -n "$ns_r" link set "r$h$i" up
-		# Each locator leaves on its own uplink.
-		ip -n "$ns" -6 rule add from "$pfx::/64" table $((100 + i))
-		ip -n "$ns" -6 route add default via "$pfx::1" dev "${h}$i" table $((100 + i))
-		i=$((i + 1))
-	done
-	ip -n "$ns" -6 route add default via "$p1::1" dev "${h}0"
-	shimctl -n "$ns" hba set "$pds"
-	echo "$1 $2"
-}
-
 read -r a1 a2 < <(hba_host "$ns_a" a 2001:db8:a1 2001:db8:a2 0123456789abcdef0123456789abcdef)
 read -r b1 b2 < <(hba_host "$ns_b" b 2001:db8:b1 2001:db8:b2 fedcba9876543210fedcba9876543210)
 

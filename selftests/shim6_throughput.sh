@@ -1,0 +1,114 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# A TCP flow moved to another locator pair runs as fast as plain IPv6.
+#
+# The topology of shim6_locators.sh: A and B with two uplinks each through
+# router R.  Rounds alternate in one boot: plain (SHIM6 off in A and B) and
+# moved (a new context, moved by shimsock to the second locator pair,
+# then a new iperf3 connection on the ULIDs).  Every moved round must reach
+# half of the plain rounds' median at least.
+#
+# Then the same with a smaller MTU (1400) on the moved path, and with 1%
+# loss on it: a moved flow must still reach half of plain on that path
+# (plain taking the same impaired path, A's second prefix to B's).
+
+set -u
+ns_a=shim6-a-$$
+ns_b=shim6-b-$$
+ns_r=shim6-r-$$
+dir=$(mktemp -d)
+. "$(dirname "$0")/lib"
+PATH=$(dirname "$0"):$PATH
+rounds=${SHIM6_ROUNDS:-5}
+secs=${SHIM6_SECS:-3}
+
+cleanup() {
+	[ -n "${server:-}" ] && kill "$server" 2>/dev/null
+	for ns in "$ns_a" "$ns_b" "$ns_r"; do
+		ip netns del "$ns" 2>/dev/null
+	done
+	rm -rf "$dir"
+}
+trap cleanup EXIT
+
+echo "TAP version 13"
+echo "1..3"
+
+for ns in "$ns_a" "$ns_b" "$ns_r"; do
+	ip netns add "$ns"
+	ip -n "$ns" link set lo up
+done
+ip netns exec "$ns_r" sysctl -qw net.ipv6.conf.all.forwarding=1
+read -r a1 a2 < <(hba_host "$ns_a" a 2001:db8:a1 2001:db8:a2 0123456789abcdef0123456789abcdef)
+read -r b1 b2 < <(hba_host "$ns_b" b 2001:db8:b1 2001:db8:b2 fedcba9876543210fedcba9876543210)
+
+ip netns exec "$ns_b" iperf3 -s >"$dir/server.log" 2>&1 &
+server=$!
+sleep 1
+
+shim() {
+	shimctl -n "$ns_a" set enabled "$1" && shimctl -n "$ns_b" set enabled "$1"
+}
+
+# iperf SRC DST: Mbit/s received, from a fresh connection.
+iperf() {
+	local bps
+	ip netns exec "$ns_a" iperf3 -c "$2" -B "$1" -t "$secs" -J >"$dir/iperf.json" 2>&1
+	bps=$(python3 -c 'import json,sys; print(int(json.load(open(sys.argv[1]))["end"]["sum_received"]["bits_per_second"]))' \
+		"$dir/iperf.json" 2>/dev/null || echo 0)
+	echo $((bps / 1000000))
+}
+
+# moved_round: a new context on (a1, b1), moved to (a2, b2), and a flow on it.
+moved_round() {
+	shim on
+	ip netns exec "$ns_a" shimsock move "$a1" "$b1" "$a2" "$b2" >"$dir/move" 2>&1 || { echo 0; cat "$dir/move" >&2; return; }
+	ip netns exec "$ns_a" nstat -n
+	iperf "$a1" "$b1"
+	shimctl -j -n "$ns_a" context show >"$dir/ctx.json"
+	ip netns exec "$ns_a" nstat TcpRetransSegs TcpExtTCPLostRetransmit >"$dir/nstat" 2>&1
+	python3 -c 'import json,sys; c=json.load(open(sys.argv[1]))[0]; print("# moved: %d packets out, %d octets each on average, on %s -> %s" % (c["packets_out"], c["bytes_out"] // max(c["packets_out"], 1), c["locator_local"], c["locator_peer"]))' \
+		"$dir/ctx.json" >&2
+	sed 's/^/# /' "$dir/nstat" >&2
+}
+
+# compare NAME: every moved round against half the plain median.
+compare() {
+	python3 - "$1" "$dir/plain" "$dir/moved" <<'PY'
+import statistics, sys
+name = sys.argv[1]
+plain = [int(x) for x in open(sys.argv[2]).read().split()]
+moved = [int(x) for x in open(sys.argv[3]).read().split()]
+ref = statistics.median(plain)
+print("# %s: plain %s Mbit/s (median %d), moved %s" % (name, plain, ref, moved))
+sys.exit(0 if moved and min(moved) * 2 >= ref > 0 else 1)
+PY
+}
+
+# run NAME PLAIN_SRC PLAIN_DST: the alternating rounds.
+run() {
+	: >"$dir/plain"
+	: >"$dir/moved"
+	for _ in $(seq "$rounds"); do
+		shim off
+		iperf "$2" "$3" >>"$dir/plain"
+		moved_round >>"$dir/moved"
+	done
+	compare "$1"
+}
+
+run "full MTU" "$a1" "$b1"
+result $? "throughput: every round of a moved TCP flow reaches half of plain"
+
+ip -n "$ns_b" link set b1 mtu 1400
+ip -n "$ns_r" link set rb1 mtu 1400
+run "MTU 1400 on the moved path" "$a2" "$b2"
+result $? "throughput: the same with MTU 1400 on the moved path (plain on that path too)"
+
+tc -n "$ns_r" qdisc add dev rb1 root netem loss 1%
+run "1% loss on the moved path" "$a2" "$b2"
+result $? "throughput: the same with 1% loss on the moved path"
+
+shim on
+totals
