@@ -18,6 +18,7 @@ ns_a=shim6-a-$$
 ns_b=shim6-b-$$
 dir=$(mktemp -d)
 . "$(dirname "$0")/lib"
+PATH=$(dirname "$0"):$PATH
 
 cleanup() {
 	stop_captures
@@ -44,27 +45,14 @@ ip -n "$ns_b" link set veth-b up
 
 start_capture "$ns_b" veth-b "$dir/b.pcap"
 
-# A's flow to B: the answer is SHIM_ASSOCIATED after each datagram, until 1.
-ip netns exec "$ns_a" python3 - >"$dir/assoc.log" 2>&1 <<'PY'
-import socket, time
-SOL_SHIM, SHIM_ASSOCIATED = 288, 1
-s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
-s.bind(("2001:db8:1::a", 0))
-s.connect(("2001:db8:1::b", 9))
-first = s.getsockopt(SOL_SHIM, SHIM_ASSOCIATED)
-for i in range(200):
-    try:
-        s.send(b"x")
-    except ConnectionRefusedError:
-        pass  # B has no listener: its ICMP errors come back, the context still forms
-    if s.getsockopt(SOL_SHIM, SHIM_ASSOCIATED) == 1:
-        break
-    time.sleep(0.05)
-print(first, s.getsockopt(SOL_SHIM, SHIM_ASSOCIATED))
-PY
-read -r before after <"$dir/assoc.log"
+# A's flow to B: SHIM_ASSOCIATED before the first datagram, then datagrams
+# until it reads 1.  B has no listener (-n): its ICMPv6 errors come back,
+# the context still forms.
+ip netns exec "$ns_a" shimsock client -n 2001:db8:1::a 2001:db8:1::b \
+	udp 9 associated associate 200 associated >"$dir/assoc.log" 2>&1
+read -r before after < <(sed -n 's/^associated //p' "$dir/assoc.log" | tr '\n' ' ')
 [ "${before:-}" = 0 ]
-result $? "context: SHIM_ASSOCIATED reads 0 before the context ($(cat "$dir/assoc.log"))"
+result $? "context: SHIM_ASSOCIATED reads 0 before the context ($(tr '\n' ' ' <"$dir/assoc.log"))"
 [ "${after:-}" = 1 ]
 result $? "context: SHIM_ASSOCIATED turns 1 once A and B set up a context"
 
@@ -87,27 +75,15 @@ assert 0 < a["ct_local"] < 2**47, a
 PY
 result $? "context: shimctl -j on A and B: one context each, tags crossed"
 
-# A socket that bypasses the shim starts no setup towards its peer.
-ip netns exec "$ns_a" python3 - >"$dir/dontshim.log" 2>&1 <<'PY'
-import socket, time
-SOL_SHIM, SHIM_ASSOCIATED, SHIM_DONTSHIM = 288, 1, 2
-s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
-s.setsockopt(SOL_SHIM, SHIM_DONTSHIM, 1)
-s.bind(("2001:db8:1::c", 0))
-s.connect(("2001:db8:1::b", 9))
-for i in range(20):
-    try:
-        s.send(b"x")
-    except ConnectionRefusedError:
-        pass
-    time.sleep(0.05)
-print(s.getsockopt(SOL_SHIM, SHIM_ASSOCIATED))
-PY
+# A socket that bypasses the shim (-d: SHIM_DONTSHIM 1) starts no setup
+# towards its peer.
+ip netns exec "$ns_a" shimsock client -d -n -i 0.05 2001:db8:1::c 2001:db8:1::b \
+	udp 9 echo 20 associated >"$dir/dontshim.log" 2>&1
 sleep 1
 stop_captures
 
-[ "$(cat "$dir/dontshim.log")" = 0 ]
-result $? "context: a SHIM_DONTSHIM flow stays unshimmed ($(cat "$dir/dontshim.log"))"
+grep -qx "associated 0" "$dir/dontshim.log"
+result $? "context: a SHIM_DONTSHIM flow stays unshimmed ($(tr '\n' ' ' <"$dir/dontshim.log"))"
 
 if [ -n "${SHIM6_OUT:-}" ]; then
 	cp "$dir/b.pcap" "$SHIM6_OUT/shim6_context.pcap"
