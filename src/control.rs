@@ -43,8 +43,9 @@ const MAX_CONTEXTS: usize = 1024;
 const TICK_MS: u32 = 100;
 /// How often it runs otherwise while contexts exist (garbage collection).
 const GC_TICK_MS: u32 = 10_000;
-/// IPv6 next header of ICMPv6.
+/// IPv6 next headers of ICMPv6 and TCP.
 const ICMPV6: u8 = 58;
+const TCP: u8 = 6;
 /// Length of the IPv6 header.
 const IPV6_HDR_LEN: usize = 40;
 /// ICMPv6 Parameter Problem, code "unrecognized Next Header".
@@ -223,6 +224,10 @@ struct Drops {
     payload_unmatched: AtomicU64,
     /// ICMPv6 errors quoting our packets that match nothing of ours.
     icmp_unmatched: AtomicU64,
+    /// Outgoing payload that could not take the extension header (no
+    /// memory for it, or headers beyond the linear area) or a route on its
+    /// locators: dropped, never sent on the ULIDs of a moved flow.
+    rewrite_failed: AtomicU64,
 }
 
 impl Drops {
@@ -258,6 +263,7 @@ impl Drops {
             Some(2) => ("foreign_pds", &self.foreign_pds),
             Some(3) => ("payload_unmatched", &self.payload_unmatched),
             Some(4) => ("icmp_unmatched", &self.icmp_unmatched),
+            Some(5) => ("rewrite_failed", &self.rewrite_failed),
             Some(_) => return None,
         };
         Some((name, c.load(Ordering::Relaxed)))
@@ -800,7 +806,10 @@ impl NetOps for Control {
                 }
                 return match rewrite(ctl, skb, (nexthdr, at), &path, ct, &stats) {
                     Ok(()) => Out::Accept,
-                    Err(_) => Out::Drop,
+                    Err(_) => {
+                        Drops::count(&self.drops.rewrite_failed);
+                        Out::Drop
+                    }
                 };
             }
             Some((None, true, Some(stats))) if wait => return steal(&stats),
@@ -981,8 +990,12 @@ impl crate::kext::inet6::Handler for ShimProtocol {
         let Some(ulids) = ctl.data().payload_in(ctl, payload.context_tag.get(), &path, len) else {
             return Verdict::Consumed;
         };
-        // Out of memory: the locators are not reported, the packet still goes.
-        let _ = skb.record_locators(&dst, &src);
+        // For SHIM_LOC_*_RECV, which only datagram sockets report: a
+        // stream's packets do without the allocation.  Out of memory: the
+        // locators are not reported, the packet still goes.
+        if payload.next_header != TCP {
+            let _ = skb.record_locators(&dst, &src);
+        }
         match skb.remove_ext(&ulids.peer, &ulids.local) {
             Ok(()) => Verdict::Resubmit,
             Err(_) => Verdict::Consumed,
