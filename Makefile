@@ -16,7 +16,7 @@ BINDGEN ?= $(shell command -v bindgen || echo $(HOME)/.cargo/bin/bindgen)
 KMAKE_VARS := $(shell source kernel/make-vars.sh && echo "$${KMAKE_VARS[@]}")
 KDIR = $(shell cat $(KDIR_FILE))
 
-.PHONY: check run bench-control deps kernel module selftests shimctl host-test clean FORCE
+.PHONY: check run bench bench-control deps kernel module selftests shimctl host-test clean FORCE
 
 deps:
 	@scripts/setup-deps.sh
@@ -53,6 +53,10 @@ $(BUILD)/shim6_demo: tools/demo/shim6_demo.c include/uapi/linux/shim6.h
 
 run: module shimctl $(BUILD)/shim6_demo
 	tools/vm/run.sh --kdir $(KDIR) --demo
+
+# Data-path throughput in the VM, plain IPv6 against the module's modes.
+bench: module shimctl selftests
+	tools/vm/run.sh --kdir $(KDIR) --bench
 
 # What a control message from an unauthenticated host costs the responder.
 bench-control: deps

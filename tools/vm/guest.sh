@@ -9,6 +9,11 @@ export SHIM6_KO=$ko SHIM6_OUT=$out PATH=$PWD/target/debug:$PATH:/usr/sbin:/sbin
 mountpoint -q /sys/kernel/debug || mount -t debugfs none /sys/kernel/debug
 dmesg --notime >"$out/dmesg-boot.txt"
 
+if [ "$mode" = bench ]; then
+	tools/bench/datapath.sh >"$out/bench.log" 2>&1
+	exit 0
+fi
+
 if [ "$mode" = demo ]; then
 	{
 		insmod "$ko" && echo "insmod shim6: ok"

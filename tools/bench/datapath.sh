@@ -1,0 +1,126 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Data-path throughput, run in the VM by `make bench` (tools/vm/run.sh
+# --bench): TCP and UDP between two namespaces through a router
+# namespace (the topology of selftests/shim6_locators.sh), in one boot,
+# rounds alternating between
+#
+#   plain     the module not loaded
+#   off       loaded, SHIM6 switched off in both namespaces (the hook runs)
+#   idle      a context whose current pair is the ULIDs (looked up, passed)
+#   rewrite   the context moved to the second locator pair (payload header
+#             in, locators out on A; the reverse on B)
+#
+# each with GSO/TSO on and off on the hosts' links.  Prints one line per
+# measurement and a table of medians with their ratio to plain.
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../.." && pwd)
+ko=${SHIM6_KO:-$top/src/shim6.ko}
+rounds=${BENCH_ROUNDS:-3}
+secs=${BENCH_SECS:-3}
+PATH=$top/selftests/out:$top/target/debug:$PATH
+ns_a=bench-a ns_b=bench-b ns_r=bench-r
+dir=$(mktemp -d)
+. "$top/selftests/lib.sh"
+
+cleanup() {
+	pkill -f "iperf3 -s" 2>/dev/null
+	for ns in "$ns_a" "$ns_b" "$ns_r"; do
+		ip netns del "$ns" 2>/dev/null
+	done
+	rm -rf "$dir"
+}
+trap cleanup EXIT
+
+lsmod | grep -q '^shim6 ' || insmod "$ko"
+for ns in "$ns_a" "$ns_b" "$ns_r"; do
+	ip netns add "$ns"
+	ip -n "$ns" link set lo up
+done
+ip netns exec "$ns_r" sysctl -qw net.ipv6.conf.all.forwarding=1
+read -r a1 a2 < <(hba_host "$ns_a" a 2001:db8:a1 2001:db8:a2 0123456789abcdef0123456789abcdef)
+read -r b1 b2 < <(hba_host "$ns_b" b 2001:db8:b1 2001:db8:b2 fedcba9876543210fedcba9876543210)
+ip netns exec "$ns_b" iperf3 -s -D
+
+loaded() { lsmod | grep -q '^shim6 '; }
+
+# Each mode starts from a fresh module or namespace state, as a new flow
+# on a new context would find it.
+mode() {
+	case $1 in
+	plain)
+		loaded && rmmod shim6
+		;;
+	*)
+		if ! loaded; then
+			insmod "$ko"
+			shimctl -n "$ns_a" hba set "$(awk '/^pds/ { print $2 }' "$dir/hba_a")"
+			shimctl -n "$ns_b" hba set "$(awk '/^pds/ { print $2 }' "$dir/hba_b")"
+		fi
+		shimctl -n "$ns_a" set enabled off
+		shimctl -n "$ns_b" set enabled off
+		;;
+	esac
+	case $1 in
+	idle | rewrite)
+		shimctl -n "$ns_a" set enabled on
+		shimctl -n "$ns_b" set enabled on
+		;;
+	esac
+	case $1 in
+	idle) ip netns exec "$ns_a" shimsock move "$a1" "$b1" "$a1" "$b1" >/dev/null ;;
+	rewrite) ip netns exec "$ns_a" shimsock move "$a1" "$b1" "$a2" "$b2" >/dev/null ;;
+	esac
+}
+
+gso() {
+	local dev
+	for dev in a0 a1; do ip netns exec "$ns_a" ethtool -K "$dev" gso "$1" tso "$1" 2>/dev/null; done
+	for dev in b0 b1; do ip netns exec "$ns_b" ethtool -K "$dev" gso "$1" tso "$1" 2>/dev/null; done
+}
+
+# measure PROTO: Mbit/s received over a fresh flow a1 -> b1.
+measure() {
+	local args=()
+	[ "$1" = udp ] && args=(-u -b 0 -l 1400)
+	ip netns exec "$ns_a" iperf3 -c "$b1" -B "$a1" -t "$secs" -J "${args[@]}" >"$dir/iperf.json" 2>&1
+	python3 -c '
+import json, sys
+e = json.load(open(sys.argv[1]))["end"]
+s = e.get("sum_received") or e["sum"]
+print(int(s["bits_per_second"] / 1e6))' "$dir/iperf.json" 2>/dev/null || echo 0
+}
+
+modes=(plain off idle rewrite)
+for r in $(seq "$rounds"); do
+	for g in on off; do
+		gso "$g"
+		for p in tcp udp; do
+			for m in "${modes[@]}"; do
+				mode "$m"
+				echo "$r $g $p $m $(measure "$p")"
+			done
+		done
+	done
+done | tee "$dir/raw"
+
+python3 - "$dir/raw" <<'PY'
+import statistics, sys
+rows = [l.split() for l in open(sys.argv[1])]
+res = {}
+for r, g, p, m, v in rows:
+    res.setdefault((g, p, m), []).append(int(v))
+print()
+print("| proto | GSO | plain Mbit/s | off | idle | rewrite |")
+print("|---|---|---|---|---|---|")
+for p in ("tcp", "udp"):
+    for g in ("on", "off"):
+        plain = statistics.median(res[(g, p, "plain")])
+        cells = ["%d" % plain]
+        for m in ("off", "idle", "rewrite"):
+            v = statistics.median(res[(g, p, m)])
+            cells.append("%d (%.0f %%)" % (v, 100 * v / plain if plain else 0))
+        print("| %s | %s | %s |" % (p.upper(), g, " | ".join(cells)))
+PY
