@@ -1,17 +1,25 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# A TCP flow moved to another locator pair runs as fast as plain IPv6.
+# A TCP flow moved to another locator pair runs at no less than half the
+# rate of plain IPv6 (the crawl of issue 8: a router dropped every full
+# GSO packet of a moved flow, fixed by kernel patch 0005).
 #
 # The topology of shim6_locators.sh: A and B with two uplinks each through
 # router R.  Rounds alternate in one boot: plain (SHIM6 off in A and B) and
 # moved (a new context, moved by shimsock to the second locator pair,
-# then a new iperf3 connection on the ULIDs).  Every moved round must reach
-# half of the plain rounds' median at least.
+# then a new iperf3 connection on the ULIDs).
 #
-# Then the same with a smaller MTU (1400) on the moved path, and with 1%
-# loss on it: a moved flow must still reach half of plain on that path
-# (plain taking the same impaired path, A's second prefix to B's).
+#  1. Full MTU: every moved round reaches half of the plain rounds' median.
+#  2. MTU 1400 on the moved path (plain taking the same path, A's second
+#     prefix to B's): the same, the first second of each flow (PMTU
+#     discovery) left out of the rates.
+#  3. 1% loss on that path as well: the median of the moved rounds reaches
+#     half of plain's (single rounds under loss vary twofold in plain).
+#
+# Diagnostics of each moved round (average size of the rewritten
+# packets: GSO kept or lost; retransmissions; drop counters) go to the TAP
+# output as comments.
 
 set -u
 ns_a=shim6-a-$$
@@ -51,10 +59,12 @@ shim() {
 	shimctl -n "$ns_a" set enabled "$1" && shimctl -n "$ns_b" set enabled "$1"
 }
 
-# iperf SRC DST: Mbit/s received, from a fresh connection.
+# iperf SRC DST: Mbit/s received, from a fresh connection, leaving out
+# the first $omit seconds.
+omit=0
 iperf() {
 	local bps
-	ip netns exec "$ns_a" iperf3 -c "$2" -B "$1" -t "$secs" -J >"$dir/iperf.json" 2>&1
+	ip netns exec "$ns_a" iperf3 -c "$2" -B "$1" -t "$secs" -O "$omit" -J >"$dir/iperf.json" 2>&1
 	bps=$(python3 -c 'import json,sys; print(int(json.load(open(sys.argv[1]))["end"]["sum_received"]["bits_per_second"]))' \
 		"$dir/iperf.json" 2>/dev/null || echo 0)
 	echo $((bps / 1000000))
@@ -71,44 +81,49 @@ moved_round() {
 	python3 -c 'import json,sys; c=json.load(open(sys.argv[1]))[0]; print("# moved: %d packets out, %d octets each on average, on %s -> %s" % (c["packets_out"], c["bytes_out"] // max(c["packets_out"], 1), c["locator_local"], c["locator_peer"]))' \
 		"$dir/ctx.json" >&2
 	sed 's/^/# /' "$dir/nstat" >&2
+	shimctl -n "$ns_a" stats show | awk '$2 != 0 { print "# A " $0 }' >&2
+	shimctl -n "$ns_b" stats show | awk '$2 != 0 { print "# B " $0 }' >&2
 }
 
-# compare NAME: every moved round against half the plain median.
+# compare NAME each|median: every moved round, or their median, against
+# half the plain median.
 compare() {
-	python3 - "$1" "$dir/plain" "$dir/moved" <<'PY'
+	python3 - "$1" "$2" "$dir/plain" "$dir/moved" <<'PY'
 import statistics, sys
-name = sys.argv[1]
-plain = [int(x) for x in open(sys.argv[2]).read().split()]
-moved = [int(x) for x in open(sys.argv[3]).read().split()]
+name, how = sys.argv[1:3]
+plain = [int(x) for x in open(sys.argv[3]).read().split()]
+moved = [int(x) for x in open(sys.argv[4]).read().split()]
 ref = statistics.median(plain)
+got = min(moved) if how == "each" else statistics.median(moved)
 print("# %s: plain %s Mbit/s (median %d), moved %s" % (name, plain, ref, moved))
-sys.exit(0 if moved and min(moved) * 2 >= ref > 0 else 1)
+sys.exit(0 if got * 2 >= ref > 0 else 1)
 PY
 }
 
-# run NAME PLAIN_SRC PLAIN_DST: the alternating rounds.
+# run NAME each|median PLAIN_SRC PLAIN_DST: the alternating rounds.
 run() {
 	: >"$dir/plain"
 	: >"$dir/moved"
 	for _ in $(seq "$rounds"); do
 		shim off
-		iperf "$2" "$3" >>"$dir/plain"
+		iperf "$3" "$4" >>"$dir/plain"
 		moved_round >>"$dir/moved"
 	done
-	compare "$1"
+	compare "$1" "$2"
 }
 
-run "full MTU" "$a1" "$b1"
+run "full MTU" each "$a1" "$b1"
 result $? "throughput: every round of a moved TCP flow reaches half of plain"
 
 ip -n "$ns_b" link set b1 mtu 1400
 ip -n "$ns_r" link set rb1 mtu 1400
-run "MTU 1400 on the moved path" "$a2" "$b2"
-result $? "throughput: the same with MTU 1400 on the moved path (plain on that path too)"
+omit=1
+run "MTU 1400 on the moved path" each "$a2" "$b2"
+result $? "throughput: every round reaches half of plain with MTU 1400 on the moved path (plain on that path too)"
 
 tc -n "$ns_r" qdisc add dev rb1 root netem loss 1%
-run "1% loss on the moved path" "$a2" "$b2"
-result $? "throughput: the same with 1% loss on the moved path"
+run "1% loss on the moved path" median "$a2" "$b2"
+result $? "throughput: the moved rounds' median reaches half of plain's with 1% loss on that path as well"
 
 shim on
 totals
