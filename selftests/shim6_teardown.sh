@@ -6,7 +6,7 @@
 #
 # Two hosts A and B, each with two HBA addresses (x1 the ULID, x2) on one
 # veth pair, and behind A a dummy link d0 towards peers that never answer.
-# On A, one client process keeps:
+# On A, one client process (shimsock) keeps:
 #   - a UDP and a TCP flow a1 -> b1 over an established context, sent on
 #     the second locators a2 -> b2 (sticky SHIM_LOC_*_SEND), so every
 #     packet is shimmed on A and restored on B;
@@ -28,10 +28,7 @@
 set -u
 dir=$(mktemp -d)
 . "$(dirname "$0")/lib"
-# Python itself: a pyenv shim first in PATH costs seconds per start in
-# the emulated VM.
-py=python3
-[ -x /usr/bin/python3 ] && py=/usr/bin/python3
+PATH=$(dirname "$0"):$PATH
 pids=
 namespaces=
 
@@ -109,129 +106,35 @@ hosts() {
 	shimctl -n "$ns_a" hba set "$pds_a"
 	shimctl -n "$ns_b" hba set "$pds_b"
 
-	ip netns exec "$ns_b" "$py" - "$b1" >"$dir/server$r.log" 2>&1 <<-'PY' &
-		import socket, struct, sys, threading
-		u = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
-		u.bind((sys.argv[1], 7007))
-		t = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
-		t.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-		t.bind((sys.argv[1], 7008))
-		t.listen()
-		print("listening", flush=True)
-		def udp():
-		    while True:
-		        data, peer = u.recvfrom(65536)
-		        u.sendto(data, peer)
-		def echo(c):
-		    while data := c.recv(65536):
-		        c.sendall(data)
-		threading.Thread(target=udp, daemon=True).start()
-		while True:
-		    c, _ = t.accept()
-		    # Closed by a reset: no orphan outlives the process.
-		    c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-		    threading.Thread(target=echo, args=(c,), daemon=True).start()
-	PY
+	# B echoes; its connections close by a reset (-r): no orphan outlives
+	# the process.
+	ip netns exec "$ns_b" shimsock server -r -u 7007 -t 7008 "$b1" >"$dir/server$r.log" 2>&1 &
 	pids="$pids $!"
 	for _ in $(seq 150); do
 		grep -q listening "$dir/server$r.log" && break
 		sleep 0.2
 	done
 
-	ip netns exec "$ns_a" "$py" - "$a1" "$a2" "$b1" "$b2" "$dir/ready$r" "$dir/progress$r" \
-		>"$dir/client$r.log" 2>&1 <<-'PY' &
-		import os, socket, struct, sys, threading, time
-		SOL_SHIM, ASSOCIATED, LOCAL_SEND, PEER_SEND, DEFERRED = 288, 1, 8, 9, 14
-		a1, a2, b1, b2, ready, progress = sys.argv[1:7]
-		def loc(a):
-		    return struct.pack("BBBB16s", socket.AF_INET6, 0, 0, 0, socket.inet_pton(socket.AF_INET6, a))
-		def tx():
-		    with open("/sys/class/net/d0/statistics/tx_packets") as f:
-		        return int(f.read())
-		u = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
-		u.bind((a1, 0))
-		u.connect((b1, 7007))
-		u.settimeout(1)
-		t = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
-		# Closed by a reset when the process dies: an orphan waiting for
-		# its FIN to be acknowledged would keep the namespace alive too.
-		t.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-		t.bind((a1, 0))
-		t.connect((b1, 7008))
-		t.settimeout(10)
-		for i in range(200):
-		    u.send(b"associate")
-		    try:
-		        u.recv(100)
-		    except socket.timeout:
-		        pass
-		    if u.getsockopt(SOL_SHIM, ASSOCIATED) == 1 and t.getsockopt(SOL_SHIM, ASSOCIATED) == 1:
-		        break
-		    time.sleep(0.05)
-		assoc = (u.getsockopt(SOL_SHIM, ASSOCIATED), t.getsockopt(SOL_SHIM, ASSOCIATED))
-		for s in (u, t):
-		    s.setsockopt(SOL_SHIM, LOCAL_SEND, loc(a2))
-		    s.setsockopt(SOL_SHIM, PEER_SEND, loc(b2))
-		# Five contexts waiting for an R1 that never comes.
-		w = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
-		w.bind((a1, 0))
-		for i in range(5):
-		    w.sendto(b"silent", ("2001:db8:99::%x" % (0x100 + i), 7007))
-		# Ten datagrams held for the context of a silent peer: d0 sees
-		# its I1, not them.
-		time.sleep(0.2)
-		h = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
-		h.setsockopt(SOL_SHIM, DEFERRED, 0)
-		h.bind((a1, 0))
-		h.connect(("2001:db8:99::99", 7007))
-		before = tx()
-		for i in range(10):
-		    h.send(b"held %d" % i)
-		time.sleep(0.5)
-		held = tx() - before
-		count = {"udp": 0, "tcp": 0}
-		def udp():
-		    i = 0
-		    while True:
-		        i += 1
-		        msg = b"u%d" % i
-		        try:
-		            u.send(msg)
-		            while u.recv(100) != msg:
-		                pass
-		            count["udp"] += 1
-		        except OSError:
-		            # Lost on the way (a path going away): the next one.
-		            time.sleep(0.05)
-		def tcp():
-		    try:
-		        while True:
-		            out = os.urandom(4096)
-		            t.sendall(out)
-		            got = b""
-		            while len(got) < len(out):
-		                d = t.recv(len(out) - len(got))
-		                if not d:
-		                    raise EOFError("closed")
-		                got += d
-		            assert got == out, "stream corrupted"
-		            count["tcp"] += 1
-		    except Exception as e:
-		        print("tcp:", repr(e), flush=True)
-		threading.Thread(target=udp, daemon=True).start()
-		threading.Thread(target=tcp, daemon=True).start()
-		with open(ready + ".tmp", "w") as f:
-		    print("associated", *assoc, "held", held, file=f)
-		os.replace(ready + ".tmp", ready)
-		while True:
-		    with open(progress + ".tmp", "w") as f:
-		        print(count["udp"], count["tcp"], file=f)
-		    os.replace(progress + ".tmp", progress)
-		    time.sleep(0.2)
-	PY
+	# A: the flows set up their context, then go on the second locators;
+	# five contexts wait for an R1 that never comes; ten datagrams are
+	# held for the context of a silent peer (d0 sees its I1, not them);
+	# then the flows run without end, their progress in progress$r.  Its
+	# TCP connection closes by a reset (-r) when the process dies: an
+	# orphan waiting for its FIN to be acknowledged would keep the
+	# namespace alive too.
+	local silent=() i
+	for i in 0 1 2 3 4; do
+		silent+=(sendto "2001:db8:99::10$i" 7007)
+	done
+	ip netns exec "$ns_a" shimsock client -r -w 1 "$a1" "$b1" \
+		udp 7007 tcp 7008 associate 200 associated \
+		send-locators "$a2" "$b2" \
+		"${silent[@]}" sleep 0.2 \
+		hold d0 2001:db8:99::99 7007 10 \
+		loop "$dir/progress$r" >"$dir/client$r.log" 2>&1 &
 	pids="$pids $!"
 	for _ in $(seq 450); do
-		[ -s "$dir/ready$r" ] && [ -s "$dir/progress$r" ] && break
+		[ -s "$dir/progress$r" ] && break
 		sleep 0.2
 	done
 	echo "# round $r set up at $SECONDS s"
@@ -252,8 +155,8 @@ flowing() {
 # not leave.
 loaded_state() {
 	local r=$1
-	grep -q "^associated 1 1 held [0-9]$" "$dir/ready$r"
-	result $? "round $r: the flows are associated, and d0 saw the I1 but not the 10 held datagrams ($(cat "$dir/ready$r" 2>/dev/null))"
+	grep -qx "associated 1 1" "$dir/client$r.log" && grep -qx "held [0-9]" "$dir/client$r.log"
+	result $? "round $r: the flows are associated, and d0 saw the I1 but not the 10 held datagrams ($(grep -e ^associated -e ^held "$dir/client$r.log" | tr '\n' ' '))"
 	shimctl -j -n "$ns_a" context show >"$dir/a$r.json" 2>&1
 	shimctl -j -n "$ns_b" context show >"$dir/b$r.json" 2>&1
 	# shimctl's JSON is one line, its keys in a fixed order: grep reads
