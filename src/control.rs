@@ -28,7 +28,7 @@ use crate::kext::skb::{send_ipv6, Addr, OwnedSkb, Skb, EXT_LEN};
 use crate::kext::sock::Sock;
 use crate::proto::codec::{self, Inbound, Local};
 use crate::proto::context::{
-    shimmable, Context, Host, Locators, Message, Path, Received, Refusal, Responder, Route, State as CtxState, Table,
+    consts, shimmable, Context, Host, Locators, Message, Path, Received, Refusal, Responder, Route, State as CtxState, Table,
     Tag, Transmit, UlidPair,
 };
 use crate::proto::hba;
@@ -38,11 +38,10 @@ use crate::proto::wire::{ContextTag, PROTOCOL};
 
 /// Most contexts a namespace keeps; beyond it, new peers go unshimmed.
 const MAX_CONTEXTS: usize = 1024;
-/// How often the timer runs while contexts have timers (retransmissions,
-/// hold-down).
-const TICK_MS: u32 = 100;
-/// How often it runs otherwise while contexts exist (garbage collection).
-const GC_TICK_MS: u32 = 10_000;
+/// The timer fires at the contexts' next deadline (retransmission,
+/// hold-down, garbage collection), and at the latest this long after an
+/// event that may have set a new one.
+const EVENT_MS: u32 = consts::MIN_TIMEOUT as u32;
 /// IPv6 next headers of ICMPv6 and TCP.
 const ICMPV6: u8 = 58;
 const TCP: u8 = 6;
@@ -399,7 +398,7 @@ impl Control {
         })?;
         let out = self.locked(|st| emit(st, &[update]));
         transmit(ctl, &out);
-        ctl.arm(TICK_MS);
+        ctl.arm_within(EVENT_MS);
         Ok(())
     }
 
@@ -480,7 +479,7 @@ impl Control {
         });
         transmit(ctl, &out);
         self.release(ctl);
-        ctl.arm(TICK_MS);
+        ctl.arm_within(EVENT_MS);
     }
 
     /// Payload with our tag `ct` arrived on `path`: the ULIDs to restore,
@@ -529,9 +528,9 @@ impl Control {
     /// nonce of a context still waiting on that path, the peer has no
     /// SHIM6 (§6.2): NO-SUPPORT.  Anyone can send the error; only the one
     /// who saw our I1 knows its nonce.
-    fn icmp_error(&self, src: &Addr, dst: &Addr, shim: &[u8]) {
+    fn icmp_error(&self, ctl: &NetCtl<Self>, src: &Addr, dst: &Addr, shim: &[u8]) {
         let path = Path { src: *src, dst: *dst };
-        self.locked(|st| {
+        let changed = self.locked(|st| {
             // The quoted I1 is ours: no locator in it to verify.
             let nonce = match codec::parse(shim, path, &mut st.sha1, |_| false) {
                 Ok(Inbound::Context(Received { msg: Message::I1 { nonce, .. }, .. })) => Some(nonce),
@@ -547,7 +546,13 @@ impl Control {
             } else {
                 Drops::count(&self.drops.icmp_unmatched);
             }
+            changed
         });
+        if changed {
+            // Held packets go unshimmed now; the hold-down needs the timer.
+            self.release(ctl);
+            ctl.arm_within(EVENT_MS);
+        }
     }
 
     /// The ULIDs of the context that sent payload with the peer's tag `ct`
@@ -582,7 +587,7 @@ impl Control {
             self.relocate(st)
         });
         transmit(ctl, &out);
-        ctl.arm(TICK_MS);
+        ctl.arm_within(EVENT_MS);
         Ok(())
     }
 
@@ -615,7 +620,7 @@ impl Control {
         });
         if !out.is_empty() {
             transmit(ctl, &out);
-            ctl.arm(TICK_MS);
+            ctl.arm_within(EVENT_MS);
         }
     }
 
@@ -847,7 +852,7 @@ impl NetOps for Control {
         });
         if !out.is_empty() {
             transmit(ctl, &out);
-            ctl.arm(TICK_MS);
+            ctl.arm_within(EVENT_MS);
         }
         match stats {
             Some(stats) if wait => steal(&stats),
@@ -876,13 +881,15 @@ impl NetOps for Control {
     }
 
     fn tick(&self, ctl: &NetCtl<Self>) {
-        let (out, busy, any) = self.locked(|st| {
+        let (out, next) = self.locked(|st| {
             let now = now_ms();
             let mut txs = KVec::new();
             let mut changed = false;
+            let mut next: Option<u64> = None;
             for slot in st.table.0.iter_mut() {
                 let Some(Slot { ctx, stats }) = slot else { continue };
-                if ctx.collectable(stats.last_used.load(Ordering::Relaxed), now) {
+                let last_used = stats.last_used.load(Ordering::Relaxed);
+                if ctx.collectable(last_used, now) {
                     *slot = None;
                     changed = true;
                     continue;
@@ -900,23 +907,26 @@ impl NetOps for Control {
                     Err(()) => {
                         *slot = None;
                         changed = true;
+                        continue;
                     }
+                }
+                if let Some(at) = ctx.next_event(last_used) {
+                    next = Some(next.map_or(at, |n| n.min(at)));
                 }
             }
             if changed {
                 self.publish(&st.table);
             }
-            let busy = st.table.iter().any(|s| s.ctx.deadline().is_some());
-            (emit(st, &txs), busy, st.table.len() > 0)
+            (emit(st, &txs), next.map(|at| at.saturating_sub(now)))
         });
         transmit(ctl, &out);
         self.release(ctl);
-        if busy {
-            ctl.arm(TICK_MS);
-        } else if any {
-            ctl.arm(GC_TICK_MS);
+        // Idle until the next deadline, or until an event.
+        if let Some(ms) = next {
+            ctl.arm(u32::try_from(ms).unwrap_or(u32::MAX));
         }
     }
+
 }
 
 /// An ICMPv6 Destination Unreachable, Packet Too Big or Time Exceeded
@@ -1023,6 +1033,6 @@ impl crate::kext::inet6::Handler for ShimProtocol {
         let total = skb.lengths().0 as usize;
         let Some(quoted) = skb.data(total) else { return };
         let shim = quoted.get(offset..).unwrap_or(&[]);
-        ctl.data().icmp_error(&src, &dst, shim);
+        ctl.data().icmp_error(ctl, &src, &dst, shim);
     }
 }

@@ -347,7 +347,16 @@ proptest! {
                     continue;
                 }
                 let (rx, other) = if to_b { (&mut b, true) } else { (&mut a, false) };
+                let before: Vec<_> = rx.table.0.iter().map(|c| (c.ulids(), c.deadline())).collect();
                 let reply = rx.receive(&tx, now);
+                // A message never sets a deadline the host's timer, armed
+                // MIN_TIMEOUT after an event, would miss.
+                for c in &rx.table.0 {
+                    let was = before.iter().find(|(u, _)| *u == c.ulids()).and_then(|&(_, d)| d);
+                    if let Some(d) = c.deadline().filter(|&d| Some(d) != was) {
+                        prop_assert!(d >= now + consts::MIN_TIMEOUT, "deadline {} set at {}", d, now);
+                    }
+                }
                 if dup {
                     let _ = rx.receive(&tx, now);
                 }
@@ -367,6 +376,23 @@ proptest! {
         prop_assert!(b.table.0.len() <= 1);
         prop_assert!(a.table.0.len() <= 1);
     }
+}
+
+#[test]
+fn next_event_is_the_deadline_or_garbage_collection() {
+    let (mut a, mut b) = pair();
+    let i1 = a.initiate(&b, 0);
+    let i1_at = a.deadline().unwrap();
+    assert!(i1_at >= consts::MIN_TIMEOUT, "an I1 retransmission within MIN_TIMEOUT");
+    assert_eq!(a.ctx(&b).next_event(0), Some(i1_at), "being set up: its retransmission");
+    let r1 = b.receive(&i1, 10).unwrap();
+    let i2 = a.receive(&r1, 20).unwrap();
+    let r2 = b.receive(&i2, 30).unwrap();
+    assert!(a.receive(&r2, 40).is_none());
+    assert_eq!(a.ctx(&b).next_event(500), Some(500 + consts::IDLE_TIMEOUT), "established: collectable when idle");
+    let ctx = a.table.0[0].clone();
+    assert!(!ctx.collectable(500, 500 + consts::IDLE_TIMEOUT - 1));
+    assert!(ctx.collectable(500, 500 + consts::IDLE_TIMEOUT));
 }
 
 fn established() -> (Peer, Peer) {

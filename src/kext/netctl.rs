@@ -110,15 +110,30 @@ impl<T: NetOps> NetCtl<T> {
         unsafe { Net::from_raw(self.net) }
     }
 
-    /// Arms the timer `ms` milliseconds from now (earlier arming wins only
-    /// if it is later: callers re-arm from `tick`).
+    /// Sets the timer to fire `ms` milliseconds from now, pending or not
+    /// (from `tick`, which knows the next deadline).
     pub(crate) fn arm(&self, ms: u32) {
+        let at = Self::jiffies_in(ms);
         // SAFETY: The timer is initialised (type invariant); after shutdown in drop,
         // `mod_timer` is a no-op.
+        unsafe { bindings::mod_timer(self.timer.get(), at) };
+    }
+
+    /// Makes the timer fire `ms` milliseconds from now at the latest: a
+    /// pending earlier expiry stays (after an event that may have set a
+    /// deadline).
+    pub(crate) fn arm_within(&self, ms: u32) {
+        let at = Self::jiffies_in(ms);
+        // SAFETY: The timer is initialised (type invariant); after shutdown in drop,
+        // `timer_reduce` is a no-op like `mod_timer`.
+        unsafe { bindings::timer_reduce(self.timer.get(), at) };
+    }
+
+    fn jiffies_in(ms: u32) -> kernel::ffi::c_ulong {
+        // SAFETY: `jiffies` is always readable; the conversion is a pure function.
         unsafe {
             let now = core::ptr::read_volatile(core::ptr::addr_of!(bindings::jiffies));
-            let at = now.wrapping_add(bindings::__msecs_to_jiffies(ms));
-            bindings::mod_timer(self.timer.get(), at);
+            now.wrapping_add(bindings::__msecs_to_jiffies(ms))
         }
     }
 

@@ -65,6 +65,13 @@ pub mod consts {
     /// An established context idle this long gives its slot to a new one
     /// when the table is full.
     pub const EVICT_IDLE: Millis = 30_000;
+    /// The earliest deadline an event (a message, a packet to set up for,
+    /// a socket option) gives a context: every first timeout is at least
+    /// half its nominal 4 s (§14's randomization); later ones are set by
+    /// timeouts, when the timer already runs.  The host's timer waits no
+    /// longer than this after an event, then sleeps until the next
+    /// deadline ([`Context::next_event`](super::Context::next_event)).
+    pub const MIN_TIMEOUT: Millis = I1_TIMEOUT / 2;
 }
 
 /// Whether `a` may be a ULID or a locator: a unicast address of global
@@ -500,6 +507,18 @@ impl Context {
         match (self.timer, self.update) {
             (Some(t), Some((_, u))) => Some(t.at.min(u.at)),
             (t, u) => t.map(|t| t.at).or(u.map(|(_, u)| u.at)),
+        }
+    }
+
+    /// When this context, last used at `last_used`, next needs the timer:
+    /// its retransmission or hold-down deadline, or when it becomes
+    /// collectable; `None` for never.
+    pub fn next_event(&self, last_used: Millis) -> Option<Millis> {
+        let gc = (self.state == State::Established && self.update.is_none())
+            .then(|| last_used.saturating_add(consts::IDLE_TIMEOUT));
+        match (self.deadline(), gc) {
+            (Some(d), Some(g)) => Some(d.min(g)),
+            (d, g) => d.or(g),
         }
     }
 
