@@ -72,7 +72,7 @@ gone() {
 
 # hosts R: namespaces ns_a, ns_b of round R with their links, addresses,
 # HBA sets, a server on B and the client on A; waits for the client to
-# report ready (or 90 s).
+# report its first progress, its flows running (or 90 s).
 hosts() {
 	local r=$1
 	ns_a=shim6-ta$r-$$
