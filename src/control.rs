@@ -24,7 +24,7 @@ use crate::kext::net::PernetState;
 use crate::kext::inet6::Verdict;
 use crate::kext::netctl::{bh_disabled, NetCtl, NetOps, Verdict as Out};
 use crate::kext::rcu::Rcu;
-use crate::kext::skb::{send_ipv6, Addr, OwnedSkb, Skb, EXT_LEN};
+use crate::kext::skb::{send_ipv6, Addr, OwnedSkb, Skb};
 use crate::kext::sock::Sock;
 use crate::proto::codec::{self, Inbound, Local};
 use crate::proto::context::{
@@ -33,8 +33,9 @@ use crate::proto::context::{
 };
 use crate::proto::hba;
 use crate::proto::sockopt as so;
-use crate::proto::wire::payload::{PayloadHeader, PayloadRepr, HEADER_LEN};
-use crate::proto::wire::{ContextTag, PROTOCOL};
+use crate::proto::wire::ipv6::{self, HEADER_LEN as IPV6_HDR_LEN};
+use crate::proto::wire::payload::HEADER_LEN;
+use crate::proto::wire::{ContextTag, Header, Peek, PROTOCOL};
 
 /// Most contexts a namespace keeps; beyond it, new peers go unshimmed.
 const MAX_CONTEXTS: usize = 1024;
@@ -45,8 +46,6 @@ const EVENT_MS: u32 = consts::MIN_TIMEOUT as u32;
 /// IPv6 next headers of ICMPv6 and TCP.
 const ICMPV6: u8 = 58;
 const TCP: u8 = 6;
-/// Length of the IPv6 header.
-const IPV6_HDR_LEN: usize = 40;
 /// ICMPv6 Parameter Problem, code "unrecognized Next Header".
 const PARAM_PROBLEM: (u8, u8) = (4, 1);
 /// ICMPv6 error types passed on to the upper layer (RFC 4443).
@@ -720,8 +719,8 @@ fn may_initiate(sk: Option<&Sock>) -> bool {
 /// any packet that outgrew its path.  Lowering to a target, not by 8 from
 /// where the route is, keeps the packets already sized for the old MTU
 /// from lowering it again and again.
-fn rewrite(ctl: &NetCtl<Control>, skb: &mut Skb<'_>, (nexthdr, at): (u8, usize), path: &Path, ct: Tag, stats: &Stats) -> Result {
-    let ext = EXT_LEN as u32;
+fn rewrite(ctl: &NetCtl<Control>, skb: &mut Skb<'_>, at: usize, path: &Path, ct: Tag, stats: &Stats) -> Result {
+    let ext = HEADER_LEN as u32;
     let (len, segment) = skb.lengths();
     let path_mtu = stats.path_mtu.load(Ordering::Relaxed);
     if path_mtu != 0 && segment.unwrap_or(len) + ext > path_mtu {
@@ -734,8 +733,7 @@ fn rewrite(ctl: &NetCtl<Control>, skb: &mut Skb<'_>, (nexthdr, at): (u8, usize),
             skb.allow_fragmentation();
         }
     }
-    let header = PayloadRepr { next_header: nexthdr, context_tag: ContextTag::from_masked(ct) }.to_bytes();
-    skb.insert_ext(at, PROTOCOL, &header, &path.src, &path.dst)?;
+    skb.insert_ext(at, ContextTag::from_masked(ct), &path.src, &path.dst)?;
     skb.reroute(ctl.net())?;
     if let Some(mtu) = skb.route_mtu() {
         stats.path_mtu.store(mtu, Ordering::Relaxed);
@@ -777,7 +775,7 @@ impl NetOps for Control {
                 let out = r.out(src, dst);
                 if out.is_some() {
                     // Counted as it travels: with the extension header.
-                    Stats::count(&stats.out_packets, &stats.out_octets, skb.packet_len() + EXT_LEN as u32);
+                    Stats::count(&stats.out_packets, &stats.out_octets, skb.packet_len() + HEADER_LEN as u32);
                 }
                 // Rewritten and held-back packets need their context's counters.
                 let stats = (out.is_some() || r.setting_up).then(|| stats.clone());
@@ -809,7 +807,7 @@ impl NetOps for Control {
                     }
                     return Out::Drop;
                 }
-                return match rewrite(ctl, skb, (nexthdr, at), &path, ct, &stats) {
+                return match rewrite(ctl, skb, at, &path, ct, &stats) {
                     Ok(()) => Out::Accept,
                     Err(_) => {
                         Drops::count(&self.drops.rewrite_failed);
@@ -941,15 +939,10 @@ fn translate_error(ctl: &NetCtl<Control>, skb: &mut Skb<'_>, icmp_type: u8, code
         return;
     }
     let Some(quoted) = skb.data(offset + HEADER_LEN) else { return };
-    let (Some(src), Some(dst), Some(ext)) =
-        (quoted.get(8..24), quoted.get(24..40), quoted.get(offset..offset + HEADER_LEN))
-    else {
-        return;
-    };
-    let (Ok(src), Ok(dst)) = (<Addr>::try_from(src), <Addr>::try_from(dst)) else { return };
+    let Ok(ip) = ipv6::Packet::new_checked(quoted) else { return };
+    let path = Path { src: ip.src_addr(), dst: ip.dst_addr() };
     // A quoted control message is ours alone: nothing to pass on.
-    let Ok(payload) = PayloadHeader::new_checked(ext).and_then(|h| PayloadRepr::parse(&h)) else { return };
-    let path = Path { src, dst };
+    let Ok(Peek::Payload(payload)) = Header::peek(quoted.get(offset..).unwrap_or_default()) else { return };
     let Some(ulids) = ctl.data().quoted_payload(payload.context_tag.get(), &path) else {
         Drops::count(&ctl.data().drops.icmp_unmatched);
         return;
@@ -958,7 +951,7 @@ fn translate_error(ctl: &NetCtl<Control>, skb: &mut Skb<'_>, icmp_type: u8, code
         skb.update_quoted_pmtu(ctl.net(), info);
         // Never below the IPv6 minimum, which the upper layer would ignore:
         // the rewrite then fragments at the source (see `rewrite`).
-        info.saturating_sub(EXT_LEN as u32).max(MIN_MTU)
+        info.saturating_sub(HEADER_LEN as u32).max(MIN_MTU)
     } else {
         info
     };
@@ -981,14 +974,10 @@ impl crate::kext::inet6::Handler for ShimProtocol {
             return Verdict::Unrecognized;
         }
         let path = Path { src, dst };
-        let Some(&header) = skb.data(HEADER_LEN).and_then(|h| h.first_chunk::<HEADER_LEN>()) else {
-            return Verdict::Consumed;
-        };
-        let payload = match PayloadHeader::new_checked(&header[..]).and_then(|h| PayloadRepr::parse(&h)) {
-            Ok(p) => p,
-            // P = 0: a control message.
-            Err(_) if header[2] & 0x80 == 0 => {
-                let len = (usize::from(header[1]) + 1) * 8;
+        let Some(first) = skb.data(HEADER_LEN) else { return Verdict::Consumed };
+        let payload = match Header::peek(first) {
+            Ok(Peek::Payload(p)) => p,
+            Ok(Peek::Control { len }) => {
                 if let Some(bytes) = skb.data(len) {
                     ctl.data().receive(ctl, path, bytes);
                 }
@@ -1027,8 +1016,8 @@ impl crate::kext::inet6::Handler for ShimProtocol {
             Drops::count(&ctl.data().drops.icmp_unmatched);
             return;
         }
-        let (Some(src), Some(dst)) = (quoted.get(8..24), quoted.get(24..40)) else { return };
-        let (Ok(src), Ok(dst)) = (<Addr>::try_from(src), <Addr>::try_from(dst)) else { return };
+        let Ok(ip) = ipv6::Packet::new_checked(quoted) else { return };
+        let (src, dst) = (ip.src_addr(), ip.dst_addr());
         // The whole quoted Shim6 header, as far as the error carries it.
         let total = skb.lengths().0 as usize;
         let Some(quoted) = skb.data(total) else { return };

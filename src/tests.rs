@@ -342,7 +342,8 @@ fn payload_header_out_and_back() {
             kunit_assert!("payload_header_out_and_back", "src/tests.rs", 0, false);
             return;
         };
-        let inserted = skb.view().insert_ext(40, 140, &ext, &loc_a, &loc_b);
+        let tag = crate::proto::wire::ContextTag::from_masked(0x1234_5678_9abc);
+        let inserted = skb.view().insert_ext(40, tag, &loc_a, &loc_b);
         kunit_assert!("payload_header_out_and_back", "src/tests.rs", 0, inserted.is_ok());
         let b = skb.bytes();
         kunit_assert_eq!("payload_header_out_and_back", "src/tests.rs", 0, b.len(), 40 + 8 + udp.len());
@@ -392,7 +393,8 @@ fn gso_segments_carry_the_header() {
         return;
     };
     skb.make_tcp_gso(MSS as u16);
-    let inserted = skb.view().insert_ext(40, 140, &ext, &loc_a, &loc_b);
+    let tag = crate::proto::wire::ContextTag::from_masked(0x0102_0304_0506);
+    let inserted = skb.view().insert_ext(40, tag, &loc_a, &loc_b);
     kunit_assert!("gso_segments_carry_the_header", "src/tests.rs", 0, inserted.is_ok());
     let segs = match skb.segment() {
         Ok(s) => s,
@@ -410,7 +412,7 @@ fn gso_segments_carry_the_header() {
         kunit_assert!("gso_segments_carry_the_header", "src/tests.rs", 0, b[6] == 140 && b[40..48] == ext);
         kunit_assert!("gso_segments_carry_the_header", "src/tests.rs", 0, b[8..24] == loc_a && b[24..40] == loc_b);
         kunit_assert!("gso_segments_carry_the_header", "src/tests.rs", 0, l4.len() <= 20 + MSS);
-        let holds = crate::kext::skb::l4_checksum_holds(&ulid_a, &ulid_b, 6, l4);
+        let holds = crate::kext::skb::testing::l4_checksum_holds(&ulid_a, &ulid_b, 6, l4);
         kunit_assert!("gso_segments_carry_the_header", "src/tests.rs", 0, holds);
         carried += l4.len() - 20;
     }

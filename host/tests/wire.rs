@@ -10,10 +10,11 @@ use proptest::prelude::*;
 use shim6_host::proto::wire::control::{self, Packet};
 use shim6_host::proto::wire::message::*;
 use shim6_host::proto::wire::options::*;
+use shim6_host::proto::wire::ipv6;
 use shim6_host::proto::wire::payload::{self, PayloadHeader, PayloadRepr};
 use shim6_host::proto::wire::{
     checksum, error_code, msg_type, option_type, pref_flags, verification, ContextTag, Error,
-    Header, MAX_HEADER_LEN, NO_NEXT_HEADER, PROTOCOL,
+    Header, Peek, MAX_HEADER_LEN, NO_NEXT_HEADER, PROTOCOL,
 };
 
 /// 2001:db8::1
@@ -188,25 +189,70 @@ fn ipv6_packet() -> Vec<u8> {
 }
 
 #[test]
+fn ipv6_header_view() {
+    let orig = ipv6_packet();
+    let p = ipv6::Packet::new_checked(&orig[..]).unwrap();
+    assert_eq!((p.version(), p.payload_len(), p.next_header()), (6, 12, 6));
+    assert_eq!((p.src_addr(), p.dst_addr()), (A1, A2));
+    assert!(!p.is_jumbogram());
+    let repr = ipv6::Repr::parse(&p);
+    assert_eq!(repr.to_bytes()[..], orig[..40]);
+
+    let mut buf = orig.clone();
+    let mut p = ipv6::Packet::new_unchecked(&mut buf[..]);
+    assert_eq!(p.readdress(&A2, &A1, 8), Ok(()));
+    assert_eq!((p.src_addr(), p.dst_addr(), p.payload_len()), (A2, A1, 20));
+    assert_eq!(p.readdress(&A1, &A2, -8), Ok(()));
+    assert_eq!(buf, orig);
+
+    // A jumbogram is never rewritten; lengths stay within 16 bits.
+    let mut jumbo = orig.clone();
+    jumbo[4..6].fill(0);
+    assert_eq!(ipv6::Packet::new_unchecked(&mut jumbo[..]).readdress(&A2, &A1, 8), Err(Error::Malformed));
+    let mut full = orig.clone();
+    full[4..6].copy_from_slice(&[0xff, 0xfc]);
+    assert_eq!(ipv6::Packet::new_unchecked(&mut full[..]).readdress(&A2, &A1, 8), Err(Error::Malformed));
+
+    assert_eq!(ipv6::Packet::new_checked(&orig[..39]), Err(Error::Truncated));
+    let mut v4 = orig.clone();
+    v4[0] = 0x45;
+    assert_eq!(ipv6::Packet::new_checked(&v4[..]), Err(Error::Malformed));
+}
+
+#[test]
+fn header_peek() {
+    let t = tag(0x4242);
+    let payload = PayloadRepr { next_header: 17, context_tag: t };
+    assert_eq!(Header::peek(&payload.to_bytes()), Ok(Peek::Payload(payload)));
+    // A control message: its length from Hdr Ext Len, whatever follows.
+    assert_eq!(Header::peek(&[59, 2, 1, 0, 0, 0, 0, 0]), Ok(Peek::Control { len: 24 }));
+    assert_eq!(Header::peek(&[59, 2, 1]), Err(Error::Truncated));
+    // P = 1 with a Hdr Ext Len other than 0 is no payload header.
+    assert_eq!(Header::peek(&[6, 1, 0x80, 0, 0, 0, 0, 1]), Err(Error::Malformed));
+}
+
+#[test]
 fn payload_header_insert_and_remove() {
     let orig = ipv6_packet();
-    let mut buf = orig.clone();
-    buf.resize(orig.len() + 8, 0);
+    // Room for the header, then the packet: only the IPv6 header moves.
+    let mut buf = vec![0; 8];
+    buf.extend_from_slice(&orig);
     let t = tag(0x4242);
-    assert_eq!(payload::insert(&mut buf, orig.len(), 6, 40, t), Ok(orig.len() + 8));
+    assert_eq!(payload::insert(&mut buf, 40, 6, t), Ok(()));
     assert_eq!(buf[6], PROTOCOL);
+    assert_eq!(buf[..40], [&orig[..6], &[PROTOCOL], &orig[7..40]].concat()[..]);
     assert_eq!(buf[40..48], PayloadRepr { next_header: 6, context_tag: t }.to_bytes());
     assert_eq!(buf[48..], orig[40..]);
 
-    assert_eq!(payload::remove(&mut buf, orig.len() + 8, 6, 40), Ok((t, orig.len())));
-    assert_eq!(buf[..orig.len()], orig[..]);
+    assert_eq!(payload::remove(&mut buf, 40, 6), Ok(t));
+    assert_eq!(buf[8..], orig[..]);
 
     // No room, offsets out of order, no Shim6 header to remove.
-    let mut tight = orig.clone();
-    assert_eq!(payload::insert(&mut tight, orig.len(), 6, 40, t), Err(Error::Truncated));
-    assert_eq!(payload::insert(&mut buf, orig.len(), 40, 40, t), Err(Error::Malformed));
-    assert_eq!(payload::insert(&mut buf, orig.len(), 6, orig.len() + 1, t), Err(Error::Malformed));
-    assert_eq!(payload::remove(&mut buf, orig.len(), 6, 40), Err(Error::Malformed));
+    let mut tight = orig[..40].to_vec();
+    assert_eq!(payload::insert(&mut tight, 40, 6, t), Err(Error::Truncated));
+    assert_eq!(payload::insert(&mut buf, 40, 40, t), Err(Error::Malformed));
+    assert_eq!(payload::remove(&mut buf[8..], 40, 6), Err(Error::Malformed));
+    assert_eq!(payload::remove(&mut buf, 40, 40), Err(Error::Malformed));
 }
 
 // ---- common control header ---------------------------------------------
@@ -1048,7 +1094,7 @@ fn parse_everything(data: &[u8]) {
         assert_eq!(PayloadRepr::parse(&h).map(|r| r.to_bytes()[..] == data[..8]), Ok(true));
     }
     let mut copy = data.to_vec();
-    let _ = payload::remove(&mut copy, data.len(), 6, 40);
+    let _ = payload::remove(&mut copy, 40, 6);
 }
 
 proptest! {
@@ -1090,13 +1136,14 @@ proptest! {
 
     #[test]
     fn payload_insert_remove_round_trip((packet, offset, nh_at) in arb_insertion(), t in arb_tag()) {
-        let len = packet.len();
-        let mut buf = packet.clone();
-        buf.resize(len + 8, 0);
-        prop_assert_eq!(payload::insert(&mut buf, len, nh_at, offset, t), Ok(len + 8));
+        let mut buf = vec![0; 8];
+        buf.extend_from_slice(&packet);
+        prop_assert_eq!(payload::insert(&mut buf, offset, nh_at, t), Ok(()));
         prop_assert_eq!(buf[nh_at], PROTOCOL);
-        prop_assert_eq!(payload::remove(&mut buf, len + 8, nh_at, offset), Ok((t, len)));
-        prop_assert_eq!(&buf[..len], &packet[..]);
+        // What follows the headers never moves.
+        prop_assert_eq!(&buf[offset + 8..], &packet[offset..]);
+        prop_assert_eq!(payload::remove(&mut buf, offset, nh_at), Ok(t));
+        prop_assert_eq!(&buf[8..], &packet[..]);
     }
 
     #[test]

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! Socket buffers: what the shim reads of received IPv6 packets, and the
-//! IPv6 packets it builds and sends itself.
+//! IPv6 packets it builds and sends itself.  Header layouts and the
+//! payload header's insertion and removal are the core's
+//! (`proto::wire::{ipv6, payload}`); this file only finds the bytes.
 
-use kernel::alloc::{flags::GFP_KERNEL, KVec};
 use kernel::bindings;
 use kernel::error::{
     code::{EINVAL, ENOMEM},
@@ -12,11 +13,14 @@ use kernel::error::{
 use kernel::ffi::c_int;
 
 use super::net::Net;
+use crate::proto::wire::ipv6::{self, HEADER_LEN as IPV6_HDR_LEN};
+use crate::proto::wire::payload::{self, HEADER_LEN as EXT_LEN};
+use crate::proto::wire::ContextTag;
+
+pub(crate) mod testing;
 
 /// An IPv6 address.
-pub(crate) type Addr = [u8; 16];
-
-const IPV6_HDR_LEN: usize = 40;
+pub(crate) type Addr = ipv6::Address;
 
 /// A socket buffer the caller may read for the duration of a callback.
 ///
@@ -39,12 +43,8 @@ impl<'a> Skb<'a> {
 
     /// (source, destination, next header) of the IPv6 header.
     pub(crate) fn ipv6(&self) -> (Addr, Addr, u8) {
-        let h = self.ipv6_header();
-        let mut src = [0u8; 16];
-        let mut dst = [0u8; 16];
-        src.copy_from_slice(&h[8..24]);
-        dst.copy_from_slice(&h[24..40]);
-        (src, dst, h[6])
+        let h = ipv6::Packet::new_unchecked(self.ipv6_header());
+        (h.src_addr(), h.dst_addr(), h.next_header())
     }
 
     /// The first `len` octets at `skb->data` (where an upper-layer handler
@@ -139,13 +139,7 @@ impl OwnedSkb {
             bindings::__alloc_skb((head + payload.len()) as u32, bindings::GFP_ATOMIC, 0, bindings::NUMA_NO_NODE)
         };
         let skb = core::ptr::NonNull::new(skb).ok_or(ENOMEM)?;
-        let mut hdr = [0u8; IPV6_HDR_LEN];
-        hdr[0] = 0x60;
-        hdr[4..6].copy_from_slice(&plen.to_be_bytes());
-        hdr[6] = nexthdr;
-        hdr[7] = 64;
-        hdr[8..24].copy_from_slice(src);
-        hdr[24..40].copy_from_slice(dst);
+        let hdr = ipv6::Repr { src: *src, dst: *dst, next_header: nexthdr, payload_len: plen, hop_limit: 64 }.to_bytes();
         // SAFETY: `skb` is ours with `head + payload.len()` octets of room: reserve the head,
         // put the payload, push the header; each copy fits what was just made room for.
         unsafe {
@@ -176,115 +170,6 @@ impl OwnedSkb {
             let nh = bindings::skb_network_header(skb);
             let end = bindings::skb_tail_pointer(skb);
             core::slice::from_raw_parts(nh, usize::try_from(end.offset_from(nh)).unwrap_or(0))
-        }
-    }
-
-    /// Puts the packet where an upper-layer handler of the IPv6 input path
-    /// finds it: `data` and the transport header `offset` octets after the
-    /// network header, `IP6CB(skb)->nhoff` at the IPv6 header's Next
-    /// Header; with `complete`, a `CHECKSUM_COMPLETE` sum over the packet,
-    /// as a device that sums what it receives leaves it.
-    pub(crate) fn as_received(&mut self, offset: u32, complete: bool) {
-        let len = self.bytes().len();
-        // SAFETY: Owned (type invariant); `offset` lies within the linear packet (callers);
-        // the control block of an skb in the IPv6 input path is its `inet6_skb_parm`.
-        unsafe {
-            let skb = self.0.as_ptr();
-            if complete {
-                let nh = bindings::skb_network_header(skb);
-                let headers = (*skb).__bindgen_anon_4.__bindgen_anon_1.as_mut();
-                headers.__bindgen_anon_1.csum = bindings::csum_partial(nh.cast(), len as c_int, 0);
-                headers.set_ip_summed(bindings::CHECKSUM_COMPLETE as u8);
-            }
-            bindings::skb_pull(skb, offset);
-            bindings::skb_set_transport_header(skb, 0);
-            let cb = (*skb).cb.as_mut_ptr().cast::<bindings::inet6_skb_parm>();
-            cb.write(bindings::inet6_skb_parm { nhoff: 6, ..Default::default() });
-        }
-    }
-
-    /// Whether a `CHECKSUM_COMPLETE` sum still matches the packet from its
-    /// network header.
-    pub(crate) fn complete_sum_holds(&self) -> bool {
-        // Ones' complement: 0 and 0xffff are the same sum.
-        let fold = |s: u32| {
-            let s = (s & 0xffff) + (s >> 16);
-            let s = (s & 0xffff) + (s >> 16);
-            if s == 0xffff {
-                0
-            } else {
-                s
-            }
-        };
-        let bytes = self.bytes();
-        // SAFETY: Owned (type invariant); reading the sum and summing our own bytes.
-        unsafe {
-            let headers = (*self.0.as_ptr()).__bindgen_anon_4.__bindgen_anon_1.as_ref();
-            let want = bindings::csum_partial(bytes.as_ptr().cast(), bytes.len() as c_int, 0);
-            fold(headers.__bindgen_anon_1.csum) == fold(want)
-        }
-    }
-
-    /// Turns the packet, IPv6 then TCP, into what TCP hands to IPv6 for a
-    /// device with TSO: a GSO packet of `mss`-octet segments, its checksum
-    /// left to finish (`CHECKSUM_PARTIAL`, the pseudo-header over the
-    /// current addresses in place).
-    pub(crate) fn make_tcp_gso(&mut self, mss: u16) {
-        // SAFETY: Owned (type invariant), `data` at a linear IPv6 header followed by at least
-        // a TCP header (callers); the shared info sits at the end of the head.
-        unsafe {
-            let skb = self.0.as_ptr();
-            let nh = bindings::skb_network_header(skb);
-            bindings::skb_set_transport_header(skb, IPV6_HDR_LEN as c_int);
-            let th = nh.add(IPV6_HDR_LEN);
-            let len = (*skb).len - IPV6_HDR_LEN as u32;
-            let (src, dst) = (nh.add(8).cast::<bindings::in6_addr>(), nh.add(24).cast::<bindings::in6_addr>());
-            let check = !bindings::csum_ipv6_magic(src, dst, len, bindings::IPPROTO_TCP as u8, 0);
-            th.add(16).cast::<u16>().write_unaligned(check);
-            let headers = (*skb).__bindgen_anon_4.__bindgen_anon_1.as_mut();
-            headers.__bindgen_anon_1.__bindgen_anon_1.csum_start = th.offset_from((*skb).head) as u16;
-            headers.__bindgen_anon_1.__bindgen_anon_1.csum_offset = 16;
-            headers.set_ip_summed(bindings::CHECKSUM_PARTIAL as u8);
-            headers.protocol = (bindings::ETH_P_IPV6 as u16).to_be();
-            let shinfo = bindings::skb_shinfo(skb);
-            let payload = len - u32::from(*th.add(12) >> 4) * 4;
-            (*shinfo).gso_size = mss;
-            (*shinfo).gso_type = bindings::SKB_GSO_TCPV6;
-            (*shinfo).gso_segs = payload.div_ceil(u32::from(mss)) as u16;
-        }
-    }
-
-    /// Segments a GSO packet in software, as for a device without any
-    /// offload: the segments, each from its IPv6 header.
-    pub(crate) fn segment(self) -> Result<KVec<OwnedSkb>> {
-        // SAFETY: Owned (type invariant) GSO IPv6 packet with `data` at its network header,
-        // which becomes the (empty) MAC header; `__skb_gso_segment` returns an error pointer,
-        // the original skb itself when it has nothing to segment, or a list of new skbs,
-        // ours, linked through `next`; the original stays ours and is freed when `self`
-        // drops (or is returned as the one segment).
-        unsafe {
-            let skb = self.0.as_ptr();
-            bindings::skb_reset_mac_header(skb);
-            (*skb).mac_len = 0;
-            let mut seg = bindings::__skb_gso_segment(skb, 0, true);
-            if seg.is_null() || seg as usize >= usize::MAX - 4095 {
-                return Err(EINVAL);
-            }
-            let mut out = KVec::new();
-            if seg == skb {
-                out.push(self, GFP_KERNEL)?;
-                return Ok(out);
-            }
-            while let Some(s) = core::ptr::NonNull::new(seg) {
-                seg = (*s.as_ptr()).__bindgen_anon_1.__bindgen_anon_1.next;
-                (*s.as_ptr()).__bindgen_anon_1.__bindgen_anon_1.next = core::ptr::null_mut();
-                if let Err(e) = out.push(OwnedSkb(s), GFP_KERNEL) {
-                    bindings::kfree_skb(s.as_ptr());
-                    bindings::kfree_skb_list(seg);
-                    return Err(e.into());
-                }
-            }
-            Ok(out)
         }
     }
 
@@ -330,21 +215,6 @@ impl Drop for OwnedSkb {
     }
 }
 
-/// Whether the upper-layer checksum in `l4` (the whole upper-layer
-/// packet of protocol `proto`) holds over the pseudo-header of `src` and
-/// `dst` (RFC 8200 §8.1).
-pub(crate) fn l4_checksum_holds(src: &Addr, dst: &Addr, proto: u8, l4: &[u8]) -> bool {
-    let (Ok(len), Ok(ilen)) = (u32::try_from(l4.len()), c_int::try_from(l4.len())) else { return false };
-    // SAFETY: Sums of our own buffers; `Addr` has the layout of `in6_addr`'s octets.
-    unsafe {
-        let sum = bindings::csum_partial(l4.as_ptr().cast(), ilen, 0);
-        bindings::csum_ipv6_magic(src.as_ptr().cast(), dst.as_ptr().cast(), len, proto, sum) == 0
-    }
-}
-
-/// Length of the extension header the shim inserts and removes.
-pub(crate) const EXT_LEN: usize = 8;
-
 impl Skb<'_> {
     fn ipv6_header(&self) -> &[u8; IPV6_HDR_LEN] {
         // SAFETY: By the type invariant the network header is an IPv6 header, whose 40
@@ -358,16 +228,10 @@ impl Skb<'_> {
         unsafe { &mut *bindings::skb_network_header(self.skb).cast::<[u8; IPV6_HDR_LEN]>() }
     }
 
-    /// Sets source and destination and adjusts the payload length by `grow`.
-    fn readdress(&mut self, src: &Addr, dst: &Addr, grow: isize) -> Result {
-        let h = self.ipv6_header_mut();
-        let plen = u16::from_be_bytes([h[4], h[5]]);
-        // Payload length 0 is a jumbogram: never rewritten.
-        let new = plen.checked_add_signed(grow as i16).filter(|_| plen != 0).ok_or(EINVAL)?;
-        h[4..6].copy_from_slice(&new.to_be_bytes());
-        h[8..24].copy_from_slice(src);
-        h[24..40].copy_from_slice(dst);
-        Ok(())
+    /// Sets source and destination and adjusts the payload length by `grow`
+    /// (a jumbogram is never rewritten).
+    fn readdress(&mut self, src: &Addr, dst: &Addr, grow: i16) -> Result {
+        ipv6::Packet::new_unchecked(self.ipv6_header_mut()).readdress(src, dst, grow).map_err(|_| EINVAL)
     }
 
     /// Length of the IPv6 packet, and for a GSO packet the length of each
@@ -385,7 +249,7 @@ impl Skb<'_> {
             let th = bindings::skb_transport_header(skb);
             let l3 = th.offset_from(nh).max(0) as u32;
             // TCP's header length is its data offset; UDP's (GSO) is 8.
-            let l4 = if *nh.add(6) == 6 { u32::from(*th.add(12) >> 4) * 4 } else { 8 };
+            let l4 = if *nh.add(ipv6::offset::NEXT_HEADER) == 6 { u32::from(*th.add(12) >> 4) * 4 } else { 8 };
             ((*skb).len, Some(l3 + l4 + u32::from((*shinfo).gso_size)))
         }
     }
@@ -443,8 +307,8 @@ impl Skb<'_> {
     pub(crate) fn notify_translated(&mut self, src: &Addr, dst: &Addr, icmp_type: u8, code: u8, info: u32) -> Result {
         // SAFETY: `skb` is valid; `skb_copy` returns a private, linear copy (or NULL) whose
         // `data` is at the same quoted header, which `pskb_may_pull` made at least
-        // IPV6_HDR_LEN + EXT_LEN long. The IPv6 header moves EXT_LEN octets up over the
-        // extension header (`copy` handles the overlap), then `data` follows it. The copy is
+        // IPV6_HDR_LEN + EXT_LEN long. The core moves the IPv6 header EXT_LEN octets up
+        // over the extension header, then `data` follows it. The copy is
         // ours until `kfree_skb`; `icmpv6_notify` only reads it, in the RCU read-side section
         // the error handler runs in.
         unsafe {
@@ -455,16 +319,16 @@ impl Skb<'_> {
             if copy.is_null() {
                 return Err(ENOMEM);
             }
-            let h = (*copy).data;
-            let next = *h.add(IPV6_HDR_LEN);
-            core::ptr::copy(h, h.add(EXT_LEN), IPV6_HDR_LEN);
+            let quoted = core::slice::from_raw_parts_mut((*copy).data, IPV6_HDR_LEN + EXT_LEN);
+            if payload::remove(quoted, IPV6_HDR_LEN, ipv6::offset::NEXT_HEADER).is_err() {
+                bindings::kfree_skb(copy);
+                return Err(EINVAL);
+            }
             bindings::skb_pull(copy, EXT_LEN as u32);
-            let h = &mut *(*copy).data.cast::<[u8; IPV6_HDR_LEN]>();
-            let len = u16::from_be_bytes([h[4], h[5]]).saturating_sub(EXT_LEN as u16);
-            h[4..6].copy_from_slice(&len.to_be_bytes());
-            h[6] = next;
-            h[8..24].copy_from_slice(src);
-            h[24..40].copy_from_slice(dst);
+            let mut h = ipv6::Packet::new_unchecked(&mut *(*copy).data.cast::<[u8; IPV6_HDR_LEN]>());
+            h.set_payload_len(h.payload_len().saturating_sub(EXT_LEN as u16));
+            h.set_src_addr(src);
+            h.set_dst_addr(dst);
             bindings::icmpv6_notify(copy, icmp_type, code, info.to_be());
             bindings::kfree_skb(copy);
         }
@@ -488,31 +352,34 @@ impl Skb<'_> {
     /// Whether the packet is a jumbogram (payload length 0, the length in
     /// a Hop-by-Hop Jumbo Payload option: BIG TCP).
     pub(crate) fn jumbo(&self) -> bool {
-        let h = self.ipv6_header();
-        h[4] == 0 && h[5] == 0
+        ipv6::Packet::new_unchecked(self.ipv6_header()).is_jumbogram()
     }
 
-    /// Outbound (LOCAL_OUT, `skb->data` at the IPv6 header): inserts `ext`
-    /// `at` octets into the packet, right after the IPv6 header (`at` 40)
-    /// or after the Hop-by-Hop Options header that must stay first
-    /// (RFC 5533 §4.6), makes the header before it name `protocol` and
-    /// readdresses the packet `src` -> `dst`.
+    /// Outbound (LOCAL_OUT, `skb->data` at the IPv6 header): inserts the
+    /// payload extension header with tag `ct` `at` octets into the packet,
+    /// right after the IPv6 header (`at` 40) or after the Hop-by-Hop
+    /// Options header that must stay first (RFC 5533 §4.6), and readdresses
+    /// the packet `src` -> `dst`.  The core's [`payload::insert`] moves the
+    /// headers and names the new one where they named the upper layer.
     ///
     /// Only the headers move: the transport header and a pending checksum
     /// offload (`csum_start`) are offsets from the head and stay valid, and
     /// the upper-layer checksum covers the ULIDs, not these addresses.  A GSO
-    /// packet keeps its segmentation; its segments carry `ext` as they
+    /// packet keeps its segmentation; its segments carry the header as they
     /// carry any extension header (see [`Offload`](super::inet6::Offload)).
-    pub(crate) fn insert_ext(&mut self, at: usize, protocol: u8, ext: &[u8; EXT_LEN], src: &Addr, dst: &Addr) -> Result {
+    pub(crate) fn insert_ext(&mut self, at: usize, ct: ContextTag, src: &Addr, dst: &Addr) -> Result {
         if at < IPV6_HDR_LEN || self.data(at).is_none() {
             return Err(EINVAL);
         }
+        // What names the upper layer: the IPv6 header's Next Header, or
+        // the Hop-by-Hop header's first octet.
+        let next_header_at = if at == IPV6_HDR_LEN { ipv6::offset::NEXT_HEADER } else { IPV6_HDR_LEN };
         // SAFETY: `skb` is valid with `at` linear octets at `data` (checked above);
         // `skb_cow_head` makes EXT_LEN octets of private headroom and a private header (it
-        // may move the head, so `data` is read after it). The `at` octets of headers at
-        // `data` move EXT_LEN octets down into that headroom (`copy` handles the overlap),
-        // and `ext` fills the gap they leave.
-        unsafe {
+        // may move the head, so `data` is read after it). Pushing EXT_LEN octets makes
+        // `data` the start of that room, followed by the `at` octets of headers: the slice
+        // covers both, ours while `&mut self` is held.
+        let headers = unsafe {
             let skb = self.skb;
             if bindings::skb_network_offset(skb) != 0 {
                 return Err(EINVAL);
@@ -520,60 +387,54 @@ impl Skb<'_> {
             if bindings::skb_cow_head(skb, EXT_LEN as u32) != 0 {
                 return Err(ENOMEM);
             }
-            let old = (*skb).data;
             let new = bindings::skb_push(skb, EXT_LEN as u32).cast::<u8>();
-            core::ptr::copy(old, new, at);
-            core::ptr::copy_nonoverlapping(ext.as_ptr(), new.add(at), EXT_LEN);
             bindings::skb_reset_network_header(skb);
-            // What names the next header: the IPv6 header's field, or the
-            // Hop-by-Hop header's first octet.
-            *new.add(if at == IPV6_HDR_LEN { 6 } else { IPV6_HDR_LEN }) = protocol;
-        }
-        self.readdress(src, dst, EXT_LEN as isize)
+            core::slice::from_raw_parts_mut(new, EXT_LEN + at)
+        };
+        payload::insert(headers, at, next_header_at, ct).map_err(|_| EINVAL)?;
+        self.readdress(src, dst, EXT_LEN as i16)
     }
 
-    /// Inbound (an upper-layer handler, `skb->data` at `ext`): removes the
-    /// EXT_LEN octets at `skb->data`, puts `ext`'s next header where the
-    /// header before it named it, readdresses the packet `src` -> `dst`,
-    /// and leaves `skb->data` at what followed, for the stack to resubmit.
+    /// Inbound (an upper-layer handler, `skb->data` at the payload
+    /// extension header): removes it with the core's [`payload::remove`],
+    /// which moves the headers before it up by EXT_LEN octets and names
+    /// its Next Header where they named it, readdresses the packet
+    /// `src` -> `dst`, and leaves `skb->data` at what followed, for the
+    /// stack to resubmit.
     ///
-    /// The headers before `ext` move up by EXT_LEN octets; a complete
-    /// checksum (`CHECKSUM_COMPLETE`) loses what they and `ext` summed to
-    /// and gains what they sum to now.
+    /// A complete checksum (`CHECKSUM_COMPLETE`) loses what the headers
+    /// and the extension header summed to and gains what they sum to now.
     pub(crate) fn remove_ext(&mut self, src: &Addr, dst: &Addr) -> Result {
         // SAFETY: `skb` is valid, its network header before `data` and `data` at the
-        // transport header (upper-layer handler). `skb_ensure_writable` pulls EXT_LEN octets
-        // and makes the head private (possibly moving it: pointers are read after it). The
-        // network headers (`nhlen` octets) move EXT_LEN octets up over `ext` (`copy` handles
-        // the overlap); pulling EXT_LEN then pushing and pulling `nhlen` resets the network
-        // and transport headers within the linear area. `IP6CB` is the IPv6 control block
-        // of a received packet; `nhoff` names the octet, within the network headers, that
-        // names `ext`.
+        // extension header (upper-layer handler). `skb_ensure_writable` pulls EXT_LEN octets
+        // and makes the head private (possibly moving it: pointers are read after it), so
+        // the `nhlen` octets of network headers and the extension header behind them are
+        // linear and ours. `IP6CB` is the IPv6 control block of a received packet; `nhoff`
+        // names the octet, within the network headers, that names the extension header.
+        // After the move, pulling EXT_LEN then pushing and pulling `nhlen` resets the
+        // network and transport headers within the linear area.
         unsafe {
             let skb = self.skb;
             if bindings::skb_ensure_writable(skb, EXT_LEN as u32) != 0 {
                 return Err(ENOMEM);
             }
             let nh = bindings::skb_network_header(skb);
-            let data = (*skb).data;
-            let nhlen = usize::try_from(data.offset_from(nh)).map_err(|_| EINVAL)?;
+            let nhlen = usize::try_from((*skb).data.offset_from(nh)).map_err(|_| EINVAL)?;
             let cb = (*skb).cb.as_ptr().cast::<bindings::inet6_skb_parm>();
             let nhoff = usize::from((*cb).nhoff);
-            if nhlen < IPV6_HDR_LEN || nhoff >= nhlen {
+            if nhlen < IPV6_HDR_LEN {
                 return Err(EINVAL);
             }
-            let inner = *data;
             bindings::skb_postpull_rcsum(skb, nh.cast(), (nhlen + EXT_LEN) as u32);
-            core::ptr::copy(nh, nh.add(EXT_LEN), nhlen);
+            let headers = core::slice::from_raw_parts_mut(nh, nhlen + EXT_LEN);
+            payload::remove(headers, nhlen, nhoff).map_err(|_| EINVAL)?;
             bindings::skb_pull(skb, EXT_LEN as u32);
             bindings::skb_set_transport_header(skb, 0);
             bindings::skb_push(skb, nhlen as u32);
             bindings::skb_reset_network_header(skb);
             bindings::skb_pull(skb, nhlen as u32);
-            let nh = bindings::skb_network_header(skb);
-            *nh.add(nhoff) = inner;
-            let r = self.readdress(src, dst, -(EXT_LEN as isize));
-            bindings::skb_postpush_rcsum(skb, nh.cast(), nhlen as u32);
+            let r = self.readdress(src, dst, -(EXT_LEN as i16));
+            bindings::skb_postpush_rcsum(skb, bindings::skb_network_header(skb).cast(), nhlen as u32);
             r
         }
     }

@@ -17,12 +17,14 @@
 //!
 //! Layout of the module:
 //!
+//! - [`ipv6`]: the fixed IPv6 header, as far as the shim rewrites it;
 //! - [`payload`]: the 8-octet payload extension header (P = 1);
 //! - [`control`]: the common control header (P = 0), checksum, lengths;
 //! - [`options`]: the option TLVs and their iterator;
 //! - [`message`]: the eleven control messages.
 
 pub mod control;
+pub mod ipv6;
 pub mod message;
 pub mod options;
 pub mod payload;
@@ -273,14 +275,34 @@ impl<'a> Header<'a> {
     /// Parses the Shim6 header at the start of `buf` (the octet that
     /// holds its Next Header).
     pub fn parse(buf: &'a [u8]) -> Result<Header<'a>> {
-        match buf.get(control::offset::TYPE) {
-            None => Err(Error::Truncated),
-            Some(b) if b & 0x80 != 0 => {
-                PayloadRepr::parse(&PayloadHeader::new_checked(buf)?).map(Header::Payload)
-            }
-            Some(_) => Repr::parse(&Packet::new_checked(buf)?).map(Header::Control),
+        match Self::peek(buf)? {
+            Peek::Payload(p) => Ok(Header::Payload(p)),
+            Peek::Control { .. } => Repr::parse(&Packet::new_checked(buf)?).map(Header::Control),
         }
     }
+
+    /// What the first 8 octets of a Shim6 header announce, before the rest
+    /// is read (the receive path pulls no more of a packet than it needs).
+    pub fn peek(buf: &[u8]) -> Result<Peek> {
+        let first = buf.first_chunk::<8>().ok_or(Error::Truncated)?;
+        if field::u8_at(first, control::offset::TYPE) & 0x80 != 0 {
+            PayloadRepr::parse(&PayloadHeader::new_checked(&first[..])?).map(Peek::Payload)
+        } else {
+            Ok(Peek::Control { len: Packet::new_unchecked(&first[..]).header_len() })
+        }
+    }
+}
+
+/// What a Shim6 header's first 8 octets say ([`Header::peek`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Peek {
+    /// P = 1: the whole payload extension header.
+    Payload(PayloadRepr),
+    /// P = 0: a control message of `len` octets.
+    Control {
+        /// Its length from Hdr Ext Len.
+        len: usize,
+    },
 }
 
 /// Reads and writes of fixed-size fields that cannot panic: the views

@@ -141,58 +141,50 @@ impl PayloadRepr {
     }
 }
 
-/// Inserts a payload header at `offset` into the packet `buf[..len]`.
+/// Inserts a payload header behind the first `at` octets of a packet's
+/// headers, the way the kernel does it: the headers move, the rest of the
+/// packet (maybe not even in the buffer) stays where it is.
 ///
-/// The octet at `next_header_at` (before `offset`) is the Next Header of
-/// the preceding header: the new header takes over its value and it
-/// becomes [`PROTOCOL`].  Moves `buf[offset..len]` up by 8 octets, so
-/// `buf` needs room for them.  Returns the new packet length.
-pub fn insert(
-    buf: &mut [u8],
-    len: usize,
-    next_header_at: usize,
-    offset: usize,
-    context_tag: ContextTag,
-) -> Result<usize> {
-    if next_header_at >= offset || offset > len {
+/// `buf` is [`HEADER_LEN`] octets of room followed by the `at` octets of
+/// headers.  They move down into the room and the new header fills the
+/// gap they leave, so the packet then starts at `buf[0]`.  The octet at
+/// `next_header_at` of the headers (before `at`) named what followed
+/// them: the new header takes over its value and it becomes
+/// [`PROTOCOL`].
+pub fn insert(buf: &mut [u8], at: usize, next_header_at: usize, context_tag: ContextTag) -> Result<()> {
+    if next_header_at >= at {
         return Err(Error::Malformed);
     }
-    let new_len = len.checked_add(HEADER_LEN).ok_or(Error::Truncated)?;
-    if new_len > buf.len() {
-        return Err(Error::Truncated);
-    }
-    let next_header = field::u8_at(buf, next_header_at);
-    let region = buf.get_mut(offset..new_len).ok_or(Error::Truncated)?;
-    // region.len() == len - offset + 8, validated above.
-    region.copy_within(..len - offset, HEADER_LEN);
-    PayloadRepr { next_header, context_tag }.emit(region)?;
-    field::put_u8(buf, next_header_at, PROTOCOL);
-    Ok(new_len)
+    let end = at.checked_add(HEADER_LEN).ok_or(Error::Truncated)?;
+    let packet = buf.get_mut(..end).ok_or(Error::Truncated)?;
+    let next_header = field::u8_at(packet, HEADER_LEN + next_header_at);
+    packet.copy_within(HEADER_LEN.., 0);
+    let gap = packet.get_mut(at..).ok_or(Error::Truncated)?;
+    PayloadRepr { next_header, context_tag }.emit(gap)?;
+    field::put_u8(packet, next_header_at, PROTOCOL);
+    Ok(())
 }
 
-/// Removes the payload header at `offset` from the packet `buf[..len]`.
+/// Removes the payload header that follows the first `at` octets of a
+/// packet's headers, the way the kernel does it: the headers move up
+/// over it, the rest of the packet stays.
 ///
-/// The octet at `next_header_at` (before `offset`) must be [`PROTOCOL`];
-/// it gets the removed header's Next Header.  Moves `buf[offset + 8..len]`
-/// down by 8 octets.  Returns the header's context tag and the new packet
-/// length.
-pub fn remove(
-    buf: &mut [u8],
-    len: usize,
-    next_header_at: usize,
-    offset: usize,
-) -> Result<(ContextTag, usize)> {
-    if next_header_at >= offset {
+/// `buf` starts with the headers; the payload header is at `buf[at..]`.
+/// The octet at `next_header_at` of the headers must be [`PROTOCOL`]; it
+/// gets the removed header's Next Header.  The headers then start at
+/// `buf[HEADER_LEN]`.  Returns the header's context tag.
+pub fn remove(buf: &mut [u8], at: usize, next_header_at: usize) -> Result<ContextTag> {
+    if next_header_at >= at {
         return Err(Error::Malformed);
     }
-    let packet = buf.get_mut(..len).ok_or(Error::Truncated)?;
+    let end = at.checked_add(HEADER_LEN).ok_or(Error::Truncated)?;
+    let packet = buf.get_mut(..end).ok_or(Error::Truncated)?;
     if field::u8_at(packet, next_header_at) != PROTOCOL {
         return Err(Error::Malformed);
     }
-    let region = packet.get_mut(offset..).ok_or(Error::Truncated)?;
-    let repr = PayloadRepr::parse(&PayloadHeader::new_checked(&*region)?)?;
-    // region.len() >= 8, checked by new_checked.
-    region.copy_within(HEADER_LEN.., 0);
-    field::put_u8(packet, next_header_at, repr.next_header);
-    Ok((repr.context_tag, len - HEADER_LEN))
+    let header = packet.get(at..).ok_or(Error::Truncated)?;
+    let repr = PayloadRepr::parse(&PayloadHeader::new_checked(header)?)?;
+    packet.copy_within(..at, HEADER_LEN);
+    field::put_u8(packet, HEADER_LEN + next_header_at, repr.next_header);
+    Ok(repr.context_tag)
 }
