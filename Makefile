@@ -31,7 +31,7 @@ src/uapi_generated.rs: include/uapi/linux/shim6.h | deps
 	$(BINDGEN) --use-core --ctypes-prefix core::ffi --no-layout-tests $< -o $@ -- -Iinclude/uapi
 
 module: kernel src/uapi_generated.rs
-	$(MAKE) -C $(KDIR) M=$(CURDIR)/src $(KMAKE_VARS) modules
+	$(MAKE) -C $(KDIR) M=$(CURDIR) $(KMAKE_VARS) modules
 
 selftests: kernel
 	$(MAKE) -C selftests KDIR=$(KDIR)
@@ -63,6 +63,6 @@ bench-control: deps
 	$(CARGO) run --locked --release -q -p shim6-host --example control_cost
 
 clean:
-	-[ -f $(KDIR_FILE) ] && $(MAKE) -C $(KDIR) M=$(CURDIR)/src clean
+	-[ -f $(KDIR_FILE) ] && $(MAKE) -C $(KDIR) M=$(CURDIR) clean
 	-$(MAKE) -C selftests clean
 	rm -rf $(BUILD) src/uapi_generated.rs
