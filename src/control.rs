@@ -1,16 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! The control plane of one network namespace: its contexts, its
-//! responder, and the control messages they exchange.  Driven by received
-//! control messages (softirq), outgoing traffic (the LOCAL_OUT hook) and a
-//! timer; every decision is the core's (`proto::context`).
+//! responder, and the control messages they exchange; the backend of the
+//! socket options and of generic netlink.  Driven by received control
+//! messages (softirq), the data path's requests (`crate::datapath`: a new
+//! context, a packet to hold, payload it cannot place) and a timer armed
+//! at the next deadline; every decision is the core's (`proto::context`).
 //!
 //! One spinlock guards the state; it is taken with softirqs disabled and
 //! never held while sending, since what we send passes our own hook.  The
-//! packet path does not take it: it reads, under RCU, the contexts'
-//! [`Route`]s sorted by ULID pair (with their counters), republished on
-//! every change of the table; only payload on locators other than a
-//! context's current pair, or with an unknown tag, takes the lock.
+//! data path does not take it: it reads, under RCU, the contexts'
+//! [`Route`]s (with their counters), republished here when the table
+//! changes.
 
 use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 
@@ -20,12 +21,9 @@ use kernel::sync::{Arc, SpinLock};
 
 use crate::crypto::{KernelMac, KernelRandom, KernelSha1};
 use crate::kext::crypto::now_ms;
-use crate::kext::net::PernetState;
-use crate::kext::inet6::Verdict;
-use crate::kext::netctl::{bh_disabled, NetCtl, NetOps, Verdict as Out};
+use crate::kext::netctl::{bh_disabled, NetCtl};
 use crate::kext::rcu::Rcu;
-use crate::kext::skb::{send_ipv6, Addr, OwnedSkb, Skb};
-use crate::kext::sock::Sock;
+use crate::kext::skb::{send_ipv6, Addr, OwnedSkb};
 use crate::proto::codec::{self, Inbound, Local};
 use crate::proto::context::{
     consts, shimmable, Context, Host, Locators, Message, Path, Received, Refusal, Responder, Route, State as CtxState, Table,
@@ -33,9 +31,7 @@ use crate::proto::context::{
 };
 use crate::proto::hba;
 use crate::proto::sockopt as so;
-use crate::proto::wire::ipv6::{self, HEADER_LEN as IPV6_HDR_LEN};
-use crate::proto::wire::payload::HEADER_LEN;
-use crate::proto::wire::{ContextTag, Header, Peek, PROTOCOL};
+use crate::proto::wire::PROTOCOL;
 
 /// Most contexts a namespace keeps; beyond it, new peers go unshimmed.
 const MAX_CONTEXTS: usize = 1024;
@@ -43,23 +39,20 @@ const MAX_CONTEXTS: usize = 1024;
 /// hold-down, garbage collection), and at the latest this long after an
 /// event that may have set a new one.
 const EVENT_MS: u32 = consts::MIN_TIMEOUT as u32;
-/// IPv6 next headers of ICMPv6 and TCP.
-const ICMPV6: u8 = 58;
-const TCP: u8 = 6;
-/// ICMPv6 Parameter Problem, code "unrecognized Next Header".
-const PARAM_PROBLEM: (u8, u8) = (4, 1);
-/// ICMPv6 error types passed on to the upper layer (RFC 4443).
-const DEST_UNREACH: u8 = 1;
-const PKT_TOOBIG: u8 = 2;
-const TIME_EXCEED: u8 = 3;
-/// IPv6 minimum MTU: a path MTU is never lowered below it.
-const MIN_MTU: u32 = 1280;
 /// Most packets a namespace holds back for contexts being set up.
 const MAX_QUEUED: usize = 64;
 /// Most of them for one context, so that one socket cannot take them all.
 const MAX_HELD: usize = MAX_QUEUED / 4;
 /// Largest control message we emit (RFC 5533 §5.1: packets stay within 1280).
 const MAX_MESSAGE: usize = 1280 - 40;
+
+/// Drops of the data path, counted by the control plane with its own.
+pub(crate) enum DataDrop {
+    /// Payload that could not take the extension header or a route.
+    RewriteFailed,
+    /// An ICMPv6 error quoting nothing of ours.
+    IcmpUnmatched,
+}
 
 /// Traffic of one context, counted on the packet path.
 pub(crate) struct Stats {
@@ -75,7 +68,7 @@ pub(crate) struct Stats {
     /// Its packets held back while it is set up.
     held: AtomicUsize,
     /// MTU of the locators' route as its last rewritten packet found it.
-    path_mtu: AtomicU32,
+    pub(crate) path_mtu: AtomicU32,
 }
 
 impl Stats {
@@ -92,11 +85,11 @@ impl Stats {
         }
     }
 
-    fn touch(&self, now: u64) {
+    pub(crate) fn touch(&self, now: u64) {
         self.last_used.store(now, Ordering::Relaxed);
     }
 
-    fn count(packets: &AtomicU64, octets: &AtomicU64, len: u32) {
+    pub(crate) fn count(packets: &AtomicU64, octets: &AtomicU64, len: u32) {
         packets.fetch_add(1, Ordering::Relaxed);
         octets.fetch_add(u64::from(len), Ordering::Relaxed);
     }
@@ -483,7 +476,7 @@ impl Control {
 
     /// Payload with our tag `ct` arrived on `path`: the ULIDs to restore,
     /// or `None` to drop it (an R1bis goes back when no context has `ct`).
-    fn payload_in(&self, ctl: &NetCtl<Self>, ct: Tag, path: &Path, len: u32) -> Option<UlidPair> {
+    pub(crate) fn payload_in(&self, ctl: &NetCtl<Self>, ct: Tag, path: &Path, len: u32) -> Option<UlidPair> {
         let fast = self.routes.read(|r| {
             let (route, stats) = r.by_tag(ct)?;
             let ulids = route.restore(path)?;
@@ -527,7 +520,7 @@ impl Control {
     /// nonce of a context still waiting on that path, the peer has no
     /// SHIM6 (§6.2): NO-SUPPORT.  Anyone can send the error; only the one
     /// who saw our I1 knows its nonce.
-    fn icmp_error(&self, ctl: &NetCtl<Self>, src: &Addr, dst: &Addr, shim: &[u8]) {
+    pub(crate) fn icmp_error(&self, ctl: &NetCtl<Self>, src: &Addr, dst: &Addr, shim: &[u8]) {
         let path = Path { src: *src, dst: *dst };
         let changed = self.locked(|st| {
             // The quoted I1 is ours: no locator in it to verify.
@@ -556,7 +549,7 @@ impl Control {
 
     /// The ULIDs of the context that sent payload with the peer's tag `ct`
     /// on `path` (its current pair), quoted by an ICMPv6 error.
-    fn quoted_payload(&self, ct: Tag, path: &Path) -> Option<UlidPair> {
+    pub(crate) fn quoted_payload(&self, ct: Tag, path: &Path) -> Option<UlidPair> {
         self.routes.read(|r| r.0.iter().find(|(route, _)| route.ct_peer == Some(ct) && route.path == *path).map(|(route, _)| route.ulids))
     }
 
@@ -662,203 +655,36 @@ impl Control {
             (st.host.locators, addrs, st.pds.is_some())
         })
     }
-}
 
-/// The locators of a context whose ULID is `ulid`: our verified ones,
-/// with the ULID, which is always one.
-fn locators_for(host: &Host, ulid: &Addr) -> Locators {
-    let mut l = Locators::new(&[*ulid]);
-    for a in host.locators.as_slice() {
-        l.push(*a);
-    }
-    l
-}
-
-/// An emitted control message (in the first octets of its buffer) and
-/// where it goes.
-type Packet = (Path, KVec<u8>, usize);
-
-/// Emits `txs` with our PDS (taken under the lock, sent after it).
-fn emit(st: &State, txs: &[Option<Transmit>]) -> KVec<Packet> {
-    let mut out = KVec::new();
-    for tx in txs.iter().flatten() {
-        let Ok(mut buf) = KVec::from_elem(0u8, MAX_MESSAGE, GFP_ATOMIC) else { break };
-        // A host without an HBA set sends no Locator List (see codec).
-        let Ok(n) = codec::emit(tx, &Local { pds: st.pds.as_deref() }, &mut buf) else { continue };
-        // Out of memory: lost like any other control message.
-        let _ = out.push((tx.path, buf, n), GFP_ATOMIC);
-    }
-    out
-}
-
-fn transmit(ctl: &NetCtl<Control>, packets: &[Packet]) {
-    for (path, buf, len) in packets {
-        // A lost control message is retransmitted by its sender's timers.
-        let _ = send_ipv6(ctl.net(), &path.src, &path.dst, PROTOCOL, buf.get(..*len).unwrap_or(&[]));
-    }
-}
-
-/// Whether a packet of `sk` may start a context: a full socket that is not
-/// a TCP one waiting for the peer's ACK (its peer is then only a source
-/// address that may be spoofed).  TCP sockets that connect() pick their
-/// peer; accepted ones showed its return routability; UDP sockets are held
-/// to the namespace's rate limit on new contexts.
-fn may_initiate(sk: Option<&Sock>) -> bool {
-    sk.is_some_and(|sk| !sk.tcp_syn_recv())
-}
-
-/// Puts outgoing payload on `path` with the peer's tag `ct` (§11): the
-/// payload extension header goes in, the locators replace the ULIDs, and
-/// the packet is routed again.
-///
-/// The upper layer sized the packet for the ULIDs' route; when the 8
-/// octets would not fit the MTU of the locators' route (as the context's
-/// last packet found it), the ULIDs' route gets that MTU less 8, so that
-/// later packets fit (TCP resyncs its MSS, UDP fragments to it).  This
-/// packet goes on: the stack fragments it or answers Packet Too Big as for
-/// any packet that outgrew its path.  Lowering to a target, not by 8 from
-/// where the route is, keeps the packets already sized for the old MTU
-/// from lowering it again and again.
-fn rewrite(ctl: &NetCtl<Control>, skb: &mut Skb<'_>, at: usize, path: &Path, ct: Tag, stats: &Stats) -> Result {
-    let ext = HEADER_LEN as u32;
-    let (len, segment) = skb.lengths();
-    let path_mtu = stats.path_mtu.load(Ordering::Relaxed);
-    if path_mtu != 0 && segment.unwrap_or(len) + ext > path_mtu {
-        if path_mtu >= MIN_MTU + ext {
-            skb.lower_route_mtu(path_mtu - ext);
-        } else {
-            // No IPv6 route goes below 1280: on a locator path of less
-            // than 1288 the shimmed packet is fragmented here, at its
-            // source, as IPv6 allows.
-            skb.allow_fragmentation();
-        }
-    }
-    skb.insert_ext(at, ContextTag::from_masked(ct), &path.src, &path.dst)?;
-    skb.reroute(ctl.net())?;
-    if let Some(mtu) = skb.route_mtu() {
-        stats.path_mtu.store(mtu, Ordering::Relaxed);
-    }
-    Ok(())
-}
-
-impl NetOps for Control {
-    fn local_out(&self, ctl: &NetCtl<Self>, skb: &mut Skb<'_>) -> Out {
-        if self.disabled.load(Ordering::Relaxed) {
-            return Out::Accept;
-        }
-        let (src, dst, first) = skb.ipv6();
-        // The Hop-by-Hop header stays right behind the IPv6 header: the
-        // shim's goes after it (RFC 5533 §4.6), where the upper layer's
-        // header is named.
-        let (nexthdr, at) = match skb.hop_by_hop() {
-            Some((next, len)) => (next, IPV6_HDR_LEN + len),
-            None => (first, IPV6_HDR_LEN),
-        };
-        // Our own control messages never go through a context.
-        if nexthdr == PROTOCOL || !shimmable(&src) || !shimmable(&dst) || src == dst {
-            return Out::Accept;
-        }
-        // A listener's SHIM_DONTSHIM covers its SYN-ACKs too.
-        if skb.policy_sk().is_some_and(crate::sockopt::dont_shim) {
-            return Out::Accept;
-        }
-        let sk = skb.sk();
-        let ulids = UlidPair { local: src, peer: dst };
-        let route = self.routes.read(|r| {
-            r.by_ulids(&ulids).map(|(r, stats)| {
-                stats.touch(now_ms());
-                // The datagram's own locators (SOL_SHIM cmsg), else the socket's
-                // sticky ones (SHIM_LOC_*_SEND), else the context's pair; looked
-                // up only for packets that have a context.
-                let (src, dst) =
-                    skb.sent_locators().or_else(|| sk.map(crate::sockopt::send_locators)).unwrap_or_default();
-                let out = r.out(src, dst);
-                if out.is_some() {
-                    // Counted as it travels: with the extension header.
-                    Stats::count(&stats.out_packets, &stats.out_octets, skb.packet_len() + HEADER_LEN as u32);
-                }
-                // Rewritten and held-back packets need their context's counters.
-                let stats = (out.is_some() || r.setting_up).then(|| stats.clone());
-                (out, r.setting_up, stats)
-            })
-        });
-        // SHIM_DEFERRED_CONTEXT_SETUP 0: the socket's packets wait for the
-        // context (up to MAX_QUEUED of them per namespace).
-        let wait = nexthdr != ICMPV6 && sk.is_some_and(crate::sockopt::setup_first);
-        let steal = |stats: &Stats| {
-            let room = |max: usize| move |n: usize| (n < max).then_some(n + 1);
-            if stats.held.fetch_update(Ordering::Relaxed, Ordering::Relaxed, room(MAX_HELD)).is_err() {
-                return Out::Accept;
-            }
-            if self.queued.fetch_update(Ordering::Relaxed, Ordering::Relaxed, room(MAX_QUEUED)).is_err() {
-                stats.held.fetch_sub(1, Ordering::Relaxed);
-                return Out::Accept;
-            }
-            Out::Steal
-        };
-        match route {
-            Some((Some((path, ct)), _, Some(stats))) => {
-                // A jumbogram (BIG TCP) cannot take the header: its socket
-                // goes back to 64 KiB packets and resends this one so.
-                // Dropped, never sent on the ULIDs when the flow moved.
-                if skb.jumbo() {
-                    if let Some(sk) = sk {
-                        sk.limit_gso_legacy();
-                    }
-                    return Out::Drop;
-                }
-                return match rewrite(ctl, skb, at, &path, ct, &stats) {
-                    Ok(()) => Out::Accept,
-                    Err(_) => {
-                        Drops::count(&self.drops.rewrite_failed);
-                        Out::Drop
-                    }
-                };
-            }
-            Some((None, true, Some(stats))) if wait => return steal(&stats),
-            Some(_) => return Out::Accept,
-            None => {}
-        }
-        // Only upper-layer traffic of a socket that has shown the peer's
-        // return routability (or picked the peer itself) sets up a context:
-        // not ICMPv6, not what the stack sends on nobody's behalf (resets),
-        // not a SYN-ACK of a request socket nor a fast-open child still in
-        // SYN-RECV, whose peer may be a spoofed source.
-        if nexthdr == ICMPV6 || !may_initiate(sk) {
-            return Out::Accept;
-        }
-        // Deferred setup (the draft's default): the packet leaves at once,
-        // the context is set up beside it.
-        let (out, stats) = self.locked(|st| {
-            if st.table.by_ulids(&ulids, 0).is_some() {
-                return (KVec::new(), None);
-            }
-            let now = now_ms();
-            if !st.host.may_initiate(now) {
-                return (KVec::new(), None);
-            }
-            let ct = Host::fresh_tag(&st.table, &mut st.rng);
-            let path = Path { src, dst };
-            let locs = locators_for(&st.host, &src);
-            let (ctx, i1) = Context::initiate(ulids, 0, ct, locs, path, now, &mut st.rng);
-            if !st.table.insert(ctx) {
-                return (KVec::new(), None);
-            }
-            self.publish(&st.table);
-            let stats = st.table.of(&ulids).map(|s| s.stats.clone());
-            (emit(st, &[Some(i1)]), stats)
-        });
-        if !out.is_empty() {
-            transmit(ctl, &out);
-            ctl.arm_within(EVENT_MS);
-        }
-        match stats {
-            Some(stats) if wait => steal(&stats),
-            _ => Out::Accept,
-        }
+    /// Whether SHIM6 is on in the namespace.
+    pub(crate) fn enabled(&self) -> bool {
+        !self.disabled.load(Ordering::Relaxed)
     }
 
-    fn stolen(&self, ctl: &NetCtl<Self>, mut skb: OwnedSkb) {
+    /// Runs `f` on the route and counters of the context that sockets of
+    /// `ulids` use, under RCU (`f` must not sleep).
+    pub(crate) fn with_route<R>(&self, ulids: &UlidPair, f: impl FnOnce(&Route, &Arc<Stats>) -> R) -> Option<R> {
+        self.routes.read(|r| r.by_ulids(ulids).map(|(route, stats)| f(route, stats)))
+    }
+
+    /// Room to hold one more packet of the context of `stats` while it is
+    /// set up (at most MAX_HELD per context, MAX_QUEUED per namespace);
+    /// the packet then goes to [`Control::hold`].
+    pub(crate) fn reserve_hold(&self, stats: &Stats) -> bool {
+        let room = |max: usize| move |n: usize| (n < max).then_some(n + 1);
+        if stats.held.fetch_update(Ordering::Relaxed, Ordering::Relaxed, room(MAX_HELD)).is_err() {
+            return false;
+        }
+        if self.queued.fetch_update(Ordering::Relaxed, Ordering::Relaxed, room(MAX_QUEUED)).is_err() {
+            stats.held.fetch_sub(1, Ordering::Relaxed);
+            return false;
+        }
+        true
+    }
+
+    /// Holds a packet for which [`Control::reserve_hold`] made room until
+    /// its context's setup ends.
+    pub(crate) fn hold(&self, ctl: &NetCtl<Self>, mut skb: OwnedSkb) {
         let (src, dst, _) = skb.view().ipv6();
         let ulids = UlidPair { local: src, peer: dst };
         // Held until the setup ends, maybe a minute: the socket and its
@@ -878,7 +704,47 @@ impl NetOps for Control {
         self.release(ctl);
     }
 
-    fn tick(&self, ctl: &NetCtl<Self>) {
+    /// Starts setting up a context for `ulids` (its current path the
+    /// ULIDs), unless one exists or the namespace's limits say no; its
+    /// counters, for a packet to hold.
+    pub(crate) fn initiate(&self, ctl: &NetCtl<Self>, ulids: UlidPair) -> Option<Arc<Stats>> {
+        let (out, stats) = self.locked(|st| {
+            if st.table.by_ulids(&ulids, 0).is_some() {
+                return (KVec::new(), None);
+            }
+            let now = now_ms();
+            if !st.host.may_initiate(now) {
+                return (KVec::new(), None);
+            }
+            let ct = Host::fresh_tag(&st.table, &mut st.rng);
+            let path = Path { src: ulids.local, dst: ulids.peer };
+            let locs = locators_for(&st.host, &ulids.local);
+            let (ctx, i1) = Context::initiate(ulids, 0, ct, locs, path, now, &mut st.rng);
+            if !st.table.insert(ctx) {
+                return (KVec::new(), None);
+            }
+            self.publish(&st.table);
+            let stats = st.table.of(&ulids).map(|s| s.stats.clone());
+            (emit(st, &[Some(i1)]), stats)
+        });
+        if !out.is_empty() {
+            transmit(ctl, &out);
+            ctl.arm_within(EVENT_MS);
+        }
+        stats
+    }
+
+    /// Counts a drop of the data path.
+    pub(crate) fn dropped(&self, why: DataDrop) {
+        Drops::count(match why {
+            DataDrop::RewriteFailed => &self.drops.rewrite_failed,
+            DataDrop::IcmpUnmatched => &self.drops.icmp_unmatched,
+        });
+    }
+
+    /// The namespace's timer: retransmissions, hold-downs, garbage
+    /// collection, then sleep until the next deadline.
+    pub(crate) fn on_timer(&self, ctl: &NetCtl<Self>) {
         let (out, next) = self.locked(|st| {
             let now = now_ms();
             let mut txs = KVec::new();
@@ -924,104 +790,38 @@ impl NetOps for Control {
             ctl.arm(u32::try_from(ms).unwrap_or(u32::MAX));
         }
     }
-
 }
 
-/// An ICMPv6 Destination Unreachable, Packet Too Big or Time Exceeded
-/// quoting payload we shimmed: the upper layer gets it as if it quoted the
-/// packet it sent, on the ULIDs, and a Packet Too Big tells it 8 octets
-/// less, room for the extension header (RFC 5533 §8).  Without this a path
-/// with a smaller MTU blackholes a moved TCP flow.  The locator route
-/// learns the path MTU itself.  The quoted peer tag, which only the path
-/// saw, and locators must be those of a context: anyone can send errors.
-fn translate_error(ctl: &NetCtl<Control>, skb: &mut Skb<'_>, icmp_type: u8, code: u8, offset: usize, info: u32) {
-    if !matches!((icmp_type, code), (DEST_UNREACH, _) | (PKT_TOOBIG, 0) | (TIME_EXCEED, _)) || offset != IPV6_HDR_LEN {
-        return;
+/// The locators of a context whose ULID is `ulid`: our verified ones,
+/// with the ULID, which is always one.
+fn locators_for(host: &Host, ulid: &Addr) -> Locators {
+    let mut l = Locators::new(&[*ulid]);
+    for a in host.locators.as_slice() {
+        l.push(*a);
     }
-    let Some(quoted) = skb.data(offset + HEADER_LEN) else { return };
-    let Ok(ip) = ipv6::Packet::new_checked(quoted) else { return };
-    let path = Path { src: ip.src_addr(), dst: ip.dst_addr() };
-    // A quoted control message is ours alone: nothing to pass on.
-    let Ok(Peek::Payload(payload)) = Header::peek(quoted.get(offset..).unwrap_or_default()) else { return };
-    let Some(ulids) = ctl.data().quoted_payload(payload.context_tag.get(), &path) else {
-        Drops::count(&ctl.data().drops.icmp_unmatched);
-        return;
-    };
-    let info = if icmp_type == PKT_TOOBIG {
-        skb.update_quoted_pmtu(ctl.net(), info);
-        // Never below the IPv6 minimum, which the upper layer would ignore:
-        // the rewrite then fragments at the source (see `rewrite`).
-        info.saturating_sub(HEADER_LEN as u32).max(MIN_MTU)
-    } else {
-        info
-    };
-    // Out of memory: the upper layer misses this error, as if it were lost.
-    let _ = skb.notify_translated(&ulids.local, &ulids.peer, icmp_type, code, info);
+    l
 }
 
-/// The handler of IPv6 next header 140: control messages go to their
-/// namespace's control plane.
-pub(crate) struct ShimProtocol;
+/// An emitted control message (in the first octets of its buffer) and
+/// where it goes.
+type Packet = (Path, KVec<u8>, usize);
 
-impl crate::kext::inet6::Handler for ShimProtocol {
-    const PROTOCOL: u8 = PROTOCOL;
-
-    fn receive(skb: &mut Skb<'_>) -> Verdict {
-        let (src, dst, _) = skb.ipv6();
-        let Some(net) = skb.net() else { return Verdict::Consumed };
-        let ctl = &crate::netns::NetState::of(net).ctl;
-        if ctl.data().disabled.load(Ordering::Relaxed) {
-            return Verdict::Unrecognized;
-        }
-        let path = Path { src, dst };
-        let Some(first) = skb.data(HEADER_LEN) else { return Verdict::Consumed };
-        let payload = match Header::peek(first) {
-            Ok(Peek::Payload(p)) => p,
-            Ok(Peek::Control { len }) => {
-                if let Some(bytes) = skb.data(len) {
-                    ctl.data().receive(ctl, path, bytes);
-                }
-                return Verdict::Consumed;
-            }
-            Err(_) => return Verdict::Consumed,
-        };
-        let len = skb.packet_len();
-        let Some(ulids) = ctl.data().payload_in(ctl, payload.context_tag.get(), &path, len) else {
-            return Verdict::Consumed;
-        };
-        // For SHIM_LOC_*_RECV, which only datagram sockets report: a
-        // stream's packets do without the allocation.  Out of memory: the
-        // locators are not reported, the packet still goes.
-        if payload.next_header != TCP {
-            let _ = skb.record_locators(&dst, &src);
-        }
-        match skb.remove_ext(&ulids.peer, &ulids.local) {
-            Ok(()) => Verdict::Resubmit,
-            Err(_) => Verdict::Consumed,
-        }
+/// Emits `txs` with our PDS (taken under the lock, sent after it).
+fn emit(st: &State, txs: &[Option<Transmit>]) -> KVec<Packet> {
+    let mut out = KVec::new();
+    for tx in txs.iter().flatten() {
+        let Ok(mut buf) = KVec::from_elem(0u8, MAX_MESSAGE, GFP_ATOMIC) else { break };
+        // A host without an HBA set sends no Locator List (see codec).
+        let Ok(n) = codec::emit(tx, &Local { pds: st.pds.as_deref() }, &mut buf) else { continue };
+        // Out of memory: lost like any other control message.
+        let _ = out.push((tx.path, buf, n), GFP_ATOMIC);
     }
+    out
+}
 
-    fn error(skb: &mut Skb<'_>, icmp_type: u8, code: u8, offset: usize, info: u32) {
-        let Some(net) = skb.net() else { return };
-        let ctl = &crate::netns::NetState::of(net).ctl;
-        if (icmp_type, code) != PARAM_PROBLEM {
-            translate_error(ctl, skb, icmp_type, code, offset, info);
-            return;
-        }
-        let Some(quoted) = skb.data(offset + 4) else { return };
-        // The pointer must name the Next Header octet that says 140 in
-        // front of the Shim6 header, as a host without SHIM6 would.
-        let pointer = info as usize;
-        if pointer >= offset || quoted.get(pointer) != Some(&PROTOCOL) {
-            Drops::count(&ctl.data().drops.icmp_unmatched);
-            return;
-        }
-        let Ok(ip) = ipv6::Packet::new_checked(quoted) else { return };
-        let (src, dst) = (ip.src_addr(), ip.dst_addr());
-        // The whole quoted Shim6 header, as far as the error carries it.
-        let total = skb.lengths().0 as usize;
-        let Some(quoted) = skb.data(total) else { return };
-        let shim = quoted.get(offset..).unwrap_or(&[]);
-        ctl.data().icmp_error(ctl, &src, &dst, shim);
+fn transmit(ctl: &NetCtl<Control>, packets: &[Packet]) {
+    for (path, buf, len) in packets {
+        // A lost control message is retransmitted by its sender's timers.
+        let _ = send_ipv6(ctl.net(), &path.src, &path.dst, PROTOCOL, buf.get(..*len).unwrap_or(&[]));
     }
 }

@@ -10,6 +10,7 @@ use kernel::prelude::*;
 
 mod control;
 mod crypto;
+mod datapath;
 mod genl;
 mod kext;
 mod netns;
@@ -35,7 +36,7 @@ struct Shim6 {
     // call can reach a namespace's state after it is gone.
     _sol_shim: kext::shim::Registration<sockopt::SolShim>,
     _genl: kext::genl::Family<genl::Shim6Genl>,
-    _protocol: kext::inet6::Protocol<control::ShimProtocol>,
+    _protocol: kext::inet6::Protocol<datapath::ShimProtocol>,
     _addr: kext::net::AddrNotifier<netns::AddrEvents>,
     _pernet: kext::net::PernetRegistration<netns::NetState>,
     // After the hooks that insert the header it describes.

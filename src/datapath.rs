@@ -1,0 +1,272 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The data path of a namespace: the LOCAL_OUT hook that puts outgoing
+//! payload on its context's locators, the IPv6 handler of next header 140
+//! that takes incoming payload back to its ULIDs and hands control
+//! messages to the control plane, and the translation of ICMPv6 errors
+//! about shimmed packets.  It reads the contexts' routes under RCU and
+//! takes no lock; what it cannot decide alone (a new context, a packet to
+//! hold, payload on a path the snapshot does not know) it asks of
+//! [`Control`], the control plane.
+
+use core::sync::atomic::Ordering;
+
+use kernel::prelude::*;
+
+use crate::control::{Control, DataDrop, Stats};
+use crate::kext::crypto::now_ms;
+use crate::kext::inet6::Verdict;
+use crate::kext::net::PernetState;
+use crate::kext::netctl::{NetCtl, NetOps, Verdict as Out};
+use crate::kext::skb::{OwnedSkb, Skb};
+use crate::kext::sock::Sock;
+use crate::proto::context::{shimmable, Path, Tag, UlidPair};
+use crate::proto::wire::ipv6::{self, HEADER_LEN as IPV6_HDR_LEN};
+use crate::proto::wire::payload::HEADER_LEN;
+use crate::proto::wire::{ContextTag, Header, Peek, PROTOCOL};
+
+/// IPv6 next headers of ICMPv6 and TCP.
+const ICMPV6: u8 = 58;
+const TCP: u8 = 6;
+/// ICMPv6 Parameter Problem, code "unrecognized Next Header".
+const PARAM_PROBLEM: (u8, u8) = (4, 1);
+/// ICMPv6 error types passed on to the upper layer (RFC 4443).
+const DEST_UNREACH: u8 = 1;
+const PKT_TOOBIG: u8 = 2;
+const TIME_EXCEED: u8 = 3;
+/// IPv6 minimum MTU: a path MTU is never lowered below it.
+const MIN_MTU: u32 = 1280;
+
+/// Whether a packet of `sk` may start a context: a full socket that is not
+/// a TCP one waiting for the peer's ACK (its peer is then only a source
+/// address that may be spoofed).  TCP sockets that connect() pick their
+/// peer; accepted ones showed its return routability; UDP sockets are held
+/// to the namespace's rate limit on new contexts.
+fn may_initiate(sk: Option<&Sock>) -> bool {
+    sk.is_some_and(|sk| !sk.tcp_syn_recv())
+}
+
+/// Puts outgoing payload on `path` with the peer's tag `ct` (§11): the
+/// payload extension header goes in, the locators replace the ULIDs, and
+/// the packet is routed again.
+///
+/// The upper layer sized the packet for the ULIDs' route; when the 8
+/// octets would not fit the MTU of the locators' route (as the context's
+/// last packet found it), the ULIDs' route gets that MTU less 8, so that
+/// later packets fit (TCP resyncs its MSS, UDP fragments to it).  This
+/// packet goes on: the stack fragments it or answers Packet Too Big as for
+/// any packet that outgrew its path.  Lowering to a target, not by 8 from
+/// where the route is, keeps the packets already sized for the old MTU
+/// from lowering it again and again.
+fn rewrite(ctl: &NetCtl<Control>, skb: &mut Skb<'_>, at: usize, path: &Path, ct: Tag, stats: &Stats) -> Result {
+    let ext = HEADER_LEN as u32;
+    let (len, segment) = skb.lengths();
+    let path_mtu = stats.path_mtu.load(Ordering::Relaxed);
+    if path_mtu != 0 && segment.unwrap_or(len) + ext > path_mtu {
+        if path_mtu >= MIN_MTU + ext {
+            skb.lower_route_mtu(path_mtu - ext);
+        } else {
+            // No IPv6 route goes below 1280: on a locator path of less
+            // than 1288 the shimmed packet is fragmented here, at its
+            // source, as IPv6 allows.
+            skb.allow_fragmentation();
+        }
+    }
+    skb.insert_ext(at, ContextTag::from_masked(ct), &path.src, &path.dst)?;
+    skb.reroute(ctl.net())?;
+    if let Some(mtu) = skb.route_mtu() {
+        stats.path_mtu.store(mtu, Ordering::Relaxed);
+    }
+    Ok(())
+}
+
+impl NetOps for Control {
+    fn local_out(&self, ctl: &NetCtl<Self>, skb: &mut Skb<'_>) -> Out {
+        if !self.enabled() {
+            return Out::Accept;
+        }
+        let (src, dst, first) = skb.ipv6();
+        // The Hop-by-Hop header stays right behind the IPv6 header: the
+        // shim's goes after it (RFC 5533 §4.6), where the upper layer's
+        // header is named.
+        let (nexthdr, at) = match skb.hop_by_hop() {
+            Some((next, len)) => (next, IPV6_HDR_LEN + len),
+            None => (first, IPV6_HDR_LEN),
+        };
+        // Our own control messages never go through a context.
+        if nexthdr == PROTOCOL || !shimmable(&src) || !shimmable(&dst) || src == dst {
+            return Out::Accept;
+        }
+        // A listener's SHIM_DONTSHIM covers its SYN-ACKs too.
+        if skb.policy_sk().is_some_and(crate::sockopt::dont_shim) {
+            return Out::Accept;
+        }
+        let sk = skb.sk();
+        let ulids = UlidPair { local: src, peer: dst };
+        let route = self.with_route(&ulids, |r, stats| {
+            stats.touch(now_ms());
+            // The datagram's own locators (SOL_SHIM cmsg), else the socket's
+            // sticky ones (SHIM_LOC_*_SEND), else the context's pair; looked
+            // up only for packets that have a context.
+            let (src, dst) =
+                skb.sent_locators().or_else(|| sk.map(crate::sockopt::send_locators)).unwrap_or_default();
+            let out = r.out(src, dst);
+            if out.is_some() {
+                // Counted as it travels: with the extension header.
+                Stats::count(&stats.out_packets, &stats.out_octets, skb.packet_len() + HEADER_LEN as u32);
+            }
+            // Rewritten and held-back packets need their context's counters.
+            let stats = (out.is_some() || r.setting_up).then(|| stats.clone());
+            (out, r.setting_up, stats)
+        });
+        // SHIM_DEFERRED_CONTEXT_SETUP 0: the socket's packets wait for the
+        // context, as many as the control plane holds.
+        let wait = nexthdr != ICMPV6 && sk.is_some_and(crate::sockopt::setup_first);
+        let steal = |stats: &Stats| if self.reserve_hold(stats) { Out::Steal } else { Out::Accept };
+        match route {
+            Some((Some((path, ct)), _, Some(stats))) => {
+                // A jumbogram (BIG TCP) cannot take the header: its socket
+                // goes back to 64 KiB packets and resends this one so.
+                // Dropped, never sent on the ULIDs when the flow moved.
+                if skb.jumbo() {
+                    if let Some(sk) = sk {
+                        sk.limit_gso_legacy();
+                    }
+                    return Out::Drop;
+                }
+                return match rewrite(ctl, skb, at, &path, ct, &stats) {
+                    Ok(()) => Out::Accept,
+                    Err(_) => {
+                        self.dropped(DataDrop::RewriteFailed);
+                        Out::Drop
+                    }
+                };
+            }
+            Some((None, true, Some(stats))) if wait => return steal(&stats),
+            Some(_) => return Out::Accept,
+            None => {}
+        }
+        // Only upper-layer traffic of a socket that has shown the peer's
+        // return routability (or picked the peer itself) sets up a context:
+        // not ICMPv6, not what the stack sends on nobody's behalf (resets),
+        // not a SYN-ACK of a request socket nor a fast-open child still in
+        // SYN-RECV, whose peer may be a spoofed source.
+        if nexthdr == ICMPV6 || !may_initiate(sk) {
+            return Out::Accept;
+        }
+        // Deferred setup (the draft's default): the packet leaves at once,
+        // the context is set up beside it.
+        let stats = self.initiate(ctl, ulids);
+        match stats {
+            Some(stats) if wait => steal(&stats),
+            _ => Out::Accept,
+        }
+    }
+
+    fn stolen(&self, ctl: &NetCtl<Self>, skb: OwnedSkb) {
+        self.hold(ctl, skb);
+    }
+
+    fn tick(&self, ctl: &NetCtl<Self>) {
+        self.on_timer(ctl);
+    }
+}
+
+/// An ICMPv6 Destination Unreachable, Packet Too Big or Time Exceeded
+/// quoting payload we shimmed: the upper layer gets it as if it quoted the
+/// packet it sent, on the ULIDs, and a Packet Too Big tells it 8 octets
+/// less, room for the extension header (RFC 5533 §8).  Without this a path
+/// with a smaller MTU blackholes a moved TCP flow.  The locator route
+/// learns the path MTU itself.  The quoted peer tag, which only the path
+/// saw, and locators must be those of a context: anyone can send errors.
+fn translate_error(ctl: &NetCtl<Control>, skb: &mut Skb<'_>, icmp_type: u8, code: u8, offset: usize, info: u32) {
+    if !matches!((icmp_type, code), (DEST_UNREACH, _) | (PKT_TOOBIG, 0) | (TIME_EXCEED, _)) || offset != IPV6_HDR_LEN {
+        return;
+    }
+    let Some(quoted) = skb.data(offset + HEADER_LEN) else { return };
+    let Ok(ip) = ipv6::Packet::new_checked(quoted) else { return };
+    let path = Path { src: ip.src_addr(), dst: ip.dst_addr() };
+    // A quoted control message is ours alone: nothing to pass on.
+    let Ok(Peek::Payload(payload)) = Header::peek(quoted.get(offset..).unwrap_or_default()) else { return };
+    let Some(ulids) = ctl.data().quoted_payload(payload.context_tag.get(), &path) else {
+        ctl.data().dropped(DataDrop::IcmpUnmatched);
+        return;
+    };
+    let info = if icmp_type == PKT_TOOBIG {
+        skb.update_quoted_pmtu(ctl.net(), info);
+        // Never below the IPv6 minimum, which the upper layer would ignore:
+        // the rewrite then fragments at the source (see `rewrite`).
+        info.saturating_sub(HEADER_LEN as u32).max(MIN_MTU)
+    } else {
+        info
+    };
+    // Out of memory: the upper layer misses this error, as if it were lost.
+    let _ = skb.notify_translated(&ulids.local, &ulids.peer, icmp_type, code, info);
+}
+
+/// The handler of IPv6 next header 140: control messages go to their
+/// namespace's control plane.
+pub(crate) struct ShimProtocol;
+
+impl crate::kext::inet6::Handler for ShimProtocol {
+    const PROTOCOL: u8 = PROTOCOL;
+
+    fn receive(skb: &mut Skb<'_>) -> Verdict {
+        let (src, dst, _) = skb.ipv6();
+        let Some(net) = skb.net() else { return Verdict::Consumed };
+        let ctl = &crate::netns::NetState::of(net).ctl;
+        if !ctl.data().enabled() {
+            return Verdict::Unrecognized;
+        }
+        let path = Path { src, dst };
+        let Some(first) = skb.data(HEADER_LEN) else { return Verdict::Consumed };
+        let payload = match Header::peek(first) {
+            Ok(Peek::Payload(p)) => p,
+            Ok(Peek::Control { len }) => {
+                if let Some(bytes) = skb.data(len) {
+                    ctl.data().receive(ctl, path, bytes);
+                }
+                return Verdict::Consumed;
+            }
+            Err(_) => return Verdict::Consumed,
+        };
+        let len = skb.packet_len();
+        let Some(ulids) = ctl.data().payload_in(ctl, payload.context_tag.get(), &path, len) else {
+            return Verdict::Consumed;
+        };
+        // For SHIM_LOC_*_RECV, which only datagram sockets report: a
+        // stream's packets do without the allocation.  Out of memory: the
+        // locators are not reported, the packet still goes.
+        if payload.next_header != TCP {
+            let _ = skb.record_locators(&dst, &src);
+        }
+        match skb.remove_ext(&ulids.peer, &ulids.local) {
+            Ok(()) => Verdict::Resubmit,
+            Err(_) => Verdict::Consumed,
+        }
+    }
+
+    fn error(skb: &mut Skb<'_>, icmp_type: u8, code: u8, offset: usize, info: u32) {
+        let Some(net) = skb.net() else { return };
+        let ctl = &crate::netns::NetState::of(net).ctl;
+        if (icmp_type, code) != PARAM_PROBLEM {
+            translate_error(ctl, skb, icmp_type, code, offset, info);
+            return;
+        }
+        let Some(quoted) = skb.data(offset + 4) else { return };
+        // The pointer must name the Next Header octet that says 140 in
+        // front of the Shim6 header, as a host without SHIM6 would.
+        let pointer = info as usize;
+        if pointer >= offset || quoted.get(pointer) != Some(&PROTOCOL) {
+            ctl.data().dropped(DataDrop::IcmpUnmatched);
+            return;
+        }
+        let Ok(ip) = ipv6::Packet::new_checked(quoted) else { return };
+        let (src, dst) = (ip.src_addr(), ip.dst_addr());
+        // The whole quoted Shim6 header, as far as the error carries it.
+        let total = skb.lengths().0 as usize;
+        let Some(quoted) = skb.data(total) else { return };
+        let shim = quoted.get(offset..).unwrap_or(&[]);
+        ctl.data().icmp_error(ctl, &src, &dst, shim);
+    }
+}
