@@ -26,7 +26,7 @@ use crate::kext::rcu::Rcu;
 use crate::kext::skb::{send_ipv6, Addr, OwnedSkb};
 use crate::proto::codec::{self, Inbound, Local};
 use crate::proto::context::{
-    consts, shimmable, Context, Host, Locators, Message, Path, Received, Refusal, Responder, Route, State as CtxState, Table,
+    consts, shimmable, Context, Host, Timeout, Locators, Message, Path, Received, Refusal, Responder, Route, State as CtxState, Table,
     Tag, Transmit, UlidPair,
 };
 use crate::proto::hba;
@@ -232,12 +232,12 @@ impl Drops {
         }
     }
 
-    fn codec(&self, d: codec::Drop) {
+    fn codec(&self, d: codec::Discard) {
         match d {
-            codec::Drop::Wire(_) => Self::count(&self.malformed),
-            codec::Drop::NoValidator => Self::count(&self.no_validator),
-            codec::Drop::BadValidator => self.refused(Refusal::BadValidator),
-            codec::Drop::ForeignPds => Self::count(&self.foreign_pds),
+            codec::Discard::Wire(_) => Self::count(&self.malformed),
+            codec::Discard::NoValidator => Self::count(&self.no_validator),
+            codec::Discard::BadValidator => self.refused(Refusal::BadValidator),
+            codec::Discard::ForeignPds => Self::count(&self.foreign_pds),
         }
     }
 
@@ -762,13 +762,12 @@ impl Control {
                 let timeout = ctx.on_timeout(now, &mut st.rng);
                 changed |= ctx.route() != before;
                 match timeout {
-                    Ok(Some(tx)) => {
-                        // Out of memory: this retransmission is lost like any other.
+                    // Out of memory: this retransmission is lost like any other.
+                    Timeout::Send(tx) => {
                         let _ = txs.push(Some(tx), GFP_ATOMIC);
                     }
-                    Ok(None) => {}
-                    // Hold-down over: back to IDLE.
-                    Err(()) => {
+                    Timeout::Wait => {}
+                    Timeout::Forget => {
                         *slot = None;
                         changed = true;
                         continue;

@@ -87,7 +87,7 @@ fuzz_target!(|data: &[u8]| {
             }
             _ => {
                 now += u64::from(word % 70_000);
-                xt.0.retain_mut(|c| c.on_timeout(now, &mut rng).is_ok());
+                xt.0.retain_mut(|c| c.on_timeout(now, &mut rng) != Timeout::Forget);
                 continue;
             }
         };

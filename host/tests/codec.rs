@@ -11,7 +11,7 @@ mod common;
 use std::process::Command;
 
 use common::{hba_set, Rng, TestMac, VecTable};
-use shim6_host::proto::codec::{self, Drop, Inbound, Local};
+use shim6_host::proto::codec::{self, Discard, Inbound, Local};
 use shim6_host::proto::context::*;
 use shim6_host::proto::hba::Prefix;
 use shim6_host::proto::wire::Error as WireError;
@@ -146,7 +146,7 @@ fn a_pds_that_does_not_cover_the_ulid_is_refused() {
     let i2 = a.host.receive(&mut a.table, &received(&mut wire, &b, &r1[0]), 0, &mut a.rng, &mut TestMac).tx[0].unwrap();
     // The I2 leaves with C's PDS instead of A's.
     let bytes = wire.send(&c, &i2);
-    assert_eq!(codec::parse(&bytes, i2.path, &mut RustCrypto, |_| true).err(), Some(Drop::ForeignPds));
+    assert_eq!(codec::parse(&bytes, i2.path, &mut RustCrypto, |_| true).err(), Some(Discard::ForeignPds));
 }
 
 fn received(wire: &mut Wire, from: &Peer, tx: &Transmit) -> Received {
@@ -166,7 +166,7 @@ fn corrupted_messages_are_refused() {
     let (_, i1) = Context::initiate(ulids, 0, 1, a.host.locators, path, 0, &mut a.rng);
     let mut bytes = wire.send(&a, &i1);
     bytes[9] ^= 0x10;
-    assert_eq!(codec::parse(&bytes, path, &mut RustCrypto, |_| true).err(), Some(Drop::Wire(WireError::BadChecksum)));
+    assert_eq!(codec::parse(&bytes, path, &mut RustCrypto, |_| true).err(), Some(Discard::Wire(WireError::BadChecksum)));
     assert!(codec::parse(&bytes[..7], path, &mut RustCrypto, |_| true).is_err());
 }
 

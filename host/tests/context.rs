@@ -63,11 +63,12 @@ impl Peer {
         let mut out = Vec::new();
         let rng = &mut self.rng;
         self.table.0.retain_mut(|c| match c.on_timeout(now, rng) {
-            Ok(tx) => {
-                out.extend(tx);
+            Timeout::Send(tx) => {
+                out.push(tx);
                 true
             }
-            Err(()) => false,
+            Timeout::Wait => true,
+            Timeout::Forget => false,
         });
         out
     }

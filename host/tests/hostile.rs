@@ -10,7 +10,7 @@ mod common;
 
 use common::{hba_set, Rng, TestMac, VecTable};
 use proptest::prelude::*;
-use shim6_host::proto::codec::{self, Drop};
+use shim6_host::proto::codec::{self, Discard};
 use shim6_host::proto::context::*;
 use shim6_host::proto::hba::{HashFailed, Prefix, Sha1, DIGEST_LEN};
 use shim6_host::proto::wire::message::{self as m, Repr};
@@ -303,7 +303,7 @@ fn eviction_takes_held_down_then_unanswered_then_long_idle() {
     let mut now = 0;
     while failed.state() != State::EFailed {
         now = failed.deadline().unwrap();
-        failed.on_timeout(now, &mut x.rng).unwrap();
+        assert_ne!(failed.on_timeout(now, &mut x.rng), Timeout::Forget);
     }
     let (x2, _v) = established();
     let est = x2.ctx(&ulids(V1)).unwrap().clone();
@@ -365,7 +365,7 @@ fn a_forged_i2_costs_no_hash_and_a_real_one_a_bounded_number() {
     let (n, path) = big_i2(100, &[0xee; 32], &mut buf);
     let mut sha = Counting(0);
     let gate = |msg: &Message| x.host.validates(msg, &path, 0, &mut TestMac);
-    assert_eq!(codec::parse(&buf[..n], path, &mut sha, gate).err(), Some(Drop::BadValidator));
+    assert_eq!(codec::parse(&buf[..n], path, &mut sha, gate).err(), Some(Discard::BadValidator));
     assert_eq!(sha.0, 0, "the validator is checked before any locator");
     // Had the validator passed (the order before this rule), the list
     // would have cost hashes, but never more than the cap.

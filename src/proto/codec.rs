@@ -116,7 +116,7 @@ pub enum Inbound<'a> {
 
 /// Why a well-formed message is dropped before the context machine.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Drop {
+pub enum Discard {
     /// Not a valid Shim6 control message (the [`Error`] says how; an
     /// `Unrecognized` one is answered with an Error message).
     Wire(Error),
@@ -129,14 +129,14 @@ pub enum Drop {
     ForeignPds,
 }
 
-impl From<Error> for Drop {
+impl From<Error> for Discard {
     fn from(e: Error) -> Self {
-        Drop::Wire(e)
+        Discard::Wire(e)
     }
 }
 
-fn validator(options: &OptionSet<'_>) -> Result<Validator, Drop> {
-    options.responder_validator.and_then(Validator::new).ok_or(Drop::NoValidator)
+fn validator(options: &OptionSet<'_>) -> Result<Validator, Discard> {
+    options.responder_validator.and_then(Validator::new).ok_or(Discard::NoValidator)
 }
 
 /// The ULID pair a message names: its ULID Pair option, else its path.
@@ -153,13 +153,13 @@ fn verified<H: Sha1 + ?Sized>(
     hasher: &mut H,
     options: &OptionSet<'_>,
     ulid: &context::Addr,
-) -> Result<Locators, Drop> {
+) -> Result<Locators, Discard> {
     let mut out = Locators::default();
     let (Some(list), Some(pds)) = (options.locator_list, options.cga_parameters) else {
         return Ok(out);
     };
-    let pds = hba::Pds::parse(pds).map_err(|_| Drop::ForeignPds)?;
-    let owner = pds.verify(hasher, ulid).map_err(|_| Drop::ForeignPds)?;
+    let pds = hba::Pds::parse(pds).map_err(|_| Discard::ForeignPds)?;
+    let owner = pds.verify(hasher, ulid).map_err(|_| Discard::ForeignPds)?;
     for (method, loc) in list.iter().take(context::MAX_LOCATORS) {
         // CGA-method locators need the CGA Signature, which is not
         // implemented: they are never used.
@@ -193,7 +193,7 @@ pub fn parse<'a, H: Sha1 + ?Sized>(
     path: Path,
     hasher: &mut H,
     validates: impl FnOnce(&Message) -> bool,
-) -> Result<Inbound<'a>, Drop> {
+) -> Result<Inbound<'a>, Discard> {
     let repr = Repr::parse(&Packet::new_checked(bytes)?)?;
     let msg = match repr {
         Repr::I1(i) => Message::I1 {
@@ -219,7 +219,7 @@ pub fn parse<'a, H: Sha1 + ?Sized>(
                 locators: Locators::default(),
             };
             if !validates(&msg) {
-                return Err(Drop::BadValidator);
+                return Err(Discard::BadValidator);
             }
             with_verified(msg, verified(hasher, &i.options, &ulids.peer)?)
         }
@@ -247,7 +247,7 @@ pub fn parse<'a, H: Sha1 + ?Sized>(
                 locators: Locators::default(),
             };
             if !validates(&msg) {
-                return Err(Drop::BadValidator);
+                return Err(Discard::BadValidator);
             }
             with_verified(msg, verified(hasher, &i.options, &ulids.peer)?)
         }

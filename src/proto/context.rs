@@ -522,11 +522,10 @@ impl Context {
         }
     }
 
-    /// The timer fired: what to retransmit, if anything.  A context in
-    /// E-FAILED or NO-SUPPORT whose hold-down ended returns `Err(())`:
-    /// the caller removes it (back to IDLE).
-    #[allow(clippy::result_unit_err)]
-    pub fn on_timeout(&mut self, now: Millis, rng: &mut impl Random) -> Result<Option<Transmit>, ()> {
+    /// The timer fired: what to retransmit, if anything, or whether the
+    /// context's hold-down (E-FAILED, NO-SUPPORT) ended and the caller must
+    /// forget it (back to IDLE).
+    pub fn on_timeout(&mut self, now: Millis, rng: &mut impl Random) -> Timeout {
         if let Some((nonce, u)) = self.update {
             if now >= u.at && self.state == State::Established {
                 // Retransmitted until acknowledged or the context goes (§10.2).
@@ -534,37 +533,37 @@ impl Context {
                 let nominal = consts::UPDATE_TIMEOUT.saturating_mul(1 << next.min(16)).min(consts::MAX_UPDATE_TIMEOUT);
                 let at = now.saturating_add(nominal / 2).saturating_add(rng.next_u64() % nominal.max(1));
                 self.update = Some((nonce, Retransmit { count: next, at }));
-                return Ok(self.update_request());
+                return Timeout::from(self.update_request());
             }
         }
-        let Some(t) = self.timer else { return Ok(None) };
+        let Some(t) = self.timer else { return Timeout::Wait };
         if now < t.at {
-            return Ok(None);
+            return Timeout::Wait;
         }
         let next = t.count.saturating_add(1);
         match self.state {
             State::I1Sent if t.count < consts::I1_RETRIES_MAX => {
                 self.timer = Some(Retransmit { count: next, at: backoff(consts::I1_TIMEOUT, next, now, rng) });
-                Ok(Some(self.i1()))
+                Timeout::Send(self.i1())
             }
             State::I1Sent => {
                 self.state = State::EFailed;
                 self.timer = Some(Retransmit { count: 0, at: now + consts::NO_R1_HOLDDOWN_TIME });
-                Ok(None)
+                Timeout::Wait
             }
             State::I2Sent if t.count < consts::I2_RETRIES_MAX => {
                 self.timer = Some(Retransmit { count: next, at: backoff(consts::I2_TIMEOUT, next, now, rng) });
-                Ok(self.i2())
+                Timeout::from(self.i2())
             }
             State::I2bisSent if t.count < consts::I2BIS_RETRIES_MAX => {
                 self.timer = Some(Retransmit { count: next, at: backoff(consts::I2BIS_TIMEOUT, next, now, rng) });
-                Ok(self.i2bis())
+                Timeout::from(self.i2bis())
             }
-            State::I2Sent | State::I2bisSent => Ok(Some(self.restart(now, rng))),
-            State::EFailed | State::NoSupport => Err(()),
+            State::I2Sent | State::I2bisSent => Timeout::Send(self.restart(now, rng)),
+            State::EFailed | State::NoSupport => Timeout::Forget,
             State::Established => {
                 self.timer = None;
-                Ok(None)
+                Timeout::Wait
             }
         }
     }
@@ -1159,6 +1158,23 @@ impl Refusal {
     /// Its position in [`Refusal::ALL`].
     pub fn index(self) -> usize {
         self as usize
+    }
+}
+
+/// What a context's timer asks of the host ([`Context::on_timeout`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Timeout {
+    /// Nothing to send now.
+    Wait,
+    /// A retransmission (I1, I2, I2bis, Update Request) or a new I1.
+    Send(Transmit),
+    /// Hold-down over: forget the context (back to IDLE).
+    Forget,
+}
+
+impl From<Option<Transmit>> for Timeout {
+    fn from(tx: Option<Transmit>) -> Self {
+        tx.map_or(Timeout::Wait, Timeout::Send)
     }
 }
 
