@@ -11,6 +11,20 @@ use kernel::alloc::{flags::GFP_KERNEL, KVec};
 use kernel::bindings;
 use kernel::{kunit_assert, kunit_assert_eq};
 
+/// `kunit_assert!` for a case of this file.
+macro_rules! check {
+    ($case:literal, $cond:expr $(,)?) => {
+        kunit_assert!($case, "src/tests.rs", 0, $cond)
+    };
+}
+
+/// `kunit_assert_eq!` for a case of this file.
+macro_rules! check_eq {
+    ($case:literal, $left:expr, $right:expr $(,)?) => {
+        kunit_assert_eq!($case, "src/tests.rs", 0, $left, $right)
+    };
+}
+
 use crate::crypto::{KernelMac, KernelRandom, KernelSha1};
 use crate::kext::crypto::now_ms;
 use crate::kext::net::{Net, PernetState};
@@ -24,17 +38,21 @@ use crate::proto::sockopt::{self as so, Opt};
 use crate::uapi;
 
 crate::kunit_suite!("shim6", [
+    // The socket-option codec of the core, in the kernel build.
     option_table,
     bool_codec,
     locator_codec,
+    // Real sockets through the socket layer.
     sockopt_defaults,
     sockopt_set_get,
     sockopt_errors,
     socket_accounting,
     level_has_one_owner,
+    // The core with the kernel's crypto.
     hmac_sha256_known_answer,
     handshake_with_kernel_crypto,
     hba_verification_with_kernel_sha1,
+    // Kernel abstractions: RCU and the skb surgery of the data path.
     rcu_cell_replaces,
     payload_header_out_and_back,
     gso_segments_carry_the_header,
@@ -44,22 +62,20 @@ const SOL_SHIM: i32 = uapi::SOL_SHIM as i32;
 
 fn option_table() {
     for &opt in Opt::ALL {
-        kunit_assert_eq!("option_table", "src/tests.rs", 0, Opt::from_raw(opt as i32), Some(opt));
+        check_eq!("option_table", Opt::from_raw(opt as i32), Some(opt));
     }
-    kunit_assert_eq!("option_table", "src/tests.rs", 0, Opt::from_raw(0), None);
-    kunit_assert_eq!("option_table", "src/tests.rs", 0, Opt::from_raw(15), None);
-    kunit_assert!("option_table", "src/tests.rs", 0, !Opt::Associated.writable());
+    check_eq!("option_table", Opt::from_raw(0), None);
+    check_eq!("option_table", Opt::from_raw(15), None);
+    check!("option_table", !Opt::Associated.writable());
 }
 
 fn bool_codec() {
-    kunit_assert_eq!("bool_codec", "src/tests.rs", 0, so::decode_bool(&1i32.to_ne_bytes()), Ok(true));
-    kunit_assert_eq!("bool_codec", "src/tests.rs", 0, so::decode_bool(&0i32.to_ne_bytes()), Ok(false));
-    kunit_assert_eq!(
-        "bool_codec", "src/tests.rs", 0,
-        so::decode_bool(&2i32.to_ne_bytes()),
+    check_eq!("bool_codec", so::decode_bool(&1i32.to_ne_bytes()), Ok(true));
+    check_eq!("bool_codec", so::decode_bool(&0i32.to_ne_bytes()), Ok(false));
+    check_eq!("bool_codec", so::decode_bool(&2i32.to_ne_bytes()),
         Err(so::Error::Invalid)
     );
-    kunit_assert_eq!("bool_codec", "src/tests.rs", 0, so::decode_bool(&[1, 0]), Err(so::Error::Invalid));
+    check_eq!("bool_codec", so::decode_bool(&[1, 0]), Err(so::Error::Invalid));
 }
 
 fn locator_codec() {
@@ -69,13 +85,13 @@ fn locator_codec() {
     raw[4] = 0x20;
     raw[5] = 0x01;
     let loc = so::Locator::decode(&raw);
-    kunit_assert!("locator_codec", "src/tests.rs", 0, matches!(loc, Ok(Some(_))));
+    check!("locator_codec", matches!(loc, Ok(Some(_))));
     if let Ok(Some(l)) = loc {
-        kunit_assert_eq!("locator_codec", "src/tests.rs", 0, l.encode(), raw);
+        check_eq!("locator_codec", l.encode(), raw);
     }
     raw[0] = so::AF_INET;
-    kunit_assert_eq!("locator_codec", "src/tests.rs", 0, so::Locator::decode(&raw), Err(so::Error::Invalid));
-    kunit_assert_eq!("locator_codec", "src/tests.rs", 0, so::Locator::decode(&[0; so::LOCATOR_LEN]), Ok(None));
+    check_eq!("locator_codec", so::Locator::decode(&raw), Err(so::Error::Invalid));
+    check_eq!("locator_codec", so::Locator::decode(&[0; so::LOCATOR_LEN]), Ok(None));
 }
 
 fn udp6() -> Option<KernelSocket> {
@@ -91,7 +107,7 @@ fn udp6() -> Option<KernelSocket> {
 fn get_int(s: &KernelSocket, opt: Opt) -> Result<i32, kernel::error::Error> {
     let mut buf = [0u8; 4];
     let len = s.getsockopt(SOL_SHIM, opt as i32, &mut buf)?;
-    kunit_assert_eq!("get_int", "src/tests.rs", 0, len, 4);
+    check_eq!("get_int", len, 4);
     Ok(i32::from_ne_bytes(buf))
 }
 
@@ -101,22 +117,22 @@ fn set_int(s: &KernelSocket, opt: Opt, v: i32) -> Result<(), kernel::error::Erro
 
 fn sockopt_defaults() {
     let s = udp6();
-    kunit_assert!("sockopt_defaults", "src/tests.rs", 0, s.is_some());
+    check!("sockopt_defaults", s.is_some());
     let Some(s) = s else { return };
-    kunit_assert_eq!("sockopt_defaults", "src/tests.rs", 0, get_int(&s, Opt::Associated), Ok(0));
-    kunit_assert_eq!("sockopt_defaults", "src/tests.rs", 0, get_int(&s, Opt::DontShim), Ok(0));
-    kunit_assert_eq!("sockopt_defaults", "src/tests.rs", 0, get_int(&s, Opt::DeferredSetup), Ok(1));
+    check_eq!("sockopt_defaults", get_int(&s, Opt::Associated), Ok(0));
+    check_eq!("sockopt_defaults", get_int(&s, Opt::DontShim), Ok(0));
+    check_eq!("sockopt_defaults", get_int(&s, Opt::DeferredSetup), Ok(1));
 }
 
 fn sockopt_set_get() {
     let Some(s) = udp6() else { return };
-    kunit_assert_eq!("sockopt_set_get", "src/tests.rs", 0, set_int(&s, Opt::DontShim, 1), Ok(()));
-    kunit_assert_eq!("sockopt_set_get", "src/tests.rs", 0, set_int(&s, Opt::DeferredSetup, 0), Ok(()));
-    kunit_assert_eq!("sockopt_set_get", "src/tests.rs", 0, get_int(&s, Opt::DontShim), Ok(1));
-    kunit_assert_eq!("sockopt_set_get", "src/tests.rs", 0, get_int(&s, Opt::DeferredSetup), Ok(0));
-    kunit_assert_eq!("sockopt_set_get", "src/tests.rs", 0, set_int(&s, Opt::DontShim, 0), Ok(()));
-    kunit_assert_eq!("sockopt_set_get", "src/tests.rs", 0, get_int(&s, Opt::DontShim), Ok(0));
-    kunit_assert_eq!("sockopt_set_get", "src/tests.rs", 0, get_int(&s, Opt::DeferredSetup), Ok(0));
+    check_eq!("sockopt_set_get", set_int(&s, Opt::DontShim, 1), Ok(()));
+    check_eq!("sockopt_set_get", set_int(&s, Opt::DeferredSetup, 0), Ok(()));
+    check_eq!("sockopt_set_get", get_int(&s, Opt::DontShim), Ok(1));
+    check_eq!("sockopt_set_get", get_int(&s, Opt::DeferredSetup), Ok(0));
+    check_eq!("sockopt_set_get", set_int(&s, Opt::DontShim, 0), Ok(()));
+    check_eq!("sockopt_set_get", get_int(&s, Opt::DontShim), Ok(0));
+    check_eq!("sockopt_set_get", get_int(&s, Opt::DeferredSetup), Ok(0));
 }
 
 fn fails_with(r: Result<(), kernel::error::Error>, errno: u32) -> bool {
@@ -126,20 +142,20 @@ fn fails_with(r: Result<(), kernel::error::Error>, errno: u32) -> bool {
 fn sockopt_errors() {
     let Some(s) = udp6() else { return };
     let r = set_int(&s, Opt::DontShim, 2);
-    kunit_assert!("sockopt_errors", "src/tests.rs", 0, fails_with(r, bindings::EINVAL));
+    check!("sockopt_errors", fails_with(r, bindings::EINVAL));
     let r = set_int(&s, Opt::Associated, 1);
-    kunit_assert!("sockopt_errors", "src/tests.rs", 0, fails_with(r, bindings::ENOPROTOOPT));
+    check!("sockopt_errors", fails_with(r, bindings::ENOPROTOOPT));
     let r = set_int(&s, Opt::HotStandby, 1);
-    kunit_assert!("sockopt_errors", "src/tests.rs", 0, fails_with(r, bindings::ENOENT));
+    check!("sockopt_errors", fails_with(r, bindings::ENOENT));
     let r = s.setsockopt(SOL_SHIM, 99, &1i32.to_ne_bytes());
-    kunit_assert!("sockopt_errors", "src/tests.rs", 0, fails_with(r, bindings::ENOPROTOOPT));
+    check!("sockopt_errors", fails_with(r, bindings::ENOPROTOOPT));
     let r = s.setsockopt(SOL_SHIM, Opt::DontShim as i32, &[1, 0]);
-    kunit_assert!("sockopt_errors", "src/tests.rs", 0, fails_with(r, bindings::EINVAL));
+    check!("sockopt_errors", fails_with(r, bindings::EINVAL));
     let mut short = [0u8; 2];
     let r = s.getsockopt(SOL_SHIM, Opt::DontShim as i32, &mut short).map(|_| ());
-    kunit_assert!("sockopt_errors", "src/tests.rs", 0, fails_with(r, bindings::EINVAL));
+    check!("sockopt_errors", fails_with(r, bindings::EINVAL));
     // A refused option leaves the value as it was.
-    kunit_assert_eq!("sockopt_errors", "src/tests.rs", 0, get_int(&s, Opt::DontShim), Ok(0));
+    check_eq!("sockopt_errors", get_int(&s, Opt::DontShim), Ok(0));
 }
 
 fn socket_accounting() {
@@ -150,14 +166,14 @@ fn socket_accounting() {
         let Some(s) = udp6() else { return };
         // Reading creates no state; setting does, once.
         let _ = get_int(&s, Opt::DontShim);
-        kunit_assert_eq!("socket_accounting", "src/tests.rs", 0, net.sockets(), before);
+        check_eq!("socket_accounting", net.sockets(), before);
         let _ = set_int(&s, Opt::DontShim, 1);
         let _ = set_int(&s, Opt::DeferredSetup, 0);
-        kunit_assert_eq!("socket_accounting", "src/tests.rs", 0, net.sockets(), before + 1);
+        check_eq!("socket_accounting", net.sockets(), before + 1);
     }
     // UDP sockets are freed after an RCU grace period; the release hook runs then.
     rcu_barrier();
-    kunit_assert_eq!("socket_accounting", "src/tests.rs", 0, net.sockets(), before);
+    check_eq!("socket_accounting", net.sockets(), before);
 }
 
 /// A second would-be owner of `SOL_SHIM`; never gets to run.
@@ -188,16 +204,16 @@ impl ShimOps for Intruder {
 fn level_has_one_owner() {
     // This module owns the level while its suite runs: a second owner is refused.
     let r = Registration::<Intruder>::new(&crate::THIS_MODULE);
-    kunit_assert!("level_has_one_owner", "src/tests.rs", 0, fails_with(r.map(|_| ()), bindings::EBUSY));
+    check!("level_has_one_owner", fails_with(r.map(|_| ()), bindings::EBUSY));
     // And the level still answers as this module says.
     let Some(s) = udp6() else { return };
-    kunit_assert_eq!("level_has_one_owner", "src/tests.rs", 0, get_int(&s, Opt::DeferredSetup), Ok(1));
+    check_eq!("level_has_one_owner", get_int(&s, Opt::DeferredSetup), Ok(1));
 }
 
 fn hmac_sha256_known_answer() {
     // RFC 4231, test case 1.
     let Ok(mut mac) = KernelMac::new() else {
-        kunit_assert!("hmac_sha256_known_answer", "src/tests.rs", 0, false);
+        check!("hmac_sha256_known_answer", false);
         return;
     };
     let mut key = [0u8; 32];
@@ -209,7 +225,7 @@ fn hmac_sha256_known_answer() {
         0xb0, 0x34, 0x4c, 0x61, 0xd8, 0xdb, 0x38, 0x53, 0x5c, 0xa8, 0xaf, 0xce, 0xaf, 0x0b, 0xf1, 0x2b,
         0x88, 0x1d, 0xc2, 0x00, 0xc9, 0x83, 0x3d, 0xa7, 0x26, 0xe9, 0x37, 0x6c, 0x2e, 0x32, 0xcf, 0xf7,
     ];
-    kunit_assert_eq!("hmac_sha256_known_answer", "src/tests.rs", 0, got, Some(want));
+    check_eq!("hmac_sha256_known_answer", got, Some(want));
 }
 
 /// A table of contexts in a vector, for the handshake case.
@@ -239,7 +255,7 @@ impl Table for VecTable {
 
 fn handshake_with_kernel_crypto() {
     let (Ok(mut mac), mut rng) = (KernelMac::new(), KernelRandom) else {
-        kunit_assert!("handshake_with_kernel_crypto", "src/tests.rs", 0, false);
+        check!("handshake_with_kernel_crypto", false);
         return;
     };
     let a1 = [0x20, 1, 0xd, 0xb8, 0xa, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1];
@@ -252,7 +268,7 @@ fn handshake_with_kernel_crypto() {
     let ct = Host::fresh_tag(&ta, &mut rng);
     let ulids = UlidPair { local: a1, peer: b1 };
     let (ctx, i1) = Context::initiate(ulids, 0, ct, host_a.locators, Path { src: a1, dst: b1 }, now, &mut rng);
-    kunit_assert!("handshake_with_kernel_crypto", "src/tests.rs", 0, ta.insert(ctx));
+    check!("handshake_with_kernel_crypto", ta.insert(ctx));
     let mut msg = Some(i1);
     let mut to_b = true;
     // I1, R1, I2, R2: four messages, then nothing left to say.
@@ -268,15 +284,15 @@ fn handshake_with_kernel_crypto() {
         msg = reply;
         to_b = !to_b;
     }
-    kunit_assert!("handshake_with_kernel_crypto", "src/tests.rs", 0, msg.is_none());
+    check!("handshake_with_kernel_crypto", msg.is_none());
     let (Some(ca), Some(cb)) = (ta.0.first(), tb.0.first()) else {
-        kunit_assert!("handshake_with_kernel_crypto", "src/tests.rs", 0, false);
+        check!("handshake_with_kernel_crypto", false);
         return;
     };
-    kunit_assert_eq!("handshake_with_kernel_crypto", "src/tests.rs", 0, ca.state(), State::Established);
-    kunit_assert_eq!("handshake_with_kernel_crypto", "src/tests.rs", 0, cb.state(), State::Established);
-    kunit_assert_eq!("handshake_with_kernel_crypto", "src/tests.rs", 0, ca.ct_peer(), Some(cb.ct_local()));
-    kunit_assert_eq!("handshake_with_kernel_crypto", "src/tests.rs", 0, cb.ct_peer(), Some(ca.ct_local()));
+    check_eq!("handshake_with_kernel_crypto", ca.state(), State::Established);
+    check_eq!("handshake_with_kernel_crypto", cb.state(), State::Established);
+    check_eq!("handshake_with_kernel_crypto", ca.ct_peer(), Some(cb.ct_local()));
+    check_eq!("handshake_with_kernel_crypto", cb.ct_peer(), Some(ca.ct_local()));
 }
 
 /// Decodes the hex of a known answer (test input only).
@@ -297,27 +313,27 @@ fn hba_verification_with_kernel_sha1() {
     );
     let addr: [u8; 16] = unhex("20010db8000100001cfac3e0c23af34b");
     let Ok(mut sha1) = KernelSha1::new() else {
-        kunit_assert!("hba_verification_with_kernel_sha1", "src/tests.rs", 0, false);
+        check!("hba_verification_with_kernel_sha1", false);
         return;
     };
     let ok = hba::verify(&mut sha1, &pds, &addr);
-    kunit_assert!("hba_verification_with_kernel_sha1", "src/tests.rs", 0, ok.is_ok());
+    check!("hba_verification_with_kernel_sha1", ok.is_ok());
     let mut forged = addr;
     forged[15] ^= 1;
     let bad = hba::verify(&mut sha1, &pds, &forged);
-    kunit_assert!("hba_verification_with_kernel_sha1", "src/tests.rs", 0, bad.is_err());
+    check!("hba_verification_with_kernel_sha1", bad.is_err());
 }
 
 fn rcu_cell_replaces() {
     use crate::kext::rcu::Rcu;
     let Ok(cell) = Rcu::new(1u32, kernel::alloc::flags::GFP_KERNEL) else {
-        kunit_assert!("rcu_cell_replaces", "src/tests.rs", 0, false);
+        check!("rcu_cell_replaces", false);
         return;
     };
-    kunit_assert_eq!("rcu_cell_replaces", "src/tests.rs", 0, cell.read(|v| *v), 1);
+    check_eq!("rcu_cell_replaces", cell.read(|v| *v), 1);
     for v in 2..10 {
-        kunit_assert!("rcu_cell_replaces", "src/tests.rs", 0, cell.replace(v, kernel::alloc::flags::GFP_KERNEL).is_ok());
-        kunit_assert_eq!("rcu_cell_replaces", "src/tests.rs", 0, cell.read(|v| *v), v);
+        check!("rcu_cell_replaces", cell.replace(v, kernel::alloc::flags::GFP_KERNEL).is_ok());
+        check_eq!("rcu_cell_replaces", cell.read(|v| *v), v);
     }
     drop(cell);
     // Every retired value is freed once its grace period is over (kmemleak
@@ -339,28 +355,28 @@ fn payload_header_out_and_back() {
     let ext = [17, 0, 0x80 | 0x12, 0x34, 0x56, 0x78, 0x9a, 0xbc];
     for complete in [false, true] {
         let Ok(mut skb) = OwnedSkb::ipv6(&ulid_a, &ulid_b, 17, &udp) else {
-            kunit_assert!("payload_header_out_and_back", "src/tests.rs", 0, false);
+            check!("payload_header_out_and_back", false);
             return;
         };
         let tag = crate::proto::wire::ContextTag::from_masked(0x1234_5678_9abc);
         let inserted = skb.view().insert_ext(40, tag, &loc_a, &loc_b);
-        kunit_assert!("payload_header_out_and_back", "src/tests.rs", 0, inserted.is_ok());
+        check!("payload_header_out_and_back", inserted.is_ok());
         let b = skb.bytes();
-        kunit_assert_eq!("payload_header_out_and_back", "src/tests.rs", 0, b.len(), 40 + 8 + udp.len());
-        kunit_assert_eq!("payload_header_out_and_back", "src/tests.rs", 0, (b[4], b[5], b[6]), (0, (8 + udp.len()) as u8, 140));
-        kunit_assert!("payload_header_out_and_back", "src/tests.rs", 0, b[8..24] == loc_a && b[24..40] == loc_b);
-        kunit_assert!("payload_header_out_and_back", "src/tests.rs", 0, b[40..48] == ext && b[48..] == udp);
+        check_eq!("payload_header_out_and_back", b.len(), 40 + 8 + udp.len());
+        check_eq!("payload_header_out_and_back", (b[4], b[5], b[6]), (0, (8 + udp.len()) as u8, 140));
+        check!("payload_header_out_and_back", b[8..24] == loc_a && b[24..40] == loc_b);
+        check!("payload_header_out_and_back", b[40..48] == ext && b[48..] == udp);
 
         // Received: the handler finds it at the extension header.
         skb.as_received(40, complete);
         let removed = skb.view().remove_ext(&ulid_a, &ulid_b);
-        kunit_assert!("payload_header_out_and_back", "src/tests.rs", 0, removed.is_ok());
+        check!("payload_header_out_and_back", removed.is_ok());
         let b = skb.bytes();
-        kunit_assert_eq!("payload_header_out_and_back", "src/tests.rs", 0, b.len(), 40 + udp.len());
-        kunit_assert_eq!("payload_header_out_and_back", "src/tests.rs", 0, (b[4], b[5], b[6]), (0, udp.len() as u8, 17));
-        kunit_assert!("payload_header_out_and_back", "src/tests.rs", 0, b[8..24] == ulid_a && b[24..40] == ulid_b && b[40..] == udp);
+        check_eq!("payload_header_out_and_back", b.len(), 40 + udp.len());
+        check_eq!("payload_header_out_and_back", (b[4], b[5], b[6]), (0, udp.len() as u8, 17));
+        check!("payload_header_out_and_back", b[8..24] == ulid_a && b[24..40] == ulid_b && b[40..] == udp);
         if complete {
-            kunit_assert!("payload_header_out_and_back", "src/tests.rs", 0, skb.complete_sum_holds());
+            check!("payload_header_out_and_back", skb.complete_sum_holds());
         }
     }
 }
@@ -378,7 +394,7 @@ fn gso_segments_carry_the_header() {
     const MSS: usize = 1000;
     const DATA: usize = 2 * MSS + 345;
     let Ok(mut tcp) = KVec::from_elem(0u8, 20 + DATA, GFP_KERNEL) else {
-        kunit_assert!("gso_segments_carry_the_header", "src/tests.rs", 0, false);
+        check!("gso_segments_carry_the_header", false);
         return;
     };
     tcp[0..4].copy_from_slice(&[0x30, 0x39, 0x00, 0x50]);
@@ -389,32 +405,32 @@ fn gso_segments_carry_the_header() {
     }
     let ext = [6, 0, 0x80 | 0x01, 0x02, 0x03, 0x04, 0x05, 0x06];
     let Ok(mut skb) = OwnedSkb::ipv6(&ulid_a, &ulid_b, 6, &tcp) else {
-        kunit_assert!("gso_segments_carry_the_header", "src/tests.rs", 0, false);
+        check!("gso_segments_carry_the_header", false);
         return;
     };
     skb.make_tcp_gso(MSS as u16);
     let tag = crate::proto::wire::ContextTag::from_masked(0x0102_0304_0506);
     let inserted = skb.view().insert_ext(40, tag, &loc_a, &loc_b);
-    kunit_assert!("gso_segments_carry_the_header", "src/tests.rs", 0, inserted.is_ok());
+    check!("gso_segments_carry_the_header", inserted.is_ok());
     let segs = match skb.segment() {
         Ok(s) => s,
         Err(_) => {
-            kunit_assert!("gso_segments_carry_the_header", "src/tests.rs", 0, false);
+            check!("gso_segments_carry_the_header", false);
             return;
         }
     };
-    kunit_assert_eq!("gso_segments_carry_the_header", "src/tests.rs", 0, segs.len(), 3);
+    check_eq!("gso_segments_carry_the_header", segs.len(), 3);
     let mut carried = 0;
     for seg in segs.iter() {
         let b = seg.bytes();
         let l4 = b.get(48..).unwrap_or(&[]);
-        kunit_assert_eq!("gso_segments_carry_the_header", "src/tests.rs", 0, usize::from(u16::from_be_bytes([b[4], b[5]])), 8 + l4.len());
-        kunit_assert!("gso_segments_carry_the_header", "src/tests.rs", 0, b[6] == 140 && b[40..48] == ext);
-        kunit_assert!("gso_segments_carry_the_header", "src/tests.rs", 0, b[8..24] == loc_a && b[24..40] == loc_b);
-        kunit_assert!("gso_segments_carry_the_header", "src/tests.rs", 0, l4.len() <= 20 + MSS);
+        check_eq!("gso_segments_carry_the_header", usize::from(u16::from_be_bytes([b[4], b[5]])), 8 + l4.len());
+        check!("gso_segments_carry_the_header", b[6] == 140 && b[40..48] == ext);
+        check!("gso_segments_carry_the_header", b[8..24] == loc_a && b[24..40] == loc_b);
+        check!("gso_segments_carry_the_header", l4.len() <= 20 + MSS);
         let holds = crate::kext::skb::testing::l4_checksum_holds(&ulid_a, &ulid_b, 6, l4);
-        kunit_assert!("gso_segments_carry_the_header", "src/tests.rs", 0, holds);
+        check!("gso_segments_carry_the_header", holds);
         carried += l4.len() - 20;
     }
-    kunit_assert_eq!("gso_segments_carry_the_header", "src/tests.rs", 0, carried, DATA);
+    check_eq!("gso_segments_carry_the_header", carried, DATA);
 }
