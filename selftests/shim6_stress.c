@@ -12,8 +12,13 @@
  * while a third sends datagrams on it: every option call succeeds and
  * every datagram arrives intact, on whichever locator pair it was sent.
  *
- * full_table_admits_a_legitimate_peer: a socket sends to more peers than
- * a namespace keeps contexts for (MAX_CONTEXTS, 1024, src/control.rs).
+ * context_limit_is_a_setting: a namespace keeps SHIM6_MAX_CONTEXTS_DEFAULT
+ * contexts unless "shimctl set max-contexts N" says otherwise; 0 and
+ * values past SHIM6_MAX_CONTEXTS_LIMIT are out of range; "shimctl stats
+ * show" reports the limit and the count.
+ *
+ * full_table_admits_a_legitimate_peer: with the limit set to 1024, a
+ * socket sends to more peers than the namespace keeps contexts for.
  * The peers sit behind the dummy link and never answer, so their contexts
  * stay in I1-SENT, which a full table may evict (eviction_rank,
  * src/proto/context.rs).  The table stops at 1024, and a peer that
@@ -38,7 +43,7 @@ static const char pds[] =
 	"00112233445566778899aabbccddeeff20010db80011000000301c300d06092a864886f70d0101010500030b0030080201070203010001001200140000000020010db80011000020010db800120000";
 #define PORT 7011
 
-/* The table's size (MAX_CONTEXTS in src/control.rs). */
+/* The table's size in the flood test ("shimctl set max-contexts"). */
 #define MAX_CONTEXTS 1024
 /* Peers of the flood: enough to overflow the table by 76. */
 #define FLOOD 1100
@@ -163,6 +168,22 @@ static int count(const char *hay, const char *needle)
 		hay += strlen(needle);
 	}
 	return n;
+}
+
+/* The value of gauge or counter @name in "shimctl stats show", or -1. */
+static long long stat_value(const char *name)
+{
+	FILE *f = popen("shimctl stats show", "r");
+	char key[64];
+	long long v, found = -1;
+
+	if (!f)
+		return -1;
+	while (fscanf(f, "%63s %lld", key, &v) == 2)
+		if (!strcmp(key, name))
+			found = v;
+	pclose(f);
+	return found;
 }
 
 /* Whether @json holds a context whose peer ULID is @addr. */
@@ -457,6 +478,25 @@ static struct sockaddr_in6 flood_peer(int i)
 	return s;
 }
 
+TEST_F(stress, context_limit_is_a_setting)
+{
+	char cmd[64];
+
+	EXPECT_EQ(SHIM6_MAX_CONTEXTS_DEFAULT, stat_value("max_contexts"));
+	EXPECT_EQ(0, stat_value("contexts"));
+	EXPECT_NE(0, system("shimctl set max-contexts 0 2>/dev/null"));
+	snprintf(cmd, sizeof(cmd), "shimctl set max-contexts %d 2>/dev/null",
+		 SHIM6_MAX_CONTEXTS_LIMIT + 1);
+	EXPECT_NE(0, system(cmd));
+	EXPECT_EQ(SHIM6_MAX_CONTEXTS_DEFAULT, stat_value("max_contexts"));
+	snprintf(cmd, sizeof(cmd), "shimctl set max-contexts %d",
+		 SHIM6_MAX_CONTEXTS_LIMIT);
+	EXPECT_EQ(0, system(cmd));
+	EXPECT_EQ(SHIM6_MAX_CONTEXTS_LIMIT, stat_value("max_contexts"));
+	EXPECT_EQ(0, system("shimctl set max-contexts 1024"));
+	EXPECT_EQ(1024, stat_value("max_contexts"));
+}
+
 TEST_F_TIMEOUT(stress, full_table_admits_a_legitimate_peer, 120)
 {
 	struct sockaddr_in6 x1 = sa(X1, 0), x2 = sa(X2, PORT), p;
@@ -464,6 +504,7 @@ TEST_F_TIMEOUT(stress, full_table_admits_a_legitimate_peer, 120)
 	int fd, client, server, n, i, late = 0;
 	char *json;
 
+	ASSERT_EQ(0, system("shimctl set max-contexts 1024"));
 	fd = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, bind(fd, (struct sockaddr *)&x1, sizeof(x1)));
@@ -493,6 +534,7 @@ TEST_F_TIMEOUT(stress, full_table_admits_a_legitimate_peer, 120)
 	ASSERT_NE(NULL, json);
 	n = count(json, "\"state\":");
 	EXPECT_EQ(MAX_CONTEXTS, n);
+	EXPECT_EQ(MAX_CONTEXTS, stat_value("contexts"));
 	EXPECT_EQ(n, count(json, "\"state\":\"i1-sent\""));
 	/* A newcomer got in by evicting an unanswered one: the last peer. */
 	p = flood_peer(FLOOD - 1);

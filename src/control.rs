@@ -32,9 +32,8 @@ use crate::proto::context::{
 use crate::proto::hba;
 use crate::proto::sockopt as so;
 use crate::proto::wire::PROTOCOL;
+use crate::uapi;
 
-/// Most contexts a namespace keeps; beyond it, new peers go unshimmed.
-const MAX_CONTEXTS: usize = 1024;
 /// The timer fires at the contexts' next deadline (retransmission,
 /// hold-down, garbage collection), and at the latest this long after an
 /// event that may have set a new one.
@@ -101,16 +100,23 @@ struct Slot {
     stats: Arc<Stats>,
 }
 
-/// The contexts of a namespace, in slots.
-struct Slots(KVec<Option<Slot>>);
+/// The contexts of a namespace, in slots, at most `limit` of them.
+struct Slots {
+    slots: KVec<Option<Slot>>,
+    limit: usize,
+}
 
 impl Slots {
+    fn new(limit: usize) -> Self {
+        Slots { slots: KVec::new(), limit }
+    }
+
     fn iter(&self) -> impl Iterator<Item = &Slot> {
-        self.0.iter().flatten()
+        self.slots.iter().flatten()
     }
 
     fn iter_mut(&mut self) -> impl Iterator<Item = &mut Context> {
-        self.0.iter_mut().flatten().map(|s| &mut s.ctx)
+        self.slots.iter_mut().flatten().map(|s| &mut s.ctx)
     }
 
     fn len(&self) -> usize {
@@ -132,11 +138,11 @@ impl Table for Slots {
     }
     fn insert(&mut self, ctx: Context) -> bool {
         let now = now_ms();
-        if self.len() >= MAX_CONTEXTS {
+        if self.len() >= self.limit {
             // Full: the slot of the context that matters least, if any may
             // go (held down, unanswered, long idle), else refuse.
             let victim = self
-                .0
+                .slots
                 .iter_mut()
                 .filter_map(|s| {
                     let rank = s.as_ref()?.ctx.eviction_rank(s.as_ref()?.stats.last_used.load(Ordering::Relaxed), now)?;
@@ -150,14 +156,14 @@ impl Table for Slots {
         }
         let Ok(stats) = Arc::new(Stats::new(now), GFP_ATOMIC) else { return false };
         let slot = Slot { ctx, stats };
-        if let Some(free) = self.0.iter_mut().find(|s| s.is_none()) {
+        if let Some(free) = self.slots.iter_mut().find(|s| s.is_none()) {
             *free = Some(slot);
             return true;
         }
-        self.0.push(Some(slot), GFP_ATOMIC).is_ok()
+        self.slots.push(Some(slot), GFP_ATOMIC).is_ok()
     }
     fn drop_confused(&mut self, new: &Context) {
-        for slot in self.0.iter_mut() {
+        for slot in self.slots.iter_mut() {
             if slot.as_ref().is_some_and(|s| s.ctx.confused_with(new)) {
                 *slot = None;
             }
@@ -241,6 +247,9 @@ impl Drops {
         }
     }
 
+    /// How many counters there are.
+    const LEN: usize = Refusal::ALL.len() + 6;
+
     /// Counter `index` (name, value), in a fixed order.
     fn get(&self, index: usize) -> Option<(&'static str, u64)> {
         let n = Refusal::ALL.len();
@@ -281,7 +290,7 @@ impl Control {
         let mut rng = KernelRandom;
         let state = State {
             host: Host::new(Responder::new(now_ms(), &mut rng), Locators::default()),
-            table: Slots(KVec::new()),
+            table: Slots::new(uapi::SHIM6_MAX_CONTEXTS_DEFAULT as usize),
             pds: None,
             addrs: KVec::new(),
             queue: KVec::new(),
@@ -397,7 +406,7 @@ impl Control {
     /// Drops every context, as a restart of the host would.
     pub(crate) fn flush(&self, ctl: &NetCtl<Self>) {
         self.locked(|st| {
-            st.table = Slots(KVec::new());
+            st.table = Slots::new(st.table.limit);
             self.publish(&st.table);
         });
         self.release(ctl);
@@ -488,7 +497,7 @@ impl Control {
             return fast;
         }
         let now = now_ms();
-        let (ulids, out) = self.locked(|st| match st.table.0.iter_mut().flatten().find(|s| s.ctx.ct_local() == ct) {
+        let (ulids, out) = self.locked(|st| match st.table.slots.iter_mut().flatten().find(|s| s.ctx.ct_local() == ct) {
             Some(slot) => match slot.ctx.payload_in(path) {
                 Some((ulids, first)) => {
                     slot.stats.touch(now);
@@ -556,7 +565,21 @@ impl Control {
     /// Counter `index` of what the namespace dropped or refused, for
     /// shimctl: (name, value).
     pub(crate) fn drop_counter(&self, index: usize) -> Option<(&'static str, u64)> {
-        self.drops.get(index)
+        if let Some(c) = self.drops.get(index) {
+            return Some(c);
+        }
+        let (n, limit) = self.locked(|st| (st.table.len(), st.table.limit));
+        match index.checked_sub(Drops::LEN)? {
+            0 => Some(("contexts", n as u64)),
+            1 => Some(("max_contexts", limit as u64)),
+            _ => None,
+        }
+    }
+
+    /// Sets how many contexts the namespace keeps (`SHIM6_A_MAX_CONTEXTS`);
+    /// those past a lowered limit stay until they go as they would.
+    pub(crate) fn set_max_contexts(&self, limit: usize) {
+        self.locked(|st| st.table.limit = limit);
     }
 
     /// Sets our HBA set (its PDS), or clears it: our locators become the
@@ -750,7 +773,7 @@ impl Control {
             let mut txs = KVec::new();
             let mut changed = false;
             let mut next: Option<u64> = None;
-            for slot in st.table.0.iter_mut() {
+            for slot in st.table.slots.iter_mut() {
                 let Some(Slot { ctx, stats }) = slot else { continue };
                 let last_used = stats.last_used.load(Ordering::Relaxed);
                 if ctx.collectable(last_used, now) {

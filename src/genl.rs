@@ -6,7 +6,7 @@ use core::sync::atomic::Ordering;
 
 use kernel::prelude::*;
 
-use kernel::error::code::EINVAL;
+use kernel::error::code::{EINVAL, ERANGE};
 
 use crate::kext::genl::{Attrs, Commands, DumpMsg, Kind};
 use crate::kext::net::{Net, PernetState};
@@ -74,13 +74,31 @@ impl Commands for Shim6Genl {
                 Ok(())
             }
             NETNS_SET => {
-                let on = attrs.get(attr(uapi::shim6_genl_attr_SHIM6_A_ENABLED));
-                let on = match on {
-                    Some(&[v]) if v <= 1 => v == 1,
-                    _ => return Err(EINVAL),
+                let on = match attrs.get(attr(uapi::shim6_genl_attr_SHIM6_A_ENABLED)) {
+                    None => None,
+                    Some(&[v]) if v <= 1 => Some(v == 1),
+                    Some(_) => return Err(EINVAL),
                 };
+                let max = match attrs.get(attr(uapi::shim6_genl_attr_SHIM6_A_MAX_CONTEXTS)) {
+                    None => None,
+                    Some(v) => {
+                        let v = u32::from_ne_bytes(v.try_into().map_err(|_| EINVAL)?);
+                        if v == 0 || v > uapi::SHIM6_MAX_CONTEXTS_LIMIT {
+                            return Err(ERANGE);
+                        }
+                        Some(v as usize)
+                    }
+                };
+                if on.is_none() && max.is_none() {
+                    return Err(EINVAL);
+                }
                 let ctl = &NetState::of(net).ctl;
-                ctl.data().set_enabled(ctl, on);
+                if let Some(max) = max {
+                    ctl.data().set_max_contexts(max);
+                }
+                if let Some(on) = on {
+                    ctl.data().set_enabled(ctl, on);
+                }
                 Ok(())
             }
             _ => Err(EINVAL),

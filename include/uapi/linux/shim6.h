@@ -196,18 +196,28 @@ struct shim_feedback {
  * namespace, as a host restart would; peers recover theirs with R1bis and
  * I2bis (RFC 5533 section 7.17).
  *
- * SHIM6_CMD_NETNS_SET (do, CAP_NET_ADMIN): SHIM6_A_ENABLED (u8) 0 makes
- * the namespace a host without SHIM6: no context is set up or used, and
- * SHIM6 packets are answered with ICMPv6 Parameter Problem (unrecognized
- * Next Header) as the stack does without a handler; 1 (the default)
- * enables it again.  Disabling flushes the contexts.
+ * SHIM6_CMD_NETNS_SET (do, CAP_NET_ADMIN): the namespace's settings, one
+ * or both of:
+ *   SHIM6_A_ENABLED (u8): 0 makes the namespace a host without SHIM6: no
+ *   context is set up or used, and SHIM6 packets are answered with ICMPv6
+ *   Parameter Problem (unrecognized Next Header) as the stack does without
+ *   a handler; 1 (the default) enables it again.  Disabling flushes the
+ *   contexts.
+ *   SHIM6_A_MAX_CONTEXTS (u32): how many contexts the namespace keeps,
+ *   1 to SHIM6_MAX_CONTEXTS_LIMIT (else ERANGE), by default
+ *   SHIM6_MAX_CONTEXTS_DEFAULT.  A context takes about 1 KiB.  Past the
+ *   limit a new context replaces one that may go (held down, unanswered,
+ *   long idle) or is not set up (its flow goes unshimmed); lowering the
+ *   limit drops nothing at once.
  *
  * SHIM6_CMD_STATS_GET (dump): one message per counter of the namespace,
  * SHIM6_A_STAT_NAME and SHIM6_A_STAT_VALUE: what it dropped or refused,
  * by reason (malformed control messages, validators it did not make,
  * PDSs that do not verify the ULID, sources that cannot speak for the
  * ULID they claim, replays, rate limits, a full table, payload and ICMPv6
- * errors that match no context).  Names are stable; new ones may come.
+ * errors that match no context), then two gauges: "contexts" (how many
+ * the namespace keeps now) and "max_contexts" (its limit).  Names are
+ * stable; new ones may come.
  */
 #define SHIM6_GENL_NAME			"shim6"
 #define SHIM6_GENL_VERSION		1
@@ -246,9 +256,14 @@ enum shim6_genl_attr {
 	SHIM6_A_CTX_BYTES_IN,		/* u64: its octets (IPv6, header included) */
 	SHIM6_A_STAT_NAME,		/* string: a counter's name */
 	SHIM6_A_STAT_VALUE,		/* u64: its value */
+	SHIM6_A_MAX_CONTEXTS,		/* u32: the namespace's context limit */
 	__SHIM6_A_MAX,
 };
 #define SHIM6_A_MAX			(__SHIM6_A_MAX - 1)
+
+/* SHIM6_A_MAX_CONTEXTS */
+#define SHIM6_MAX_CONTEXTS_DEFAULT	16384
+#define SHIM6_MAX_CONTEXTS_LIMIT	1048576
 
 /* SHIM6_A_LOC_FLAGS */
 #define SHIM6_LOC_F_LOCATOR	0x1	/* in the HBA set: a locator */

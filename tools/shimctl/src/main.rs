@@ -5,6 +5,7 @@
 //!     shimctl [-j] [-n NETNS] context show
 //!     shimctl [-n NETNS] context flush
 //!     shimctl [-n NETNS] set enabled on|off
+//!     shimctl [-n NETNS] set max-contexts N
 //!     shimctl [-j] [-n NETNS] locator show
 //!     shimctl [-n NETNS] hba set PDS-HEX | hba clear
 //!     shimctl [-j] hba [modifier HEX] [extended-modifier HEX] PREFIX/64...
@@ -28,6 +29,7 @@ use netlink::{Attr, GenlSocket};
 const USAGE: &str = "usage: shimctl [-j] [-n NETNS] context show\n       \
                      shimctl [-n NETNS] context flush\n       \
                      shimctl [-n NETNS] set enabled on|off\n       \
+                     shimctl [-n NETNS] set max-contexts N\n       \
                      shimctl [-j] [-n NETNS] locator show\n       \
                      shimctl [-j] [-n NETNS] stats show\n       \
                      shimctl [-n NETNS] hba set PDS-HEX | hba clear\n       \
@@ -255,6 +257,7 @@ fn request(cmd: u32, attrs: &[(u16, &[u8])], what: &str) -> Result<String, Strin
     sock.request(family, cmd as u8, uapi::SHIM6_GENL_VERSION as u8, attrs).map_err(|e| match e.raw_os_error() {
         Some(libc::EPERM) => format!("{what} needs CAP_NET_ADMIN"),
         Some(libc::EINVAL) => format!("{what}: the module refused the value (EINVAL)"),
+        Some(libc::ERANGE) => format!("{what}: the value is out of range (ERANGE)"),
         _ => format!("{what}: {e}"),
     })?;
     Ok(String::new())
@@ -305,6 +308,11 @@ fn main() -> ExitCode {
             uapi::shim6_genl_cmd_SHIM6_CMD_NETNS_SET,
             &[(uapi::shim6_genl_attr_SHIM6_A_ENABLED as u16, &[u8::from(*v == "on")])],
             "switching SHIM6",
+        ),
+        ["set", "max-contexts", n] if n.parse::<u32>().is_ok() => request(
+            uapi::shim6_genl_cmd_SHIM6_CMD_NETNS_SET,
+            &[(uapi::shim6_genl_attr_SHIM6_A_MAX_CONTEXTS as u16, &n.parse::<u32>().unwrap_or(0).to_ne_bytes())],
+            &format!("setting the context limit (1 to {})", uapi::SHIM6_MAX_CONTEXTS_LIMIT),
         ),
         ["hba", "set", pds] => hba_set(Some(pds)),
         ["hba", "clear"] => hba_set(None),

@@ -26,7 +26,7 @@ fn says_clearly_when_the_module_is_not_loaded() {
 
 #[test]
 fn usage_errors_exit_2() {
-    for args in [&["bogus"][..], &[], &["context", "drop"], &["set", "enabled", "maybe"], &["hba", "set"], &["-n"]] {
+    for args in [&["bogus"][..], &[], &["context", "drop"], &["set", "enabled", "maybe"], &["set", "max-contexts", "many"], &["hba", "set"], &["-n"]] {
         let (code, _, err) = shimctl(args);
         assert_eq!(code, 2, "{args:?}");
         assert!(err.starts_with("usage: shimctl"), "{err}");
@@ -38,7 +38,13 @@ fn commands_without_the_module_say_so() {
     if Path::new("/sys/module/shim6").exists() {
         return;
     }
-    for args in [&["locator", "show"][..], &["context", "flush"], &["set", "enabled", "off"], &["hba", "set", "00"]] {
+    for args in [
+        &["locator", "show"][..],
+        &["context", "flush"],
+        &["set", "enabled", "off"],
+        &["set", "max-contexts", "100"],
+        &["hba", "set", "00"],
+    ] {
         let (code, out, err) = shimctl(args);
         assert_eq!((code, out.as_str()), (1, ""), "{args:?}");
         assert!(err.contains("the shim6 module is not loaded"), "{args:?}: {err}");
