@@ -22,11 +22,11 @@ use kernel::sync::{Arc, SpinLock};
 use crate::crypto::{KernelMac, KernelRandom, KernelSha1};
 use crate::kext::crypto::now_ms;
 use crate::kext::netctl::{bh_disabled, NetCtl};
-use crate::kext::rcu::Rcu;
+use crate::routes::Routes;
 use crate::kext::skb::{send_ipv6, Addr, OwnedSkb};
 use crate::proto::codec::{self, Inbound, Local};
 use crate::proto::context::{
-    consts, shimmable, Context, Host, Timeout, Locators, Message, Path, Received, Refusal, Responder, Route, State as CtxState, Table,
+    consts, shimmable, Context, Host, Random, Timeout, Locators, Message, Path, Received, Refusal, Responder, Route, State as CtxState, Table,
     Tag, Transmit, UlidPair,
 };
 use crate::proto::hba;
@@ -71,7 +71,7 @@ pub(crate) struct Stats {
 }
 
 impl Stats {
-    fn new(now: u64) -> Self {
+    pub(crate) fn new(now: u64) -> Self {
         let z = || AtomicU64::new(0);
         Stats {
             last_used: AtomicU64::new(now),
@@ -94,38 +94,118 @@ impl Stats {
     }
 }
 
-/// A context and its counters, which the packet path holds too.
+/// A context, its counters (which the data path holds too) and what the
+/// data path has of it.
 struct Slot {
     ctx: Context,
     stats: Arc<Stats>,
+    /// The route last published to the data path.
+    published: Route,
+    /// Set when the context goes: the data path passes over it at once.
+    dead: Arc<AtomicBool>,
 }
 
-/// The contexts of a namespace, in slots, at most `limit` of them.
+/// The contexts of a namespace, in slots, at most `limit` of them, with
+/// their routes published to the data path ([`Routes`]), which also
+/// indexes them by ULID pair and tag for the control plane.
+///
+/// Whatever hands out a context to change marks its slot dirty;
+/// [`Slots::publish`] then republishes the routes that changed, one bucket
+/// each: a change costs O(1), however many contexts there are.
 struct Slots {
     slots: KVec<Option<Slot>>,
+    /// Empty slots.
+    free: KVec<usize>,
+    count: usize,
     limit: usize,
+    routes: Arc<Routes>,
+    dirty: KVec<usize>,
+    /// Every slot may have changed (a walk over all contexts).
+    all_dirty: bool,
 }
 
 impl Slots {
-    fn new(limit: usize) -> Self {
-        Slots { slots: KVec::new(), limit }
+    fn new(limit: usize, routes: Arc<Routes>) -> Self {
+        Slots { slots: KVec::new(), free: KVec::new(), count: 0, limit, routes, dirty: KVec::new(), all_dirty: false }
     }
 
     fn iter(&self) -> impl Iterator<Item = &Slot> {
         self.slots.iter().flatten()
     }
 
+    /// Every context, to change (they are all republished if they did).
     fn iter_mut(&mut self) -> impl Iterator<Item = &mut Context> {
+        self.all_dirty = true;
         self.slots.iter_mut().flatten().map(|s| &mut s.ctx)
     }
 
     fn len(&self) -> usize {
-        self.iter().count()
+        self.count
+    }
+
+    /// The context in `slot`, to change.
+    fn get_mut(&mut self, slot: usize) -> Option<&mut Context> {
+        self.slot_mut(slot).map(|s| &mut s.ctx)
+    }
+
+    /// `slot`, to change its context.
+    fn slot_mut(&mut self, slot: usize) -> Option<&mut Slot> {
+        let s = self.slots.get_mut(slot)?.as_mut()?;
+        // Out of memory: the change is published with the next walk.
+        if self.dirty.push(slot, GFP_ATOMIC).is_err() {
+            self.all_dirty = true;
+        }
+        Some(s)
     }
 
     /// The slot of the context sockets use for `ulids` (FII 0).
     fn of(&self, ulids: &UlidPair) -> Option<&Slot> {
-        self.iter().find(|s| s.ctx.ulids() == *ulids && s.ctx.fii() == 0)
+        let i = self.routes.by_ulids(ulids, 0, |e| e.slot)?;
+        self.slots.get(i)?.as_ref()
+    }
+
+    /// Forgets the context in `slot`.
+    fn remove(&mut self, slot: usize) {
+        let Some(s) = self.slots.get_mut(slot).and_then(Option::take) else { return };
+        self.routes.remove(&s.published, slot, &s.dead);
+        self.count -= 1;
+        // Out of memory: the slot is found again by `insert`'s scan.
+        let _ = self.free.push(slot, GFP_ATOMIC);
+    }
+
+    /// Forgets every context.
+    fn clear(&mut self) {
+        for i in 0..self.slots.len() {
+            self.remove(i);
+        }
+    }
+
+    /// Publishes the routes of the contexts that changed since the last
+    /// call.
+    fn publish(&mut self) {
+        let dirty = core::mem::replace(&mut self.dirty, KVec::new());
+        let all = core::mem::replace(&mut self.all_dirty, false);
+        let one = |slots: &mut KVec<Option<Slot>>, i: usize| {
+            let Some(Some(s)) = slots.get_mut(i) else { return };
+            let route = s.ctx.route();
+            if route == s.published {
+                return;
+            }
+            // Out of memory: the data path keeps the old route (its packets
+            // stay on the old pair) until the next change.
+            if self.routes.update(&s.published, route, s.stats.clone(), i, &s.dead).is_ok() {
+                s.published = route;
+            }
+        };
+        if all {
+            for i in 0..self.slots.len() {
+                one(&mut self.slots, i);
+            }
+        } else {
+            for &i in dirty.iter() {
+                one(&mut self.slots, i);
+            }
+        }
     }
 }
 
@@ -138,36 +218,74 @@ impl Table for Slots {
     }
     fn insert(&mut self, ctx: Context) -> bool {
         let now = now_ms();
-        if self.len() >= self.limit {
+        if self.count >= self.limit {
             // Full: the slot of the context that matters least, if any may
             // go (held down, unanswered, long idle), else refuse.
             let victim = self
                 .slots
-                .iter_mut()
-                .filter_map(|s| {
-                    let rank = s.as_ref()?.ctx.eviction_rank(s.as_ref()?.stats.last_used.load(Ordering::Relaxed), now)?;
-                    Some((rank, s))
+                .iter()
+                .enumerate()
+                .filter_map(|(i, s)| {
+                    let s = s.as_ref()?;
+                    Some((s.ctx.eviction_rank(s.stats.last_used.load(Ordering::Relaxed), now)?, i))
                 })
-                .min_by_key(|(rank, _)| *rank);
+                .min_by_key(|&(rank, _)| rank);
             match victim {
-                Some((_, slot)) => *slot = None,
+                Some((_, i)) => self.remove(i),
                 None => return false,
             }
         }
         let Ok(stats) = Arc::new(Stats::new(now), GFP_ATOMIC) else { return false };
-        let slot = Slot { ctx, stats };
-        if let Some(free) = self.slots.iter_mut().find(|s| s.is_none()) {
-            *free = Some(slot);
-            return true;
+        let i = match crate::kext::pop(&mut self.free).or_else(|| self.slots.iter().position(Option::is_none)) {
+            Some(i) => i,
+            None => {
+                if self.slots.push(None, GFP_ATOMIC).is_err() {
+                    return false;
+                }
+                self.slots.len() - 1
+            }
+        };
+        let route = ctx.route();
+        let Ok(dead) = self.routes.insert(route, stats.clone(), i) else {
+            // Out of memory: refused, the flow goes unshimmed.
+            let _ = self.free.push(i, GFP_ATOMIC);
+            return false;
+        };
+        if let Some(slot) = self.slots.get_mut(i) {
+            *slot = Some(Slot { ctx, stats, published: route, dead });
+            self.count += 1;
         }
-        self.slots.push(Some(slot), GFP_ATOMIC).is_ok()
+        true
     }
     fn drop_confused(&mut self, new: &Context) {
-        for slot in self.slots.iter_mut() {
-            if slot.as_ref().is_some_and(|s| s.ctx.confused_with(new)) {
-                *slot = None;
+        for i in 0..self.slots.len() {
+            if self.slots.get(i).and_then(Option::as_ref).is_some_and(|s| s.ctx.confused_with(new)) {
+                self.remove(i);
             }
         }
+    }
+    fn by_ulids(&mut self, ulids: &UlidPair, fii: u32) -> Option<&mut Context> {
+        let i = self.routes.by_ulids(ulids, fii, |e| e.slot)?;
+        self.get_mut(i)
+    }
+    fn by_local_tag(&mut self, ct: Tag) -> Option<&mut Context> {
+        let i = self.routes.by_tag(ct, |e| e.slot)?;
+        self.get_mut(i)
+    }
+    fn tag_in_use(&self, ct: Tag) -> bool {
+        self.routes.by_tag(ct, |_| ()).is_some()
+    }
+    fn by_nonce(&mut self, init_nonce: u32, path: &Path) -> Option<&mut Context> {
+        let i = self.slots.iter().position(|s| s.as_ref().is_some_and(|s| s.ctx.answered_by(init_nonce, path)))?;
+        self.get_mut(i)
+    }
+    fn by_peer_tag(&mut self, ct: Tag, path: &Path) -> Option<&mut Context> {
+        let i = self.slots.iter().position(|s| {
+            s.as_ref().is_some_and(|s| {
+                s.ctx.ct_peer() == Some(ct) && s.ctx.path().src == path.dst && s.ctx.path().dst == path.src
+            })
+        })?;
+        self.get_mut(i)
     }
 }
 
@@ -184,26 +302,6 @@ struct State {
     mac: KernelMac,
     sha1: KernelSha1,
     rng: KernelRandom,
-}
-
-/// The routes of every context with its counters, sorted by ULID pair and
-/// FII.
-///
-/// Both lookups run per packet: `tags` holds every local tag with the
-/// index of its route, sorted, so that input is a binary search too.
-struct Routes(KVec<(Route, Arc<Stats>)>, KVec<(Tag, usize)>);
-
-impl Routes {
-    /// The route of the context of `ulids` that sockets use: FII 0 (a
-    /// forked context must never catch the traffic of the unforked one).
-    fn by_ulids(&self, ulids: &UlidPair) -> Option<&(Route, Arc<Stats>)> {
-        self.0.binary_search_by(|r| (r.0.ulids, r.0.fii).cmp(&(*ulids, 0))).ok().and_then(|i| self.0.get(i))
-    }
-
-    fn by_tag(&self, ct: Tag) -> Option<&(Route, Arc<Stats>)> {
-        let i = self.1.binary_search_by(|t| t.0.cmp(&ct)).ok()?;
-        self.1.get(i).and_then(|&(_, r)| self.0.get(r))
-    }
 }
 
 /// What a namespace dropped or refused, by reason (`shimctl stats`).
@@ -275,8 +373,9 @@ impl Drops {
 pub(crate) struct Control {
     #[pin]
     state: SpinLock<State>,
-    /// The routes of every context; written under `state`.
-    routes: Rcu<Routes>,
+    /// The routes of every context, for the data path; written under
+    /// `state` (by its `Slots`).
+    routes: Arc<Routes>,
     /// SHIM6 switched off in this namespace (`SHIM6_CMD_NETNS_SET`).
     disabled: AtomicBool,
     /// Entries of `State::queue`, and steals on their way there.
@@ -288,9 +387,10 @@ pub(crate) struct Control {
 impl Control {
     pub(crate) fn new() -> Result<impl PinInit<Self, Error>> {
         let mut rng = KernelRandom;
+        let routes = Arc::new(Routes::new((rng.next_u64(), rng.next_u64()))?, GFP_KERNEL)?;
         let state = State {
             host: Host::new(Responder::new(now_ms(), &mut rng), Locators::default()),
-            table: Slots::new(uapi::SHIM6_MAX_CONTEXTS_DEFAULT as usize),
+            table: Slots::new(uapi::SHIM6_MAX_CONTEXTS_DEFAULT as usize, routes.clone()),
             pds: None,
             addrs: KVec::new(),
             queue: KVec::new(),
@@ -298,7 +398,6 @@ impl Control {
             sha1: KernelSha1::new()?,
             rng,
         };
-        let routes = Rcu::new(Routes(KVec::new(), KVec::new()), GFP_KERNEL)?;
         Ok(try_pin_init!(Self {
             state <- new_spinlock!(state, "shim6_control"),
             routes,
@@ -310,28 +409,6 @@ impl Control {
 
     fn locked<R>(&self, f: impl FnOnce(&mut State) -> R) -> R {
         bh_disabled(|| f(&mut self.state.lock()))
-    }
-
-    /// Republishes the routes of `table` (call with the lock held).
-    fn publish(&self, table: &Slots) {
-        let mut routes = KVec::new();
-        for slot in table.iter() {
-            if routes.push((slot.ctx.route(), slot.stats.clone()), GFP_ATOMIC).is_err() {
-                // Out of memory: keep the old snapshot. Outgoing packets of a
-                // new context then leave unshimmed, on their ULIDs, which
-                // works for as long as those do; incoming ones take the lock.
-                return;
-            }
-        }
-        routes.sort_unstable_by(|a, b| (a.0.ulids, a.0.fii).cmp(&(b.0.ulids, b.0.fii)));
-        let mut tags = KVec::new();
-        for (i, r) in routes.iter().enumerate() {
-            if tags.push((r.0.ct_local, i), GFP_ATOMIC).is_err() {
-                return;
-            }
-        }
-        tags.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-        let _ = self.routes.replace(Routes(routes, tags), GFP_ATOMIC);
     }
 
     /// Whether the ULID pair `(local, peer)` has an established context.
@@ -353,7 +430,7 @@ impl Control {
             let before = ctx.route();
             let r = f(ctx, &mut st.rng);
             if ctx.route() != before {
-                self.publish(&st.table);
+                st.table.publish();
             }
             r
         })
@@ -406,8 +483,7 @@ impl Control {
     /// Drops every context, as a restart of the host would.
     pub(crate) fn flush(&self, ctl: &NetCtl<Self>) {
         self.locked(|st| {
-            st.table = Slots::new(st.table.limit);
-            self.publish(&st.table);
+            st.table.clear();
         });
         self.release(ctl);
     }
@@ -462,9 +538,9 @@ impl Control {
             match codec::parse(bytes, path, sha1, validates) {
                 Ok(Inbound::Context(rx)) => {
                     let out = st.host.receive(&mut st.table, &rx, now, &mut st.rng, &mut st.mac);
-                    if out.changed {
-                        self.publish(&st.table);
-                    }
+                    // What the message changed, and only that, reaches the
+                    // data path (`out.changed` says whether anything did).
+                    st.table.publish();
                     if let Some(why) = out.refused {
                         self.drops.refused(why);
                     }
@@ -486,39 +562,37 @@ impl Control {
     /// Payload with our tag `ct` arrived on `path`: the ULIDs to restore,
     /// or `None` to drop it (an R1bis goes back when no context has `ct`).
     pub(crate) fn payload_in(&self, ctl: &NetCtl<Self>, ct: Tag, path: &Path, len: u32) -> Option<UlidPair> {
-        let fast = self.routes.read(|r| {
-            let (route, stats) = r.by_tag(ct)?;
-            let ulids = route.restore(path)?;
-            stats.touch(now_ms());
-            Stats::count(&stats.in_packets, &stats.in_octets, len);
+        let fast = self.routes.by_tag(ct, |e| {
+            let ulids = e.route.restore(path)?;
+            e.stats.touch(now_ms());
+            Stats::count(&e.stats.in_packets, &e.stats.in_octets, len);
             Some(ulids)
         });
+        let fast = fast.flatten();
         if fast.is_some() {
             return fast;
         }
         let now = now_ms();
-        let (ulids, out) = self.locked(|st| match st.table.slots.iter_mut().flatten().find(|s| s.ctx.ct_local() == ct) {
-            Some(slot) => match slot.ctx.payload_in(path) {
-                Some((ulids, first)) => {
-                    slot.stats.touch(now);
-                    Stats::count(&slot.stats.in_packets, &slot.stats.in_octets, len);
-                    (Some(ulids), emit(st, &[first]))
-                }
-                None => {
-                    Drops::count(&self.drops.payload_unmatched);
-                    (None, KVec::new())
-                }
-            },
-            None => {
+        let (ulids, out) = self.locked(|st| {
+            let found = st.table.routes.by_tag(ct, |e| e.slot).and_then(|i| st.table.slot_mut(i));
+            let Some(slot) = found else {
                 Drops::count(&self.drops.payload_unmatched);
-                match st.host.unknown_tag(ct, path, now, &mut st.rng, &mut st.mac) {
+                return match st.host.unknown_tag(ct, path, now, &mut st.rng, &mut st.mac) {
                     Ok(r1bis) => (None, emit(st, &[Some(r1bis)])),
                     Err(why) => {
                         self.drops.refused(why);
                         (None, KVec::new())
                     }
-                }
-            }
+                };
+            };
+            let Some((ulids, first)) = slot.ctx.payload_in(path) else {
+                Drops::count(&self.drops.payload_unmatched);
+                return (None, KVec::new());
+            };
+            slot.stats.touch(now);
+            Stats::count(&slot.stats.in_packets, &slot.stats.in_octets, len);
+            st.table.publish();
+            (Some(ulids), emit(st, &[first]))
         });
         transmit(ctl, &out);
         ulids
@@ -543,7 +617,7 @@ impl Control {
                 changed |= nonce.is_some_and(|n| ctx.on_no_support(n, now));
             }
             if changed {
-                self.publish(&st.table);
+                st.table.publish();
             } else {
                 Drops::count(&self.drops.icmp_unmatched);
             }
@@ -559,7 +633,7 @@ impl Control {
     /// The ULIDs of the context that sent payload with the peer's tag `ct`
     /// on `path` (its current pair), quoted by an ICMPv6 error.
     pub(crate) fn quoted_payload(&self, ct: Tag, path: &Path) -> Option<UlidPair> {
-        self.routes.read(|r| r.0.iter().find(|(route, _)| route.ct_peer == Some(ct) && route.path == *path).map(|(route, _)| route.ulids))
+        self.routes.by_peer_tag(ct, path, |e| e.route.ulids)
     }
 
     /// Counter `index` of what the namespace dropped or refused, for
@@ -663,7 +737,7 @@ impl Control {
                 }
             }
         }
-        self.publish(&st.table);
+        st.table.publish();
         emit(st, &txs)
     }
 
@@ -687,7 +761,7 @@ impl Control {
     /// Runs `f` on the route and counters of the context that sockets of
     /// `ulids` use, under RCU (`f` must not sleep).
     pub(crate) fn with_route<R>(&self, ulids: &UlidPair, f: impl FnOnce(&Route, &Arc<Stats>) -> R) -> Option<R> {
-        self.routes.read(|r| r.by_ulids(ulids).map(|(route, stats)| f(route, stats)))
+        self.routes.by_ulids(ulids, 0, |e| f(&e.route, &e.stats))
     }
 
     /// Room to hold one more packet of the context of `stats` while it is
@@ -746,7 +820,7 @@ impl Control {
             if !st.table.insert(ctx) {
                 return (KVec::new(), None);
             }
-            self.publish(&st.table);
+            st.table.publish();
             let stats = st.table.of(&ulids).map(|s| s.stats.clone());
             (emit(st, &[Some(i1)]), stats)
         });
@@ -771,19 +845,18 @@ impl Control {
         let (out, next) = self.locked(|st| {
             let now = now_ms();
             let mut txs = KVec::new();
-            let mut changed = false;
             let mut next: Option<u64> = None;
-            for slot in st.table.slots.iter_mut() {
-                let Some(Slot { ctx, stats }) = slot else { continue };
+            for i in 0..st.table.slots.len() {
+                let Some(Some(Slot { ctx, stats, .. })) = st.table.slots.get_mut(i) else { continue };
                 let last_used = stats.last_used.load(Ordering::Relaxed);
                 if ctx.collectable(last_used, now) {
-                    *slot = None;
-                    changed = true;
+                    st.table.remove(i);
                     continue;
                 }
                 let before = ctx.route();
                 let timeout = ctx.on_timeout(now, &mut st.rng);
-                changed |= ctx.route() != before;
+                let moved = ctx.route() != before;
+                let at = ctx.next_event(last_used);
                 match timeout {
                     // Out of memory: this retransmission is lost like any other.
                     Timeout::Send(tx) => {
@@ -791,18 +864,18 @@ impl Control {
                     }
                     Timeout::Wait => {}
                     Timeout::Forget => {
-                        *slot = None;
-                        changed = true;
+                        st.table.remove(i);
                         continue;
                     }
                 }
-                if let Some(at) = ctx.next_event(last_used) {
+                if moved {
+                    let _ = st.table.slot_mut(i);
+                }
+                if let Some(at) = at {
                     next = Some(next.map_or(at, |n| n.min(at)));
                 }
             }
-            if changed {
-                self.publish(&st.table);
-            }
+            st.table.publish();
             (emit(st, &txs), next.map(|at| at.saturating_sub(now)))
         });
         transmit(ctl, &out);

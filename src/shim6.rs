@@ -19,6 +19,7 @@ mod netns;
 #[allow(unreachable_pub, dead_code)]
 #[path = "proto/mod.rs"]
 mod proto;
+mod routes;
 mod sockopt;
 mod tests;
 mod uapi;

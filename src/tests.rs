@@ -54,6 +54,7 @@ crate::kunit_suite!("shim6", [
     hba_verification_with_kernel_sha1,
     // Kernel abstractions: RCU and the skb surgery of the data path.
     rcu_cell_replaces,
+    route_tables,
     payload_header_out_and_back,
     gso_segments_carry_the_header,
 ]);
@@ -338,6 +339,78 @@ fn rcu_cell_replaces() {
     drop(cell);
     // Every retired value is freed once its grace period is over (kmemleak
     // checks that nothing stays behind).
+    rcu_barrier();
+}
+
+/// The data path's RCU hash tables: 300 contexts (the tables grow from 16
+/// buckets), found by ULID pair, by our tag and by the peer's; a context
+/// whose peer tag changes is found by the new one only; one that goes is
+/// found no more, by any key.
+fn route_tables() {
+    use crate::control::Stats;
+    use crate::proto::context::Route;
+    use crate::routes::Routes;
+    use kernel::sync::Arc;
+    const N: u32 = 300;
+    let Ok(routes) = Routes::new((0x0123_4567, 0x89ab_cdef)) else {
+        check!("route_tables", false);
+        return;
+    };
+    let addr = |side: u8, i: u32| {
+        let mut a = [0u8; 16];
+        a[..4].copy_from_slice(&[0x20, 0x01, 0x0d, 0xb8]);
+        a[4] = side;
+        a[12..].copy_from_slice(&i.to_be_bytes());
+        a
+    };
+    let route = |i: u32| Route {
+        ulids: UlidPair { local: addr(1, i), peer: addr(2, i) },
+        fii: 0,
+        ct_local: 1000 + u64::from(i),
+        ct_peer: Some(50_000 + u64::from(i)),
+        path: Path { src: addr(3, i), dst: addr(4, i) },
+        established: true,
+        setting_up: false,
+    };
+    let mut entries = KVec::new();
+    for i in 0..N {
+        let Ok(stats) = Arc::new(Stats::new(0), GFP_KERNEL) else {
+            check!("route_tables", false);
+            return;
+        };
+        match routes.insert(route(i), stats.clone(), i as usize) {
+            Ok(dead) => check!("route_tables", entries.push((stats, dead), GFP_KERNEL).is_ok()),
+            Err(_) => check!("route_tables", false),
+        }
+    }
+    for i in 0..N {
+        let r = route(i);
+        let slot = Some(i as usize);
+        check_eq!("route_tables", routes.by_ulids(&r.ulids, 0, |e| e.slot), slot);
+        check_eq!("route_tables", routes.by_tag(r.ct_local, |e| e.slot), slot);
+        check_eq!("route_tables", routes.by_peer_tag(50_000 + u64::from(i), &r.path, |e| e.slot), slot);
+    }
+    check!("route_tables", routes.by_ulids(&route(1).ulids, 1, |_| ()).is_none());
+    check!("route_tables", routes.by_peer_tag(50_001, &route(2).path, |_| ()).is_none());
+
+    let (Some((stats7, dead7)), Some((_, dead8))) = (entries.get(7), entries.get(8)) else {
+        check!("route_tables", false);
+        return;
+    };
+    let mut moved = route(7);
+    moved.ct_peer = Some(99_999);
+    check!("route_tables", routes.update(&route(7), moved, stats7.clone(), 7, dead7).is_ok());
+    check!("route_tables", routes.by_peer_tag(50_007, &moved.path, |_| ()).is_none());
+    check_eq!("route_tables", routes.by_peer_tag(99_999, &moved.path, |e| e.slot), Some(7));
+    check_eq!("route_tables", routes.by_ulids(&moved.ulids, 0, |e| e.route.ct_peer), Some(Some(99_999)));
+
+    routes.remove(&route(8), 8, dead8);
+    check!("route_tables", routes.by_ulids(&route(8).ulids, 0, |_| ()).is_none());
+    check!("route_tables", routes.by_tag(1008, |_| ()).is_none());
+    check!("route_tables", routes.by_peer_tag(50_008, &route(8).path, |_| ()).is_none());
+    check_eq!("route_tables", routes.by_tag(1009, |e| e.slot), Some(9));
+    drop(routes);
+    drop(entries);
     rcu_barrier();
 }
 

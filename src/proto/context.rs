@@ -99,7 +99,7 @@ pub trait Mac {
 }
 
 /// A pair of ULIDs, as seen from this host.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct UlidPair {
     /// Our ULID.
     pub local: Addr,

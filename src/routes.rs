@@ -1,0 +1,306 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The contexts' routes as the data path reads them: RCU hash tables over
+//! the same entries, by ULID pair and FII (outgoing packets), by our
+//! context tag (incoming payload) and by the peer's tag (ICMPv6 errors
+//! quoting our payload).
+//!
+//! Readers take no lock.  Writers are the control plane, serialised by its
+//! lock: a change copies the one bucket it touches and publishes the copy
+//! (`Rcu::replace`), so it costs the bucket's length, not the table's; a
+//! table that outgrows its buckets doubles them (amortised O(1)).  Buckets
+//! are chosen with SipHash under a key drawn when the namespace starts, so
+//! that a peer choosing its addresses cannot pile contexts into one bucket.
+//!
+//! An entry whose context went is first marked dead (no allocation, so it
+//! cannot fail), which readers honour at once, then dropped from its
+//! bucket's copy; if that copy cannot be allocated, the dead entry stays
+//! until its bucket is next rebuilt.
+
+use core::hash::{Hash, Hasher};
+use core::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+use kernel::prelude::*;
+use kernel::sync::Arc;
+
+use crate::control::Stats;
+use crate::kext::rcu::Rcu;
+use crate::proto::context::{Route, Tag, UlidPair};
+
+/// Buckets a table starts with.
+const MIN_BUCKETS: usize = 16;
+
+/// A context's route and counters, where the data path finds them, and the
+/// control plane's slot of the context.
+pub(crate) struct Entry {
+    pub(crate) route: Route,
+    pub(crate) stats: Arc<Stats>,
+    pub(crate) slot: usize,
+    /// The context went: readers pass over the entry.
+    dead: Arc<AtomicBool>,
+}
+
+impl Entry {
+    fn copy(&self) -> Self {
+        Entry { route: self.route, stats: self.stats.clone(), slot: self.slot, dead: self.dead.clone() }
+    }
+
+    fn live(&self) -> bool {
+        !self.dead.load(Ordering::Acquire)
+    }
+}
+
+type Bucket = KVec<Entry>;
+
+/// The buckets of one table (a power of two of them).
+struct Buckets(KVec<Rcu<Bucket>>);
+
+impl Buckets {
+    fn new(n: usize) -> Result<Self> {
+        let mut cells = KVec::with_capacity(n, GFP_ATOMIC)?;
+        for _ in 0..n {
+            cells.push(Rcu::new(KVec::new(), GFP_ATOMIC)?, GFP_ATOMIC)?;
+        }
+        Ok(Buckets(cells))
+    }
+
+    fn cell(&self, hash: u64) -> Option<&Rcu<Bucket>> {
+        self.0.get(hash as usize & (self.0.len().max(1) - 1))
+    }
+}
+
+/// What a table is keyed by.
+trait Key: Copy + Eq + Hash {
+    /// The key of `route`, if the table holds it.
+    fn of(route: &Route) -> Option<Self>;
+}
+
+impl Key for (UlidPair, u32) {
+    fn of(r: &Route) -> Option<Self> {
+        Some((r.ulids, r.fii))
+    }
+}
+
+/// Our tag.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+struct Local(Tag);
+
+impl Key for Local {
+    fn of(r: &Route) -> Option<Self> {
+        Some(Local(r.ct_local))
+    }
+}
+
+/// The peer's tag, while payload is rewritten with it.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+struct Peer(Tag);
+
+impl Key for Peer {
+    fn of(r: &Route) -> Option<Self> {
+        r.ct_peer.map(Peer)
+    }
+}
+
+/// One RCU hash table of entries keyed by `K`.
+struct Table<K: Key> {
+    buckets: Rcu<Buckets>,
+    len: AtomicUsize,
+    seed: (u64, u64),
+    _key: core::marker::PhantomData<K>,
+}
+
+impl<K: Key> Table<K> {
+    fn new(seed: (u64, u64)) -> Result<Self> {
+        Ok(Table {
+            buckets: Rcu::new(Buckets::new(MIN_BUCKETS)?, GFP_KERNEL)?,
+            len: AtomicUsize::new(0),
+            seed,
+            _key: core::marker::PhantomData,
+        })
+    }
+
+    fn hash(&self, k: &K) -> u64 {
+        // SipHash-2-4, keyed: `core` has no other keyed hash.
+        #[allow(deprecated)]
+        let mut h = core::hash::SipHasher::new_with_keys(self.seed.0, self.seed.1);
+        k.hash(&mut h);
+        h.finish()
+    }
+
+    /// Runs `f` on the live entry of key `k` that `also` accepts (RCU
+    /// read side: `f` must not sleep).
+    fn find<R>(&self, k: &K, also: impl Fn(&Entry) -> bool, f: impl FnOnce(&Entry) -> R) -> Option<R> {
+        let hash = self.hash(k);
+        self.buckets.read(|b| {
+            b.cell(hash)?.read(|bucket| {
+                bucket.iter().find(|e| e.live() && K::of(&e.route) == Some(*k) && also(e)).map(f)
+            })
+        })
+    }
+
+    /// Publishes a copy of `k`'s bucket made by `edit` from the current
+    /// one (writers only).
+    fn edit(&self, k: &K, edit: impl FnOnce(&Bucket, &mut Bucket) -> Result) -> Result {
+        let hash = self.hash(k);
+        self.buckets.read(|b| {
+            let cell = b.cell(hash).ok_or(EINVAL)?;
+            let mut new = KVec::new();
+            cell.read(|old| edit(old, &mut new))?;
+            cell.replace(new, GFP_ATOMIC)
+        })
+    }
+
+    /// Adds `e`, if `K` keys it (writers only).
+    fn insert(&self, e: &Entry) -> Result {
+        let Some(k) = K::of(&e.route) else { return Ok(()) };
+        self.edit(&k, |old, new| {
+            new.reserve(old.len() + 1, GFP_ATOMIC)?;
+            for o in old.iter().filter(|o| o.live()) {
+                new.push(o.copy(), GFP_ATOMIC)?;
+            }
+            new.push(e.copy(), GFP_ATOMIC)?;
+            Ok(())
+        })?;
+        if self.len.fetch_add(1, Ordering::Relaxed) + 1 > 2 * self.buckets.read(|b| b.0.len()) {
+            // Out of memory: the buckets just grow longer.
+            let _ = self.grow();
+        }
+        Ok(())
+    }
+
+    /// Drops the entries of `slot` from `k`'s bucket (writers only; the
+    /// caller marked them dead first).
+    fn remove(&self, k: &K, slot: usize) {
+        // Out of memory: the dead entry stays until the bucket is rebuilt.
+        let _ = self.edit(k, |old, new| {
+            new.reserve(old.len(), GFP_ATOMIC)?;
+            for o in old.iter().filter(|o| o.live() && o.slot != slot) {
+                new.push(o.copy(), GFP_ATOMIC)?;
+            }
+            Ok(())
+        });
+        self.len.fetch_sub(1, Ordering::Relaxed);
+    }
+
+    /// Replaces the entry of `e.slot` in `e`'s bucket (writers only).
+    fn update(&self, e: &Entry) -> Result {
+        let Some(k) = K::of(&e.route) else { return Ok(()) };
+        self.edit(&k, |old, new| {
+            new.reserve(old.len(), GFP_ATOMIC)?;
+            for o in old.iter().filter(|o| o.live()) {
+                new.push(if o.slot == e.slot { e.copy() } else { o.copy() }, GFP_ATOMIC)?;
+            }
+            Ok(())
+        })
+    }
+
+    /// Twice the buckets, every live entry rehashed (writers only).
+    fn grow(&self) -> Result {
+        let n = self.buckets.read(|b| b.0.len()) * 2;
+        let mut lists: KVec<Bucket> = KVec::with_capacity(n, GFP_ATOMIC)?;
+        for _ in 0..n {
+            lists.push(KVec::new(), GFP_ATOMIC)?;
+        }
+        self.buckets.read(|b| -> Result {
+            for cell in b.0.iter() {
+                cell.read(|bucket| -> Result {
+                    for e in bucket.iter().filter(|e| e.live()) {
+                        if let Some(k) = K::of(&e.route) {
+                            let i = self.hash(&k) as usize & (n - 1);
+                            lists.get_mut(i).ok_or(EINVAL)?.push(e.copy(), GFP_ATOMIC)?;
+                        }
+                    }
+                    Ok(())
+                })?;
+            }
+            Ok(())
+        })?;
+        let mut cells = KVec::with_capacity(n, GFP_ATOMIC)?;
+        for list in lists {
+            cells.push(Rcu::new(list, GFP_ATOMIC)?, GFP_ATOMIC)?;
+        }
+        self.buckets.replace(Buckets(cells), GFP_ATOMIC)
+    }
+}
+
+/// The three tables.
+pub(crate) struct Routes {
+    by_ulids: Table<(UlidPair, u32)>,
+    by_tag: Table<Local>,
+    by_peer_tag: Table<Peer>,
+}
+
+impl Routes {
+    /// Empty tables hashing under `seed`.
+    pub(crate) fn new(seed: (u64, u64)) -> Result<Self> {
+        Ok(Routes { by_ulids: Table::new(seed)?, by_tag: Table::new(seed)?, by_peer_tag: Table::new(seed)? })
+    }
+
+    /// Runs `f` on the entry of `ulids` and `fii` (RCU read side).
+    pub(crate) fn by_ulids<R>(&self, ulids: &UlidPair, fii: u32, f: impl FnOnce(&Entry) -> R) -> Option<R> {
+        self.by_ulids.find(&(*ulids, fii), |_| true, f)
+    }
+
+    /// Runs `f` on the entry whose local tag is `ct` (RCU read side).
+    pub(crate) fn by_tag<R>(&self, ct: Tag, f: impl FnOnce(&Entry) -> R) -> Option<R> {
+        self.by_tag.find(&Local(ct), |_| true, f)
+    }
+
+    /// Runs `f` on the entry that rewrites with the peer's tag `ct` onto
+    /// `path` (RCU read side).
+    pub(crate) fn by_peer_tag<R>(
+        &self,
+        ct: Tag,
+        path: &crate::proto::context::Path,
+        f: impl FnOnce(&Entry) -> R,
+    ) -> Option<R> {
+        self.by_peer_tag.find(&Peer(ct), |e| e.route.path == *path, f)
+    }
+
+    /// Adds the route of a new context in `slot` (writers only); on
+    /// failure nothing is added.
+    pub(crate) fn insert(&self, route: Route, stats: Arc<Stats>, slot: usize) -> Result<Arc<AtomicBool>> {
+        let dead = Arc::new(AtomicBool::new(false), GFP_ATOMIC)?;
+        let e = Entry { route, stats, slot, dead: dead.clone() };
+        self.by_ulids.insert(&e)?;
+        if let Err(err) = self.by_tag.insert(&e).and_then(|()| self.by_peer_tag.insert(&e)) {
+            self.remove(&e.route, slot, &dead);
+            return Err(err);
+        }
+        Ok(dead)
+    }
+
+    /// A context's route changed from `old` (writers only); on failure the
+    /// data path keeps the old one (its packets go on the old pair).
+    pub(crate) fn update(&self, old: &Route, route: Route, stats: Arc<Stats>, slot: usize, dead: &Arc<AtomicBool>) -> Result {
+        let e = Entry { route, stats, slot, dead: dead.clone() };
+        self.by_ulids.update(&e)?;
+        self.by_tag.update(&e)?;
+        if old.ct_peer == route.ct_peer {
+            return self.by_peer_tag.update(&e);
+        }
+        if let Some(ct) = old.ct_peer {
+            // Gone from the old key only: the entry is not dead.
+            let _ = self.by_peer_tag.edit(&Peer(ct), |o, new| {
+                new.reserve(o.len(), GFP_ATOMIC)?;
+                for x in o.iter().filter(|x| x.live() && x.slot != slot) {
+                    new.push(x.copy(), GFP_ATOMIC)?;
+                }
+                Ok(())
+            });
+            self.by_peer_tag.len.fetch_sub(1, Ordering::Relaxed);
+        }
+        self.by_peer_tag.insert(&e)
+    }
+
+    /// The context of `slot`, whose route is `route`, went (writers
+    /// only): dead at once, then dropped from its buckets.
+    pub(crate) fn remove(&self, route: &Route, slot: usize, dead: &AtomicBool) {
+        dead.store(true, Ordering::Release);
+        self.by_ulids.remove(&(route.ulids, route.fii), slot);
+        self.by_tag.remove(&Local(route.ct_local), slot);
+        if let Some(ct) = route.ct_peer {
+            self.by_peer_tag.remove(&Peer(ct), slot);
+        }
+    }
+}
