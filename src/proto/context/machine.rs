@@ -1,0 +1,612 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! One context's state machine (RFC 5533 §7, App B): setup, recovery,
+//! locator updates, timers, and the route the data path follows.
+
+use super::*;
+
+/// The current retransmission: how many so far and when the next is due.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) struct Retransmit {
+    pub(super) count: u8,
+    pub(super) at: Millis,
+}
+
+/// Nominal timeout `base * 2^k`, randomized to U[0.5, 1.5] of it (§14).
+pub(super) fn backoff(base: Millis, k: u8, now: Millis, rng: &mut impl Random) -> Millis {
+    let nominal = base.saturating_mul(1 << k.min(16));
+    let jitter = rng.next_u64() % nominal.max(1);
+    now.saturating_add(nominal / 2).saturating_add(jitter)
+}
+
+/// One SHIM6 context.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Context {
+    pub(super) state: State,
+    pub(super) ulids: UlidPair,
+    pub(super) fii: u32,
+    pub(super) ct_local: Tag,
+    pub(super) ct_peer: Option<Tag>,
+    pub(super) init_nonce: u32,
+    /// R1/R1bis data kept for I2/I2bis retransmissions.
+    pub(super) resp: Option<(u32, Validator, Tag)>,
+    pub(super) local_locs: Locators,
+    pub(super) peer_locs: Locators,
+    /// Current locator pair (Lp(local), Lp(peer)).
+    pub(super) path: Path,
+    pub(super) timer: Option<Retransmit>,
+    /// Generation of the peer's last verified Locator List.
+    pub(super) peer_generation: Option<u32>,
+    /// The generations it replaced, newest first: an Update Request
+    /// carrying one of them is a replay.
+    pub(super) seen_generations: [Option<u32>; SEEN_GENERATIONS],
+    /// Generation of our last Locator List sent in an update.
+    pub(super) local_generation: u32,
+    /// The one outstanding Update Request: its nonce and retransmission.
+    pub(super) update: Option<(u32, Retransmit)>,
+}
+
+/// How many replaced Locator List generations a context remembers.
+pub(super) const SEEN_GENERATIONS: usize = 8;
+
+/// Whether a locator pair differs from the ULIDs, so that a ULID Pair
+/// option must go along.
+pub(super) fn ulid_option(ulids: &UlidPair, path: &Path) -> Option<UlidPair> {
+    (path.src != ulids.local || path.dst != ulids.peer).then_some(*ulids)
+}
+
+impl Context {
+    /// Starts a context towards `ulids.peer`: the I1 to send, and the
+    /// context in I1-SENT.  `ct_local` must be unused by every other
+    /// context of the host ([`Host::fresh_tag`]).
+    pub fn initiate(
+        ulids: UlidPair,
+        fii: u32,
+        ct_local: Tag,
+        local_locs: Locators,
+        path: Path,
+        now: Millis,
+        rng: &mut impl Random,
+    ) -> (Self, Transmit) {
+        let mut ctx = Context {
+            state: State::I1Sent,
+            ulids,
+            fii,
+            ct_local: ct_local & TAG_MASK,
+            ct_peer: None,
+            init_nonce: rng.next_u64() as u32,
+            resp: None,
+            local_locs,
+            peer_locs: Locators::new(&[path.dst]),
+            path,
+            timer: None,
+            peer_generation: None,
+            seen_generations: [None; SEEN_GENERATIONS],
+            local_generation: 0,
+            update: None,
+        };
+        ctx.timer = Some(Retransmit { count: 0, at: backoff(consts::I1_TIMEOUT, 0, now, rng) });
+        let tx = ctx.i1();
+        (ctx, tx)
+    }
+
+    pub(super) fn i1(&self) -> Transmit {
+        Transmit {
+            path: self.path,
+            msg: Message::I1 {
+                ct: self.ct_local,
+                nonce: self.init_nonce,
+                ulids: ulid_option(&self.ulids, &self.path),
+                fii: self.fii,
+            },
+        }
+    }
+
+    pub(super) fn i2(&self) -> Option<Transmit> {
+        let (resp_nonce, validator, _) = self.resp?;
+        Some(Transmit {
+            path: self.path,
+            msg: Message::I2 {
+                ct: self.ct_local,
+                init_nonce: self.init_nonce,
+                resp_nonce,
+                validator,
+                ulids: ulid_option(&self.ulids, &self.path),
+                fii: self.fii,
+                locators: self.local_locs,
+            },
+        })
+    }
+
+    pub(super) fn i2bis(&self) -> Option<Transmit> {
+        let (resp_nonce, validator, packet_ct) = self.resp?;
+        Some(Transmit {
+            path: self.path,
+            msg: Message::I2bis {
+                ct: self.ct_local,
+                init_nonce: self.init_nonce,
+                resp_nonce,
+                packet_ct,
+                validator,
+                ulids: ulid_option(&self.ulids, &self.path),
+                fii: self.fii,
+                locators: self.local_locs,
+            },
+        })
+    }
+
+    pub(super) fn r2(&self, init_nonce: u32, path: Path) -> Transmit {
+        Transmit {
+            path: Path { src: path.dst, dst: path.src },
+            msg: Message::R2 { ct: self.ct_local, init_nonce, locators: self.local_locs },
+        }
+    }
+
+    /// The state.
+    pub fn state(&self) -> State {
+        self.state
+    }
+
+    /// The ULID pair.
+    pub fn ulids(&self) -> UlidPair {
+        self.ulids
+    }
+
+    /// The Forked Instance Identifier.
+    pub fn fii(&self) -> u32 {
+        self.fii
+    }
+
+    /// Our context tag: what the peer puts in what it sends us.
+    pub fn ct_local(&self) -> Tag {
+        self.ct_local
+    }
+
+    /// The peer's context tag, once known.
+    pub fn ct_peer(&self) -> Option<Tag> {
+        self.ct_peer
+    }
+
+    /// The locator pair in use.
+    pub fn path(&self) -> Path {
+        self.path
+    }
+
+    /// The peer's verified locators.
+    pub fn peer_locators(&self) -> &Locators {
+        &self.peer_locs
+    }
+
+    /// Our locators.
+    pub fn local_locators(&self) -> &Locators {
+        &self.local_locs
+    }
+
+    /// Whether outgoing payload is rewritten: only ESTABLISHED and
+    /// I2BIS-SENT hold the peer's tag and locators (§11).
+    pub fn rewrites(&self) -> bool {
+        matches!(self.state, State::Established | State::I2bisSent)
+    }
+
+    /// When [`Context::on_timeout`] is next due.
+    pub fn deadline(&self) -> Option<Millis> {
+        match (self.timer, self.update) {
+            (Some(t), Some((_, u))) => Some(t.at.min(u.at)),
+            (t, u) => t.map(|t| t.at).or(u.map(|(_, u)| u.at)),
+        }
+    }
+
+    /// When this context, last used at `last_used`, next needs the timer:
+    /// its retransmission or hold-down deadline, or when it becomes
+    /// collectable; `None` for never.
+    pub fn next_event(&self, last_used: Millis) -> Option<Millis> {
+        let gc = (self.state == State::Established && self.update.is_none())
+            .then(|| last_used.saturating_add(consts::IDLE_TIMEOUT));
+        match (self.deadline(), gc) {
+            (Some(d), Some(g)) => Some(d.min(g)),
+            (d, g) => d.or(g),
+        }
+    }
+
+    /// The timer fired: what to retransmit, if anything, or whether the
+    /// context's hold-down (E-FAILED, NO-SUPPORT) ended and the caller must
+    /// forget it (back to IDLE).
+    pub fn on_timeout(&mut self, now: Millis, rng: &mut impl Random) -> Timeout {
+        if let Some((nonce, u)) = self.update {
+            if now >= u.at && self.state == State::Established {
+                // Retransmitted until acknowledged or the context goes (§10.2).
+                let next = u.count.saturating_add(1);
+                let nominal = consts::UPDATE_TIMEOUT.saturating_mul(1 << next.min(16)).min(consts::MAX_UPDATE_TIMEOUT);
+                let at = now.saturating_add(nominal / 2).saturating_add(rng.next_u64() % nominal.max(1));
+                self.update = Some((nonce, Retransmit { count: next, at }));
+                return Timeout::from(self.update_request());
+            }
+        }
+        let Some(t) = self.timer else { return Timeout::Wait };
+        if now < t.at {
+            return Timeout::Wait;
+        }
+        let next = t.count.saturating_add(1);
+        match self.state {
+            State::I1Sent if t.count < consts::I1_RETRIES_MAX => {
+                self.timer = Some(Retransmit { count: next, at: backoff(consts::I1_TIMEOUT, next, now, rng) });
+                Timeout::Send(self.i1())
+            }
+            State::I1Sent => {
+                self.state = State::EFailed;
+                self.timer = Some(Retransmit { count: 0, at: now + consts::NO_R1_HOLDDOWN_TIME });
+                Timeout::Wait
+            }
+            State::I2Sent if t.count < consts::I2_RETRIES_MAX => {
+                self.timer = Some(Retransmit { count: next, at: backoff(consts::I2_TIMEOUT, next, now, rng) });
+                Timeout::from(self.i2())
+            }
+            State::I2bisSent if t.count < consts::I2BIS_RETRIES_MAX => {
+                self.timer = Some(Retransmit { count: next, at: backoff(consts::I2BIS_TIMEOUT, next, now, rng) });
+                Timeout::from(self.i2bis())
+            }
+            State::I2Sent | State::I2bisSent => Timeout::Send(self.restart(now, rng)),
+            State::EFailed | State::NoSupport => Timeout::Forget,
+            State::Established => {
+                self.timer = None;
+                Timeout::Wait
+            }
+        }
+    }
+
+    /// Falls back to I1 (after I2/I2bis retransmissions, or on confusion).
+    pub(super) fn restart(&mut self, now: Millis, rng: &mut impl Random) -> Transmit {
+        self.state = State::I1Sent;
+        self.ct_peer = None;
+        self.resp = None;
+        self.init_nonce = rng.next_u64() as u32;
+        self.timer = Some(Retransmit { count: 0, at: backoff(consts::I1_TIMEOUT, 0, now, rng) });
+        self.i1()
+    }
+
+    /// An ICMPv6 Parameter Problem (unrecognized Next Header) quoting an
+    /// I1 with Initiator Nonce `nonce`: if it is our I1, the peer has no
+    /// SHIM6 (§7.8, App B) and traffic goes on unshimmed.  Anyone can send
+    /// such an error, so one quoting another nonce changes nothing; returns
+    /// whether it did.
+    pub fn on_no_support(&mut self, nonce: u32, now: Millis) -> bool {
+        if self.state != State::I1Sent || nonce != self.init_nonce {
+            return false;
+        }
+        self.state = State::NoSupport;
+        self.timer = Some(Retransmit { count: 0, at: now + consts::ICMP_HOLDDOWN_TIME });
+        true
+    }
+
+    /// Whether this context is the one an R1 or R2 with `init_nonce` on
+    /// `path` answers (§7.11, §7.16: nonce plus locators).
+    pub fn answered_by(&self, init_nonce: u32, path: &Path) -> bool {
+        self.init_nonce == init_nonce
+            && self.path.src == path.dst
+            && (self.path.dst == path.src || self.peer_locs.contains(&path.src))
+    }
+
+    pub(super) fn on_r1(&mut self, resp_nonce: u32, validator: Validator, now: Millis, rng: &mut impl Random) -> Option<Transmit> {
+        // Only I1-SENT answers an R1; elsewhere it answers a retransmitted I1.
+        if self.state != State::I1Sent {
+            return None;
+        }
+        self.state = State::I2Sent;
+        self.resp = Some((resp_nonce, validator, 0));
+        self.timer = Some(Retransmit { count: 0, at: backoff(consts::I2_TIMEOUT, 0, now, rng) });
+        self.i2()
+    }
+
+    pub(super) fn on_r2(&mut self, ct: Tag, locators: &Locators) {
+        if matches!(self.state, State::I1Sent | State::I2Sent | State::I2bisSent) {
+            self.establish(ct, locators);
+        }
+    }
+
+    pub(super) fn establish(&mut self, ct: Tag, locators: &Locators) {
+        self.state = State::Established;
+        self.ct_peer = Some(ct & TAG_MASK);
+        self.peer_locs = *locators;
+        // The peer's ULID is always one of its locators; anything else
+        // must have come verified in `locators`.
+        self.peer_locs.push(self.ulids.peer);
+        self.resp = None;
+        self.timer = None;
+    }
+
+    pub(super) fn on_r1bis(&mut self, resp_nonce: u32, packet_ct: Tag, validator: Validator, path: &Path, now: Millis, rng: &mut impl Random) -> Option<Transmit> {
+        if self.state != State::Established {
+            return None;
+        }
+        self.state = State::I2bisSent;
+        self.resp = Some((resp_nonce, validator, packet_ct));
+        self.init_nonce = rng.next_u64() as u32;
+        // The peer's validator covers the R1bis locators: answer on them.
+        self.path = Path { src: path.dst, dst: path.src };
+        self.timer = Some(Retransmit { count: 0, at: backoff(consts::I2BIS_TIMEOUT, 0, now, rng) });
+        self.i2bis()
+    }
+
+    /// The peer (re)sent I2 or I2bis for this context: its tag and
+    /// locators replace ours if the source locator is acceptable (§7.13,
+    /// §7.20: a locator we know for the peer, or one its PDS verified).
+    pub(super) fn on_i2(&mut self, ct: Tag, init_nonce: u32, locators: &Locators, path: &Path) -> Option<Transmit> {
+        if !self.peer_locs.contains(&path.src) && !locators.contains(&path.src) {
+            return None;
+        }
+        self.establish(ct, locators);
+        Some(self.r2(init_nonce, *path))
+    }
+
+    pub(super) fn update_request(&self) -> Option<Transmit> {
+        let (nonce, _) = self.update?;
+        Some(Transmit {
+            path: self.path,
+            msg: Message::UpdateRequest {
+                ct: self.ct_peer?,
+                nonce,
+                generation: self.local_generation,
+                locators: self.local_locs,
+            },
+        })
+    }
+
+    /// Our locators changed: tell the peer with an Update Request.  Only
+    /// one update is outstanding; a newer one replaces it (§10.3).
+    pub fn update_locators(&mut self, locators: Locators, now: Millis, rng: &mut impl Random) -> Option<Transmit> {
+        self.local_locs = locators;
+        if !locators.contains(&self.path.src) {
+            if let Some(src) = locators.as_slice().first() {
+                self.path.src = *src;
+            }
+        }
+        if self.state != State::Established {
+            // I2/I2bis/R2 will carry the new list.
+            return None;
+        }
+        self.local_generation = rng.next_u64() as u32;
+        let at = backoff(consts::UPDATE_TIMEOUT, 0, now, rng);
+        self.update = Some((rng.next_u64() as u32, Retransmit { count: 0, at }));
+        self.update_request()
+    }
+
+    /// Whether a control message of type 64-127 on `path` fits this
+    /// context (§10.4 step 3): otherwise its sender holds a stale one.
+    pub fn on_path_of_peer(&self, path: &Path) -> bool {
+        self.peer_locs.contains(&path.src) && self.local_locs.contains(&path.dst)
+    }
+
+    /// An Update Request for this context (its tag and locators matched):
+    /// take the new list, acknowledge.  In I2-SENT and I2BIS-SENT the
+    /// I2/I2bis goes first (§10.4 step 5).
+    pub(super) fn on_update_request(&mut self, nonce: u32, generation: u32, locators: &Locators, path: &Path) -> [Option<Transmit>; 2] {
+        let first = match self.state {
+            State::Established => None,
+            State::I2Sent => self.i2(),
+            State::I2bisSent => self.i2bis(),
+            _ => return [None, None],
+        };
+        let Some(ct) = self.ct_peer else { return [first, None] };
+        let ack = Transmit { path: Path { src: path.dst, dst: path.src }, msg: Message::UpdateAck { ct, nonce } };
+        // A list we held before is a replay, which would roll the list
+        // back: dropped.  A retransmission of the one we hold, or a list
+        // without a verified locator, is acknowledged and changes nothing.
+        if self.seen_generations.contains(&Some(generation)) {
+            return [first, None];
+        }
+        if self.peer_generation == Some(generation) || locators.as_slice().is_empty() {
+            return [first, Some(ack)];
+        }
+        self.peer_locs = *locators;
+        self.peer_locs.push(self.ulids.peer);
+        if let Some(old) = self.peer_generation.replace(generation) {
+            self.seen_generations.rotate_right(1);
+            if let Some(first) = self.seen_generations.first_mut() {
+                *first = Some(old);
+            }
+        }
+        if !self.peer_locs.contains(&self.path.dst) {
+            // Our destination left the peer's list: REAP will pick among
+            // the new ones; until then, the one the update came from.
+            self.path.dst = path.src;
+        }
+        [first, Some(ack)]
+    }
+
+    pub(super) fn on_update_ack(&mut self, nonce: u32) {
+        // Acks of abandoned updates are ignored.
+        if self.update.is_some_and(|(n, _)| n == nonce) {
+            self.update = None;
+        }
+    }
+
+    /// Generation of the peer's last verified Locator List, if any.
+    pub fn peer_generation(&self) -> Option<u32> {
+        self.peer_generation
+    }
+
+    /// Whether an Update Request of ours waits for its acknowledgement.
+    pub fn update_pending(&self) -> bool {
+        self.update.is_some()
+    }
+
+    /// Where outgoing payload of this context goes (see [`Route::out`]).
+    pub fn payload_out(&self) -> Option<(Path, Tag)> {
+        self.route().out(None, None)
+    }
+
+    /// Payload with our tag arrived on `path` (§12.2): the ULIDs to
+    /// restore, and in I2-SENT/I2BIS-SENT the I2/I2bis to send first;
+    /// `None` to drop it (I1-SENT, or locators not of this context).
+    pub fn payload_in(&self, path: &Path) -> Option<(UlidPair, Option<Transmit>)> {
+        let ours = self.local_locs.contains(&path.dst) || path.dst == self.ulids.local;
+        let theirs = self.peer_locs.contains(&path.src) || path.src == self.ulids.peer;
+        if !ours || !theirs {
+            return None;
+        }
+        let first = match self.state {
+            State::Established => None,
+            State::I2Sent => Some(self.i2()?),
+            State::I2bisSent => Some(self.i2bis()?),
+            State::I1Sent | State::EFailed | State::NoSupport => return None,
+        };
+        Some((self.ulids, first))
+    }
+
+    /// Whether `addr` is one of our locators in this context.
+    pub fn has_local(&self, addr: &Addr) -> bool {
+        self.local_locs.contains(addr) || *addr == self.ulids.local
+    }
+
+    /// Whether `addr` is a verified locator of the peer (only an
+    /// established context has verified ones).
+    pub fn has_peer(&self, addr: &Addr) -> bool {
+        self.state == State::Established && self.peer_locs.contains(addr)
+    }
+
+    /// Makes `addr`, one of our locators, the source of this context's
+    /// payload (`SHIM_LOC_LOCAL_PREF`); `false` if it is not one.
+    pub fn prefer_local(&mut self, addr: &Addr) -> bool {
+        let ok = self.has_local(addr);
+        if ok {
+            self.path.src = *addr;
+        }
+        ok
+    }
+
+    /// Makes `addr`, a verified locator of the peer, the destination of
+    /// this context's payload (`SHIM_LOC_PEER_PREF`); `false` if it is not
+    /// one.
+    pub fn prefer_peer(&mut self, addr: &Addr) -> bool {
+        let ok = self.has_peer(addr);
+        if ok {
+            self.path.dst = *addr;
+        }
+        ok
+    }
+
+    /// Keeps only `keep` of the peer's verified locators
+    /// (`SHIM_LOCLIST_PEER`); `false`, changing nothing, if one of them is
+    /// not verified.  The destination moves to the first if it left.
+    pub fn restrict_peer(&mut self, keep: &Locators) -> bool {
+        let first = match keep.as_slice().first() {
+            Some(f) if self.state == State::Established => *f,
+            _ => return false,
+        };
+        if !keep.as_slice().iter().all(|a| self.peer_locs.contains(a)) {
+            return false;
+        }
+        self.peer_locs = *keep;
+        if !keep.contains(&self.path.dst) {
+            self.path.dst = first;
+        }
+        true
+    }
+
+    /// Offers the peer only `keep` of our locators (`SHIM_LOCLIST_LOCAL`):
+    /// the Update Request saying so, or `Err(())`, changing nothing, if
+    /// one of them is not ours.
+    #[allow(clippy::result_unit_err)]
+    pub fn restrict_local(&mut self, keep: &Locators, now: Millis, rng: &mut impl Random) -> Result<Option<Transmit>, ()> {
+        if keep.as_slice().is_empty() || !keep.as_slice().iter().all(|a| self.has_local(a)) {
+            return Err(());
+        }
+        Ok(self.update_locators(*keep, now, rng))
+    }
+
+    /// Whether the host may forget this context, last used at
+    /// `last_used`: established, no update outstanding, idle for
+    /// [`consts::IDLE_TIMEOUT`].  Contexts being set up or held down have
+    /// timers of their own.
+    pub fn collectable(&self, last_used: Millis, now: Millis) -> bool {
+        self.state == State::Established && self.update.is_none() && now.saturating_sub(last_used) >= consts::IDLE_TIMEOUT
+    }
+
+    /// How readily this context, last used at `last_used`, gives its slot
+    /// to a new one when the table is full: lower goes first, `None` never.
+    /// Held-down contexts (E-FAILED, NO-SUPPORT) go first, then those
+    /// still waiting for an R1 (an I1 to a spoofed source never gets one),
+    /// then established ones idle for [`consts::EVICT_IDLE`]; within each,
+    /// the longest unused goes first, so that a flood evicts its own old
+    /// entries rather than each newcomer the previous one.  Contexts in
+    /// use or half set up (I2 answered by the peer) stay.
+    pub fn eviction_rank(&self, last_used: Millis, now: Millis) -> Option<u64> {
+        const AGE_BITS: u32 = 48;
+        let idle = now.saturating_sub(last_used).min((1 << AGE_BITS) - 1);
+        let class: u64 = match self.state {
+            State::EFailed | State::NoSupport => 0,
+            State::I1Sent => 1,
+            State::Established if self.update.is_none() && idle >= consts::EVICT_IDLE => 2,
+            _ => return None,
+        };
+        Some((class << AGE_BITS) | ((1 << AGE_BITS) - 1 - idle))
+    }
+
+    /// Confusion (§7.6): `self` is an older context whose peer tag and
+    /// locators clash with `new`'s; the peer must have lost it.
+    pub fn confused_with(&self, new: &Context) -> bool {
+        matches!(self.state, State::Established | State::I2bisSent)
+            && self.ct_peer.is_some()
+            && self.ct_peer == new.ct_peer
+            && self.peer_locs.overlaps(&new.peer_locs)
+            && (self.ulids != new.ulids || self.fii != new.fii)
+    }
+}
+
+/// What the packet path needs of a context, copied out of it so that
+/// packets are handled without the table's lock.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Route {
+    /// The context's ULIDs.
+    pub ulids: UlidPair,
+    /// Its Forked Instance Identifier: outgoing packets use only the
+    /// contexts of FII 0, as no socket forks one yet.
+    pub fii: u32,
+    /// Our tag: payload carrying it is for this context.
+    pub ct_local: Tag,
+    /// The peer's tag, while payload may be rewritten (§11).
+    pub ct_peer: Option<Tag>,
+    /// The current locator pair.
+    pub path: Path,
+    /// ESTABLISHED: payload on the current pair or the ULIDs needs no
+    /// further check.
+    pub established: bool,
+    /// I1-SENT or I2-SENT: the context is being set up.
+    pub setting_up: bool,
+}
+
+impl Context {
+    /// The route of this context.
+    pub fn route(&self) -> Route {
+        Route {
+            ulids: self.ulids,
+            fii: self.fii,
+            ct_local: self.ct_local,
+            ct_peer: self.ct_peer.filter(|_| self.rewrites()),
+            path: self.path,
+            established: self.state == State::Established,
+            setting_up: matches!(self.state, State::I1Sent | State::I2Sent),
+        }
+    }
+}
+
+impl Route {
+    /// Where a packet of this context goes: the locator pair and the
+    /// peer's tag for the payload extension header, or `None` to leave it
+    /// untouched.  `src`/`dst` are the socket's or datagram's own choice
+    /// (`SHIM_LOC_*_SEND`), verified when it was made.
+    pub fn out(&self, src: Option<Addr>, dst: Option<Addr>) -> Option<(Path, Tag)> {
+        let ct = self.ct_peer?;
+        let path = Path { src: src.unwrap_or(self.path.src), dst: dst.unwrap_or(self.path.dst) };
+        (path.src != self.ulids.local || path.dst != self.ulids.peer).then_some((path, ct))
+    }
+
+    /// The ULIDs of payload that arrived on `path` with our tag, when no
+    /// check beyond this snapshot is needed (ESTABLISHED, on the current
+    /// pair reversed or on the ULIDs).
+    pub fn restore(&self, path: &Path) -> Option<UlidPair> {
+        let on_ulids = path.src == self.ulids.peer && path.dst == self.ulids.local;
+        let on_path = path.src == self.path.dst && path.dst == self.path.src;
+        (self.established && (on_ulids || on_path)).then_some(self.ulids)
+    }
+}
