@@ -282,7 +282,7 @@ impl Table for Slots {
     fn by_peer_tag(&mut self, ct: Tag, path: &Path) -> Option<&mut Context> {
         let i = self.slots.iter().position(|s| {
             s.as_ref().is_some_and(|s| {
-                s.ctx.ct_peer() == Some(ct) && s.ctx.path().src == path.dst && s.ctx.path().dst == path.src
+                s.ctx.ct_peer() == Some(ct) && s.ctx.path() == path.reversed()
             })
         })?;
         self.get_mut(i)

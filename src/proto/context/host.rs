@@ -29,7 +29,7 @@ pub trait Table {
     /// `path` reversed (R1bis matching, §7.18).
     fn by_peer_tag(&mut self, ct: Tag, path: &Path) -> Option<&mut Context> {
         self.contexts_mut()
-            .find(|c| c.ct_peer() == Some(ct) && c.path().src == path.dst && c.path().dst == path.src)
+            .find(|c| c.ct_peer() == Some(ct) && c.path() == path.reversed())
     }
     /// The context whose local tag is `ct`.
     fn by_local_tag(&mut self, ct: Tag) -> Option<&mut Context> {
@@ -180,7 +180,7 @@ impl Host {
     /// message passes.  Cheap (one MAC): callers check it before costly
     /// work such as verifying the message's locators.
     pub fn validates(&mut self, msg: &Message, path: &Path, now: Millis, mac: &mut impl Mac) -> bool {
-        let reply = Path { src: path.dst, dst: path.src };
+        let reply = path.reversed();
         match *msg {
             Message::I2 { ct, resp_nonce, validator, ulids, fii, .. } => {
                 let ulids = ulids.unwrap_or(UlidPair { local: path.dst, peer: path.src });
@@ -270,7 +270,7 @@ impl Host {
     ) -> Outcome {
         self.responder.rotate(now, rng);
         let path = &rx.path;
-        let reply = Path { src: path.dst, dst: path.src };
+        let reply = path.reversed();
         if !self.validates(&rx.msg, path, now, mac) {
             return Outcome::refused(Refusal::BadValidator);
         }
@@ -363,7 +363,7 @@ impl Host {
         let validator =
             self.responder.validator(mac, resp_nonce, now, &[&ctb, &path.src, &path.dst]).ok_or(Refusal::MacFailed)?;
         Ok(Transmit {
-            path: Path { src: path.dst, dst: path.src },
+            path: path.reversed(),
             msg: Message::R1bis { packet_ct: packet_ct & TAG_MASK, resp_nonce, validator },
         })
     }
@@ -422,7 +422,7 @@ impl Host {
                 l
             },
             peer_locs: Locators::default(),
-            path: Path { src: path.dst, dst: path.src },
+            path: path.reversed(),
             timer: None,
             peer_generation: None,
             seen_generations: [None; SEEN_GENERATIONS],

@@ -137,7 +137,7 @@ impl Context {
 
     pub(super) fn r2(&self, init_nonce: u32, path: Path) -> Transmit {
         Transmit {
-            path: Path { src: path.dst, dst: path.src },
+            path: path.reversed(),
             msg: Message::R2 { ct: self.ct_local, init_nonce, locators: self.local_locs },
         }
     }
@@ -322,7 +322,7 @@ impl Context {
         self.resp = Some((resp_nonce, validator, packet_ct));
         self.init_nonce = rng.next_u64() as u32;
         // The peer's validator covers the R1bis locators: answer on them.
-        self.path = Path { src: path.dst, dst: path.src };
+        self.path = path.reversed();
         self.timer = Some(Retransmit { count: 0, at: backoff(consts::I2BIS_TIMEOUT, 0, now, rng) });
         self.i2bis()
     }
@@ -387,7 +387,7 @@ impl Context {
             _ => return [None, None],
         };
         let Some(ct) = self.ct_peer else { return [first, None] };
-        let ack = Transmit { path: Path { src: path.dst, dst: path.src }, msg: Message::UpdateAck { ct, nonce } };
+        let ack = Transmit { path: path.reversed(), msg: Message::UpdateAck { ct, nonce } };
         // A list we held before is a replay, which would roll the list
         // back: dropped.  A retransmission of the one we hold, or a list
         // without a verified locator, is acknowledged and changes nothing.

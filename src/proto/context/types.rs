@@ -99,6 +99,14 @@ pub struct Path {
     pub dst: Addr,
 }
 
+impl Path {
+    /// The same locators the other way: where the answer to a packet
+    /// received on `self` goes.
+    pub const fn reversed(&self) -> Path {
+        Path { src: self.dst, dst: self.src }
+    }
+}
+
 /// A control message, by meaning (the wire format is `wire`'s business).
 ///
 /// The sender's own Locator List (with its PDS) goes into every I2, I2bis
