@@ -30,7 +30,7 @@ use crate::proto::context::{
     Tag, Transmit, UlidPair,
 };
 use crate::proto::hba;
-use crate::proto::sockopt as so;
+use crate::proto::sockopt::{self as so, Side};
 use crate::proto::wire::PROTOCOL;
 use crate::uapi;
 
@@ -437,19 +437,25 @@ impl Control {
     }
 
     /// `SHIM_LOC_*_PREF` set: the context's payload uses `addr` as its
-    /// local (`local`) or peer locator from now on.
-    pub(crate) fn prefer(&self, ulids: &UlidPair, local: bool, addr: &Addr) -> Result<(), so::Error> {
+    /// locator on `side` from now on.
+    pub(crate) fn prefer(&self, ulids: &UlidPair, side: Side, addr: &Addr) -> Result<(), so::Error> {
         self.on_context(ulids, |c, _| {
-            let ok = if local { c.prefer_local(addr) } else { c.prefer_peer(addr) };
+            let ok = match side {
+                Side::Local => c.prefer_local(addr),
+                Side::Peer => c.prefer_peer(addr),
+            };
             ok.then_some(()).ok_or(so::Error::InvalidLocator)
         })
     }
 
-    /// Whether `addr` is one of our (`local`) or the peer's verified
-    /// locators in the context of `ulids`.
-    pub(crate) fn check_locator(&self, ulids: &UlidPair, local: bool, addr: &Addr) -> Result<(), so::Error> {
+    /// Whether `addr` is one of our or the peer's verified locators
+    /// (`side`) in the context of `ulids`.
+    pub(crate) fn check_locator(&self, ulids: &UlidPair, side: Side, addr: &Addr) -> Result<(), so::Error> {
         self.on_context(ulids, |c, _| {
-            let ok = if local { c.has_local(addr) } else { c.has_peer(addr) };
+            let ok = match side {
+                Side::Local => c.has_local(addr),
+                Side::Peer => c.has_peer(addr),
+            };
             ok.then_some(()).ok_or(so::Error::InvalidLocator)
         })
     }
@@ -459,20 +465,22 @@ impl Control {
         self.on_context(ulids, |c, _| Ok(c.path()))
     }
 
-    /// Our (`local`) or the peer's locators in the context of `ulids`.
-    pub(crate) fn locator_list(&self, ulids: &UlidPair, local: bool) -> Result<Locators, so::Error> {
-        self.on_context(ulids, |c, _| Ok(if local { *c.local_locators() } else { *c.peer_locators() }))
+    /// Our or the peer's locators (`side`) in the context of `ulids`.
+    pub(crate) fn locator_list(&self, ulids: &UlidPair, side: Side) -> Result<Locators, so::Error> {
+        self.on_context(ulids, |c, _| {
+            Ok(match side {
+                Side::Local => *c.local_locators(),
+                Side::Peer => *c.peer_locators(),
+            })
+        })
     }
 
-    /// `SHIM_LOCLIST_*` set: the context keeps only `keep` of our
-    /// (`local`, the peer hears of it) or the peer's locators.
-    pub(crate) fn restrict(&self, ctl: &NetCtl<Self>, ulids: &UlidPair, local: bool, keep: &Locators) -> Result<(), so::Error> {
-        let update = self.on_context(ulids, |c, rng| {
-            if local {
-                c.restrict_local(keep, now_ms(), rng).map_err(|()| so::Error::InvalidLocator)
-            } else {
-                c.restrict_peer(keep).then_some(None).ok_or(so::Error::InvalidLocator)
-            }
+    /// `SHIM_LOCLIST_*` set: the context keeps only `keep` of our locators
+    /// (the peer hears of it) or of the peer's (`side`).
+    pub(crate) fn restrict(&self, ctl: &NetCtl<Self>, ulids: &UlidPair, side: Side, keep: &Locators) -> Result<(), so::Error> {
+        let update = self.on_context(ulids, |c, rng| match side {
+            Side::Local => c.restrict_local(keep, now_ms(), rng).map_err(|()| so::Error::InvalidLocator),
+            Side::Peer => c.restrict_peer(keep).then_some(None).ok_or(so::Error::InvalidLocator),
         })?;
         let out = self.locked(|st| emit(st, &[update]));
         transmit(ctl, &out);

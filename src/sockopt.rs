@@ -15,7 +15,7 @@ use crate::kext::skb::Addr;
 use crate::kext::sock::{OptIn, OptOut, Sock};
 use crate::netns::NetState;
 use crate::proto::context::{Locators, UlidPair};
-use crate::proto::sockopt::{self as so, Cmsg, Opt, SockFlags};
+use crate::proto::sockopt::{self as so, Cmsg, Opt, Side, SockFlags};
 use crate::uapi;
 
 // The core's numbering is the header's.
@@ -59,11 +59,10 @@ const LOCAL_SEND: usize = 3;
 /// `SHIM_LOC_PEER_SEND`, four words; all-zero when unset.
 const PEER_SEND: usize = 7;
 
-fn words_of(state: &SockOpts, local: bool) -> Option<&[AtomicU32; 4]> {
-    if local {
-        state.words::<LOCAL_SEND, 4>()
-    } else {
-        state.words::<PEER_SEND, 4>()
+fn words_of(state: &SockOpts, side: Side) -> Option<&[AtomicU32; 4]> {
+    match side {
+        Side::Local => state.words::<LOCAL_SEND, 4>(),
+        Side::Peer => state.words::<PEER_SEND, 4>(),
     }
 }
 
@@ -74,11 +73,11 @@ fn words_of(state: &SockOpts, local: bool) -> Option<&[AtomicU32; 4]> {
 /// hook, in softirq too: the writer runs with softirqs (and so
 /// preemption) off, so that no reader can interrupt it on its own CPU and
 /// spin forever, and readers elsewhere wait at most a few stores.
-fn store_send(state: &SockOpts, local: bool, addr: &Addr) {
-    bh_disabled(|| write_send(state, local, addr))
+fn store_send(state: &SockOpts, side: Side, addr: &Addr) {
+    bh_disabled(|| write_send(state, side, addr))
 }
 
-fn write_send(state: &SockOpts, local: bool, addr: &Addr) {
+fn write_send(state: &SockOpts, side: Side, addr: &Addr) {
     let seq = state.word::<SEND_SEQ>();
     let mut cur = seq.load(Ordering::Relaxed);
     loop {
@@ -92,7 +91,7 @@ fn write_send(state: &SockOpts, local: bool, addr: &Addr) {
             Err(now) => cur = now,
         }
     }
-    if let Some(words) = words_of(state, local) {
+    if let Some(words) = words_of(state, side) {
         for (i, w) in words.iter().enumerate() {
             let b = addr.get(4 * i..4 * i + 4).and_then(|b| <[u8; 4]>::try_from(b).ok()).unwrap_or_default();
             w.store(u32::from_ne_bytes(b), Ordering::Relaxed);
@@ -102,7 +101,7 @@ fn write_send(state: &SockOpts, local: bool, addr: &Addr) {
 }
 
 /// A sticky locator, if set.
-fn load_send(state: &SockOpts, local: bool) -> Option<Addr> {
+fn load_send(state: &SockOpts, side: Side) -> Option<Addr> {
     let seq = state.word::<SEND_SEQ>();
     loop {
         let before = seq.load(Ordering::Acquire);
@@ -111,7 +110,7 @@ fn load_send(state: &SockOpts, local: bool) -> Option<Addr> {
             continue;
         }
         let mut addr = [0u8; 16];
-        for (i, w) in words_of(state, local)?.iter().enumerate() {
+        for (i, w) in words_of(state, side)?.iter().enumerate() {
             if let Some(b) = addr.get_mut(4 * i..4 * i + 4) {
                 b.copy_from_slice(&w.load(Ordering::Relaxed).to_ne_bytes());
             }
@@ -125,7 +124,7 @@ fn load_send(state: &SockOpts, local: bool) -> Option<Addr> {
 
 /// The socket's sticky locators (`SHIM_LOC_LOCAL_SEND`, `SHIM_LOC_PEER_SEND`).
 pub(crate) fn send_locators(sk: &Sock) -> (Option<Addr>, Option<Addr>) {
-    SolShim::state(sk).map_or((None, None), |s| (load_send(s, true), load_send(s, false)))
+    SolShim::state(sk).map_or((None, None), |s| (load_send(s, Side::Local), load_send(s, Side::Peer)))
 }
 
 fn errno(e: so::Error) -> Error {
@@ -154,20 +153,20 @@ fn ulids_of(sk: &Sock) -> Result<UlidPair, so::Error> {
 /// setsockopt() of an option that acts on the socket's context.
 fn set_with_context(sk: &Sock, opt: Opt, buf: &[u8]) -> Result<(), so::Error> {
     let ctl = &NetState::of(sk.net()).ctl;
+    let side = opt.side().unwrap_or(Side::Local);
     match opt {
         Opt::LocLocalPref | Opt::LocPeerPref => {
             // The all-zero locator only clears the sticky SEND options.
             let l = so::Locator::decode(buf)?.ok_or(so::Error::Invalid)?;
             let ulids = ulids_of(sk)?;
-            ctl.data().prefer(&ulids, opt == Opt::LocLocalPref, &so::shim6_addr(&l)?)
+            ctl.data().prefer(&ulids, side, &so::shim6_addr(&l)?)
         }
         Opt::LocLocalSend | Opt::LocPeerSend => {
-            let local = opt == Opt::LocLocalSend;
             let ulids = ulids_of(sk)?;
             let addr = match so::Locator::decode(buf)? {
                 Some(l) => {
                     let a = so::shim6_addr(&l)?;
-                    ctl.data().check_locator(&ulids, local, &a)?;
+                    ctl.data().check_locator(&ulids, side, &a)?;
                     a
                 }
                 // All-zero clears the choice.
@@ -177,7 +176,7 @@ fn set_with_context(sk: &Sock, opt: Opt, buf: &[u8]) -> Result<(), so::Error> {
                 }
             };
             let state = SolShim::state_or_create(sk).map_err(|_| so::Error::NoContext)?;
-            store_send(state, local, &addr);
+            store_send(state, side, &addr);
             Ok(())
         }
         Opt::LoclistLocal | Opt::LoclistPeer => {
@@ -191,7 +190,7 @@ fn set_with_context(sk: &Sock, opt: Opt, buf: &[u8]) -> Result<(), so::Error> {
                     return Err(so::Error::InvalidLocator);
                 }
             }
-            ctl.data().restrict(ctl, &ulids, opt == Opt::LoclistLocal, &keep)
+            ctl.data().restrict(ctl, &ulids, side, &keep)
         }
         _ => Err(so::Error::NoContext),
     }
@@ -201,14 +200,18 @@ fn set_with_context(sk: &Sock, opt: Opt, buf: &[u8]) -> Result<(), so::Error> {
 fn get_with_context(sk: &Sock, opt: Opt, val: &OptOut) -> Result {
     let ctl = &NetState::of(sk.net()).ctl;
     let ulids = ulids_of(sk).map_err(errno)?;
+    let side = opt.side().unwrap_or(Side::Local);
     match opt {
         Opt::LocLocalPref | Opt::LocPeerPref => {
             let path = ctl.data().path(&ulids).map_err(errno)?;
-            let a = if opt == Opt::LocLocalPref { path.src } else { path.dst };
+            let a = match side {
+                Side::Local => path.src,
+                Side::Peer => path.dst,
+            };
             val.write(&so::locator_of(&a).encode())
         }
         Opt::LoclistLocal | Opt::LoclistPeer => {
-            let locs = ctl.data().locator_list(&ulids, opt == Opt::LoclistLocal).map_err(errno)?;
+            let locs = ctl.data().locator_list(&ulids, side).map_err(errno)?;
             let optlen = usize::try_from(val.len()?).map_err(|_| EINVAL)?;
             let mut buf = KVec::from_elem(0u8, locs.as_slice().len() * so::LOCATOR_LEN, GFP_KERNEL)?;
             match so::encode_locator_list(locs.as_slice(), optlen, &mut buf) {
@@ -224,8 +227,7 @@ fn get_with_context(sk: &Sock, opt: Opt, val: &OptOut) -> Result {
         Opt::LocLocalSend | Opt::LocPeerSend => {
             // A socket with a context and no choice reads the all-zero locator.
             ctl.data().path(&ulids).map_err(errno)?;
-            let local = opt == Opt::LocLocalSend;
-            let a = SolShim::state(sk).and_then(|s| load_send(s, local));
+            let a = SolShim::state(sk).and_then(|s| load_send(s, side));
             val.write(&a.map_or([0; so::LOCATOR_LEN], |a| so::locator_of(&a).encode()))
         }
         _ => Err(ENOENT),
@@ -314,21 +316,20 @@ impl ShimOps for SolShim {
     }
 
     fn cmsg_send(sk: &Sock, ty: i32, data: &[u8], ext: &mut SkbExt<'_>) -> Result {
-        let (local, addr) = match so::decode_cmsg(ty, data).map_err(errno)? {
+        let (side, addr) = match so::decode_cmsg(ty, data).map_err(errno)? {
             Cmsg::IfIndex(i) if !sk.net().has_device(i) => return Err(ENODEV),
-            Cmsg::LocalLocator(a) => (true, a),
-            Cmsg::PeerLocator(a) => (false, a),
+            Cmsg::LocalLocator(a) => (Side::Local, a),
+            Cmsg::PeerLocator(a) => (Side::Peer, a),
             // Interface choice and feedback act on REAP's path exploration.
             _ => return Err(ENOENT),
         };
         let ulids = ulids_of(sk).map_err(errno)?;
         let l = so::locator_of(&addr);
         let a = so::shim6_addr(&l).map_err(errno)?;
-        NetState::of(sk.net()).ctl.data().check_locator(&ulids, local, &a).map_err(errno)?;
-        if local {
-            ext.set_local(&a);
-        } else {
-            ext.set_peer(&a);
+        NetState::of(sk.net()).ctl.data().check_locator(&ulids, side, &a).map_err(errno)?;
+        match side {
+            Side::Local => ext.set_local(&a),
+            Side::Peer => ext.set_peer(&a),
         }
         Ok(())
     }

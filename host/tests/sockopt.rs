@@ -539,3 +539,16 @@ fn accepted_sockets_inherit_only_dontshim() {
     assert_eq!(child.get(Opt::LocPeerRecv), Some(false));
     assert_eq!(SockFlags::default().set(Opt::LocLocalRecv, true).unwrap().inherited(), SockFlags::default());
 }
+
+#[test]
+fn locator_options_name_their_side() {
+    use shim6_host::proto::sockopt::Side;
+    for &opt in Opt::ALL {
+        let want = match opt {
+            Opt::LocLocalPref | Opt::LocLocalRecv | Opt::LocLocalSend | Opt::LoclistLocal => Some(Side::Local),
+            Opt::LocPeerPref | Opt::LocPeerRecv | Opt::LocPeerSend | Opt::LoclistPeer => Some(Side::Peer),
+            _ => None,
+        };
+        assert_eq!(opt.side(), want, "{opt:?}");
+    }
+}

@@ -152,6 +152,26 @@ options! {
     DeferredSetup = 14, Bool, writable: true, context: false;
 }
 
+/// Which end of a context an option or a locator is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Side {
+    /// This host.
+    Local,
+    /// The peer.
+    Peer,
+}
+
+impl Opt {
+    /// The end a `SHIM_LOC*` option is about; `None` for the others.
+    pub const fn side(self) -> Option<Side> {
+        match self {
+            Opt::LocLocalPref | Opt::LocLocalRecv | Opt::LocLocalSend | Opt::LoclistLocal => Some(Side::Local),
+            Opt::LocPeerPref | Opt::LocPeerRecv | Opt::LocPeerSend | Opt::LoclistPeer => Some(Side::Peer),
+            _ => None,
+        }
+    }
+}
+
 /// `SHIM_FEEDBACK` ancillary data type.
 pub const CMSG_FEEDBACK: i32 = 15;
 /// `SHIM_IF_SEND` ancillary data type.
