@@ -234,10 +234,11 @@ impl crate::kext::inet6::Handler for ShimProtocol {
         let Some(ulids) = ctl.data().payload_in(ctl, payload.context_tag.get(), &path, len) else {
             return Verdict::Consumed;
         };
-        // For SHIM_LOC_*_RECV, which only datagram sockets report: a
-        // stream's packets do without the allocation.  Out of memory: the
-        // locators are not reported, the packet still goes.
-        if payload.next_header != TCP {
+        // For SHIM_LOC_*_RECV, which only datagram sockets report, and
+        // only when a socket of the namespace asked: other packets do
+        // without the allocation.  Out of memory: the locators are not
+        // reported, the packet still goes.
+        if payload.next_header != TCP && crate::netns::NetState::of(net).has_receivers() {
             let _ = skb.record_locators(&dst, &src);
         }
         match skb.remove_ext(&ulids.peer, &ulids.local) {

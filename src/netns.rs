@@ -16,6 +16,9 @@ static NET_ID: PernetId = PernetId::new();
 pub(crate) struct NetState {
     /// Sockets of this namespace that hold shim state.
     sockets: AtomicU64,
+    /// Sockets that asked for `SHIM_LOC_LOCAL_RECV` or `SHIM_LOC_PEER_RECV`:
+    /// without any, received packets need not record their locators.
+    receivers: AtomicU64,
     /// The control plane, with its hook and timer.
     pub(crate) ctl: Pin<KBox<NetCtl<Control>>>,
 }
@@ -32,6 +35,21 @@ impl NetState {
     /// Sockets of this namespace that hold shim state.
     pub(crate) fn sockets(&self) -> u64 {
         self.sockets.load(Ordering::Relaxed)
+    }
+
+    /// A socket started (`true`) or stopped asking for the locators its
+    /// datagrams come on.
+    pub(crate) fn receiver(&self, wants: bool) {
+        if wants {
+            self.receivers.fetch_add(1, Ordering::Relaxed);
+        } else {
+            self.receivers.fetch_sub(1, Ordering::Relaxed);
+        }
+    }
+
+    /// Whether some socket asks for the locators its datagrams come on.
+    pub(crate) fn has_receivers(&self) -> bool {
+        self.receivers.load(Ordering::Relaxed) != 0
     }
 }
 
@@ -51,6 +69,6 @@ impl PernetState for NetState {
     }
 
     fn init(net: &Net) -> Result<Self> {
-        Ok(NetState { sockets: AtomicU64::new(0), ctl: NetCtl::new(net, Control::new()?)? })
+        Ok(NetState { sockets: AtomicU64::new(0), receivers: AtomicU64::new(0), ctl: NetCtl::new(net, Control::new()?)? })
     }
 }

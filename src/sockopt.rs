@@ -234,6 +234,11 @@ fn get_with_context(sk: &Sock, opt: Opt, val: &OptOut) -> Result {
     }
 }
 
+/// Whether a socket with `f` asks for the locators its datagrams come on.
+fn receives(f: SockFlags) -> bool {
+    f.get(Opt::LocLocalRecv) == Some(true) || f.get(Opt::LocPeerRecv) == Some(true)
+}
+
 /// Whether the socket asked to bypass the shim (`SHIM_DONTSHIM`).
 pub(crate) fn dont_shim(sk: &Sock) -> bool {
     flags(sk).get(Opt::DontShim) == Some(true)
@@ -285,7 +290,12 @@ impl ShimOps for SolShim {
         loop {
             let new = set(SockFlags(cur)).map_err(errno)?;
             match state.word::<FLAGS>().compare_exchange_weak(cur, new.0, Ordering::Relaxed, Ordering::Relaxed) {
-                Ok(_) => return Ok(()),
+                Ok(_) => {
+                    if receives(SockFlags(cur)) != receives(new) {
+                        NetState::of(sk.net()).receiver(receives(new));
+                    }
+                    return Ok(());
+                }
                 Err(now) => cur = now,
             }
         }
@@ -360,6 +370,9 @@ impl ShimOps for SolShim {
     fn sk_release(sk: &Sock, state: &SockOpts) {
         if state.word::<COUNTED>().load(Ordering::Relaxed) != 0 {
             NetState::of(sk.net()).socket_released();
+        }
+        if receives(SockFlags(state.word::<FLAGS>().load(Ordering::Relaxed))) {
+            NetState::of(sk.net()).receiver(false);
         }
     }
 }
