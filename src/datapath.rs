@@ -53,29 +53,34 @@ fn may_initiate(sk: Option<&Sock>) -> bool {
 /// The upper layer sized the packet for the ULIDs' route; when the 8
 /// octets would not fit the MTU of the locators' route (as the context's
 /// last packet found it), the ULIDs' route gets that MTU less 8, so that
-/// later packets fit (TCP resyncs its MSS, UDP fragments to it).  This
-/// packet goes on: the stack fragments it or answers Packet Too Big as for
-/// any packet that outgrew its path.  Lowering to a target, not by 8 from
-/// where the route is, keeps the packets already sized for the old MTU
-/// from lowering it again and again.
+/// later packets fit (TCP resyncs its MSS, UDP fragments to it).  Lowering
+/// to a target, not by 8 from where the route is, keeps the packets
+/// already sized for the old MTU from lowering it again and again.
+///
+/// A packet that the 8 octets make too big for its locators' route is
+/// fragmented here, at its source, as IPv6 allows: the upper layer sized
+/// it right for the path it knows, so it must not be dropped with a Packet
+/// Too Big.  TCP would not resend it: it ignores the error once its MSS
+/// already shrank to the lowered route, and the stream stalls until a
+/// retransmission timeout (seen on the first moved flow of a boot: 499
+/// packets in 3 s, 10 segments dropped as `Ip6FragFails`, none resent).
+/// No IPv6 route goes below 1280 either, so on a locator path of less than
+/// 1288 every full packet takes this way.
 fn rewrite(ctl: &NetCtl<Control>, skb: &mut Skb<'_>, at: usize, path: &Path, ct: Tag, stats: &Stats) -> Result {
     let ext = HEADER_LEN as u32;
     let (len, segment) = skb.lengths();
+    let size = segment.unwrap_or(len) + ext;
     let path_mtu = stats.path_mtu.load(Ordering::Relaxed);
-    if path_mtu != 0 && segment.unwrap_or(len) + ext > path_mtu {
-        if path_mtu >= MIN_MTU + ext {
-            skb.lower_route_mtu(path_mtu - ext);
-        } else {
-            // No IPv6 route goes below 1280: on a locator path of less
-            // than 1288 the shimmed packet is fragmented here, at its
-            // source, as IPv6 allows.
-            skb.allow_fragmentation();
-        }
+    if path_mtu != 0 && size > path_mtu && path_mtu >= MIN_MTU + ext {
+        skb.lower_route_mtu(path_mtu - ext);
     }
     skb.insert_ext(at, ContextTag::from_masked(ct), &path.src, &path.dst)?;
     skb.reroute(ctl.net())?;
     if let Some(mtu) = skb.route_mtu() {
         stats.path_mtu.store(mtu, Ordering::Relaxed);
+        if size > mtu {
+            skb.allow_fragmentation();
+        }
     }
     Ok(())
 }
