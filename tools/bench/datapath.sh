@@ -12,7 +12,8 @@
 #   rewrite   the context moved to the second locator pair (payload header
 #             in, locators out on A; the reverse on B)
 #
-# each with GSO/TSO on and off on the hosts' links.  Prints one line per
+# each with GSO/TSO on and off on the hosts' links, and with GSO on and 1%
+# loss on the router's links towards B (netem).  Prints one line per
 # measurement and a table of medians with their ratio to plain.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
@@ -75,10 +76,17 @@ mode() {
 	esac
 }
 
-gso() {
-	local dev
-	for dev in a0 a1; do ip netns exec "$ns_a" ethtool -K "$dev" gso "$1" tso "$1" 2>/dev/null; done
-	for dev in b0 b1; do ip netns exec "$ns_b" ethtool -K "$dev" gso "$1" tso "$1" 2>/dev/null; done
+# path on|off|loss: GSO and TSO on or off on the hosts' links; loss: on,
+# with 1% loss towards B on both of the router's links to it.
+path() {
+	local dev g=on
+	[ "$1" = off ] && g=off
+	for dev in a0 a1; do ip netns exec "$ns_a" ethtool -K "$dev" gso "$g" tso "$g" 2>/dev/null; done
+	for dev in b0 b1; do ip netns exec "$ns_b" ethtool -K "$dev" gso "$g" tso "$g" 2>/dev/null; done
+	for dev in rb0 rb1; do
+		tc -n "$ns_r" qdisc del dev "$dev" root 2>/dev/null
+		[ "$1" = loss ] && tc -n "$ns_r" qdisc add dev "$dev" root netem loss 1%
+	done
 }
 
 # measure PROTO: Mbit/s received over a fresh flow a1 -> b1.
@@ -95,8 +103,8 @@ print(int(s["bits_per_second"] / 1e6))' "$dir/iperf.json" 2>/dev/null || echo 0
 
 modes=(plain off idle rewrite)
 for r in $(seq "$rounds"); do
-	for g in on off; do
-		gso "$g"
+	for g in on off loss; do
+		path "$g"
 		for p in tcp udp; do
 			for m in "${modes[@]}"; do
 				mode "$m"
@@ -113,14 +121,15 @@ res = {}
 for r, g, p, m, v in rows:
     res.setdefault((g, p, m), []).append(int(v))
 print()
-print("| proto | GSO | plain Mbit/s | off | idle | rewrite |")
+print("| proto | path | plain Mbit/s | off | idle | rewrite |")
 print("|---|---|---|---|---|---|")
+names = {"on": "GSO on", "off": "GSO off", "loss": "GSO on, 1% loss"}
 for p in ("tcp", "udp"):
-    for g in ("on", "off"):
+    for g in ("on", "off", "loss"):
         plain = statistics.median(res[(g, p, "plain")])
         cells = ["%d" % plain]
         for m in ("off", "idle", "rewrite"):
             v = statistics.median(res[(g, p, m)])
             cells.append("%d (%.0f %%)" % (v, 100 * v / plain if plain else 0))
-        print("| %s | %s | %s |" % (p.upper(), g, " | ".join(cells)))
+        print("| %s | %s | %s |" % (p.upper(), names[g], " | ".join(cells)))
 PY
