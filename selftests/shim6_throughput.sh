@@ -17,8 +17,9 @@
 #
 # The first moved flow of each part meets a path MTU change in mid-stream
 # (the ULIDs' route learns 1492, then 1392, from the shim): it is held to
-# a tenth of plain, which a blackhole or a crawl misses by far; measured
-# at 0.5 and 0.15 of plain, which is still to improve (issue 8's note).
+# a twentieth of plain, which a blackhole or a crawl (1 Mbit/s against 150,
+# as before patch 0005) misses by far; measured at 0.5 and 0.15 of plain,
+# which is still to improve (issue 8's note).
 #
 # Loss is measured by `make bench`, not judged here: under 1% loss single
 # rounds of plain TCP vary threefold in this VM.
@@ -91,7 +92,7 @@ moved_round() {
 	shimctl -n "$ns_b" stats show | awk '$2 != 0 { print "# B " $0 }' >&2
 }
 
-# compare NAME: the first moved round against a tenth of the plain
+# compare NAME: the first moved round against a twentieth of the plain
 # median, every later one against half.
 compare() {
 	python3 - "$1" "$dir/plain" "$dir/moved" <<'PY'
@@ -101,7 +102,7 @@ plain = [int(x) for x in open(sys.argv[2]).read().split()]
 moved = [int(x) for x in open(sys.argv[3]).read().split()]
 ref = statistics.median(plain)
 print("# %s: plain %s Mbit/s (median %d), moved %s" % (name, plain, ref, moved))
-ok = len(moved) > 1 and ref > 0 and moved[0] * 10 >= ref and min(moved[1:]) * 2 >= ref
+ok = len(moved) > 1 and ref > 0 and moved[0] * 20 >= ref and min(moved[1:]) * 2 >= ref
 sys.exit(0 if ok else 1)
 PY
 }
@@ -119,7 +120,7 @@ run() {
 }
 
 run "full MTU" "$a1" "$b1"
-result $? "throughput: every later round of a moved TCP flow reaches half of plain, the first a tenth"
+result $? "throughput: every later round of a moved TCP flow reaches half of plain, the first a twentieth"
 
 ip -n "$ns_b" link set b1 mtu 1400
 ip -n "$ns_r" link set rb1 mtu 1400
