@@ -106,9 +106,10 @@ def shim6_msg(msg_type, corrupt=False):
 
 
 def pcap(packets):
+    """A raw-IPv6 capture of (src, dst, payload[, next header])."""
     out = struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 101)
-    for i, (src, dst, payload) in enumerate(packets):
-        ip6 = struct.pack("!IHBB", 0x60000000, len(payload), 140, 64) + src + dst + payload
+    for i, (src, dst, payload, *nxt) in enumerate(packets):
+        ip6 = struct.pack("!IHBB", 0x60000000, len(payload), nxt[0] if nxt else 140, 64) + src + dst + payload
         out += struct.pack("<IIII", i, 0, len(ip6), len(ip6)) + ip6
     return out
 
@@ -157,6 +158,14 @@ class Payload(unittest.TestCase):
 
     def test_control_message_not_expected_fails(self):
         self.assertTrue(self.judge([self.payload(), (A, B, shim6_msg(1))], self.EXPECT))
+
+    def test_lone_fragment_is_not_judged(self):
+        # The last fragment of a payload packet whose first was not captured.
+        frag = struct.pack("!BBHI", 140, 0, 181 << 3, 7) + bytes(range(64))
+        self.assertEqual(self.judge([self.payload(), (A, B, frag, 44)], self.EXPECT), [])
+
+    def test_undecodable_packet_fails(self):
+        self.assertTrue(self.judge([self.payload(), (A, B, bytes([17, 0]), 140)], self.EXPECT))
 
 
 if __name__ == "__main__":
