@@ -164,12 +164,6 @@ class Payload(unittest.TestCase):
         frag = struct.pack("!BBHI", 140, 0, 181 << 3, 7) + bytes(range(64))
         self.assertEqual(self.judge([self.payload(), (A, B, frag, 44)], self.EXPECT), [])
 
-    def test_application_guess_is_not_judged(self):
-        # UDP to port 7001 is decoded as AFS RX, which calls this malformed.
-        udp = struct.pack("!HHHH", 7001, 7001, 12, 0) + b"abcd"
-        rx = (A, B, bytes([17, 0, 0x80, 0, 0, 0, 0, 1]) + udp)
-        self.assertEqual(self.judge([self.payload(), rx], self.EXPECT), [])
-
     def test_undecodable_packet_fails(self):
         self.assertTrue(self.judge([self.payload(), (A, B, bytes([17, 0]), 140)], self.EXPECT))
 
