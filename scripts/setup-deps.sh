@@ -14,7 +14,7 @@ APT_PKGS=(
 	flex bison bc libelf-dev libssl-dev cpio xz-utils rsync
 	qemu-system-x86 linux-source-6.12
 	iproute2 kmod procps busybox-static
-	tshark
+	tshark iperf3 ethtool
 )
 
 say() { echo "setup: $*" >&2; }
