@@ -96,13 +96,89 @@ impl Stats {
 
 /// A context, its counters (which the data path holds too) and what the
 /// data path has of it.
-struct Slot {
+pub(crate) struct Slot {
     ctx: Context,
     stats: Arc<Stats>,
     /// The route last published to the data path.
     published: Route,
     /// Set when the context goes: the data path passes over it at once.
     dead: Arc<AtomicBool>,
+}
+
+/// Slots per chunk of [`SlotVec`]: a chunk of slot pointers is a page.
+const CHUNK: usize = 512;
+
+/// Slots in page-sized chunks of boxed slots: adding a context never
+/// asks for more than a page at once, which the packet path's atomic
+/// allocations can get however many contexts there are.  (One array of
+/// inline slots needs about 1 KiB per context in one piece: past some
+/// 4 000 contexts it exceeded what kmalloc serves, and every further
+/// context was refused.)
+struct SlotVec {
+    chunks: KVec<Chunk>,
+}
+
+struct Chunk {
+    slots: KVec<Option<KBox<Slot>>>,
+    used: usize,
+}
+
+impl SlotVec {
+    /// Slot indices in use or free: `0..len()`.
+    fn len(&self) -> usize {
+        self.chunks.len() * CHUNK
+    }
+
+    fn cell(&mut self, i: usize) -> Option<(&mut Option<KBox<Slot>>, &mut usize)> {
+        let c = self.chunks.get_mut(i / CHUNK)?;
+        Some((c.slots.get_mut(i % CHUNK)?, &mut c.used))
+    }
+
+    fn get(&self, i: usize) -> Option<&Slot> {
+        self.chunks.get(i / CHUNK)?.slots.get(i % CHUNK)?.as_deref()
+    }
+
+    fn get_mut(&mut self, i: usize) -> Option<&mut Slot> {
+        self.cell(i)?.0.as_deref_mut()
+    }
+
+    fn take(&mut self, i: usize) -> Option<KBox<Slot>> {
+        let (cell, used) = self.cell(i)?;
+        let s = cell.take()?;
+        *used -= 1;
+        Some(s)
+    }
+
+    /// Puts `s` in the free slot `i`.
+    fn put(&mut self, i: usize, s: KBox<Slot>) {
+        if let Some((cell @ None, used)) = self.cell(i) {
+            *cell = Some(s);
+            *used += 1;
+        }
+    }
+
+    /// A free slot, from a new chunk if all are in use.
+    fn free(&mut self) -> Result<usize> {
+        if let Some((n, c)) = self.chunks.iter().enumerate().find(|(_, c)| c.used < CHUNK) {
+            if let Some(j) = c.slots.iter().position(Option::is_none) {
+                return Ok(n * CHUNK + j);
+            }
+        }
+        let mut slots = KVec::with_capacity(CHUNK, GFP_ATOMIC)?;
+        for _ in 0..CHUNK {
+            slots.push(None, GFP_ATOMIC)?;
+        }
+        self.chunks.push(Chunk { slots, used: 0 }, GFP_ATOMIC)?;
+        Ok(self.len() - CHUNK)
+    }
+
+    fn iter(&self) -> impl Iterator<Item = (usize, &Slot)> {
+        self.chunks.iter().flat_map(|c| c.slots.iter()).enumerate().filter_map(|(i, s)| Some((i, s.as_deref()?)))
+    }
+
+    fn iter_mut(&mut self) -> impl Iterator<Item = &mut Slot> {
+        self.chunks.iter_mut().flat_map(|c| c.slots.iter_mut()).filter_map(|s| s.as_deref_mut())
+    }
 }
 
 /// The contexts of a namespace, in slots, at most `limit` of them, with
@@ -112,10 +188,8 @@ struct Slot {
 /// Whatever hands out a context to change marks its slot dirty;
 /// [`Slots::publish`] then republishes the routes that changed, one bucket
 /// each: a change costs O(1), however many contexts there are.
-struct Slots {
-    slots: KVec<Option<Slot>>,
-    /// Empty slots.
-    free: KVec<usize>,
+pub(crate) struct Slots {
+    slots: SlotVec,
     count: usize,
     limit: usize,
     routes: Arc<Routes>,
@@ -125,18 +199,18 @@ struct Slots {
 }
 
 impl Slots {
-    fn new(limit: usize, routes: Arc<Routes>) -> Self {
-        Slots { slots: KVec::new(), free: KVec::new(), count: 0, limit, routes, dirty: KVec::new(), all_dirty: false }
+    pub(crate) fn new(limit: usize, routes: Arc<Routes>) -> Self {
+        Slots { slots: SlotVec { chunks: KVec::new() }, count: 0, limit, routes, dirty: KVec::new(), all_dirty: false }
     }
 
     fn iter(&self) -> impl Iterator<Item = &Slot> {
-        self.slots.iter().flatten()
+        self.slots.iter().map(|(_, s)| s)
     }
 
     /// Every context, to change (they are all republished if they did).
     fn iter_mut(&mut self) -> impl Iterator<Item = &mut Context> {
         self.all_dirty = true;
-        self.slots.iter_mut().flatten().map(|s| &mut s.ctx)
+        self.slots.iter_mut().map(|s| &mut s.ctx)
     }
 
     fn len(&self) -> usize {
@@ -150,7 +224,7 @@ impl Slots {
 
     /// `slot`, to change its context.
     fn slot_mut(&mut self, slot: usize) -> Option<&mut Slot> {
-        let s = self.slots.get_mut(slot)?.as_mut()?;
+        let s = self.slots.get_mut(slot)?;
         // Out of memory: the change is published with the next walk.
         if self.dirty.push(slot, GFP_ATOMIC).is_err() {
             self.all_dirty = true;
@@ -161,20 +235,18 @@ impl Slots {
     /// The slot of the context sockets use for `ulids` (FII 0).
     fn of(&self, ulids: &UlidPair) -> Option<&Slot> {
         let i = self.routes.by_ulids(ulids, 0, |e| e.slot)?;
-        self.slots.get(i)?.as_ref()
+        self.slots.get(i)
     }
 
     /// Forgets the context in `slot`.
     fn remove(&mut self, slot: usize) {
-        let Some(s) = self.slots.get_mut(slot).and_then(Option::take) else { return };
+        let Some(s) = self.slots.take(slot) else { return };
         self.routes.remove(&s.published, slot, &s.dead);
         self.count -= 1;
-        // Out of memory: the slot is found again by `insert`'s scan.
-        let _ = self.free.push(slot, GFP_ATOMIC);
     }
 
     /// Forgets every context.
-    fn clear(&mut self) {
+    pub(crate) fn clear(&mut self) {
         for i in 0..self.slots.len() {
             self.remove(i);
         }
@@ -185,8 +257,8 @@ impl Slots {
     fn publish(&mut self) {
         let dirty = core::mem::replace(&mut self.dirty, KVec::new());
         let all = core::mem::replace(&mut self.all_dirty, false);
-        let one = |slots: &mut KVec<Option<Slot>>, i: usize| {
-            let Some(Some(s)) = slots.get_mut(i) else { return };
+        let one = |slots: &mut SlotVec, i: usize| {
+            let Some(s) = slots.get_mut(i) else { return };
             let route = s.ctx.route();
             if route == s.published {
                 return;
@@ -224,11 +296,7 @@ impl Table for Slots {
             let victim = self
                 .slots
                 .iter()
-                .enumerate()
-                .filter_map(|(i, s)| {
-                    let s = s.as_ref()?;
-                    Some((s.ctx.eviction_rank(s.stats.last_used.load(Ordering::Relaxed), now)?, i))
-                })
+                .filter_map(|(i, s)| Some((s.ctx.eviction_rank(s.stats.last_used.load(Ordering::Relaxed), now)?, i)))
                 .min_by_key(|&(rank, _)| rank);
             match victim {
                 Some((_, i)) => self.remove(i),
@@ -236,30 +304,21 @@ impl Table for Slots {
             }
         }
         let Ok(stats) = Arc::new(Stats::new(now), GFP_ATOMIC) else { return false };
-        let i = match crate::kext::pop(&mut self.free).or_else(|| self.slots.iter().position(Option::is_none)) {
-            Some(i) => i,
-            None => {
-                if self.slots.push(None, GFP_ATOMIC).is_err() {
-                    return false;
-                }
-                self.slots.len() - 1
-            }
-        };
+        // Out of memory: refused, the flow goes unshimmed.
+        let Ok(i) = self.slots.free() else { return false };
         let route = ctx.route();
-        let Ok(dead) = self.routes.insert(route, stats.clone(), i) else {
-            // Out of memory: refused, the flow goes unshimmed.
-            let _ = self.free.push(i, GFP_ATOMIC);
+        let Ok(dead) = self.routes.insert(route, stats.clone(), i) else { return false };
+        let Ok(slot) = KBox::new(Slot { ctx, stats, published: route, dead: dead.clone() }, GFP_ATOMIC) else {
+            self.routes.remove(&route, i, &dead);
             return false;
         };
-        if let Some(slot) = self.slots.get_mut(i) {
-            *slot = Some(Slot { ctx, stats, published: route, dead });
-            self.count += 1;
-        }
+        self.slots.put(i, slot);
+        self.count += 1;
         true
     }
     fn drop_confused(&mut self, new: &Context) {
         for i in 0..self.slots.len() {
-            if self.slots.get(i).and_then(Option::as_ref).is_some_and(|s| s.ctx.confused_with(new)) {
+            if self.slots.get(i).is_some_and(|s| s.ctx.confused_with(new)) {
                 self.remove(i);
             }
         }
@@ -276,15 +335,11 @@ impl Table for Slots {
         self.routes.by_tag(ct, |_| ()).is_some()
     }
     fn by_nonce(&mut self, init_nonce: u32, path: &Path) -> Option<&mut Context> {
-        let i = self.slots.iter().position(|s| s.as_ref().is_some_and(|s| s.ctx.answered_by(init_nonce, path)))?;
+        let (i, _) = self.slots.iter().find(|(_, s)| s.ctx.answered_by(init_nonce, path))?;
         self.get_mut(i)
     }
     fn by_peer_tag(&mut self, ct: Tag, path: &Path) -> Option<&mut Context> {
-        let i = self.slots.iter().position(|s| {
-            s.as_ref().is_some_and(|s| {
-                s.ctx.ct_peer() == Some(ct) && s.ctx.path() == path.reversed()
-            })
-        })?;
+        let (i, _) = self.slots.iter().find(|(_, s)| s.ctx.ct_peer() == Some(ct) && s.ctx.path() == path.reversed())?;
         self.get_mut(i)
     }
 }
@@ -855,7 +910,7 @@ impl Control {
             let mut txs = KVec::new();
             let mut next: Option<u64> = None;
             for i in 0..st.table.slots.len() {
-                let Some(Some(Slot { ctx, stats, .. })) = st.table.slots.get_mut(i) else { continue };
+                let Some(Slot { ctx, stats, .. }) = st.table.slots.get_mut(i) else { continue };
                 let last_used = stats.last_used.load(Ordering::Relaxed);
                 if ctx.collectable(last_used, now) {
                     st.table.remove(i);
