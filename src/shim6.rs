@@ -8,6 +8,7 @@
 
 use kernel::prelude::*;
 
+mod bench;
 mod control;
 mod crypto;
 mod datapath;

@@ -31,9 +31,10 @@ pub(crate) const END: bindings::kunit_case = {
     unsafe { core::mem::zeroed() }
 };
 
-/// A suite named `name` over `cases`.
+/// A suite named `name` over `cases`; a `slow` one carries KUnit's
+/// `speed=slow` attribute, which `kunit.filter` selects on.
 #[doc(hidden)]
-pub(crate) const fn suite(name: &[u8], cases: *mut bindings::kunit_case) -> bindings::kunit_suite {
+pub(crate) const fn suite(name: &[u8], cases: *mut bindings::kunit_case, slow: bool) -> bindings::kunit_suite {
     // SAFETY: All-zero is a valid `kunit_suite` (no init/exit callbacks).
     let mut s: bindings::kunit_suite = unsafe { core::mem::zeroed() };
     let mut i = 0;
@@ -43,15 +44,25 @@ pub(crate) const fn suite(name: &[u8], cases: *mut bindings::kunit_case) -> bind
         i += 1;
     }
     s.test_cases = cases;
+    if slow {
+        s.attr.speed = bindings::kunit_speed_KUNIT_SPEED_SLOW;
+    }
     s
 }
 
 /// Declares a KUnit suite of safe test functions `fn()`.
 ///
 /// Assertions inside use `kernel::kunit_assert!`/`kunit_assert_eq!`.
+/// `kunit_suite!(slow "name", [...])` marks the suite `speed=slow`.
 #[macro_export]
 macro_rules! kunit_suite {
     ($name:literal, [$($case:ident),+ $(,)?]) => {
+        $crate::kunit_suite!(@ $name, false, [$($case),+]);
+    };
+    (slow $name:literal, [$($case:ident),+ $(,)?]) => {
+        $crate::kunit_suite!(@ $name, true, [$($case),+]);
+    };
+    (@ $name:literal, $slow:literal, [$($case:ident),+]) => {
         const _: () = {
             use $crate::kext::kunit::{case, suite, END};
             use kernel::bindings;
@@ -70,7 +81,7 @@ macro_rules! kunit_suite {
             static mut CASES: [bindings::kunit_case; N] =
                 [$(case(kernel::c_str!(stringify!($case)), cases::$case),)+ END];
             static mut SUITE: bindings::kunit_suite =
-                suite($name.as_bytes(), core::ptr::addr_of_mut!(CASES).cast());
+                suite($name.as_bytes(), core::ptr::addr_of_mut!(CASES).cast(), $slow);
             // KUnit finds the suite through this section when the module loads.
             #[used]
             #[link_section = ".kunit_test_suites"]

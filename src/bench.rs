@@ -1,0 +1,202 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! KUnit suite `shim6_bench`: what the data path's cost does and does not
+//! depend on, measured in the kernel on the code that runs.  `make bench`
+//! runs it (tools/bench/datapath.sh); it is marked `speed=slow`, and
+//! `make check` leaves it out (`kunit.filter_glob=shim6`, tools/vm).
+//!
+//! It prints one `shim6_bench:` line per measurement to the kernel log and
+//! asserts only what it measured: that every lookup found its context and
+//! every handshake ended established.  Times are never asserted.
+
+use kernel::alloc::flags::GFP_KERNEL;
+use kernel::bindings;
+use kernel::prelude::*;
+use kernel::sync::Arc;
+use kernel::{kunit_assert, kunit_assert_eq};
+
+use crate::control::Slots;
+use crate::crypto::{KernelMac, KernelRandom};
+use crate::kext::sock::rcu_barrier;
+use crate::proto::context::{self as cx, Context, Host, Locators, Path, Responder, State, Table, UlidPair};
+use crate::routes::Routes;
+
+crate::kunit_suite!(slow "shim6_bench", [lookup_scales, setup_rate]);
+
+/// `kunit_assert!` for a case of this file.
+macro_rules! check {
+    ($case:literal, $cond:expr $(,)?) => {
+        kunit_assert!($case, "src/bench.rs", 0, $cond)
+    };
+}
+
+fn ns() -> u64 {
+    // SAFETY: No preconditions.
+    unsafe { bindings::ktime_get_ns() }
+}
+
+/// Free memory in octets.
+fn free_memory() -> u64 {
+    let mut info = bindings::sysinfo::default();
+    // SAFETY: `info` is a valid `sysinfo` to fill.
+    unsafe { bindings::si_meminfo(&mut info) };
+    info.freeram as u64 * u64::from(info.mem_unit)
+}
+
+/// Address `i` of a side: 2001:db8:side::i.
+fn addr(side: u8, i: u32) -> [u8; 16] {
+    let mut a = [0u8; 16];
+    a[..4].copy_from_slice(&[0x20, 0x01, 0x0d, 0xb8]);
+    a[5] = side;
+    a[12..].copy_from_slice(&i.to_be_bytes());
+    a
+}
+
+fn ulids(i: u32) -> UlidPair {
+    UlidPair { local: addr(1, i), peer: addr(2, i) }
+}
+
+/// The local tag of context `i`, unique in its table.
+fn tag(i: u32) -> cx::Tag {
+    0x1000 + u64::from(i)
+}
+
+/// Lookups per measurement.
+const LOOKUPS: u32 = 100_000;
+
+/// Table sizes measured: one context, a busy host, a busy server.
+const SIZES: [u32; 3] = [1, 1_000, 100_000];
+
+/// A namespace's table (`Slots`, publishing to `Routes`) filled with `n`
+/// contexts; then `LOOKUPS` lookups of contexts picked at random, as the
+/// output hook (by ULID pair) and the input handler (by tag) make them.
+/// Random picks over 100 000 contexts miss the caches, as a server's
+/// traffic would.  Also the time to add a context, and the memory a
+/// context takes (free memory before and after, after RCU callbacks ran;
+/// a KASAN kernel's red zones count).
+fn lookup_scales() {
+    let mut rng = KernelRandom;
+    let mut base = None;
+    for n in SIZES {
+        let Ok(routes) = Routes::new((0x0123_4567, 0x89ab_cdef)).and_then(|r| Ok(Arc::new(r, GFP_KERNEL)?)) else {
+            check!("lookup_scales", false);
+            return;
+        };
+        let mut slots = Slots::new(n as usize, routes.clone());
+        let local = Locators::new(&[addr(1, 0)]);
+        rcu_barrier();
+        let (free, start) = (free_memory(), ns());
+        let mut added = 0;
+        for i in 0..n {
+            let path = Path { src: addr(3, i), dst: addr(4, i) };
+            let (ctx, _) = Context::initiate(ulids(i), 0, tag(i), local, path, 0, &mut rng);
+            added += u32::from(slots.insert(ctx));
+        }
+        let add_ns = (ns() - start) / u64::from(n);
+        rcu_barrier();
+        let octets = free.saturating_sub(free_memory()) / u64::from(n);
+        kunit_assert_eq!("lookup_scales", "src/bench.rs", 0, added, n);
+
+        // A multiplicative congruential sequence: no crypto in the loop.
+        let mut x: u32 = 0x2545_f491;
+        let mut pick = || {
+            x = x.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+            x % n
+        };
+        let (mut found_out, mut found_in) = (0, 0);
+        let start = ns();
+        for _ in 0..LOOKUPS {
+            found_out += u32::from(routes.by_ulids(&ulids(pick()), 0, |e| e.slot).is_some());
+        }
+        let out_ns = (ns() - start) / u64::from(LOOKUPS);
+        let start = ns();
+        for _ in 0..LOOKUPS {
+            found_in += u32::from(routes.by_tag(tag(pick()), |e| e.slot).is_some());
+        }
+        let in_ns = (ns() - start) / u64::from(LOOKUPS);
+        kunit_assert_eq!("lookup_scales", "src/bench.rs", 0, (found_out, found_in), (LOOKUPS, LOOKUPS));
+
+        let (out_1, in_1) = *base.get_or_insert((out_ns, in_ns));
+        pr_info!(
+            "shim6_bench: contexts {} add_ns {} out_lookup_ns {} in_lookup_ns {} out_ratio {}.{:02} in_ratio {}.{:02} octets_per_context {}\n",
+            n,
+            add_ns,
+            out_ns,
+            in_ns,
+            out_ns / out_1.max(1),
+            out_ns * 100 / out_1.max(1) % 100,
+            in_ns / in_1.max(1),
+            in_ns * 100 / in_1.max(1) % 100,
+            octets
+        );
+        slots.clear();
+    }
+    pr_info!(
+        "shim6_bench: slot_octets {} entry_octets {}\n",
+        core::mem::size_of::<crate::control::Slot>(),
+        core::mem::size_of::<crate::routes::Entry>()
+    );
+}
+
+/// Handshakes to run.
+const HANDSHAKES: u32 = 200;
+
+/// Context setup: I1, R1, I2, R2 between two hosts with the kernel's
+/// HMAC, both tables the namespace's own (`Slots`), each handshake on a
+/// new ULID pair.  Both ends run on this CPU, so a host that is only one
+/// end does each in about half the time.
+fn setup_rate() {
+    let (Ok(mut mac), mut rng) = (KernelMac::new(), KernelRandom) else {
+        check!("setup_rate", false);
+        return;
+    };
+    let tables = || -> Result<(Slots, Slots)> {
+        let seed = (0x0123_4567, 0x89ab_cdef);
+        let a = Arc::new(Routes::new(seed)?, GFP_KERNEL)?;
+        let b = Arc::new(Routes::new(seed)?, GFP_KERNEL)?;
+        Ok((Slots::new(HANDSHAKES as usize, a), Slots::new(HANDSHAKES as usize, b)))
+    };
+    let Ok((mut ta, mut tb)) = tables() else {
+        check!("setup_rate", false);
+        return;
+    };
+    let (a1, b1) = (addr(1, 0), addr(2, 0));
+    let mut host_a = Host::new(Responder::new(0, &mut rng), Locators::new(&[a1]));
+    let mut host_b = Host::new(Responder::new(0, &mut rng), Locators::new(&[b1]));
+    let mut established = 0;
+    let start = ns();
+    for i in 0..HANDSHAKES {
+        // 40 handshakes a second of simulated time: under the namespace's
+        // limits on new contexts and on answers (Limits::default()).
+        let now = u64::from(i) * 25;
+        let ulids = UlidPair { local: addr(1, i), peer: addr(2, i) };
+        let ct = Host::fresh_tag(&ta, &mut rng);
+        let path = Path { src: ulids.local, dst: ulids.peer };
+        let (ctx, i1) = Context::initiate(ulids, 0, ct, host_a.locators, path, now, &mut rng);
+        if !ta.insert(ctx) {
+            break;
+        }
+        let mut msg = Some(i1);
+        let mut to_b = true;
+        while let Some(tx) = msg.take() {
+            let rx = cx::Received { path: tx.path, msg: tx.msg };
+            let [reply, _] = if to_b {
+                host_b.receive(&mut tb, &rx, now, &mut rng, &mut mac)
+            } else {
+                host_a.receive(&mut ta, &rx, now, &mut rng, &mut mac)
+            }
+            .tx;
+            msg = reply;
+            to_b = !to_b;
+        }
+        established += u32::from(ta.by_ulids(&ulids, 0).is_some_and(|c| c.state() == State::Established));
+    }
+    let elapsed = (ns() - start).max(1);
+    kunit_assert_eq!("setup_rate", "src/bench.rs", 0, established, HANDSHAKES);
+    pr_info!(
+        "shim6_bench: handshakes {} ns_per_handshake {} handshakes_per_s {}\n",
+        HANDSHAKES,
+        elapsed / u64::from(HANDSHAKES),
+        u64::from(HANDSHAKES) * 1_000_000_000 / elapsed
+    );
+}
