@@ -82,3 +82,39 @@ hba_host() {
 	shimctl -n "$ns" hba set "$pds"
 	echo "$1 $2"
 }
+
+# two_hosts: hosts A and B (hba_host) in $ns_a and $ns_b, each with two
+# uplinks to the router in $ns_r, which forwards; sets a1 a2 b1 b2.
+two_hosts() {
+	local ns
+	for ns in "$ns_a" "$ns_b" "$ns_r"; do
+		ip netns add "$ns"
+		ip -n "$ns" link set lo up
+	done
+	ip netns exec "$ns_r" sysctl -qw net.ipv6.conf.all.forwarding=1
+	read -r a1 a2 < <(hba_host "$ns_a" a 2001:db8:a1 2001:db8:a2 0123456789abcdef0123456789abcdef)
+	read -r b1 b2 < <(hba_host "$ns_b" b 2001:db8:b1 2001:db8:b2 fedcba9876543210fedcba9876543210)
+}
+
+# del_two_hosts: removes the namespaces of two_hosts, and $dir.
+del_two_hosts() {
+	local ns
+	for ns in "$ns_a" "$ns_b" "$ns_r"; do
+		ip netns del "$ns" 2>/dev/null
+	done
+	rm -rf "$dir"
+}
+
+# iperf_mbps SRC DST SECS [IPERF3-ARGS]: Mbit/s received over a new iperf3
+# flow from SRC in $ns_a to the server at DST, 0 if it failed; the
+# report stays in $dir/iperf.json.
+iperf_mbps() {
+	local src=$1 dst=$2 secs=$3
+	shift 3
+	ip netns exec "$ns_a" iperf3 -c "$dst" -B "$src" -t "$secs" -J "$@" >"$dir/iperf.json" 2>&1
+	python3 -c '
+import json, sys
+e = json.load(open(sys.argv[1]))["end"]
+s = e.get("sum_received") or e["sum"]
+print(int(s["bits_per_second"] / 1e6))' "$dir/iperf.json" 2>/dev/null || echo 0
+}

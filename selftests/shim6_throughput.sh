@@ -40,23 +40,14 @@ secs=${SHIM6_SECS:-3}
 
 cleanup() {
 	[ -n "${server:-}" ] && kill "$server" 2>/dev/null
-	for ns in "$ns_a" "$ns_b" "$ns_r"; do
-		ip netns del "$ns" 2>/dev/null
-	done
-	rm -rf "$dir"
+	del_two_hosts
 }
 trap cleanup EXIT
 
 echo "TAP version 13"
 echo "1..2"
 
-for ns in "$ns_a" "$ns_b" "$ns_r"; do
-	ip netns add "$ns"
-	ip -n "$ns" link set lo up
-done
-ip netns exec "$ns_r" sysctl -qw net.ipv6.conf.all.forwarding=1
-read -r a1 a2 < <(hba_host "$ns_a" a 2001:db8:a1 2001:db8:a2 0123456789abcdef0123456789abcdef)
-read -r b1 b2 < <(hba_host "$ns_b" b 2001:db8:b1 2001:db8:b2 fedcba9876543210fedcba9876543210)
+two_hosts
 
 ip netns exec "$ns_b" iperf3 -s >"$dir/server.log" 2>&1 &
 server=$!
@@ -70,11 +61,7 @@ shim() {
 # the first $omit seconds.
 omit=0
 iperf() {
-	local bps
-	ip netns exec "$ns_a" iperf3 -c "$2" -B "$1" -t "$secs" -O "$omit" -J >"$dir/iperf.json" 2>&1
-	bps=$(python3 -c 'import json,sys; print(int(json.load(open(sys.argv[1]))["end"]["sum_received"]["bits_per_second"]))' \
-		"$dir/iperf.json" 2>/dev/null || echo 0)
-	echo $((bps / 1000000))
+	iperf_mbps "$1" "$2" "$secs" -O "$omit"
 }
 
 # moved_round: a new context on (a1, b1), moved to (a2, b2), and a flow on it.

@@ -28,21 +28,12 @@ dir=$(mktemp -d)
 
 cleanup() {
 	pkill -f "iperf3 -s" 2>/dev/null
-	for ns in "$ns_a" "$ns_b" "$ns_r"; do
-		ip netns del "$ns" 2>/dev/null
-	done
-	rm -rf "$dir"
+	del_two_hosts
 }
 trap cleanup EXIT
 
 lsmod | grep -q '^shim6 ' || insmod "$ko"
-for ns in "$ns_a" "$ns_b" "$ns_r"; do
-	ip netns add "$ns"
-	ip -n "$ns" link set lo up
-done
-ip netns exec "$ns_r" sysctl -qw net.ipv6.conf.all.forwarding=1
-read -r a1 a2 < <(hba_host "$ns_a" a 2001:db8:a1 2001:db8:a2 0123456789abcdef0123456789abcdef)
-read -r b1 b2 < <(hba_host "$ns_b" b 2001:db8:b1 2001:db8:b2 fedcba9876543210fedcba9876543210)
+two_hosts
 ip netns exec "$ns_b" iperf3 -s -D
 
 loaded() { lsmod | grep -q '^shim6 '; }
@@ -93,12 +84,7 @@ path() {
 measure() {
 	local args=()
 	[ "$1" = udp ] && args=(-u -b 0 -l 1400)
-	ip netns exec "$ns_a" iperf3 -c "$b1" -B "$a1" -t "$secs" -J "${args[@]}" >"$dir/iperf.json" 2>&1
-	python3 -c '
-import json, sys
-e = json.load(open(sys.argv[1]))["end"]
-s = e.get("sum_received") or e["sum"]
-print(int(s["bits_per_second"] / 1e6))' "$dir/iperf.json" 2>/dev/null || echo 0
+	iperf_mbps "$a1" "$b1" "$secs" "${args[@]}"
 }
 
 modes=(plain off idle rewrite)
