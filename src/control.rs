@@ -173,7 +173,23 @@ impl SlotVec {
     }
 
     fn iter(&self) -> impl Iterator<Item = (usize, &Slot)> {
-        self.chunks.iter().flat_map(|c| c.slots.iter()).enumerate().filter_map(|(i, s)| Some((i, s.as_deref()?)))
+        self.next_all(0)
+    }
+
+    /// The slots in use from `from` on, passing over empty chunks.
+    fn next_all(&self, from: usize) -> impl Iterator<Item = (usize, &Slot)> {
+        self.chunks
+            .iter()
+            .enumerate()
+            .skip(from / CHUNK)
+            .filter(|(_, c)| c.used > 0)
+            .flat_map(|(n, c)| c.slots.iter().enumerate().filter_map(move |(j, s)| Some((n * CHUNK + j, s.as_deref()?))))
+            .filter(move |&(i, _)| i >= from)
+    }
+
+    /// The first slot in use at or after `from`.
+    fn next_from(&self, from: usize) -> Option<(usize, &Slot)> {
+        self.next_all(from).next()
     }
 
     fn iter_mut(&mut self) -> impl Iterator<Item = &mut Slot> {
@@ -587,9 +603,10 @@ impl Control {
         }
     }
 
-    /// A copy of the `index`-th context and its counters, for shimctl.
-    pub(crate) fn context(&self, index: usize) -> Option<(Context, Arc<Stats>)> {
-        self.locked(|st| st.table.iter().nth(index).map(|s| (s.ctx.clone(), s.stats.clone())))
+    /// The first context in a slot at or after `slot`, a copy with its
+    /// counters, and its slot: a dump goes on from there (shimctl).
+    pub(crate) fn context_from(&self, slot: usize) -> Option<(usize, Context, Arc<Stats>)> {
+        self.locked(|st| st.table.slots.next_from(slot).map(|(i, s)| (i, s.ctx.clone(), s.stats.clone())))
     }
 
     /// A Shim6 control message arrived on `path`.

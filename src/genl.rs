@@ -52,11 +52,11 @@ impl Commands for Shim6Genl {
         (STATS_GET, Kind::Dump),
     ];
 
-    fn dump(cmd: u8, net: &Net, index: usize, msg: &mut DumpMsg) -> Result<bool> {
+    fn dump(cmd: u8, net: &Net, cursor: usize, msg: &mut DumpMsg) -> Result<Option<usize>> {
         match cmd {
-            CONTEXT_GET => context(net, index, msg),
-            LOCATOR_GET => locator(net, index, msg),
-            STATS_GET => stat(net, index, msg),
+            CONTEXT_GET => context(net, cursor, msg),
+            LOCATOR_GET => locator(net, cursor, msg),
+            STATS_GET => stat(net, cursor, msg),
             _ => Err(EINVAL),
         }
     }
@@ -107,26 +107,26 @@ impl Commands for Shim6Genl {
 }
 
 /// One counter of what the namespace dropped or refused.
-fn stat(net: &Net, index: usize, msg: &mut DumpMsg) -> Result<bool> {
-    let Some((name, value)) = NetState::of(net).ctl.data().drop_counter(index) else { return Ok(false) };
+fn stat(net: &Net, index: usize, msg: &mut DumpMsg) -> Result<Option<usize>> {
+    let Some((name, value)) = NetState::of(net).ctl.data().drop_counter(index) else { return Ok(None) };
     msg.put_string(attr(uapi::shim6_genl_attr_SHIM6_A_STAT_NAME), name)?;
     msg.put_u64(attr(uapi::shim6_genl_attr_SHIM6_A_STAT_VALUE), value, attr(uapi::shim6_genl_attr_SHIM6_A_PAD))?;
-    Ok(true)
+    Ok(Some(index + 1))
 }
 
 /// One address of the namespace and whether it is a locator.
-fn locator(net: &Net, index: usize, msg: &mut DumpMsg) -> Result<bool> {
+fn locator(net: &Net, index: usize, msg: &mut DumpMsg) -> Result<Option<usize>> {
     let (locators, addrs, _) = NetState::of(net).ctl.data().locators();
-    let Some(a) = addrs.get(index) else { return Ok(false) };
+    let Some(a) = addrs.get(index) else { return Ok(None) };
     let flags = if locators.contains(a) { uapi::SHIM6_LOC_F_LOCATOR } else { 0 };
     msg.put_bytes(attr(uapi::shim6_genl_attr_SHIM6_A_LOC_ADDR), a)?;
     msg.put_u32(attr(uapi::shim6_genl_attr_SHIM6_A_LOC_FLAGS), flags)?;
-    Ok(true)
+    Ok(Some(index + 1))
 }
 
-/// One context of the namespace.
-fn context(net: &Net, index: usize, msg: &mut DumpMsg) -> Result<bool> {
-        let Some((c, stats)) = NetState::of(net).ctl.data().context(index) else { return Ok(false) };
+/// The namespace's first context at or after `cursor` (a slot).
+fn context(net: &Net, cursor: usize, msg: &mut DumpMsg) -> Result<Option<usize>> {
+        let Some((slot, c, stats)) = NetState::of(net).ctl.data().context_from(cursor) else { return Ok(None) };
         let pad = attr(uapi::shim6_genl_attr_SHIM6_A_PAD);
         msg.put_u8(attr(uapi::shim6_genl_attr_SHIM6_A_CTX_STATE), state(c.state()))?;
         msg.put_bytes(attr(uapi::shim6_genl_attr_SHIM6_A_CTX_ULID_LOCAL), &c.ulids().local)?;
@@ -156,5 +156,5 @@ fn context(net: &Net, index: usize, msg: &mut DumpMsg) -> Result<bool> {
         ] {
             msg.put_u64(attr(a), v.load(Ordering::Relaxed), pad)?;
         }
-        Ok(true)
+        Ok(Some(slot + 1))
 }

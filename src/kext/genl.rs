@@ -117,8 +117,11 @@ pub(crate) trait Commands: 'static {
     const MAXATTR: u32;
     /// Every command and its kind.
     const OPS: &'static [(u8, Kind)];
-    /// Writes item `index` of dump `cmd` of `net` into `msg`; `Ok(false)` past the last.
-    fn dump(cmd: u8, net: &Net, index: usize, msg: &mut DumpMsg) -> Result<bool>;
+    /// Writes the first item at or after `cursor` (0 to start) of dump
+    /// `cmd` of `net` into `msg`: the cursor of the next, `Ok(None)` past
+    /// the last.  A cursor lets a table with holes go on where it stopped,
+    /// instead of counting from its start for each message.
+    fn dump(cmd: u8, net: &Net, cursor: usize, msg: &mut DumpMsg) -> Result<Option<usize>>;
     /// Runs do command `cmd` on `net`.
     fn doit(cmd: u8, net: &Net, attrs: &Attrs<'_>) -> Result;
 }
@@ -199,7 +202,7 @@ impl<T: Commands> Family<T> {
 
     unsafe extern "C" fn dumpit(skb: *mut bindings::sk_buff, cb: *mut bindings::netlink_callback) -> c_int {
         // SAFETY: Netlink passes a valid reply skb owned by the requesting socket and a valid
-        // callback state; the socket holds its namespace. `args[0]` is ours: the next index.
+        // callback state; the socket holds its namespace. `args[0]` is ours: the cursor.
         // A generic netlink dump's `data` is its `genl_dumpit_info` (`genl_info_dump()`).
         unsafe {
             let net = Net::from_raw(bindings::sock_net((*skb).sk));
@@ -214,18 +217,18 @@ impl<T: Commands> Family<T> {
             // namespace that owns the dumped namespace.
             let admin = bindings::netlink_net_capable((*cb).skb, bindings::CAP_NET_ADMIN as c_int);
             loop {
-                let index = usize::try_from(*cursor).unwrap_or(usize::MAX);
+                let at = usize::try_from(*cursor).unwrap_or(usize::MAX);
                 let hdr = bindings::genlmsg_put(skb, portid, seq, family, bindings::NLM_F_MULTI as c_int, cmd);
                 if hdr.is_null() {
                     break;
                 }
                 let mut msg = DumpMsg { skb, admin };
-                match T::dump(cmd, net, index, &mut msg) {
-                    Ok(true) => {
+                match T::dump(cmd, net, at, &mut msg) {
+                    Ok(Some(next)) => {
                         bindings::genlmsg_end(skb, hdr);
-                        *cursor = cursor.saturating_add(1) as c_long;
+                        *cursor = c_long::try_from(next).unwrap_or(c_long::MAX);
                     }
-                    Ok(false) => {
+                    Ok(None) => {
                         bindings::genlmsg_cancel(skb, hdr);
                         break;
                     }
