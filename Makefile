@@ -15,8 +15,10 @@ CARGO ?= cargo
 BINDGEN ?= $(shell command -v bindgen || echo $(HOME)/.cargo/bin/bindgen)
 KMAKE_VARS := $(shell source kernel/make-vars.sh && echo "$${KMAKE_VARS[@]}")
 KDIR = $(shell cat $(KDIR_FILE))
+BENCH_KDIR_FILE := $(BUILD)/kdir-bench
+BENCH_MODULE := $(BUILD)/bench-module
 
-.PHONY: check run bench bench-control deps kernel module selftests shimctl host-test clean FORCE
+.PHONY: check run bench bench-module bench-control deps kernel module selftests shimctl host-test clean FORCE
 
 deps:
 	@scripts/setup-deps.sh
@@ -26,6 +28,11 @@ $(KDIR_FILE): FORCE | deps
 	@mkdir -p $(BUILD)
 	@kernel/build.sh > $@.tmp && mv $@.tmp $@
 kernel: $(KDIR_FILE)
+
+# The benchmark kernel: the test kernel without its debugging.
+$(BENCH_KDIR_FILE): FORCE | deps
+	@mkdir -p $(BUILD)
+	@kernel/build-bench.sh > $@.tmp && mv $@.tmp $@
 
 src/uapi_generated.rs: include/uapi/linux/shim6.h | deps
 	$(BINDGEN) --use-core --ctypes-prefix core::ffi --no-layout-tests $< -o $@ -- -Iinclude/uapi
@@ -59,9 +66,19 @@ $(BUILD)/shim6_demo: tools/demo/shim6_demo.c include/uapi/linux/shim6.h
 run: module shimctl $(BUILD)/shim6_demo
 	tools/vm/run.sh --kdir $(KDIR) --demo
 
-# Data-path throughput in the VM, plain IPv6 against the module's modes.
-bench: module shimctl selftests
-	tools/vm/run.sh --kdir $(KDIR) --bench
+# The module's sources built against the benchmark kernel, in a tree of
+# their own: src/ keeps its build for the test kernel.
+bench-module: $(BENCH_KDIR_FILE) src/uapi_generated.rs
+	@mkdir -p $(BENCH_MODULE)/src
+	@cp -u Kbuild $(BENCH_MODULE)/
+	@cd src && find . \( -name '*.rs' -o -name Kbuild \) -exec cp -u --parents {} $(CURDIR)/$(BENCH_MODULE)/src/ \;
+	$(MAKE) -C $$(cat $(BENCH_KDIR_FILE)) M=$(CURDIR)/$(BENCH_MODULE) $(KMAKE_VARS) modules
+
+# In the VM, on the benchmark kernel: the in-kernel microbenchmark, then
+# data-path throughput, plain IPv6 against the module's modes.
+bench: bench-module shimctl
+	$(MAKE) -C selftests KDIR=$$(cat $(BENCH_KDIR_FILE))
+	tools/vm/run.sh --kdir $$(cat $(BENCH_KDIR_FILE)) --ko $(CURDIR)/$(BENCH_MODULE)/src/shim6.ko --bench
 
 # What a control message from an unauthenticated host costs the responder.
 bench-control: deps

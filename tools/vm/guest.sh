@@ -2,8 +2,8 @@
 # Runs inside the VM: load the module, run KUnit and the kselftests,
 # collect TAP and the kernel log into $2.
 set -u
-mode=$1 out=$2 only=${3:-shim6_*} skip=${4:-}
-ko=$PWD/src/shim6.ko
+mode=$1 out=$2 only=${3:-shim6_*} skip=${4:-} ko=${5:-}
+[ -n "$ko" ] || ko=$PWD/src/shim6.ko
 export SHIM6_KO=$ko SHIM6_OUT=$out PATH=$PWD/target/debug:$PATH:/usr/sbin:/sbin
 
 mountpoint -q /sys/kernel/debug || mount -t debugfs none /sys/kernel/debug

@@ -6,7 +6,9 @@
 #   run.sh --kdir DIR --demo    the demo
 #   run.sh --kdir DIR --bench   the data-path benchmark (tools/bench)
 #
-# --only NAME runs only the kselftests selftests/out/NAME (a glob), --skip
+# --ko FILE loads that module instead of src/shim6.ko (one built for
+# another kernel, as make bench does).  --only NAME runs only the
+# kselftests selftests/out/NAME (a glob), --skip
 # NAME leaves those out; --quick boots without kmemleak
 # (half the boot time under TCG; leaks then go unseen), --out DIR keeps
 # what the guest leaves in DIR instead of build/vm-MODE.
@@ -15,10 +17,11 @@
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
-kdir= mode= only='shim6_*' skip= quick= out=
+kdir= mode= only='shim6_*' skip= quick= out= ko=
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--kdir) kdir=$2; shift ;;
+	--ko) ko=$(realpath "$2"); shift ;;
 	--tests) mode=tests ;;
 	--demo) mode=demo ;;
 	--bench) mode=bench ;;
@@ -26,7 +29,7 @@ while [ $# -gt 0 ]; do
 	--skip) skip=$2; shift ;;
 	--quick) quick=1 ;;
 	--out) out=$(realpath -m "$2"); shift ;;
-	*) echo "usage: $0 --kdir DIR --tests|--demo|--bench [--only NAME] [--skip NAME] [--quick] [--out DIR]" >&2; exit 2 ;;
+	*) echo "usage: $0 --kdir DIR --tests|--demo|--bench [--ko FILE] [--only NAME] [--skip NAME] [--quick] [--out DIR]" >&2; exit 2 ;;
 	esac
 	shift
 done
@@ -65,7 +68,7 @@ start=$SECONDS
 # reports through files in $out instead.
 timeout 2700 vng --run "$image" "${accel[@]}" "${extra[@]}" --cpus 2 --memory 2G \
 	--rwdir "$out" --cwd "$top" \
-	--exec "tools/vm/guest.sh $mode $out '$only' '$skip'" </dev/null >"$out/console.log" 2>&1 || true
+	--exec "tools/vm/guest.sh $mode $out '$only' '$skip' '$ko'" </dev/null >"$out/console.log" 2>&1 || true
 echo "vm: guest ran for $((SECONDS - start)) s"
 
 if [ "$mode" = bench ]; then
