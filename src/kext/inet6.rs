@@ -81,8 +81,9 @@ impl<T: Handler> Protocol<T> {
             // next header that `IP6CB(skb)->nhoff` names.
             Verdict::Resubmit => 1,
             Verdict::Consumed => {
-                // SAFETY: The skb is ours to free once handled.
-                unsafe { bindings::consume_skb(skb) };
+                // SAFETY: The skb is ours to free once handled. This is `consume_skb()`, which
+                // a kernel without tracepoints has only as an inline function.
+                unsafe { bindings::sk_skb_reason_drop(core::ptr::null_mut(), skb, bindings::skb_drop_reason_SKB_CONSUMED) };
                 0
             }
             Verdict::Unrecognized => {
