@@ -68,6 +68,8 @@ pub(crate) struct Stats {
     held: AtomicUsize,
     /// MTU of the locators' route as its last rewritten packet found it.
     pub(crate) path_mtu: AtomicU32,
+    /// Set when the context goes: the data path passes over it at once.
+    pub(crate) dead: AtomicBool,
 }
 
 impl Stats {
@@ -81,6 +83,7 @@ impl Stats {
             in_octets: z(),
             held: AtomicUsize::new(0),
             path_mtu: AtomicU32::new(0),
+            dead: AtomicBool::new(false),
         }
     }
 
@@ -101,8 +104,6 @@ pub(crate) struct Slot {
     stats: Arc<Stats>,
     /// The route last published to the data path.
     published: Route,
-    /// Set when the context goes: the data path passes over it at once.
-    dead: Arc<AtomicBool>,
 }
 
 /// Slots per chunk of [`SlotVec`]: a chunk of slot pointers is a page.
@@ -257,7 +258,7 @@ impl Slots {
     /// Forgets the context in `slot`.
     fn remove(&mut self, slot: usize) {
         let Some(s) = self.slots.take(slot) else { return };
-        self.routes.remove(&s.published, slot, &s.dead);
+        self.routes.remove(&s.published, slot, &s.stats);
         self.count -= 1;
     }
 
@@ -281,7 +282,7 @@ impl Slots {
             }
             // Out of memory: the data path keeps the old route (its packets
             // stay on the old pair) until the next change.
-            if self.routes.update(&s.published, route, s.stats.clone(), i, &s.dead).is_ok() {
+            if self.routes.update(&s.published, route, s.stats.clone(), i).is_ok() {
                 s.published = route;
             }
         };
@@ -323,9 +324,11 @@ impl Table for Slots {
         // Out of memory: refused, the flow goes unshimmed.
         let Ok(i) = self.slots.free() else { return false };
         let route = ctx.route();
-        let Ok(dead) = self.routes.insert(route, stats.clone(), i) else { return false };
-        let Ok(slot) = KBox::new(Slot { ctx, stats, published: route, dead: dead.clone() }, GFP_ATOMIC) else {
-            self.routes.remove(&route, i, &dead);
+        if self.routes.insert(route, stats.clone(), i).is_err() {
+            return false;
+        }
+        let Ok(slot) = KBox::new(Slot { ctx, stats: stats.clone(), published: route }, GFP_ATOMIC) else {
+            self.routes.remove(&route, i, &stats);
             return false;
         };
         self.slots.put(i, slot);

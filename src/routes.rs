@@ -12,13 +12,15 @@
 //! are chosen with SipHash under a key drawn when the namespace starts, so
 //! that a peer choosing its addresses cannot pile contexts into one bucket.
 //!
-//! An entry whose context went is first marked dead (no allocation, so it
-//! cannot fail), which readers honour at once, then dropped from its
-//! bucket's copy; if that copy cannot be allocated, the dead entry stays
-//! until its bucket is next rebuilt.
+//! An entry whose context went is first marked dead in its counters (no
+//! allocation, so it cannot fail), which readers honour at once, then
+//! dropped from its bucket's copy; if that copy cannot be allocated, the
+//! dead entry stays until its bucket is next rebuilt.  The mark lives in
+//! the counters, which a packet's lookup reads anyway, so that the check
+//! costs no cache miss of its own.
 
 use core::hash::{Hash, Hasher};
-use core::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use core::sync::atomic::{AtomicUsize, Ordering};
 
 use kernel::prelude::*;
 use kernel::sync::Arc;
@@ -36,17 +38,15 @@ pub(crate) struct Entry {
     pub(crate) route: Route,
     pub(crate) stats: Arc<Stats>,
     pub(crate) slot: usize,
-    /// The context went: readers pass over the entry.
-    dead: Arc<AtomicBool>,
 }
 
 impl Entry {
     fn copy(&self) -> Self {
-        Entry { route: self.route, stats: self.stats.clone(), slot: self.slot, dead: self.dead.clone() }
+        Entry { route: self.route, stats: self.stats.clone(), slot: self.slot }
     }
 
     fn live(&self) -> bool {
-        !self.dead.load(Ordering::Acquire)
+        !self.stats.dead.load(Ordering::Acquire)
     }
 }
 
@@ -236,6 +236,12 @@ impl Routes {
         Ok(Routes { by_ulids: Table::new(seed)?, by_tag: Table::new(seed)?, by_peer_tag: Table::new(seed)? })
     }
 
+    /// The buckets of the tables by ULID pair and by tag (`make bench`
+    /// reports them: a table that could not grow has longer buckets).
+    pub(crate) fn buckets(&self) -> (usize, usize) {
+        (self.by_ulids.buckets.read(|b| b.0.len()), self.by_tag.buckets.read(|b| b.0.len()))
+    }
+
     /// Runs `f` on the entry of `ulids` and `fii` (RCU read side).
     pub(crate) fn by_ulids<R>(&self, ulids: &UlidPair, fii: u32, f: impl FnOnce(&Entry) -> R) -> Option<R> {
         self.by_ulids.find(&(*ulids, fii), |_| true, f)
@@ -259,21 +265,20 @@ impl Routes {
 
     /// Adds the route of a new context in `slot` (writers only); on
     /// failure nothing is added.
-    pub(crate) fn insert(&self, route: Route, stats: Arc<Stats>, slot: usize) -> Result<Arc<AtomicBool>> {
-        let dead = Arc::new(AtomicBool::new(false), GFP_ATOMIC)?;
-        let e = Entry { route, stats, slot, dead: dead.clone() };
+    pub(crate) fn insert(&self, route: Route, stats: Arc<Stats>, slot: usize) -> Result {
+        let e = Entry { route, stats, slot };
         self.by_ulids.insert(&e)?;
         if let Err(err) = self.by_tag.insert(&e).and_then(|()| self.by_peer_tag.insert(&e)) {
-            self.remove(&e.route, slot, &dead);
+            self.remove(&e.route, slot, &e.stats);
             return Err(err);
         }
-        Ok(dead)
+        Ok(())
     }
 
     /// A context's route changed from `old` (writers only); on failure the
     /// data path keeps the old one (its packets go on the old pair).
-    pub(crate) fn update(&self, old: &Route, route: Route, stats: Arc<Stats>, slot: usize, dead: &Arc<AtomicBool>) -> Result {
-        let e = Entry { route, stats, slot, dead: dead.clone() };
+    pub(crate) fn update(&self, old: &Route, route: Route, stats: Arc<Stats>, slot: usize) -> Result {
+        let e = Entry { route, stats, slot };
         self.by_ulids.update(&e)?;
         self.by_tag.update(&e)?;
         if old.ct_peer == route.ct_peer {
@@ -293,10 +298,11 @@ impl Routes {
         self.by_peer_tag.insert(&e)
     }
 
-    /// The context of `slot`, whose route is `route`, went (writers
-    /// only): dead at once, then dropped from its buckets.
-    pub(crate) fn remove(&self, route: &Route, slot: usize, dead: &AtomicBool) {
-        dead.store(true, Ordering::Release);
+    /// The context of `slot`, whose route is `route` and counters
+    /// `stats`, went (writers only): dead at once, then dropped from its
+    /// buckets.
+    pub(crate) fn remove(&self, route: &Route, slot: usize, stats: &Stats) {
+        stats.dead.store(true, Ordering::Release);
         self.by_ulids.remove(&(route.ulids, route.fii), slot);
         self.by_tag.remove(&Local(route.ct_local), slot);
         if let Some(ct) = route.ct_peer {

@@ -379,7 +379,7 @@ fn route_tables() {
             return;
         };
         match routes.insert(route(i), stats.clone(), i as usize) {
-            Ok(dead) => check!("route_tables", entries.push((stats, dead), GFP_KERNEL).is_ok()),
+            Ok(()) => check!("route_tables", entries.push(stats, GFP_KERNEL).is_ok()),
             Err(_) => check!("route_tables", false),
         }
     }
@@ -393,18 +393,18 @@ fn route_tables() {
     check!("route_tables", routes.by_ulids(&route(1).ulids, 1, |_| ()).is_none());
     check!("route_tables", routes.by_peer_tag(50_001, &route(2).path, |_| ()).is_none());
 
-    let (Some((stats7, dead7)), Some((_, dead8))) = (entries.get(7), entries.get(8)) else {
+    let (Some(stats7), Some(stats8)) = (entries.get(7), entries.get(8)) else {
         check!("route_tables", false);
         return;
     };
     let mut moved = route(7);
     moved.ct_peer = Some(99_999);
-    check!("route_tables", routes.update(&route(7), moved, stats7.clone(), 7, dead7).is_ok());
+    check!("route_tables", routes.update(&route(7), moved, stats7.clone(), 7).is_ok());
     check!("route_tables", routes.by_peer_tag(50_007, &moved.path, |_| ()).is_none());
     check_eq!("route_tables", routes.by_peer_tag(99_999, &moved.path, |e| e.slot), Some(7));
     check_eq!("route_tables", routes.by_ulids(&moved.ulids, 0, |e| e.route.ct_peer), Some(Some(99_999)));
 
-    routes.remove(&route(8), 8, dead8);
+    routes.remove(&route(8), 8, stats8);
     check!("route_tables", routes.by_ulids(&route(8).ulids, 0, |_| ()).is_none());
     check!("route_tables", routes.by_tag(1008, |_| ()).is_none());
     check!("route_tables", routes.by_peer_tag(50_008, &route(8).path, |_| ()).is_none());
