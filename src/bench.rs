@@ -64,14 +64,18 @@ fn tag(i: u32) -> cx::Tag {
 /// Lookups per measurement.
 const LOOKUPS: u32 = 100_000;
 
+/// The hot few contexts: a server's active flows among its contexts.
+const HOT: u32 = 64;
+
 /// Table sizes measured: one context, a busy host, a busy server.
 const SIZES: [u32; 3] = [1, 1_000, 100_000];
 
 /// A namespace's table (`Slots`, publishing to `Routes`) filled with `n`
 /// contexts; then `LOOKUPS` lookups of contexts picked at random, as the
-/// output hook (by ULID pair) and the input handler (by tag) make them.
-/// Random picks over 100 000 contexts miss the caches, as a server's
-/// traffic would.  Also the time to add a context, and the memory a
+/// output hook (by ULID pair) and the input handler (by tag) make them:
+/// over all `n` (over 100 000 they miss the caches, and under TCG the
+/// emulated TLB), then over `HOT` of them (the table's size is all that
+/// differs from one context).  Also the time to add a context, and the memory a
 /// context takes (free memory before and after, after RCU callbacks ran;
 /// a KASAN kernel's red zones count).
 fn lookup_scales() {
@@ -101,32 +105,52 @@ fn lookup_scales() {
         let mut x: u32 = 0x2545_f491;
         let mut pick = || {
             x = x.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
-            x % n
+            x
         };
-        let (mut found_out, mut found_in) = (0, 0);
-        let start = ns();
-        for _ in 0..LOOKUPS {
-            found_out += u32::from(routes.by_ulids(&ulids(pick()), 0, |e| e.slot).is_some());
-        }
-        let out_ns = (ns() - start) / u64::from(LOOKUPS);
-        let start = ns();
-        for _ in 0..LOOKUPS {
-            found_in += u32::from(routes.by_tag(tag(pick()), |e| e.slot).is_some());
-        }
-        let in_ns = (ns() - start) / u64::from(LOOKUPS);
-        kunit_assert_eq!("lookup_scales", "src/bench.rs", 0, (found_out, found_in), (LOOKUPS, LOOKUPS));
+        // Every context at random, then a hot few: what a lookup costs
+        // from memory, and what it costs when the table's size is all
+        // that changed.
+        let mut found = 0;
+        let mut time = |of: u32, by_tag: bool| {
+            let start = ns();
+            for _ in 0..LOOKUPS {
+                let i = pick() % of;
+                found += u32::from(if by_tag {
+                    routes.by_tag(tag(i), |e| e.slot).is_some()
+                } else {
+                    routes.by_ulids(&ulids(i), 0, |e| e.slot).is_some()
+                });
+            }
+            (ns() - start) / u64::from(LOOKUPS)
+        };
+        let (out_ns, in_ns) = (time(n, false), time(n, true));
+        let hot = n.min(HOT);
+        let (hot_out_ns, hot_in_ns) = (time(hot, false), time(hot, true));
+        kunit_assert_eq!("lookup_scales", "src/bench.rs", 0, found, 4 * LOOKUPS);
 
         let (out_1, in_1) = *base.get_or_insert((out_ns, in_ns));
+        let ratio = |x: u64, one: u64| (x / one.max(1), x * 100 / one.max(1) % 100);
+        let ((ro, ro2), (ri, ri2)) = (ratio(out_ns, out_1), ratio(in_ns, in_1));
+        let ((ho, ho2), (hi, hi2)) = (ratio(hot_out_ns, out_1), ratio(hot_in_ns, in_1));
+        let (ulid_buckets, tag_buckets) = routes.buckets();
         pr_info!(
-            "shim6_bench: contexts {} add_ns {} out_lookup_ns {} in_lookup_ns {} out_ratio {}.{:02} in_ratio {}.{:02} octets_per_context {}\n",
+            "shim6_bench: contexts {} buckets {}/{} add_ns {} out_lookup_ns {} in_lookup_ns {} out_ratio {}.{:02} in_ratio {}.{:02} hot_out_ns {} hot_in_ns {} hot_out_ratio {}.{:02} hot_in_ratio {}.{:02} octets_per_context {}\n",
             n,
+            ulid_buckets,
+            tag_buckets,
             add_ns,
             out_ns,
             in_ns,
-            out_ns / out_1.max(1),
-            out_ns * 100 / out_1.max(1) % 100,
-            in_ns / in_1.max(1),
-            in_ns * 100 / in_1.max(1) % 100,
+            ro,
+            ro2,
+            ri,
+            ri2,
+            hot_out_ns,
+            hot_in_ns,
+            ho,
+            ho2,
+            hi,
+            hi2,
             octets
         );
         slots.clear();

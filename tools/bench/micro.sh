@@ -51,12 +51,15 @@ for line in open(sys.argv[1]):
     elif "packets" in kv:
         surgery = kv
 print()
-print("| contexts | add one | output lookup | input lookup | lookup vs 1 context (out, in) | memory per context |")
-print("|---|---|---|---|---|---|")
+print("| contexts | buckets (ULIDs/tags) | add one | lookup out, in: any context | vs 1 context | 64 hot contexts | vs 1 context | memory per context |")
+print("|---|---|---|---|---|---|---|---|")
+us = lambda r, k: "%.2f" % (int(r[k]) / 1000)
 for r in rows:
-    print("| %s | %d µs | %.1f µs | %.1f µs | %s×, %s× | %s octets |" % (
-        r["contexts"], int(r["add_ns"]) // 1000, int(r["out_lookup_ns"]) / 1000,
-        int(r["in_lookup_ns"]) / 1000, r["out_ratio"], r["in_ratio"], r["octets_per_context"]))
+    print("| %s | %s | %d µs | %s, %s µs | %s×, %s× | %s, %s µs | %s×, %s× | %s octets |" % (
+        r["contexts"], r["buckets"], int(r["add_ns"]) // 1000,
+        us(r, "out_lookup_ns"), us(r, "in_lookup_ns"), r["out_ratio"], r["in_ratio"],
+        us(r, "hot_out_ns"), us(r, "hot_in_ns"), r["hot_out_ratio"], r["hot_in_ratio"],
+        r["octets_per_context"]))
 if sizes:
     print()
     print("A slot (context and its route) is %s octets, a table entry %s (three per context)"
