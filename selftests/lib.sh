@@ -106,12 +106,12 @@ del_two_hosts() {
 }
 
 # iperf_mbps SRC DST SECS [IPERF3-ARGS]: Mbit/s received over a new iperf3
-# flow from SRC in $ns_a to the server at DST, 0 if it failed; the
-# report stays in $dir/iperf.json.
+# flow from SRC in $ns_a (its client on CPU 0) to the server at DST, 0 if
+# it failed; the report stays in $dir/iperf.json.
 iperf_mbps() {
 	local src=$1 dst=$2 secs=$3
 	shift 3
-	ip netns exec "$ns_a" iperf3 -c "$dst" -B "$src" -t "$secs" -J "$@" >"$dir/iperf.json" 2>&1
+	ip netns exec "$ns_a" taskset -c 0 iperf3 -c "$dst" -B "$src" -t "$secs" -J "$@" >"$dir/iperf.json" 2>&1
 	python3 -c '
 import json, sys
 e = json.load(open(sys.argv[1]))["end"]

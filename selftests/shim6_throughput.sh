@@ -49,7 +49,7 @@ echo "1..2"
 
 two_hosts
 
-ip netns exec "$ns_b" iperf3 -s >"$dir/server.log" 2>&1 &
+ip netns exec "$ns_b" taskset -c 1 iperf3 -s >"$dir/server.log" 2>&1 &
 server=$!
 sleep 1
 
