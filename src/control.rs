@@ -672,6 +672,7 @@ impl Control {
                 Drops::count(&self.drops.payload_unmatched);
                 return (None, KVec::new());
             };
+            slot.ctx.heard_on(path);
             slot.stats.touch(now);
             Stats::count(&slot.stats.in_packets, &slot.stats.in_octets, len);
             st.table.publish();

@@ -371,6 +371,7 @@ fn route_tables() {
         path: Path { src: addr(3, i), dst: addr(4, i) },
         established: true,
         setting_up: false,
+        heard: None,
     };
     let mut entries = KVec::new();
     for i in 0..N {

@@ -499,6 +499,34 @@ fn preferences_move_payload_to_verified_locators_only() {
     assert_eq!(ca.payload_out(), None);
 }
 
+/// B never moved, A did: B's route lets A's pair through without the
+/// table (no lock in the kernel) once B accepted a packet on it, and only
+/// while that pair's locators stay in the context.
+#[test]
+fn the_pair_last_heard_needs_no_table() {
+    let (mut a, mut b) = established();
+    let ca = a.table.0.iter_mut().next().unwrap();
+    assert!(ca.prefer_peer(&B2) && ca.prefer_local(&A2));
+    let (path, _) = a.ctx(&b).payload_out().expect("rewritten");
+    assert_eq!(b.ctx(&a).route().restore(&path), None, "not heard yet: the table decides");
+
+    let ulids = b.ctx(&a).ulids();
+    let cb = b.table.0.iter_mut().find(|c| c.ulids() == ulids).unwrap();
+    assert!(cb.payload_in(&path).is_some());
+    cb.heard_on(&path);
+    assert_eq!(cb.route().restore(&path), Some(ulids));
+    // Only that pair, and only as seen from B.
+    assert_eq!(cb.route().restore(&Path { src: A2, dst: B1 }), None);
+    assert_eq!(cb.route().restore(&path.reversed()), None);
+
+    // A's locator A2 leaves B's context: its pair leaves the route.
+    let mut keep = Locators::default();
+    keep.push(A1);
+    assert!(cb.restrict_peer(&keep));
+    assert_eq!(cb.route().heard, None);
+    assert_eq!(cb.route().restore(&path), None);
+}
+
 #[test]
 fn payload_before_r2_sends_i2_then_is_delivered() {
     let (mut a, mut b) = pair();

@@ -428,6 +428,7 @@ impl Host {
             seen_generations: [None; SEEN_GENERATIONS],
             local_generation: 0,
             update: None,
+            heard: None,
         };
         ctx.establish(ct, locators);
         let tx = ctx.r2(init_nonce, *path);

@@ -44,6 +44,8 @@ pub struct Context {
     pub(super) local_generation: u32,
     /// The one outstanding Update Request: its nonce and retransmission.
     pub(super) update: Option<(u32, Retransmit)>,
+    /// The pair the peer's payload last came in on ([`Route::heard`]).
+    pub(super) heard: Option<Path>,
 }
 
 /// How many replaced Locator List generations a context remembers.
@@ -84,6 +86,7 @@ impl Context {
             seen_generations: [None; SEEN_GENERATIONS],
             local_generation: 0,
             update: None,
+            heard: None,
         };
         ctx.timer = Some(Retransmit { count: 0, at: backoff(consts::I1_TIMEOUT, 0, now, rng) });
         let tx = ctx.i1();
@@ -453,6 +456,13 @@ impl Context {
         Some((self.ulids, first))
     }
 
+    /// Payload that [`Context::payload_in`] accepted came in on `path`:
+    /// the route lets the next on that pair through without this check
+    /// ([`Route::heard`]).
+    pub fn heard_on(&mut self, path: &Path) {
+        self.heard = Some(*path);
+    }
+
     /// Whether `addr` is one of our locators in this context.
     pub fn has_local(&self, addr: &Addr) -> bool {
         self.local_locs.contains(addr) || *addr == self.ulids.local
@@ -571,6 +581,12 @@ pub struct Route {
     /// ESTABLISHED: payload on the current pair or the ULIDs needs no
     /// further check.
     pub established: bool,
+    /// The pair the peer's payload last came in on, while it is still a
+    /// pair of the context's locators: payload on it needs no further
+    /// check either.  Each side picks the pair it sends on, so without
+    /// this a peer that moved (and we did not) had every packet checked
+    /// under the namespace's lock.
+    pub heard: Option<Path>,
     /// I1-SENT or I2-SENT: the context is being set up.
     pub setting_up: bool,
 }
@@ -586,6 +602,9 @@ impl Context {
             path: self.path,
             established: self.state == State::Established,
             setting_up: matches!(self.state, State::I1Sent | State::I2Sent),
+            // The check payload_in makes, against the locators as they are
+            // now: a locator that left takes its pair out of the route.
+            heard: self.heard.filter(|p| self.state == State::Established && self.payload_in(p).is_some()),
         }
     }
 }
@@ -603,10 +622,11 @@ impl Route {
 
     /// The ULIDs of payload that arrived on `path` with our tag, when no
     /// check beyond this snapshot is needed (ESTABLISHED, on the current
-    /// pair reversed or on the ULIDs).
+    /// pair reversed, on the ULIDs or on the pair last heard).
     pub fn restore(&self, path: &Path) -> Option<UlidPair> {
         let on_ulids = path.src == self.ulids.peer && path.dst == self.ulids.local;
         let on_path = path.src == self.path.dst && path.dst == self.path.src;
-        (self.established && (on_ulids || on_path)).then_some(self.ulids)
+        let on_heard = self.heard == Some(*path);
+        (self.established && (on_ulids || on_path || on_heard)).then_some(self.ulids)
     }
 }
