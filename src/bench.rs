@@ -18,7 +18,7 @@ use kernel::{kunit_assert, kunit_assert_eq};
 use crate::control::Slots;
 use crate::crypto::{KernelMac, KernelRandom};
 use crate::kext::sock::rcu_barrier;
-use crate::proto::context::{self as cx, Context, Host, Locators, Path, Responder, State, Table, UlidPair};
+use crate::proto::context::{self as cx, Context, ContextTag, Host, Locators, Path, Responder, State, Table, UlidPair};
 use crate::routes::Routes;
 
 crate::kunit_suite!(slow "shim6_bench", [lookup_scales, packet_surgery, setup_rate]);
@@ -57,8 +57,8 @@ fn ulids(i: u32) -> UlidPair {
 }
 
 /// The local tag of context `i`, unique in its table.
-fn tag(i: u32) -> cx::Tag {
-    0x1000 + u64::from(i)
+fn tag(i: u32) -> ContextTag {
+    ContextTag::from_masked(0x1000 + u64::from(i))
 }
 
 /// Lookups per measurement.

@@ -27,7 +27,7 @@ use crate::kext::skb::{send_ipv6, Addr, OwnedSkb};
 use crate::proto::codec::{self, Inbound, Local};
 use crate::proto::context::{
     consts, shimmable, Context, Host, Random, Timeout, Locators, Message, Path, Received, Refusal, Responder, Route, State as CtxState, Table,
-    Tag, Transmit, UlidPair,
+    ContextTag, Transmit, UlidPair,
 };
 use crate::proto::hba;
 use crate::proto::sockopt::{self as so, Side};
@@ -346,18 +346,18 @@ impl Table for Slots {
         let i = self.routes.by_ulids(ulids, fii, |e| e.slot)?;
         self.get_mut(i)
     }
-    fn by_local_tag(&mut self, ct: Tag) -> Option<&mut Context> {
+    fn by_local_tag(&mut self, ct: ContextTag) -> Option<&mut Context> {
         let i = self.routes.by_tag(ct, |e| e.slot)?;
         self.get_mut(i)
     }
-    fn tag_in_use(&self, ct: Tag) -> bool {
+    fn tag_in_use(&self, ct: ContextTag) -> bool {
         self.routes.by_tag(ct, |_| ()).is_some()
     }
     fn by_nonce(&mut self, init_nonce: u32, path: &Path) -> Option<&mut Context> {
         let (i, _) = self.slots.iter().find(|(_, s)| s.ctx.answered_by(init_nonce, path))?;
         self.get_mut(i)
     }
-    fn by_peer_tag(&mut self, ct: Tag, path: &Path) -> Option<&mut Context> {
+    fn by_peer_tag(&mut self, ct: ContextTag, path: &Path) -> Option<&mut Context> {
         let (i, _) = self.slots.iter().find(|(_, s)| s.ctx.ct_peer() == Some(ct) && s.ctx.path() == path.reversed())?;
         self.get_mut(i)
     }
@@ -644,7 +644,7 @@ impl Control {
 
     /// Payload with our tag `ct` arrived on `path`: the ULIDs to restore,
     /// or `None` to drop it (an R1bis goes back when no context has `ct`).
-    pub(crate) fn payload_in(&self, ctl: &NetCtl<Self>, ct: Tag, path: &Path, len: u32) -> Option<UlidPair> {
+    pub(crate) fn payload_in(&self, ctl: &NetCtl<Self>, ct: ContextTag, path: &Path, len: u32) -> Option<UlidPair> {
         let fast = self.routes.by_tag(ct, |e| {
             let ulids = e.route.restore(path)?;
             e.stats.touch(now_ms());
@@ -716,7 +716,7 @@ impl Control {
 
     /// The ULIDs of the context that sent payload with the peer's tag `ct`
     /// on `path` (its current pair), quoted by an ICMPv6 error.
-    pub(crate) fn quoted_payload(&self, ct: Tag, path: &Path) -> Option<UlidPair> {
+    pub(crate) fn quoted_payload(&self, ct: ContextTag, path: &Path) -> Option<UlidPair> {
         self.routes.by_peer_tag(ct, path, |e| e.route.ulids)
     }
 

@@ -20,7 +20,7 @@ use crate::kext::net::PernetState;
 use crate::kext::netctl::{NetCtl, NetOps, Verdict as Out};
 use crate::kext::skb::{OwnedSkb, Skb};
 use crate::kext::sock::Sock;
-use crate::proto::context::{shimmable, Path, Tag, UlidPair};
+use crate::proto::context::{shimmable, Path, UlidPair};
 use crate::proto::wire::ipv6::{self, HEADER_LEN as IPV6_HDR_LEN};
 use crate::proto::wire::payload::HEADER_LEN;
 use crate::proto::wire::{ContextTag, Header, Peek, PROTOCOL};
@@ -66,7 +66,7 @@ fn may_initiate(sk: Option<&Sock>) -> bool {
 /// packets in 3 s, 10 segments dropped as `Ip6FragFails`, none resent).
 /// No IPv6 route goes below 1280 either, so on a locator path of less than
 /// 1288 every full packet takes this way.
-fn rewrite(ctl: &NetCtl<Control>, skb: &mut Skb<'_>, at: usize, path: &Path, ct: Tag, stats: &Stats) -> Result {
+fn rewrite(ctl: &NetCtl<Control>, skb: &mut Skb<'_>, at: usize, path: &Path, ct: ContextTag, stats: &Stats) -> Result {
     let ext = HEADER_LEN as u32;
     let (len, segment) = skb.lengths();
     let size = segment.unwrap_or(len) + ext;
@@ -74,7 +74,7 @@ fn rewrite(ctl: &NetCtl<Control>, skb: &mut Skb<'_>, at: usize, path: &Path, ct:
     if path_mtu != 0 && size > path_mtu && path_mtu >= MIN_MTU + ext {
         skb.lower_route_mtu(path_mtu - ext);
     }
-    skb.insert_ext(at, ContextTag::from_masked(ct), &path.src, &path.dst)?;
+    skb.insert_ext(at, ct, &path.src, &path.dst)?;
     skb.reroute(ctl.net())?;
     if let Some(mtu) = skb.route_mtu() {
         stats.path_mtu.store(mtu, Ordering::Relaxed);
@@ -193,7 +193,7 @@ fn translate_error(ctl: &NetCtl<Control>, skb: &mut Skb<'_>, icmp_type: u8, code
     let path = Path { src: ip.src_addr(), dst: ip.dst_addr() };
     // A quoted control message is ours alone: nothing to pass on.
     let Ok(Peek::Payload(payload)) = Header::peek(quoted.get(offset..).unwrap_or_default()) else { return };
-    let Some(ulids) = ctl.data().quoted_payload(payload.context_tag.get(), &path) else {
+    let Some(ulids) = ctl.data().quoted_payload(payload.context_tag, &path) else {
         ctl.data().dropped(DataDrop::IcmpUnmatched);
         return;
     };
@@ -236,7 +236,7 @@ impl crate::kext::inet6::Handler for ShimProtocol {
             Err(_) => return Verdict::Consumed,
         };
         let len = skb.packet_len();
-        let Some(ulids) = ctl.data().payload_in(ctl, payload.context_tag.get(), &path, len) else {
+        let Some(ulids) = ctl.data().payload_in(ctl, payload.context_tag, &path, len) else {
             return Verdict::Consumed;
         };
         // For SHIM_LOC_*_RECV, which only datagram sockets report, and

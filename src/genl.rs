@@ -135,9 +135,9 @@ fn context(net: &Net, cursor: usize, msg: &mut DumpMsg) -> Result<Option<usize>>
         // The tags are all that keeps an off-path host from injecting into
         // a context: only an administrator of the namespace sees them.
         if msg.admin() {
-            msg.put_u64(attr(uapi::shim6_genl_attr_SHIM6_A_CTX_CT_LOCAL), c.ct_local(), pad)?;
+            msg.put_u64(attr(uapi::shim6_genl_attr_SHIM6_A_CTX_CT_LOCAL), c.ct_local().get(), pad)?;
             if let Some(ct) = c.ct_peer() {
-                msg.put_u64(attr(uapi::shim6_genl_attr_SHIM6_A_CTX_CT_PEER), ct, pad)?;
+                msg.put_u64(attr(uapi::shim6_genl_attr_SHIM6_A_CTX_CT_PEER), ct.get(), pad)?;
             }
         }
         msg.put_bytes(attr(uapi::shim6_genl_attr_SHIM6_A_CTX_LOC_LOCAL), &c.path().src)?;

@@ -27,7 +27,7 @@ use kernel::sync::Arc;
 
 use crate::control::Stats;
 use crate::kext::rcu::Rcu;
-use crate::proto::context::{Route, Tag, UlidPair};
+use crate::proto::context::{Route, ContextTag, UlidPair};
 
 /// Buckets a table starts with.
 const MIN_BUCKETS: usize = 16;
@@ -83,7 +83,7 @@ impl Key for (UlidPair, u32) {
 
 /// Our tag.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
-struct Local(Tag);
+struct Local(ContextTag);
 
 impl Key for Local {
     fn of(r: &Route) -> Option<Self> {
@@ -93,7 +93,7 @@ impl Key for Local {
 
 /// The peer's tag, while payload is rewritten with it.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
-struct Peer(Tag);
+struct Peer(ContextTag);
 
 impl Key for Peer {
     fn of(r: &Route) -> Option<Self> {
@@ -248,7 +248,7 @@ impl Routes {
     }
 
     /// Runs `f` on the entry whose local tag is `ct` (RCU read side).
-    pub(crate) fn by_tag<R>(&self, ct: Tag, f: impl FnOnce(&Entry) -> R) -> Option<R> {
+    pub(crate) fn by_tag<R>(&self, ct: ContextTag, f: impl FnOnce(&Entry) -> R) -> Option<R> {
         self.by_tag.find(&Local(ct), |_| true, f)
     }
 
@@ -256,7 +256,7 @@ impl Routes {
     /// `path` (RCU read side).
     pub(crate) fn by_peer_tag<R>(
         &self,
-        ct: Tag,
+        ct: ContextTag,
         path: &crate::proto::context::Path,
         f: impl FnOnce(&Entry) -> R,
     ) -> Option<R> {

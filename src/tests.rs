@@ -352,6 +352,7 @@ fn route_tables() {
     use crate::routes::Routes;
     use kernel::sync::Arc;
     const N: u32 = 300;
+    let tag = crate::proto::wire::ContextTag::from_masked;
     let Ok(routes) = Routes::new((0x0123_4567, 0x89ab_cdef)) else {
         check!("route_tables", false);
         return;
@@ -366,8 +367,8 @@ fn route_tables() {
     let route = |i: u32| Route {
         ulids: UlidPair { local: addr(1, i), peer: addr(2, i) },
         fii: 0,
-        ct_local: 1000 + u64::from(i),
-        ct_peer: Some(50_000 + u64::from(i)),
+        ct_local: tag(1000 + u64::from(i)),
+        ct_peer: Some(tag(50_000 + u64::from(i))),
         path: Path { src: addr(3, i), dst: addr(4, i) },
         established: true,
         setting_up: false,
@@ -389,27 +390,27 @@ fn route_tables() {
         let slot = Some(i as usize);
         check_eq!("route_tables", routes.by_ulids(&r.ulids, 0, |e| e.slot), slot);
         check_eq!("route_tables", routes.by_tag(r.ct_local, |e| e.slot), slot);
-        check_eq!("route_tables", routes.by_peer_tag(50_000 + u64::from(i), &r.path, |e| e.slot), slot);
+        check_eq!("route_tables", routes.by_peer_tag(tag(50_000 + u64::from(i)), &r.path, |e| e.slot), slot);
     }
     check!("route_tables", routes.by_ulids(&route(1).ulids, 1, |_| ()).is_none());
-    check!("route_tables", routes.by_peer_tag(50_001, &route(2).path, |_| ()).is_none());
+    check!("route_tables", routes.by_peer_tag(tag(50_001), &route(2).path, |_| ()).is_none());
 
     let (Some(stats7), Some(stats8)) = (entries.get(7), entries.get(8)) else {
         check!("route_tables", false);
         return;
     };
     let mut moved = route(7);
-    moved.ct_peer = Some(99_999);
+    moved.ct_peer = Some(tag(99_999));
     check!("route_tables", routes.update(&route(7), moved, stats7.clone(), 7).is_ok());
-    check!("route_tables", routes.by_peer_tag(50_007, &moved.path, |_| ()).is_none());
-    check_eq!("route_tables", routes.by_peer_tag(99_999, &moved.path, |e| e.slot), Some(7));
-    check_eq!("route_tables", routes.by_ulids(&moved.ulids, 0, |e| e.route.ct_peer), Some(Some(99_999)));
+    check!("route_tables", routes.by_peer_tag(tag(50_007), &moved.path, |_| ()).is_none());
+    check_eq!("route_tables", routes.by_peer_tag(tag(99_999), &moved.path, |e| e.slot), Some(7));
+    check_eq!("route_tables", routes.by_ulids(&moved.ulids, 0, |e| e.route.ct_peer), Some(Some(tag(99_999))));
 
     routes.remove(&route(8), 8, stats8);
     check!("route_tables", routes.by_ulids(&route(8).ulids, 0, |_| ()).is_none());
-    check!("route_tables", routes.by_tag(1008, |_| ()).is_none());
-    check!("route_tables", routes.by_peer_tag(50_008, &route(8).path, |_| ()).is_none());
-    check_eq!("route_tables", routes.by_tag(1009, |e| e.slot), Some(9));
+    check!("route_tables", routes.by_tag(tag(1008), |_| ()).is_none());
+    check!("route_tables", routes.by_peer_tag(tag(50_008), &route(8).path, |_| ()).is_none());
+    check_eq!("route_tables", routes.by_tag(tag(1009), |e| e.slot), Some(9));
     drop(routes);
     drop(entries);
     rcu_barrier();

@@ -17,7 +17,7 @@ use libfuzzer_sys::fuzz_target;
 #[path = "../../host/tests/common/mod.rs"]
 mod common;
 use shim6_host::proto::codec::{self, Inbound, Local};
-use shim6_host::proto::context::{Addr, Locators, Message, Path, Transmit, UlidPair, Validator, MAX_LOCATORS};
+use shim6_host::proto::context::{Addr, ContextTag, Locators, Message, Path, Transmit, UlidPair, Validator, MAX_LOCATORS};
 use shim6_host::proto::hba::{self, HashFailed, Prefix, Sha1, DIGEST_LEN};
 use shim6_host::proto::wire::control::Packet;
 use shim6_host::rustcrypto::RustCrypto;
@@ -40,10 +40,10 @@ fn seeds() -> (Vec<Vec<u8>>, Addr, Vec<u8>) {
     let validator = Validator::new(&[0x5a; 32]).expect("validator");
     let ulids = Some(UlidPair { local: addrs[0], peer: X1 });
     let msgs = [
-        Message::I2 { ct: 0x1234, init_nonce: 1, resp_nonce: 2, validator, ulids, fii: 7, locators },
-        Message::R2 { ct: 0x4321, init_nonce: 3, locators },
-        Message::UpdateRequest { ct: 0x777, nonce: 4, generation: 5, locators },
-        Message::I2bis { ct: 0x99, init_nonce: 6, resp_nonce: 7, packet_ct: 8, validator, ulids, fii: 0, locators },
+        Message::I2 { ct: ContextTag::from_masked(0x1234), init_nonce: 1, resp_nonce: 2, validator, ulids, fii: 7, locators },
+        Message::R2 { ct: ContextTag::from_masked(0x4321), init_nonce: 3, locators },
+        Message::UpdateRequest { ct: ContextTag::from_masked(0x777), nonce: 4, generation: 5, locators },
+        Message::I2bis { ct: ContextTag::from_masked(0x99), init_nonce: 6, resp_nonce: 7, packet_ct: ContextTag::from_masked(8), validator, ulids, fii: 0, locators },
     ];
     let out = msgs
         .iter()

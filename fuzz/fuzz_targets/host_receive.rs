@@ -37,7 +37,7 @@ fuzz_target!(|data: &[u8]| {
     let mut x = Host::new(Responder::new(0, &mut rng), Locators::new(&[X1, X2]));
     let mut v = Host::new(Responder::new(0, &mut rng), Locators::new(&[V1, V2]));
     let (mut xt, mut vt) = (Table::default(), Table::default());
-    let (ctx, i1) = Context::initiate(UlidPair { local: V1, peer: X1 }, 0, 1, v.locators, Path { src: V1, dst: X1 }, 0, &mut rng);
+    let (ctx, i1) = Context::initiate(UlidPair { local: V1, peer: X1 }, 0, ContextTag::from_masked(1), v.locators, Path { src: V1, dst: X1 }, 0, &mut rng);
     vt.0.push(ctx);
     let mut msg = Some(i1);
     for step in 0..4 {
@@ -59,26 +59,26 @@ fuzz_target!(|data: &[u8]| {
         let ulids = (b[3] & 4 != 0).then_some(UlidPair { local: path.dst, peer });
         let list = Locators::new(&[V1, V2][..usize::from(b[3] >> 6).min(2)]);
         let m = match b[0] % 8 {
-            0 => Message::I1 { ct: u64::from(word), nonce: word, ulids, fii },
+            0 => Message::I1 { ct: ContextTag::from_masked(u64::from(word)), nonce: word, ulids, fii },
             1 => {
                 let Some((resp_nonce, validator)) = r1 else { continue };
-                Message::I2 { ct: u64::from(word), init_nonce: word, resp_nonce, validator, ulids, fii, locators: list }
+                Message::I2 { ct: ContextTag::from_masked(u64::from(word)), init_nonce: word, resp_nonce, validator, ulids, fii, locators: list }
             }
             2 => {
                 let Some((packet_ct, resp_nonce, validator)) = r1bis else { continue };
-                Message::I2bis { ct: u64::from(word), init_nonce: word, resp_nonce, packet_ct, validator, ulids, fii, locators: list }
+                Message::I2bis { ct: ContextTag::from_masked(u64::from(word)), init_nonce: word, resp_nonce, packet_ct, validator, ulids, fii, locators: list }
             }
             3 => {
-                let ct = xt.0.get(usize::from(b[2]) % xt.0.len().max(1)).map_or(u64::from(word), Context::ct_local);
+                let ct = xt.0.get(usize::from(b[2]) % xt.0.len().max(1)).map_or(ContextTag::from_masked(u64::from(word)), Context::ct_local);
                 Message::UpdateRequest { ct, nonce: word, generation: word >> 3, locators: list }
             }
             4 => {
-                let ct = xt.0.first().map_or(0, Context::ct_local);
+                let ct = xt.0.first().map_or(ContextTag::default(), Context::ct_local);
                 Message::UpdateAck { ct, nonce: word }
             }
-            5 => Message::R2 { ct: u64::from(word), init_nonce: word, locators: list },
+            5 => Message::R2 { ct: ContextTag::from_masked(u64::from(word)), init_nonce: word, locators: list },
             6 => {
-                if let Ok(t) = x.unknown_tag(u64::from(word) & TAG_MASK, &path, now, &mut rng, &mut Mac) {
+                if let Ok(t) = x.unknown_tag(ContextTag::from_masked(u64::from(word)), &path, now, &mut rng, &mut Mac) {
                     if let (Message::R1bis { packet_ct, resp_nonce, validator }, true) = (t.msg, t.path.dst == M1) {
                         r1bis = Some((packet_ct, resp_nonce, validator));
                     }

@@ -66,7 +66,7 @@ fn main() {
     // An I1 from a new peer: the R1's validator.
     let i1 = Received {
         path: Path { src: M1, dst: X1 },
-        msg: Message::I1 { ct: 0x42, nonce: 7, ulids: None, fii: 0 },
+        msg: Message::I1 { ct: ContextTag::from_masked(0x42), nonce: 7, ulids: None, fii: 0 },
     };
     let i1_ns = median_ns(20_000, || {
         black_box(host.receive(&mut table, black_box(&i1), 1_000, &mut rng, &mut HmacSha256));

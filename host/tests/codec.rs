@@ -163,7 +163,7 @@ fn corrupted_messages_are_refused() {
     let mut wire = Wire::default();
     let path = Path { src: a.ulid, dst: b.ulid };
     let ulids = UlidPair { local: a.ulid, peer: b.ulid };
-    let (_, i1) = Context::initiate(ulids, 0, 1, a.host.locators, path, 0, &mut a.rng);
+    let (_, i1) = Context::initiate(ulids, 0, ContextTag::from_masked(1), a.host.locators, path, 0, &mut a.rng);
     let mut bytes = wire.send(&a, &i1);
     bytes[9] ^= 0x10;
     assert_eq!(codec::parse(&bytes, path, &mut RustCrypto, |_| true).err(), Some(Discard::Wire(WireError::BadChecksum)));

@@ -262,7 +262,7 @@ fn validator_is_checked() {
         path,
         msg: Message::I2 { ct, init_nonce, resp_nonce, validator, ulids, fii, locators },
     };
-    assert_eq!(b.receive(&forged(ct ^ 1, resp_nonce, i2.path), 0), None, "tag not covered");
+    assert_eq!(b.receive(&forged(ContextTag::from_masked(ct.get() ^ 1), resp_nonce, i2.path), 0), None, "tag not covered");
     assert_eq!(b.receive(&forged(ct, resp_nonce ^ 1, i2.path), 0), None, "nonce not covered");
     let other = Path { src: A2, dst: i2.path.dst };
     assert_eq!(b.receive(&forged(ct, resp_nonce, other), 0), None, "locators not covered");
@@ -460,7 +460,7 @@ fn stale_or_unknown_tags_get_r1bis() {
         path: Path { src, dst: B1 },
         msg: Message::UpdateRequest { ct, nonce: 7, generation: 1, locators: locs },
     };
-    assert_eq!(kind(&b.receive(&ur(ct ^ 1, A1), 0).unwrap()), "R1bis", "unknown tag");
+    assert_eq!(kind(&b.receive(&ur(ContextTag::from_masked(ct.get() ^ 1), A1), 0).unwrap()), "R1bis", "unknown tag");
     assert_eq!(kind(&b.receive(&ur(ct, A3), 0).unwrap()), "R1bis", "source not among the peer's locators");
     assert_eq!(kind(&b.receive(&ur(ct, A1), 0).unwrap()), "UpdateAck");
 }

@@ -95,12 +95,12 @@ fn established() -> (Host6, Host6) {
 /// I2, or why it refused it.
 fn i1_i2_outcome(x: &mut Host6, from: Addr, ulids: UlidPair, fii: u32, locators: Locators, now: Millis) -> Outcome {
     let path = Path { src: from, dst: X1 };
-    let i1 = Message::I1 { ct: 0x4242, nonce: 7, ulids: Some(ulids), fii };
+    let i1 = Message::I1 { ct: ContextTag::from_masked(0x4242), nonce: 7, ulids: Some(ulids), fii };
     let r1 = x.one(path, i1, now).expect("R1: the responder is stateless");
     assert_eq!(kind(&r1), "R1");
     assert_eq!(r1.path, Path { src: X1, dst: from });
     let Message::R1 { resp_nonce, validator, .. } = r1.msg else { unreachable!() };
-    let i2 = Message::I2 { ct: 0x4242, init_nonce: 7, resp_nonce, validator, ulids: Some(ulids), fii, locators };
+    let i2 = Message::I2 { ct: ContextTag::from_masked(0x4242), init_nonce: 7, resp_nonce, validator, ulids: Some(ulids), fii, locators };
     x.host.receive(&mut x.table, &Received { path, msg: i2 }, now + 1, &mut x.rng, &mut TestMac)
 }
 
@@ -154,11 +154,11 @@ fn i2_naming_a_ulid_that_is_not_ours_is_dropped() {
 fn one_r1bis_opens_no_context_for_foreign_ulids() {
     let (mut x, _v) = established();
     let path = Path { src: M1, dst: X1 };
-    let r1bis = x.host.unknown_tag(0x777, &path, 10, &mut x.rng, &mut TestMac).expect("R1bis");
+    let r1bis = x.host.unknown_tag(ContextTag::from_masked(0x777), &path, 10, &mut x.rng, &mut TestMac).expect("R1bis");
     let Message::R1bis { packet_ct, resp_nonce, validator } = r1bis.msg else { panic!("{r1bis:?}") };
     for (peer, fii) in [(V1, 0), (V1, 7), (V2, 0), (addr(0xb, 2, 3), 0), (addr(0xc, 0, 4), 9)] {
         let i2bis = Message::I2bis {
-            ct: 0x999,
+            ct: ContextTag::from_masked(0x999),
             init_nonce: 1,
             resp_nonce,
             packet_ct,
@@ -173,7 +173,7 @@ fn one_r1bis_opens_no_context_for_foreign_ulids() {
     assert_eq!(x.table.0.len(), 1);
     // M recovering its own context, on its own ULID, is fine.
     let own = Message::I2bis {
-        ct: 0x999,
+        ct: ContextTag::from_masked(0x999),
         init_nonce: 1,
         resp_nonce,
         packet_ct,
@@ -193,11 +193,11 @@ fn i1_for_a_context_being_set_up_gets_no_r2_from_a_stranger() {
     let (ctx, _i1) = Context::initiate(ulids, 0, ct, x.host.locators, Path { src: X1, dst: V1 }, 0, &mut x.rng);
     x.table.0.push(ctx);
     let spoofed = addr(0xd, 0, 5);
-    let i1 = Message::I1 { ct: 0x1, nonce: 2, ulids: Some(ulids), fii: 0 };
+    let i1 = Message::I1 { ct: ContextTag::from_masked(0x1), nonce: 2, ulids: Some(ulids), fii: 0 };
     let reply = x.one(Path { src: spoofed, dst: X1 }, i1, 1).expect("an R1");
     assert_eq!(kind(&reply), "R1", "X's tag and locators must not go to {spoofed:x?}");
     // Crossing I1s from V itself still get the R2 (§7.9).
-    let i1 = Message::I1 { ct: 0x1, nonce: 2, ulids: None, fii: 0 };
+    let i1 = Message::I1 { ct: ContextTag::from_masked(0x1), nonce: 2, ulids: None, fii: 0 };
     assert_eq!(x.one(Path { src: V1, dst: X1 }, i1, 2).map(|t| kind(&t)), Some("R2"));
 }
 
@@ -241,14 +241,14 @@ fn update_requests_cannot_empty_or_roll_back_the_list() {
 #[test]
 fn multicast_and_unspecified_locators_get_no_answer() {
     let mut x = Host6::new(&[X1, X2], 7);
-    let i1 = Message::I1 { ct: 0x1, nonce: 2, ulids: None, fii: 0 };
+    let i1 = Message::I1 { ct: ContextTag::from_masked(0x1), nonce: 2, ulids: None, fii: 0 };
     for path in [
         Path { src: M1, dst: ALL_NODES },
         Path { src: ALL_NODES, dst: X1 },
         Path { src: [0; 16], dst: X1 },
     ] {
         assert!(x.rx(path, i1, 1).is_empty(), "{path:x?}");
-        let r1bis = x.host.unknown_tag(0x5, &path, 1, &mut x.rng, &mut TestMac);
+        let r1bis = x.host.unknown_tag(ContextTag::from_masked(0x5), &path, 1, &mut x.rng, &mut TestMac);
         assert_eq!(r1bis.err(), Some(Refusal::NotShimmable), "{path:x?}");
         let out = x.host.receive(&mut x.table, &Received { path, msg: i1 }, 1, &mut x.rng, &mut TestMac);
         assert_eq!(out.refused, Some(Refusal::NotShimmable), "counted as such");
@@ -258,7 +258,7 @@ fn multicast_and_unspecified_locators_get_no_answer() {
 #[test]
 fn r1_and_r1bis_are_rate_limited() {
     let mut x = Host6::new(&[X1, X2], 8);
-    let i1 = Message::I1 { ct: 0x1, nonce: 2, ulids: None, fii: 0 };
+    let i1 = Message::I1 { ct: ContextTag::from_masked(0x1), nonce: 2, ulids: None, fii: 0 };
     let burst = (0..1000u16)
         .filter(|i| {
             let mut src = M1;
@@ -268,11 +268,11 @@ fn r1_and_r1bis_are_rate_limited() {
         .count();
     assert_eq!(burst, 100, "a burst of 100 answers, then none");
     let path = Path { src: M1, dst: X1 };
-    let over = x.host.unknown_tag(0x5, &path, 1_000, &mut x.rng, &mut TestMac);
+    let over = x.host.unknown_tag(ContextTag::from_masked(0x5), &path, 1_000, &mut x.rng, &mut TestMac);
     assert_eq!(over.err(), Some(Refusal::RateLimited), "R1bis shares the budget");
     // 100 a second on average.
-    assert!(x.host.unknown_tag(0x5, &path, 1_010, &mut x.rng, &mut TestMac).is_ok());
-    assert!(x.host.unknown_tag(0x5, &path, 1_010, &mut x.rng, &mut TestMac).is_err());
+    assert!(x.host.unknown_tag(ContextTag::from_masked(0x5), &path, 1_010, &mut x.rng, &mut TestMac).is_ok());
+    assert!(x.host.unknown_tag(ContextTag::from_masked(0x5), &path, 1_010, &mut x.rng, &mut TestMac).is_err());
     assert!(x.table.0.is_empty(), "and no state for any of it");
 }
 
@@ -299,7 +299,7 @@ fn eviction_takes_held_down_then_unanswered_then_long_idle() {
     let ulids = |p: Addr| UlidPair { local: X1, peer: p };
     let ct = Host::fresh_tag(&x.table, &mut x.rng);
     let (mut failed, _) = Context::initiate(ulids(V1), 0, ct, x.host.locators, Path { src: X1, dst: V1 }, 0, &mut x.rng);
-    let (unanswered, _) = Context::initiate(ulids(V2), 0, ct + 1, x.host.locators, Path { src: X1, dst: V2 }, 0, &mut x.rng);
+    let (unanswered, _) = Context::initiate(ulids(V2), 0, ContextTag::from_masked(ct.get() + 1), x.host.locators, Path { src: X1, dst: V2 }, 0, &mut x.rng);
     let mut now = 0;
     while failed.state() != State::EFailed {
         now = failed.deadline().unwrap();
@@ -420,17 +420,17 @@ proptest! {
             let v_list = |w: bool| if w { Locators::new(&[V1, V2]) } else { Locators::default() };
             let (path, msg) = match act.clone() {
                 Act::I1 { src, peer, fii } => {
-                    (Path { src, dst: X1 }, Message::I1 { ct: 0x51, nonce: 9, ulids: Some(UlidPair { local: X1, peer }), fii })
+                    (Path { src, dst: X1 }, Message::I1 { ct: ContextTag::from_masked(0x51), nonce: 9, ulids: Some(UlidPair { local: X1, peer }), fii })
                 }
                 Act::I2 { src, peer, fii, with_v_list } => {
                     let Some((resp_nonce, validator)) = last_r1 else { continue };
                     let ulids = Some(UlidPair { local: X1, peer });
-                    let msg = Message::I2 { ct: 0x51, init_nonce: 9, resp_nonce, validator, ulids, fii, locators: v_list(with_v_list) };
+                    let msg = Message::I2 { ct: ContextTag::from_masked(0x51), init_nonce: 9, resp_nonce, validator, ulids, fii, locators: v_list(with_v_list) };
                     (Path { src, dst: X1 }, msg)
                 }
                 Act::Unknown { src, ct } => {
                     let path = Path { src, dst: X1 };
-                    let r1bis = x.host.unknown_tag(ct & TAG_MASK, &path, now, &mut x.rng, &mut TestMac);
+                    let r1bis = x.host.unknown_tag(ContextTag::from_masked(ct), &path, now, &mut x.rng, &mut TestMac);
                     if let Some(t) = r1bis.ok().filter(|_| src == M1) {
                         if let Message::R1bis { packet_ct, resp_nonce, validator } = t.msg {
                             last_r1bis = Some((packet_ct, resp_nonce, validator));
@@ -441,7 +441,7 @@ proptest! {
                 Act::I2bis { src, peer, fii, with_v_list } => {
                     let Some((packet_ct, resp_nonce, validator)) = last_r1bis else { continue };
                     let ulids = Some(UlidPair { local: X1, peer });
-                    let msg = Message::I2bis { ct: 0x52, init_nonce: 9, resp_nonce, packet_ct, validator, ulids, fii, locators: v_list(with_v_list) };
+                    let msg = Message::I2bis { ct: ContextTag::from_masked(0x52), init_nonce: 9, resp_nonce, packet_ct, validator, ulids, fii, locators: v_list(with_v_list) };
                     (Path { src, dst: X1 }, msg)
                 }
                 Act::Update { src, generation, list } => {

@@ -11,7 +11,7 @@ use super::hba::{self, Sha1};
 use super::wire::control::Packet;
 use super::wire::message::{self as m, Repr};
 use super::wire::options::{self as o, LocatorList, OptionSet};
-use super::wire::{verification, ContextTag, Error};
+use super::wire::{verification, Error};
 
 /// What the host adds to what it sends.
 #[derive(Clone, Copy, Debug)]
@@ -22,9 +22,6 @@ pub struct Local<'a> {
     pub pds: Option<&'a [u8]>,
 }
 
-fn tag(t: context::Tag) -> ContextTag {
-    ContextTag::from_masked(t)
-}
 
 fn ulid_option(u: Option<UlidPair>) -> Option<o::UlidPair> {
     u.map(|u| o::UlidPair { sender: u.local, receiver: u.peer })
@@ -49,7 +46,7 @@ pub fn emit(tx: &Transmit, local: &Local<'_>, buf: &mut [u8]) -> Result<usize, E
     let fii = |f: u32| (f != 0).then_some(f);
     let repr = match &tx.msg {
         Message::I1 { ct, nonce, ulids, fii: f } => Repr::I1(m::I1 {
-            initiator_tag: tag(*ct),
+            initiator_tag: *ct,
             initiator_nonce: *nonce,
             options: OptionSet { ulid_pair: ulid_option(*ulids), forked_instance: fii(*f), ..OptionSet::default() },
         }),
@@ -59,7 +56,7 @@ pub fn emit(tx: &Transmit, local: &Local<'_>, buf: &mut [u8]) -> Result<usize, E
             options: OptionSet { responder_validator: Some(validator.as_slice()), ..OptionSet::default() },
         }),
         Message::I2 { ct, init_nonce, resp_nonce, validator, ulids, fii: f, locators } => Repr::I2(m::I2 {
-            initiator_tag: tag(*ct),
+            initiator_tag: *ct,
             initiator_nonce: *init_nonce,
             responder_nonce: *resp_nonce,
             options: OptionSet {
@@ -70,21 +67,21 @@ pub fn emit(tx: &Transmit, local: &Local<'_>, buf: &mut [u8]) -> Result<usize, E
             },
         }),
         Message::R2 { ct, init_nonce, locators } => Repr::R2(m::R2 {
-            responder_tag: tag(*ct),
+            responder_tag: *ct,
             initiator_nonce: *init_nonce,
             options: with_locators(0, locators, &METHODS, pds)?,
         }),
         Message::R1bis { packet_ct, resp_nonce, validator } => Repr::R1bis(m::R1bis {
-            packet_tag: tag(*packet_ct),
+            packet_tag: *packet_ct,
             responder_nonce: *resp_nonce,
             options: OptionSet { responder_validator: Some(validator.as_slice()), ..OptionSet::default() },
         }),
         Message::I2bis { ct, init_nonce, resp_nonce, packet_ct, validator, ulids, fii: f, locators } => {
             Repr::I2bis(m::I2bis {
-                initiator_tag: tag(*ct),
+                initiator_tag: *ct,
                 initiator_nonce: *init_nonce,
                 responder_nonce: *resp_nonce,
-                packet_tag: tag(*packet_ct),
+                packet_tag: *packet_ct,
                 options: OptionSet {
                     responder_validator: Some(validator.as_slice()),
                     ulid_pair: ulid_option(*ulids),
@@ -94,12 +91,12 @@ pub fn emit(tx: &Transmit, local: &Local<'_>, buf: &mut [u8]) -> Result<usize, E
             })
         }
         Message::UpdateRequest { ct, nonce, generation, locators } => Repr::UpdateRequest(m::UpdateRequest {
-            receiver_tag: tag(*ct),
+            receiver_tag: *ct,
             request_nonce: *nonce,
             options: with_locators(*generation, locators, &METHODS, pds)?,
         }),
         Message::UpdateAck { ct, nonce } => {
-            Repr::UpdateAck(m::UpdateAck { receiver_tag: tag(*ct), request_nonce: *nonce })
+            Repr::UpdateAck(m::UpdateAck { receiver_tag: *ct, request_nonce: *nonce })
         }
     };
     repr.emit(buf)
@@ -197,7 +194,7 @@ pub fn parse<'a, H: Sha1 + ?Sized>(
     let repr = Repr::parse(&Packet::new_checked(bytes)?)?;
     let msg = match repr {
         Repr::I1(i) => Message::I1 {
-            ct: i.initiator_tag.get(),
+            ct: i.initiator_tag,
             nonce: i.initiator_nonce,
             ulids: i.options.ulid_pair.map(|u| ulids_of(Some(u), &path)),
             fii: i.options.forked_instance.unwrap_or(0),
@@ -210,7 +207,7 @@ pub fn parse<'a, H: Sha1 + ?Sized>(
         Repr::I2(i) => {
             let ulids = ulids_of(i.options.ulid_pair, &path);
             let msg = Message::I2 {
-                ct: i.initiator_tag.get(),
+                ct: i.initiator_tag,
                 init_nonce: i.initiator_nonce,
                 resp_nonce: i.responder_nonce,
                 validator: validator(&i.options)?,
@@ -224,23 +221,23 @@ pub fn parse<'a, H: Sha1 + ?Sized>(
             with_verified(msg, verified(hasher, &i.options, &ulids.peer)?)
         }
         Repr::R2(r) => Message::R2 {
-            ct: r.responder_tag.get(),
+            ct: r.responder_tag,
             init_nonce: r.initiator_nonce,
             // An R2 comes from the peer's ULID unless the setup moved.
             locators: verified(hasher, &r.options, &path.src)?,
         },
         Repr::R1bis(r) => Message::R1bis {
-            packet_ct: r.packet_tag.get(),
+            packet_ct: r.packet_tag,
             resp_nonce: r.responder_nonce,
             validator: validator(&r.options)?,
         },
         Repr::I2bis(i) => {
             let ulids = ulids_of(i.options.ulid_pair, &path);
             let msg = Message::I2bis {
-                ct: i.initiator_tag.get(),
+                ct: i.initiator_tag,
                 init_nonce: i.initiator_nonce,
                 resp_nonce: i.responder_nonce,
-                packet_ct: i.packet_tag.get(),
+                packet_ct: i.packet_tag,
                 validator: validator(&i.options)?,
                 ulids: i.options.ulid_pair.map(|_| ulids),
                 fii: i.options.forked_instance.unwrap_or(0),
@@ -252,14 +249,14 @@ pub fn parse<'a, H: Sha1 + ?Sized>(
             with_verified(msg, verified(hasher, &i.options, &ulids.peer)?)
         }
         Repr::UpdateRequest(u) => Message::UpdateRequest {
-            ct: u.receiver_tag.get(),
+            ct: u.receiver_tag,
             nonce: u.request_nonce,
             generation: u.options.locator_list.map_or(0, |l| l.generation()),
             // Checked against the context's ULID by the caller's lookup:
             // the PDS must verify the sender's current locator.
             locators: verified(hasher, &u.options, &path.src)?,
         },
-        Repr::UpdateAck(a) => Message::UpdateAck { ct: a.receiver_tag.get(), nonce: a.request_nonce },
+        Repr::UpdateAck(a) => Message::UpdateAck { ct: a.receiver_tag, nonce: a.request_nonce },
         other => return Ok(Inbound::Other(other)),
     };
     Ok(Inbound::Context(Received { path, msg }))

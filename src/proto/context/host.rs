@@ -27,16 +27,16 @@ pub trait Table {
     }
     /// The context whose peer tag is `ct` and whose current path is
     /// `path` reversed (R1bis matching, §7.18).
-    fn by_peer_tag(&mut self, ct: Tag, path: &Path) -> Option<&mut Context> {
+    fn by_peer_tag(&mut self, ct: ContextTag, path: &Path) -> Option<&mut Context> {
         self.contexts_mut()
             .find(|c| c.ct_peer() == Some(ct) && c.path() == path.reversed())
     }
     /// The context whose local tag is `ct`.
-    fn by_local_tag(&mut self, ct: Tag) -> Option<&mut Context> {
+    fn by_local_tag(&mut self, ct: ContextTag) -> Option<&mut Context> {
         self.contexts_mut().find(|c| c.ct_local() == ct)
     }
     /// Whether some context uses `ct` as its local tag.
-    fn tag_in_use(&self, ct: Tag) -> bool {
+    fn tag_in_use(&self, ct: ContextTag) -> bool {
         self.contexts().any(|c| c.ct_local() == ct)
     }
 }
@@ -184,12 +184,12 @@ impl Host {
         match *msg {
             Message::I2 { ct, resp_nonce, validator, ulids, fii, .. } => {
                 let ulids = ulids.unwrap_or(UlidPair { local: path.dst, peer: path.src });
-                let ctb = (ct & TAG_MASK).to_be_bytes();
+                let ctb = ct.get().to_be_bytes();
                 let fiib = fii.to_be_bytes();
                 self.responder.check(mac, resp_nonce, &validator, now, &i1_parts(&ctb, &ulids, &reply, &fiib))
             }
             Message::I2bis { resp_nonce, packet_ct, validator, .. } => {
-                let ctb = (packet_ct & TAG_MASK).to_be_bytes();
+                let ctb = packet_ct.get().to_be_bytes();
                 // The R1bis covered the triggering packet's locators, which
                 // the I2bis travels on again.
                 self.responder.check(mac, resp_nonce, &validator, now, &[&ctb, &path.src, &path.dst])
@@ -199,10 +199,10 @@ impl Host {
     }
 
     /// A context tag no context of `table` uses (§7.1).
-    pub fn fresh_tag(table: &impl Table, rng: &mut impl Random) -> Tag {
+    pub fn fresh_tag(table: &impl Table, rng: &mut impl Random) -> ContextTag {
         loop {
-            let t = rng.next_u64() & TAG_MASK;
-            if t != 0 && !table.tag_in_use(t) {
+            let t = ContextTag::from_masked(rng.next_u64());
+            if t.get() != 0 && !table.tag_in_use(t) {
                 return t;
             }
         }
@@ -231,7 +231,7 @@ impl Host {
         };
         // Types 64-127: an unknown tag, or a known one on locators the
         // context does not have, means the sender's context is stale.
-        let Some(ctx) = table.by_local_tag(ct & TAG_MASK).filter(|c| c.on_path_of_peer(path)) else {
+        let Some(ctx) = table.by_local_tag(ct).filter(|c| c.on_path_of_peer(path)) else {
             return match self.unknown_tag(ct, path, now, rng, mac) {
                 Ok(r1bis) => Outcome::send(Some(r1bis), false),
                 Err(why) => Outcome::refused(why),
@@ -285,7 +285,7 @@ impl Host {
                     // restarts: R1, and the old context lives until the
                     // I2 (§7.6, §7.9).
                     let restarted = ctx.state == State::Established
-                        && (ctx.ct_peer != Some(ct & TAG_MASK) || (moved && !ctx.peer_locs.contains(&path.src)));
+                        && (ctx.ct_peer != Some(ct) || (moved && !ctx.peer_locs.contains(&path.src)));
                     // The R2 carries our tag and locators: it goes only to
                     // a locator of the peer's we know, never to whatever
                     // source an I1 claims (that gets the stateless R1).
@@ -299,7 +299,7 @@ impl Host {
                     return Outcome::refused(Refusal::RateLimited);
                 }
                 let resp_nonce = Responder::nonce(now);
-                let ctb = (ct & TAG_MASK).to_be_bytes();
+                let ctb = ct.get().to_be_bytes();
                 let fiib = fii.to_be_bytes();
                 let Some(validator) = self.responder.validator(mac, resp_nonce, now, &i1_parts(&ctb, &ulids, &reply, &fiib))
                 else {
@@ -343,7 +343,7 @@ impl Host {
     /// §7.17): the R1bis to send back, statelessly.
     pub fn unknown_tag(
         &mut self,
-        packet_ct: Tag,
+        packet_ct: ContextTag,
         path: &Path,
         now: Millis,
         rng: &mut impl Random,
@@ -357,14 +357,14 @@ impl Host {
         }
         self.responder.rotate(now, rng);
         let resp_nonce = Responder::nonce(now);
-        let ctb = (packet_ct & TAG_MASK).to_be_bytes();
+        let ctb = packet_ct.get().to_be_bytes();
         // Over the locators of the received packet, as its sender will
         // use them reversed for the I2bis.
         let validator =
             self.responder.validator(mac, resp_nonce, now, &[&ctb, &path.src, &path.dst]).ok_or(Refusal::MacFailed)?;
         Ok(Transmit {
             path: path.reversed(),
-            msg: Message::R1bis { packet_ct: packet_ct & TAG_MASK, resp_nonce, validator },
+            msg: Message::R1bis { packet_ct, resp_nonce, validator },
         })
     }
 
@@ -382,7 +382,7 @@ impl Host {
         table: &mut impl Table,
         ulids: UlidPair,
         fii: u32,
-        ct: Tag,
+        ct: ContextTag,
         init_nonce: u32,
         locators: &Locators,
         path: &Path,

@@ -25,11 +25,11 @@ pub struct Context {
     pub(super) state: State,
     pub(super) ulids: UlidPair,
     pub(super) fii: u32,
-    pub(super) ct_local: Tag,
-    pub(super) ct_peer: Option<Tag>,
+    pub(super) ct_local: ContextTag,
+    pub(super) ct_peer: Option<ContextTag>,
     pub(super) init_nonce: u32,
     /// R1/R1bis data kept for I2/I2bis retransmissions.
-    pub(super) resp: Option<(u32, Validator, Tag)>,
+    pub(super) resp: Option<(u32, Validator, ContextTag)>,
     pub(super) local_locs: Locators,
     pub(super) peer_locs: Locators,
     /// Current locator pair (Lp(local), Lp(peer)).
@@ -64,7 +64,7 @@ impl Context {
     pub fn initiate(
         ulids: UlidPair,
         fii: u32,
-        ct_local: Tag,
+        ct_local: ContextTag,
         local_locs: Locators,
         path: Path,
         now: Millis,
@@ -74,7 +74,7 @@ impl Context {
             state: State::I1Sent,
             ulids,
             fii,
-            ct_local: ct_local & TAG_MASK,
+            ct_local,
             ct_peer: None,
             init_nonce: rng.next_u64() as u32,
             resp: None,
@@ -161,12 +161,12 @@ impl Context {
     }
 
     /// Our context tag: what the peer puts in what it sends us.
-    pub fn ct_local(&self) -> Tag {
+    pub fn ct_local(&self) -> ContextTag {
         self.ct_local
     }
 
     /// The peer's context tag, once known.
-    pub fn ct_peer(&self) -> Option<Tag> {
+    pub fn ct_peer(&self) -> Option<ContextTag> {
         self.ct_peer
     }
 
@@ -295,20 +295,20 @@ impl Context {
             return None;
         }
         self.state = State::I2Sent;
-        self.resp = Some((resp_nonce, validator, 0));
+        self.resp = Some((resp_nonce, validator, ContextTag::default()));
         self.timer = Some(Retransmit { count: 0, at: backoff(consts::I2_TIMEOUT, 0, now, rng) });
         self.i2()
     }
 
-    pub(super) fn on_r2(&mut self, ct: Tag, locators: &Locators) {
+    pub(super) fn on_r2(&mut self, ct: ContextTag, locators: &Locators) {
         if matches!(self.state, State::I1Sent | State::I2Sent | State::I2bisSent) {
             self.establish(ct, locators);
         }
     }
 
-    pub(super) fn establish(&mut self, ct: Tag, locators: &Locators) {
+    pub(super) fn establish(&mut self, ct: ContextTag, locators: &Locators) {
         self.state = State::Established;
-        self.ct_peer = Some(ct & TAG_MASK);
+        self.ct_peer = Some(ct);
         self.peer_locs = *locators;
         // The peer's ULID is always one of its locators; anything else
         // must have come verified in `locators`.
@@ -317,7 +317,7 @@ impl Context {
         self.timer = None;
     }
 
-    pub(super) fn on_r1bis(&mut self, resp_nonce: u32, packet_ct: Tag, validator: Validator, path: &Path, now: Millis, rng: &mut impl Random) -> Option<Transmit> {
+    pub(super) fn on_r1bis(&mut self, resp_nonce: u32, packet_ct: ContextTag, validator: Validator, path: &Path, now: Millis, rng: &mut impl Random) -> Option<Transmit> {
         if self.state != State::Established {
             return None;
         }
@@ -333,7 +333,7 @@ impl Context {
     /// The peer (re)sent I2 or I2bis for this context: its tag and
     /// locators replace ours if the source locator is acceptable (§7.13,
     /// §7.20: a locator we know for the peer, or one its PDS verified).
-    pub(super) fn on_i2(&mut self, ct: Tag, init_nonce: u32, locators: &Locators, path: &Path) -> Option<Transmit> {
+    pub(super) fn on_i2(&mut self, ct: ContextTag, init_nonce: u32, locators: &Locators, path: &Path) -> Option<Transmit> {
         if !self.peer_locs.contains(&path.src) && !locators.contains(&path.src) {
             return None;
         }
@@ -434,7 +434,7 @@ impl Context {
     }
 
     /// Where outgoing payload of this context goes (see [`Route::out`]).
-    pub fn payload_out(&self) -> Option<(Path, Tag)> {
+    pub fn payload_out(&self) -> Option<(Path, ContextTag)> {
         self.route().out(None, None)
     }
 
@@ -573,9 +573,9 @@ pub struct Route {
     /// contexts of FII 0, as no socket forks one yet.
     pub fii: u32,
     /// Our tag: payload carrying it is for this context.
-    pub ct_local: Tag,
+    pub ct_local: ContextTag,
     /// The peer's tag, while payload may be rewritten (§11).
-    pub ct_peer: Option<Tag>,
+    pub ct_peer: Option<ContextTag>,
     /// The current locator pair.
     pub path: Path,
     /// ESTABLISHED: payload on the current pair or the ULIDs needs no
@@ -614,7 +614,7 @@ impl Route {
     /// peer's tag for the payload extension header, or `None` to leave it
     /// untouched.  `src`/`dst` are the socket's or datagram's own choice
     /// (`SHIM_LOC_*_SEND`), verified when it was made.
-    pub fn out(&self, src: Option<Addr>, dst: Option<Addr>) -> Option<(Path, Tag)> {
+    pub fn out(&self, src: Option<Addr>, dst: Option<Addr>) -> Option<(Path, ContextTag)> {
         let ct = self.ct_peer?;
         let path = Path { src: src.unwrap_or(self.path.src), dst: dst.unwrap_or(self.path.dst) };
         (path.src != self.ulids.local || path.dst != self.ulids.peer).then_some((path, ct))

@@ -32,16 +32,14 @@ pub use host::*;
 pub use machine::*;
 pub use responder::*;
 pub use types::*;
+/// Context tags are the wire's: 47 bits, checked where they are made.
+pub use super::wire::ContextTag;
 
 /// An IPv6 address (ULID or locator).
 pub type Addr = [u8; 16];
-/// A 47-bit context tag.
-pub type Tag = u64;
 /// Monotonic time in milliseconds.
 pub type Millis = u64;
 
-/// Context tags are 47 bits.
-pub const TAG_MASK: Tag = (1 << 47) - 1;
 /// Most locators a context keeps per side.
 pub const MAX_LOCATORS: usize = 16;
 /// Octets of a Responder Validator.

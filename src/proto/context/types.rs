@@ -117,7 +117,7 @@ pub enum Message {
     /// I1
     I1 {
         /// Initiator Context Tag.
-        ct: Tag,
+        ct: ContextTag,
         /// Initiator Nonce.
         nonce: u32,
         /// ULID Pair option, when the locators are not the ULIDs.
@@ -137,7 +137,7 @@ pub enum Message {
     /// I2
     I2 {
         /// Initiator Context Tag.
-        ct: Tag,
+        ct: ContextTag,
         /// Initiator Nonce.
         init_nonce: u32,
         /// Responder Nonce from the R1.
@@ -154,7 +154,7 @@ pub enum Message {
     /// R2
     R2 {
         /// Responder Context Tag.
-        ct: Tag,
+        ct: ContextTag,
         /// Initiator Nonce of what this answers.
         init_nonce: u32,
         /// The sender's verified locators.
@@ -163,7 +163,7 @@ pub enum Message {
     /// R1bis
     R1bis {
         /// The context tag of the packet that found no context.
-        packet_ct: Tag,
+        packet_ct: ContextTag,
         /// Responder Nonce.
         resp_nonce: u32,
         /// Responder Validator.
@@ -172,13 +172,13 @@ pub enum Message {
     /// I2bis
     I2bis {
         /// Initiator Context Tag.
-        ct: Tag,
+        ct: ContextTag,
         /// Initiator Nonce.
         init_nonce: u32,
         /// Responder Nonce from the R1bis.
         resp_nonce: u32,
         /// Packet Context Tag from the R1bis.
-        packet_ct: Tag,
+        packet_ct: ContextTag,
         /// Validator copied from the R1bis.
         validator: Validator,
         /// ULID Pair option.
@@ -191,7 +191,7 @@ pub enum Message {
     /// Update Request: a new locator list (§10.1).
     UpdateRequest {
         /// Receiver Context Tag.
-        ct: Tag,
+        ct: ContextTag,
         /// Request Nonce.
         nonce: u32,
         /// Generation of the list.
@@ -202,7 +202,7 @@ pub enum Message {
     /// Update Acknowledgement (§10.4 step 9).
     UpdateAck {
         /// Receiver Context Tag.
-        ct: Tag,
+        ct: ContextTag,
         /// Request Nonce copied from the Update Request.
         nonce: u32,
     },
