@@ -18,7 +18,7 @@ use kernel::{kunit_assert, kunit_assert_eq};
 use crate::control::Slots;
 use crate::crypto::{KernelMac, KernelRandom};
 use crate::kext::sock::rcu_barrier;
-use crate::proto::context::{self as cx, Context, ContextTag, Host, Locators, Path, Responder, State, Table, UlidPair};
+use crate::proto::context::{Context, ContextTag, Host, Locators, Path, Responder, State, Table, UlidPair};
 use crate::routes::Routes;
 
 crate::kunit_suite!(slow "shim6_bench", [lookup_scales, packet_surgery, setup_rate]);
@@ -238,19 +238,7 @@ fn setup_rate() {
         if !ta.insert(ctx) {
             break;
         }
-        let mut msg = Some(i1);
-        let mut to_b = true;
-        while let Some(tx) = msg.take() {
-            let rx = cx::Received { path: tx.path, msg: tx.msg };
-            let [reply, _] = if to_b {
-                host_b.receive(&mut tb, &rx, now, &mut rng, &mut mac)
-            } else {
-                host_a.receive(&mut ta, &rx, now, &mut rng, &mut mac)
-            }
-            .tx;
-            msg = reply;
-            to_b = !to_b;
-        }
+        crate::tests::exchange((&mut host_a, &mut ta), (&mut host_b, &mut tb), i1, now, &mut rng, &mut mac);
         established += u32::from(ta.by_ulids(&ulids, 0).is_some_and(|c| c.state() == State::Established));
     }
     let elapsed = (ns() - start).max(1);

@@ -254,6 +254,28 @@ impl Table for VecTable {
     }
 }
 
+/// Carries `first`, from A to B, and every answer back and forth between
+/// the two hosts until neither has more to say: how many messages went.
+pub(crate) fn exchange(
+    a: (&mut Host, &mut impl Table),
+    b: (&mut Host, &mut impl Table),
+    first: cx::Transmit,
+    now: u64,
+    rng: &mut KernelRandom,
+    mac: &mut KernelMac,
+) -> usize {
+    let (mut msg, mut to_b, mut sent) = (Some(first), true, 0);
+    // A handshake is four messages; more would be a loop.
+    while let Some(tx) = msg.take().filter(|_| sent < 8) {
+        sent += 1;
+        let rx = cx::Received { path: tx.path, msg: tx.msg };
+        let [reply, _] = if to_b { b.0.receive(b.1, &rx, now, rng, mac) } else { a.0.receive(a.1, &rx, now, rng, mac) }.tx;
+        msg = reply;
+        to_b = !to_b;
+    }
+    sent
+}
+
 fn handshake_with_kernel_crypto() {
     let (Ok(mut mac), mut rng) = (KernelMac::new(), KernelRandom) else {
         check!("handshake_with_kernel_crypto", false);
@@ -270,22 +292,9 @@ fn handshake_with_kernel_crypto() {
     let ulids = UlidPair { local: a1, peer: b1 };
     let (ctx, i1) = Context::initiate(ulids, 0, ct, host_a.locators, Path { src: a1, dst: b1 }, now, &mut rng);
     check!("handshake_with_kernel_crypto", ta.insert(ctx));
-    let mut msg = Some(i1);
-    let mut to_b = true;
     // I1, R1, I2, R2: four messages, then nothing left to say.
-    for _ in 0..4 {
-        let Some(tx) = msg.take() else { break };
-        let rx = cx::Received { path: tx.path, msg: tx.msg };
-        let [reply, _] = if to_b {
-            host_b.receive(&mut tb, &rx, now, &mut rng, &mut mac)
-        } else {
-            host_a.receive(&mut ta, &rx, now, &mut rng, &mut mac)
-        }
-        .tx;
-        msg = reply;
-        to_b = !to_b;
-    }
-    check!("handshake_with_kernel_crypto", msg.is_none());
+    let sent = exchange((&mut host_a, &mut ta), (&mut host_b, &mut tb), i1, now, &mut rng, &mut mac);
+    check_eq!("handshake_with_kernel_crypto", sent, 4);
     let (Some(ca), Some(cb)) = (ta.0.first(), tb.0.first()) else {
         check!("handshake_with_kernel_crypto", false);
         return;
