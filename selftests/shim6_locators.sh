@@ -52,14 +52,9 @@ trap cleanup EXIT
 echo "TAP version 13"
 echo "1..15"
 
-for ns in "$ns_a" "$ns_b" "$ns_c" "$ns_r"; do
-	ip netns add "$ns"
-	ip -n "$ns" link set lo up
-done
-ip netns exec "$ns_r" sysctl -qw net.ipv6.conf.all.forwarding=1
-
-read -r a1 a2 < <(hba_host "$ns_a" a 2001:db8:a1 2001:db8:a2 0123456789abcdef0123456789abcdef)
-read -r b1 b2 < <(hba_host "$ns_b" b 2001:db8:b1 2001:db8:b2 fedcba9876543210fedcba9876543210)
+two_hosts
+ip netns add "$ns_c"
+ip -n "$ns_c" link set lo up
 
 # B's second uplink carries at most 1400 octets: once A's flows move there,
 # only the router's Packet Too Big, translated back to the ULIDs for TCP,
