@@ -21,7 +21,7 @@ BENCH_MODULE := $(BUILD)/bench-module
 .PHONY: check run bench bench-module bench-control deps kernel module selftests shimctl host-test clean FORCE
 
 deps:
-	@scripts/setup-deps.sh
+	@tools/setup/setup-deps.sh
 
 # kernel/build.sh decides whether anything needs building.
 $(KDIR_FILE): FORCE | deps

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! Generates Rust definitions from the UAPI header with bindgen-cli, the
-//! same tool the kernel build uses (installed by scripts/setup-deps.sh).
+//! same tool the kernel build uses (installed by tools/setup/setup-deps.sh).
 
 use std::env;
 use std::path::PathBuf;
@@ -27,6 +27,6 @@ fn main() {
         .arg("--")
         .arg(format!("-I{}", root.join("include/uapi").display()))
         .status()
-        .unwrap_or_else(|e| panic!("running {bindgen}: {e} (run scripts/setup-deps.sh)"));
+        .unwrap_or_else(|e| panic!("running {bindgen}: {e} (run tools/setup/setup-deps.sh)"));
     assert!(status.success(), "bindgen failed on {}", header.display());
 }

@@ -22,7 +22,7 @@ export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
 
 log() { echo "kernel: $*" >&2; }
 
-[ -f "$tarball" ] || { log "missing $tarball (run scripts/setup-deps.sh)"; exit 1; }
+[ -f "$tarball" ] || { log "missing $tarball (run tools/setup/setup-deps.sh)"; exit 1; }
 
 hash_of() { sha256sum | cut -c1-16; }
 

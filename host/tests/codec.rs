@@ -239,7 +239,7 @@ fn tshark_accepts(packets: &[Vec<u8>], types: &[u8]) {
         .args(["-T", "fields", "-E", "separator=|", "-e", "shim6.type", "-e", "shim6.checksum.status"])
         .args(["-e", "_ws.malformed", "-e", "_ws.expert.severity", "-e", "shim6.inonce"])
         .output()
-        .expect("tshark (scripts/setup-deps.sh installs it)");
+        .expect("tshark (tools/setup/setup-deps.sh installs it)");
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let text = String::from_utf8(out.stdout).unwrap();
     let lines: Vec<Vec<&str>> = text.lines().map(|l| l.split('|').collect()).collect();

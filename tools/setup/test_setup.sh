@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # The setup step as a fresh machine meets it: a python3 without virtme-ng first
-# on PATH (a new venv). scripts/setup-deps.sh must install virtme-ng into it and
+# on PATH (a new venv). tools/setup/setup-deps.sh must install virtme-ng into it and
 # put vng on PATH; with the package index unreachable it must fail loudly,
 # naming what failed. TAP output; exit status 0 only if every case passed.
 set -uo pipefail
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
-setup=$top/scripts/setup-deps.sh
+setup=$top/tools/setup/setup-deps.sh
 want=$(sed -n 's/^VIRTME_NG_VERSION=//p' "$setup")
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
