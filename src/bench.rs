@@ -18,7 +18,7 @@ use kernel::{kunit_assert, kunit_assert_eq};
 use crate::control::Slots;
 use crate::crypto::{KernelMac, KernelRandom};
 use crate::kext::sock::rcu_barrier;
-use crate::proto::context::{Context, ContextTag, Host, Locators, Path, Responder, State, Table, UlidPair};
+use crate::proto::context::{Connect, Context, ContextTag, Endpoint, Host, Locators, Path, Responder, State, Table, UlidPair};
 use crate::routes::Routes;
 
 crate::kunit_suite!(slow "shim6_bench", [lookup_scales, packet_surgery, setup_rate]);
@@ -218,13 +218,13 @@ fn setup_rate() {
         let b = Arc::new(Routes::new(seed)?, GFP_KERNEL)?;
         Ok((Slots::new(HANDSHAKES as usize, a), Slots::new(HANDSHAKES as usize, b)))
     };
-    let Ok((mut ta, mut tb)) = tables() else {
+    let Ok((ta, tb)) = tables() else {
         check!("setup_rate", false);
         return;
     };
     let (a1, b1) = (addr(1, 0), addr(2, 0));
-    let mut host_a = Host::new(Responder::new(0, &mut rng), Locators::new(&[a1]));
-    let mut host_b = Host::new(Responder::new(0, &mut rng), Locators::new(&[b1]));
+    let mut a = Endpoint::new(Host::new(Responder::new(0, &mut rng), Locators::new(&[a1])), ta);
+    let mut b = Endpoint::new(Host::new(Responder::new(0, &mut rng), Locators::new(&[b1])), tb);
     let mut established = 0;
     let start = ns();
     for i in 0..HANDSHAKES {
@@ -232,14 +232,9 @@ fn setup_rate() {
         // limits on new contexts and on answers (Limits::default()).
         let now = u64::from(i) * 25;
         let ulids = UlidPair { local: addr(1, i), peer: addr(2, i) };
-        let ct = Host::fresh_tag(&ta, &mut rng);
-        let path = Path { src: ulids.local, dst: ulids.peer };
-        let (ctx, i1) = Context::initiate(ulids, 0, ct, host_a.locators, path, now, &mut rng);
-        if !ta.insert(ctx) {
-            break;
-        }
-        crate::tests::exchange((&mut host_a, &mut ta), (&mut host_b, &mut tb), i1, now, &mut rng, &mut mac);
-        established += u32::from(ta.by_ulids(&ulids, 0).is_some_and(|c| c.state() == State::Established));
+        let Connect::Started(i1) = a.connect(ulids, now, &mut rng) else { break };
+        crate::tests::exchange(&mut a, &mut b, i1, now, &mut rng, &mut mac);
+        established += u32::from(a.table.by_ulids(&ulids, 0).is_some_and(|c| c.state() == State::Established));
     }
     let elapsed = (ns() - start).max(1);
     kunit_assert_eq!("setup_rate", "src/bench.rs", 0, established, HANDSHAKES);

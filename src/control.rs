@@ -4,8 +4,10 @@
 //! responder, and the control messages they exchange; the backend of the
 //! socket options and of generic netlink.  Driven by received control
 //! messages (softirq), the data path's requests (`crate::datapath`: a new
-//! context, a packet to hold, payload it cannot place) and a timer armed
-//! at the next deadline; every decision is the core's (`proto::context`).
+//! context, a packet to hold, payload it cannot place) and one timer,
+//! armed at the core's next deadline ([`Endpoint::poll_timeout`]); every
+//! decision is the core's endpoint's (`proto::context::Endpoint`): this
+//! file carries packets, time and counters.
 //!
 //! One spinlock guards the state; it is taken with softirqs disabled and
 //! never held while sending, since what we send passes our own hook.  The
@@ -26,18 +28,14 @@ use crate::routes::Routes;
 use crate::kext::skb::{send_ipv6, Addr, OwnedSkb};
 use crate::proto::codec::{self, Inbound, Local};
 use crate::proto::context::{
-    consts, shimmable, Context, Host, Random, Timeout, Locators, Message, Path, Received, Refusal, Responder, Route, State as CtxState, Table,
-    ContextTag, Transmit, UlidPair,
+    shimmable, Connect, Context, ContextTag, Endpoint, Host, Locators, Message, Millis, Path, PayloadIn, Random, Received,
+    Refusal, Responder, Route, State as CtxState, Table, Transmit, UlidPair,
 };
 use crate::proto::hba;
 use crate::proto::sockopt::{self as so, Side};
 use crate::proto::wire::PROTOCOL;
 use crate::uapi;
 
-/// The timer fires at the contexts' next deadline (retransmission,
-/// hold-down, garbage collection), and at the latest this long after an
-/// event that may have set a new one.
-const EVENT_MS: u32 = consts::MIN_TIMEOUT as u32;
 /// Most packets a namespace holds back for contexts being set up.
 const MAX_QUEUED: usize = 64;
 /// Most of them for one context, so that one socket cannot take them all.
@@ -302,6 +300,17 @@ impl Table for Slots {
     fn contexts(&self) -> impl Iterator<Item = &Context> {
         self.iter().map(|s| &s.ctx)
     }
+    fn sweep(&mut self, mut f: impl FnMut(&mut Context, Millis) -> bool) {
+        for i in 0..self.slots.len() {
+            let Some(s) = self.slots.get_mut(i) else { continue };
+            if !f(&mut s.ctx, s.stats.last_used.load(Ordering::Relaxed)) {
+                self.remove(i);
+            } else if s.ctx.route() != s.published && self.dirty.push(i, GFP_ATOMIC).is_err() {
+                // Out of memory: published with the next walk.
+                self.all_dirty = true;
+            }
+        }
+    }
     fn contexts_mut(&mut self) -> impl Iterator<Item = &mut Context> {
         self.iter_mut()
     }
@@ -364,8 +373,7 @@ impl Table for Slots {
 }
 
 struct State {
-    host: Host,
-    table: Slots,
+    ep: Endpoint<Slots>,
     /// Our HBA set's PDS (any member's: verification replaces its prefix).
     pds: Option<KVec<u8>>,
     /// The namespace's usable global addresses, from address events.
@@ -463,8 +471,10 @@ impl Control {
         let mut rng = KernelRandom;
         let routes = Arc::new(Routes::new((rng.next_u64(), rng.next_u64()))?, GFP_KERNEL)?;
         let state = State {
-            host: Host::new(Responder::new(now_ms(), &mut rng), Locators::default()),
-            table: Slots::new(uapi::SHIM6_MAX_CONTEXTS_DEFAULT as usize, routes.clone()),
+            ep: Endpoint::new(
+                Host::new(Responder::new(now_ms(), &mut rng), Locators::default()),
+                Slots::new(uapi::SHIM6_MAX_CONTEXTS_DEFAULT as usize, routes.clone()),
+            ),
             pds: None,
             addrs: KVec::new(),
             queue: KVec::new(),
@@ -485,10 +495,23 @@ impl Control {
         bh_disabled(|| f(&mut self.state.lock()))
     }
 
+    /// Runs `f`, an event, on the state, then makes the timer fire by the
+    /// endpoint's next deadline.  Armed under the lock: a timer run that
+    /// re-arms for later then cannot overtake the event's deadline.
+    fn event<R>(&self, ctl: &NetCtl<Self>, f: impl FnOnce(&mut State) -> R) -> R {
+        self.locked(|st| {
+            let r = f(st);
+            if let Some(at) = st.ep.poll_timeout() {
+                ctl.arm_within(ms_until(at));
+            }
+            r
+        })
+    }
+
     /// Whether the ULID pair `(local, peer)` has an established context.
     pub(crate) fn associated(&self, local: &[u8; 16], peer: &[u8; 16]) -> bool {
         let ulids = UlidPair { local: *local, peer: *peer };
-        self.locked(|st| st.table.by_ulids(&ulids, 0).is_some_and(|c| c.state() == CtxState::Established))
+        self.locked(|st| st.ep.table.by_ulids(&ulids, 0).is_some_and(|c| c.state() == CtxState::Established))
     }
 
     /// Runs `f` on the established context of `ulids` (the one a connected
@@ -498,16 +521,7 @@ impl Control {
         ulids: &UlidPair,
         f: impl FnOnce(&mut Context, &mut KernelRandom) -> Result<R, so::Error>,
     ) -> Result<R, so::Error> {
-        self.locked(|st| {
-            let ctx = st.table.by_ulids(ulids, 0).filter(|c| c.state() == CtxState::Established);
-            let ctx = ctx.ok_or(so::Error::NoContext)?;
-            let before = ctx.route();
-            let r = f(ctx, &mut st.rng);
-            if ctx.route() != before {
-                st.table.publish();
-            }
-            r
-        })
+        self.locked(|st| on_established(st, ulids, f))
     }
 
     /// `SHIM_LOC_*_PREF` set: the context's payload uses `addr` as its
@@ -552,20 +566,21 @@ impl Control {
     /// `SHIM_LOCLIST_*` set: the context keeps only `keep` of our locators
     /// (the peer hears of it) or of the peer's (`side`).
     pub(crate) fn restrict(&self, ctl: &NetCtl<Self>, ulids: &UlidPair, side: Side, keep: &Locators) -> Result<(), so::Error> {
-        let update = self.on_context(ulids, |c, rng| match side {
-            Side::Local => c.restrict_local(keep, now_ms(), rng).map_err(|()| so::Error::InvalidLocator),
-            Side::Peer => c.restrict_peer(keep).then_some(None).ok_or(so::Error::InvalidLocator),
+        let out = self.event(ctl, |st| {
+            let update = on_established(st, ulids, |c, rng| match side {
+                Side::Local => c.restrict_local(keep, now_ms(), rng).map_err(|()| so::Error::InvalidLocator),
+                Side::Peer => c.restrict_peer(keep).then_some(None).ok_or(so::Error::InvalidLocator),
+            })?;
+            Ok(emit(st, &[update]))
         })?;
-        let out = self.locked(|st| emit(st, &[update]));
         transmit(ctl, &out);
-        ctl.arm_within(EVENT_MS);
         Ok(())
     }
 
     /// Drops every context, as a restart of the host would.
     pub(crate) fn flush(&self, ctl: &NetCtl<Self>) {
         self.locked(|st| {
-            st.table.clear();
+            st.ep.table.clear();
         });
         self.release(ctl);
     }
@@ -581,7 +596,7 @@ impl Control {
             let total = queue.len();
             let mut ready = KVec::new();
             for (ulids, skb) in queue {
-                let slot = st.table.of(&ulids);
+                let slot = st.ep.table.of(&ulids);
                 let waiting = slot.is_some_and(|s| s.ctx.route().setting_up);
                 if let (Some(s), false) = (slot, waiting) {
                     s.stats.held.fetch_sub(1, Ordering::Relaxed);
@@ -609,21 +624,21 @@ impl Control {
     /// The first context in a slot at or after `slot`, a copy with its
     /// counters, and its slot: a dump goes on from there (shimctl).
     pub(crate) fn context_from(&self, slot: usize) -> Option<(usize, Context, Arc<Stats>)> {
-        self.locked(|st| st.table.slots.next_from(slot).map(|(i, s)| (i, s.ctx.clone(), s.stats.clone())))
+        self.locked(|st| st.ep.table.slots.next_from(slot).map(|(i, s)| (i, s.ctx.clone(), s.stats.clone())))
     }
 
     /// A Shim6 control message arrived on `path`.
     pub(crate) fn receive(&self, ctl: &NetCtl<Self>, path: Path, bytes: &[u8]) {
         let now = now_ms();
-        let out = self.locked(|st| {
-            let State { host, mac, sha1, .. } = st;
-            let validates = |msg: &_| host.validates(msg, &path, now, mac);
+        let out = self.event(ctl, |st| {
+            let State { ep, mac, sha1, .. } = st;
+            let validates = |msg: &_| ep.host.validates(msg, &path, now, mac);
             match codec::parse(bytes, path, sha1, validates) {
                 Ok(Inbound::Context(rx)) => {
-                    let out = st.host.receive(&mut st.table, &rx, now, &mut st.rng, &mut st.mac);
-                    // What the message changed, and only that, reaches the
-                    // data path (`out.changed` says whether anything did).
-                    st.table.publish();
+                    let out = st.ep.receive(&rx, now, &mut st.rng, &mut st.mac);
+                    if out.changed {
+                        st.ep.table.publish();
+                    }
                     if let Some(why) = out.refused {
                         self.drops.refused(why);
                     }
@@ -639,7 +654,6 @@ impl Control {
         });
         transmit(ctl, &out);
         self.release(ctl);
-        ctl.arm_within(EVENT_MS);
     }
 
     /// Payload with our tag `ct` arrived on `path`: the ULIDs to restore,
@@ -656,27 +670,30 @@ impl Control {
             return fast;
         }
         let now = now_ms();
-        let (ulids, out) = self.locked(|st| {
-            let found = st.table.routes.by_tag(ct, |e| e.slot).and_then(|i| st.table.slot_mut(i));
-            let Some(slot) = found else {
+        let (ulids, out) = self.event(ctl, |st| match st.ep.payload_in(ct, path, now, &mut st.rng, &mut st.mac) {
+            PayloadIn::Deliver(ulids, first) => {
+                if let Some(stats) = st.ep.table.routes.by_tag(ct, |e| e.stats.clone()) {
+                    stats.touch(now);
+                    Stats::count(&stats.in_packets, &stats.in_octets, len);
+                }
+                // The pair it came on, for the packet path from now on.
+                st.ep.table.publish();
+                (Some(ulids), emit(st, &[first]))
+            }
+            PayloadIn::Unmatched => {
                 Drops::count(&self.drops.payload_unmatched);
-                return match st.host.unknown_tag(ct, path, now, &mut st.rng, &mut st.mac) {
+                (None, KVec::new())
+            }
+            PayloadIn::UnknownTag(answer) => {
+                Drops::count(&self.drops.payload_unmatched);
+                match answer {
                     Ok(r1bis) => (None, emit(st, &[Some(r1bis)])),
                     Err(why) => {
                         self.drops.refused(why);
                         (None, KVec::new())
                     }
-                };
-            };
-            let Some((ulids, first)) = slot.ctx.payload_in(path) else {
-                Drops::count(&self.drops.payload_unmatched);
-                return (None, KVec::new());
-            };
-            slot.ctx.heard_on(path);
-            slot.stats.touch(now);
-            Stats::count(&slot.stats.in_packets, &slot.stats.in_octets, len);
-            st.table.publish();
-            (Some(ulids), emit(st, &[first]))
+                }
+            }
         });
         transmit(ctl, &out);
         ulids
@@ -689,28 +706,24 @@ impl Control {
     /// who saw our I1 knows its nonce.
     pub(crate) fn icmp_error(&self, ctl: &NetCtl<Self>, src: &Addr, dst: &Addr, shim: &[u8]) {
         let path = Path { src: *src, dst: *dst };
-        let changed = self.locked(|st| {
+        let changed = self.event(ctl, |st| {
             // The quoted I1 is ours: no locator in it to verify.
-            let nonce = match codec::parse(shim, path, &mut st.sha1, |_| false) {
-                Ok(Inbound::Context(Received { msg: Message::I1 { nonce, .. }, .. })) => Some(nonce),
-                _ => None,
+            let changed = match codec::parse(shim, path, &mut st.sha1, |_| false) {
+                Ok(Inbound::Context(Received { msg: Message::I1 { nonce, .. }, .. })) => {
+                    st.ep.no_support(&path, nonce, now_ms())
+                }
+                _ => false,
             };
-            let now = now_ms();
-            let mut changed = false;
-            for ctx in st.table.iter_mut().filter(|c| c.path() == path) {
-                changed |= nonce.is_some_and(|n| ctx.on_no_support(n, now));
-            }
             if changed {
-                st.table.publish();
+                st.ep.table.publish();
             } else {
                 Drops::count(&self.drops.icmp_unmatched);
             }
             changed
         });
         if changed {
-            // Held packets go unshimmed now; the hold-down needs the timer.
+            // Held packets go unshimmed now.
             self.release(ctl);
-            ctl.arm_within(EVENT_MS);
         }
     }
 
@@ -726,7 +739,7 @@ impl Control {
         if let Some(c) = self.drops.get(index) {
             return Some(c);
         }
-        let (n, limit) = self.locked(|st| (st.table.len(), st.table.limit));
+        let (n, limit) = self.locked(|st| (st.ep.table.len(), st.ep.table.limit));
         match index.checked_sub(Drops::LEN)? {
             0 => Some(("contexts", n as u64)),
             1 => Some(("max_contexts", limit as u64)),
@@ -737,7 +750,7 @@ impl Control {
     /// Sets how many contexts the namespace keeps (`SHIM6_A_MAX_CONTEXTS`);
     /// those past a lowered limit stay until they go as they would.
     pub(crate) fn set_max_contexts(&self, limit: usize) {
-        self.locked(|st| st.table.limit = limit);
+        self.locked(|st| st.ep.table.limit = limit);
     }
 
     /// Sets our HBA set (its PDS), or clears it: our locators become the
@@ -754,13 +767,12 @@ impl Control {
             }
             None => None,
         };
-        let out = self.locked(|st| {
+        let out = self.event(ctl, |st| {
             st.pds = pds;
             st.addrs = addrs;
-            self.relocate(st)
+            relocate(st)
         });
         transmit(ctl, &out);
-        ctl.arm_within(EVENT_MS);
         Ok(())
     }
 
@@ -769,7 +781,7 @@ impl Control {
         if !shimmable(addr) {
             return;
         }
-        let out = self.locked(|st| {
+        let out = self.event(ctl, |st| {
             let known = st.addrs.iter().position(|a| a == addr);
             match (up, known) {
                 (true, None) => {
@@ -789,40 +801,9 @@ impl Control {
                 }
                 _ => return KVec::new(),
             }
-            self.relocate(st)
+            relocate(st)
         });
-        if !out.is_empty() {
-            transmit(ctl, &out);
-            ctl.arm_within(EVENT_MS);
-        }
-    }
-
-    /// Recomputes our locators (the addresses our PDS verifies) and sends
-    /// an Update Request on every context whose list changed.
-    fn relocate(&self, st: &mut State) -> KVec<Packet> {
-        let mut locs = Locators::default();
-        if let Some(pds) = st.pds.as_deref() {
-            for a in st.addrs.iter() {
-                if hba::verify(&mut st.sha1, pds, a).is_ok() {
-                    locs.push(*a);
-                }
-            }
-        }
-        st.host.locators = locs;
-        let now = now_ms();
-        let mut txs = KVec::new();
-        for ctx in st.table.iter_mut() {
-            let new = locators_for(&st.host, &ctx.ulids().local);
-            if new != *ctx.local_locators() {
-                if let Some(tx) = ctx.update_locators(new, now, &mut st.rng) {
-                    // Out of memory: the peer keeps the old list until the
-                    // next change; the context still works on its ULIDs.
-                    let _ = txs.push(Some(tx), GFP_ATOMIC);
-                }
-            }
-        }
-        st.table.publish();
-        emit(st, &txs)
+        transmit(ctl, &out);
     }
 
     /// Our locators and the namespace's addresses, for shimctl.
@@ -833,7 +814,7 @@ impl Control {
                 // Out of memory: a shorter listing.
                 let _ = addrs.push(*a, GFP_ATOMIC);
             }
-            (st.host.locators, addrs, st.pds.is_some())
+            (st.ep.host.locators, addrs, st.pds.is_some())
         })
     }
 
@@ -876,7 +857,7 @@ impl Control {
             // cannot hold; sending it on would only bring it back here.
             if st.queue.push((ulids, skb), GFP_ATOMIC).is_err() {
                 self.queued.fetch_sub(1, Ordering::Relaxed);
-                if let Some(s) = st.table.of(&ulids) {
+                if let Some(s) = st.ep.table.of(&ulids) {
                     s.stats.held.fetch_sub(1, Ordering::Relaxed);
                 }
             }
@@ -889,29 +870,15 @@ impl Control {
     /// ULIDs), unless one exists or the namespace's limits say no; its
     /// counters, for a packet to hold.
     pub(crate) fn initiate(&self, ctl: &NetCtl<Self>, ulids: UlidPair) -> Option<Arc<Stats>> {
-        let (out, stats) = self.locked(|st| {
-            if st.table.by_ulids(&ulids, 0).is_some() {
-                return (KVec::new(), None);
+        let (out, stats) = self.event(ctl, |st| match st.ep.connect(ulids, now_ms(), &mut st.rng) {
+            Connect::Started(i1) => {
+                st.ep.table.publish();
+                let stats = st.ep.table.of(&ulids).map(|s| s.stats.clone());
+                (emit(st, &[Some(i1)]), stats)
             }
-            let now = now_ms();
-            if !st.host.may_initiate(now) {
-                return (KVec::new(), None);
-            }
-            let ct = Host::fresh_tag(&st.table, &mut st.rng);
-            let path = Path { src: ulids.local, dst: ulids.peer };
-            let locs = locators_for(&st.host, &ulids.local);
-            let (ctx, i1) = Context::initiate(ulids, 0, ct, locs, path, now, &mut st.rng);
-            if !st.table.insert(ctx) {
-                return (KVec::new(), None);
-            }
-            st.table.publish();
-            let stats = st.table.of(&ulids).map(|s| s.stats.clone());
-            (emit(st, &[Some(i1)]), stats)
+            Connect::Exists | Connect::Refused(_) => (KVec::new(), None),
         });
-        if !out.is_empty() {
-            transmit(ctl, &out);
-            ctl.arm_within(EVENT_MS);
-        }
+        transmit(ctl, &out);
         stats
     }
 
@@ -924,61 +891,70 @@ impl Control {
     }
 
     /// The namespace's timer: retransmissions, hold-downs, garbage
-    /// collection, then sleep until the next deadline.
+    /// collection; then it sleeps until the endpoint's next deadline.
+    /// Re-armed under the lock, so that an event meanwhile, which arms it
+    /// for sooner, is not overtaken.
     pub(crate) fn on_timer(&self, ctl: &NetCtl<Self>) {
-        let (out, next) = self.locked(|st| {
-            let now = now_ms();
+        let out = self.locked(|st| {
             let mut txs = KVec::new();
-            let mut next: Option<u64> = None;
-            for i in 0..st.table.slots.len() {
-                let Some(Slot { ctx, stats, .. }) = st.table.slots.get_mut(i) else { continue };
-                let last_used = stats.last_used.load(Ordering::Relaxed);
-                if ctx.collectable(last_used, now) {
-                    st.table.remove(i);
-                    continue;
-                }
-                let before = ctx.route();
-                let timeout = ctx.on_timeout(now, &mut st.rng);
-                let moved = ctx.route() != before;
-                let at = ctx.next_event(last_used);
-                match timeout {
-                    // Out of memory: this retransmission is lost like any other.
-                    Timeout::Send(tx) => {
-                        let _ = txs.push(Some(tx), GFP_ATOMIC);
-                    }
-                    Timeout::Wait => {}
-                    Timeout::Forget => {
-                        st.table.remove(i);
-                        continue;
-                    }
-                }
-                if moved {
-                    let _ = st.table.slot_mut(i);
-                }
-                if let Some(at) = at {
-                    next = Some(next.map_or(at, |n| n.min(at)));
-                }
+            // Out of memory: this retransmission is lost like any other.
+            let changed = st.ep.handle_timeout(now_ms(), &mut st.rng, |tx| {
+                let _ = txs.push(Some(tx), GFP_ATOMIC);
+            });
+            if changed {
+                st.ep.table.publish();
             }
-            st.table.publish();
-            (emit(st, &txs), next.map(|at| at.saturating_sub(now)))
+            if let Some(at) = st.ep.poll_timeout() {
+                ctl.arm(ms_until(at));
+            }
+            emit(st, &txs)
         });
         transmit(ctl, &out);
         self.release(ctl);
-        // Idle until the next deadline, or until an event.
-        if let Some(ms) = next {
-            ctl.arm(u32::try_from(ms).unwrap_or(u32::MAX));
-        }
     }
 }
 
-/// The locators of a context whose ULID is `ulid`: our verified ones,
-/// with the ULID, which is always one.
-fn locators_for(host: &Host, ulid: &Addr) -> Locators {
-    let mut l = Locators::new(&[*ulid]);
-    for a in host.locators.as_slice() {
-        l.push(*a);
+/// Runs `f` on the established context of `ulids` (the one a connected
+/// socket has), republishing what it changed; `NoContext` without one.
+fn on_established<R>(
+    st: &mut State,
+    ulids: &UlidPair,
+    f: impl FnOnce(&mut Context, &mut KernelRandom) -> Result<R, so::Error>,
+) -> Result<R, so::Error> {
+    let State { ep, rng, .. } = st;
+    let (r, changed) = ep.on_established(ulids, now_ms(), |c| f(c, rng)).ok_or(so::Error::NoContext)?;
+    if changed {
+        ep.table.publish();
     }
-    l
+    r
+}
+
+/// Recomputes our locators (the addresses our PDS verifies): every
+/// context whose list changed sends an Update Request.
+fn relocate(st: &mut State) -> KVec<Packet> {
+    let mut locs = Locators::default();
+    if let Some(pds) = st.pds.as_deref() {
+        for a in st.addrs.iter() {
+            if hba::verify(&mut st.sha1, pds, a).is_ok() {
+                locs.push(*a);
+            }
+        }
+    }
+    let mut txs = KVec::new();
+    // Out of memory: the peer keeps the old list until the next change;
+    // the context still works on its ULIDs.
+    let changed = st.ep.set_locators(locs, now_ms(), &mut st.rng, |tx| {
+        let _ = txs.push(Some(tx), GFP_ATOMIC);
+    });
+    if changed {
+        st.ep.table.publish();
+    }
+    emit(st, &txs)
+}
+
+/// Milliseconds from now until `at` (on the `now_ms` clock), for the timer.
+fn ms_until(at: Millis) -> u32 {
+    u32::try_from(at.saturating_sub(now_ms())).unwrap_or(u32::MAX)
 }
 
 /// An emitted control message (in the first octets of its buffer) and

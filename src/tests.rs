@@ -29,7 +29,7 @@ use crate::crypto::{KernelMac, KernelRandom, KernelSha1};
 use crate::kext::crypto::now_ms;
 use crate::kext::net::{Net, PernetState};
 use crate::proto::hba;
-use crate::proto::context::{self as cx, Context, Host, Locators, Mac, Path, Responder, State, Table, UlidPair};
+use crate::proto::context::{self as cx, Connect, Context, Endpoint, Host, Locators, Mac, Path, Responder, State, Table, UlidPair};
 use crate::kext::shim::{Registration, ShimOps, SkbExt};
 use crate::kext::sock::{OptIn, OptOut, Sock};
 use crate::kext::sock::{is_errno, rcu_barrier, KernelSocket};
@@ -239,6 +239,16 @@ impl Table for VecTable {
     fn contexts_mut(&mut self) -> impl Iterator<Item = &mut Context> {
         self.0.iter_mut()
     }
+    fn sweep(&mut self, mut f: impl FnMut(&mut Context, u64) -> bool) {
+        // Every context counts as just used.
+        let now = now_ms();
+        for mut c in core::mem::replace(&mut self.0, KVec::new()) {
+            // Out of memory: the context is forgotten, as if collected.
+            if f(&mut c, now) {
+                let _ = self.0.push(c, GFP_KERNEL);
+            }
+        }
+    }
     fn insert(&mut self, ctx: Context) -> bool {
         self.0.push(ctx, kernel::alloc::flags::GFP_KERNEL).is_ok()
     }
@@ -257,8 +267,8 @@ impl Table for VecTable {
 /// Carries `first`, from A to B, and every answer back and forth between
 /// the two hosts until neither has more to say: how many messages went.
 pub(crate) fn exchange(
-    a: (&mut Host, &mut impl Table),
-    b: (&mut Host, &mut impl Table),
+    a: &mut Endpoint<impl Table>,
+    b: &mut Endpoint<impl Table>,
     first: cx::Transmit,
     now: u64,
     rng: &mut KernelRandom,
@@ -269,7 +279,7 @@ pub(crate) fn exchange(
     while let Some(tx) = msg.take().filter(|_| sent < 8) {
         sent += 1;
         let rx = cx::Received { path: tx.path, msg: tx.msg };
-        let [reply, _] = if to_b { b.0.receive(b.1, &rx, now, rng, mac) } else { a.0.receive(a.1, &rx, now, rng, mac) }.tx;
+        let [reply, _] = if to_b { b.receive(&rx, now, rng, mac) } else { a.receive(&rx, now, rng, mac) }.tx;
         msg = reply;
         to_b = !to_b;
     }
@@ -284,18 +294,20 @@ fn handshake_with_kernel_crypto() {
     let a1 = [0x20, 1, 0xd, 0xb8, 0xa, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1];
     let b1 = [0x20, 1, 0xd, 0xb8, 0xb, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1];
     let now = now_ms();
-    let mut host_b = Host::new(Responder::new(now, &mut rng), Locators::new(&[b1]));
-    let mut host_a = Host::new(Responder::new(now, &mut rng), Locators::new(&[a1]));
-    let (mut ta, mut tb) = (VecTable(kernel::alloc::KVec::new()), VecTable(kernel::alloc::KVec::new()));
+    let host_b = Host::new(Responder::new(now, &mut rng), Locators::new(&[b1]));
+    let host_a = Host::new(Responder::new(now, &mut rng), Locators::new(&[a1]));
+    let mut a = Endpoint::new(host_a, VecTable(kernel::alloc::KVec::new()));
+    let mut b = Endpoint::new(host_b, VecTable(kernel::alloc::KVec::new()));
 
-    let ct = Host::fresh_tag(&ta, &mut rng);
     let ulids = UlidPair { local: a1, peer: b1 };
-    let (ctx, i1) = Context::initiate(ulids, 0, ct, host_a.locators, Path { src: a1, dst: b1 }, now, &mut rng);
-    check!("handshake_with_kernel_crypto", ta.insert(ctx));
+    let Connect::Started(i1) = a.connect(ulids, now, &mut rng) else {
+        check!("handshake_with_kernel_crypto", false);
+        return;
+    };
     // I1, R1, I2, R2: four messages, then nothing left to say.
-    let sent = exchange((&mut host_a, &mut ta), (&mut host_b, &mut tb), i1, now, &mut rng, &mut mac);
+    let sent = exchange(&mut a, &mut b, i1, now, &mut rng, &mut mac);
     check_eq!("handshake_with_kernel_crypto", sent, 4);
-    let (Some(ca), Some(cb)) = (ta.0.first(), tb.0.first()) else {
+    let (Some(ca), Some(cb)) = (a.table.0.first(), b.table.0.first()) else {
         check!("handshake_with_kernel_crypto", false);
         return;
     };

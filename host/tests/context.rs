@@ -16,8 +16,7 @@ const B1: Addr = [0x20, 0x01, 0x0d, 0xb8, 0xb, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1];
 const B2: Addr = [0x20, 0x01, 0x0d, 0xb8, 0xb, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1];
 
 struct Peer {
-    host: Host,
-    table: VecTable,
+    ep: Endpoint<VecTable>,
     rng: Rng,
     addr: Addr,
 }
@@ -26,7 +25,7 @@ impl Peer {
     fn new(addr: Addr, locs: &[Addr], seed: u64, now: Millis) -> Self {
         let mut rng = Rng(seed);
         let host = Host::new(Responder::new(now, &mut rng), Locators::new(locs));
-        Peer { host, table: VecTable::default(), rng, addr }
+        Peer { ep: Endpoint::new(host, VecTable::default()), rng, addr }
     }
 
     fn ulids(&self, peer: &Peer) -> UlidPair {
@@ -34,12 +33,10 @@ impl Peer {
     }
 
     fn initiate(&mut self, peer: &Peer, now: Millis) -> Transmit {
-        let ct = Host::fresh_tag(&self.table, &mut self.rng);
-        let path = Path { src: self.addr, dst: peer.addr };
-        let (ctx, tx) =
-            Context::initiate(self.ulids(peer), 0, ct, self.host.locators, path, now, &mut self.rng);
-        self.table.0.push(ctx);
-        tx
+        match self.ep.connect(self.ulids(peer), now, &mut self.rng) {
+            Connect::Started(i1) => i1,
+            other => panic!("no I1: {other:?}"),
+        }
     }
 
     fn receive(&mut self, tx: &Transmit, now: Millis) -> Option<Transmit> {
@@ -50,31 +47,23 @@ impl Peer {
 
     fn receive_all(&mut self, tx: &Transmit, now: Millis) -> Vec<Transmit> {
         let rx = Received { path: tx.path, msg: tx.msg };
-        self.host.receive(&mut self.table, &rx, now, &mut self.rng, &mut TestMac).tx.into_iter().flatten().collect()
+        self.ep.receive(&rx, now, &mut self.rng, &mut TestMac).tx.into_iter().flatten().collect()
     }
 
     fn ctx(&self, peer: &Peer) -> &Context {
         let u = self.ulids(peer);
-        self.table.0.iter().find(|c| c.ulids() == u).expect("context")
+        self.ep.table.0.iter().find(|c| c.ulids() == u).expect("context")
     }
 
     /// Runs the timers of every context due at `now`.
     fn tick(&mut self, now: Millis) -> Vec<Transmit> {
         let mut out = Vec::new();
-        let rng = &mut self.rng;
-        self.table.0.retain_mut(|c| match c.on_timeout(now, rng) {
-            Timeout::Send(tx) => {
-                out.push(tx);
-                true
-            }
-            Timeout::Wait => true,
-            Timeout::Forget => false,
-        });
+        self.ep.handle_timeout(now, &mut self.rng, |tx| out.push(tx));
         out
     }
 
     fn deadline(&self) -> Option<Millis> {
-        self.table.0.iter().filter_map(Context::deadline).min()
+        self.ep.table.0.iter().filter_map(Context::deadline).min()
     }
 }
 
@@ -114,7 +103,7 @@ fn four_way_handshake() {
     assert_eq!(a.ctx(&b).state(), State::I1Sent);
     let r1 = b.receive(&i1, 10).expect("R1");
     assert_eq!(kind(&r1), "R1");
-    assert!(b.table.0.is_empty(), "the responder keeps no state before I2");
+    assert!(b.ep.table.0.is_empty(), "the responder keeps no state before I2");
     let i2 = a.receive(&r1, 20).expect("I2");
     assert_eq!(kind(&i2), "I2");
     assert_eq!(a.ctx(&b).state(), State::I2Sent);
@@ -136,7 +125,7 @@ fn duplicates_and_late_messages_change_nothing() {
     let b_tag = b.ctx(&a).ct_local();
     let r2_again = b.receive(&i2, 2).expect("a duplicate I2 gets an R2 from the context");
     assert_eq!(b.ctx(&a).ct_local(), b_tag);
-    assert_eq!(b.table.0.len(), 1);
+    assert_eq!(b.ep.table.0.len(), 1);
     a.receive(&r2, 3);
     a.receive(&r2_again, 4);
     assert_established(&a, &b);
@@ -187,14 +176,14 @@ fn silent_peer_leads_to_e_failed_then_idle() {
     // U[0.5,1.5] x 4 s x 2^k for k = 0..=4, 124 s nominal in all.
     assert!((62_000..=186_000).contains(&failed_at), "{failed_at}");
     a.tick(failed_at + consts::NO_R1_HOLDDOWN_TIME);
-    assert!(a.table.0.is_empty(), "back to IDLE after the hold-down");
+    assert!(a.ep.table.0.is_empty(), "back to IDLE after the hold-down");
 }
 
 #[test]
 fn parameter_problem_means_no_support() {
     let (mut a, b) = pair();
     let i1 = a.initiate(&b, 0);
-    let ctx = a.table.0.first_mut().unwrap();
+    let ctx = a.ep.table.0.first_mut().unwrap();
     let Message::I1 { nonce, .. } = i1.msg else { panic!("{i1:?}") };
     assert!(!ctx.on_no_support(nonce.wrapping_add(1), 100), "an error quoting another I1 is forged");
     assert_eq!(ctx.state(), State::I1Sent);
@@ -203,7 +192,7 @@ fn parameter_problem_means_no_support() {
     assert_eq!(ctx.deadline(), Some(100 + consts::ICMP_HOLDDOWN_TIME));
     assert!(a.tick(100 + consts::ICMP_HOLDDOWN_TIME - 1).is_empty());
     a.tick(100 + consts::ICMP_HOLDDOWN_TIME);
-    assert!(a.table.0.is_empty());
+    assert!(a.ep.table.0.is_empty());
 }
 
 #[test]
@@ -268,9 +257,9 @@ fn validator_is_checked() {
     assert_eq!(b.receive(&forged(ct, resp_nonce, other), 0), None, "locators not covered");
     // Still fine after VALIDATOR_MIN_LIFETIME, stale well after it.
     assert!(b.receive(&i2, consts::VALIDATOR_MIN_LIFETIME).is_some());
-    b.table.0.clear();
+    b.ep.table.0.clear();
     assert_eq!(b.receive(&i2, 10 * consts::VALIDATOR_MIN_LIFETIME), None);
-    assert!(b.table.0.is_empty());
+    assert!(b.ep.table.0.is_empty());
 }
 
 #[test]
@@ -282,9 +271,9 @@ fn peer_restart_recovered_with_r1bis_i2bis() {
     b = Peer::new(B1, &[B1, B2], 99, 5_000);
     // A's payload (or Update) carries B's old tag: B answers R1bis.
     let from_a = Path { src: A1, dst: B1 };
-    let r1bis = b.host.unknown_tag(old_tag, &from_a, 5_000, &mut b.rng, &mut TestMac).unwrap();
+    let r1bis = b.ep.host.unknown_tag(old_tag, &from_a, 5_000, &mut b.rng, &mut TestMac).unwrap();
     assert_eq!(kind(&r1bis), "R1bis");
-    assert!(b.table.0.is_empty(), "R1bis is stateless");
+    assert!(b.ep.table.0.is_empty(), "R1bis is stateless");
     let i2bis = a.receive(&r1bis, 5_001).expect("I2bis");
     assert_eq!(kind(&i2bis), "I2bis");
     assert_eq!(a.ctx(&b).state(), State::I2bisSent);
@@ -310,7 +299,7 @@ fn peer_restart_then_i1_keeps_old_context_until_i2() {
     let r2 = b.receive(&i2, 1_002).unwrap();
     a.receive(&r2, 1_003);
     assert_established(&a, &b);
-    assert_eq!(b.table.0.len(), 1, "updated in place");
+    assert_eq!(b.ep.table.0.len(), 1, "updated in place");
 }
 
 #[test]
@@ -329,8 +318,8 @@ fn confusion_drops_the_stale_context() {
     let r2 = b.receive(&i2, 10).unwrap();
     a.receive(&r2, 10);
     assert_eq!(a.ctx(&b).ct_peer(), Some(t), "B reused the tag");
-    assert_eq!(a.table.0.len(), 1, "A dropped the context the tag belonged to");
-    assert_eq!(a.table.0[0].ulids().local, A2);
+    assert_eq!(a.ep.table.0.len(), 1, "A dropped the context the tag belonged to");
+    assert_eq!(a.ep.table.0[0].ulids().local, A2);
 }
 
 proptest! {
@@ -348,18 +337,14 @@ proptest! {
                     continue;
                 }
                 let (rx, other) = if to_b { (&mut b, true) } else { (&mut a, false) };
-                let before: Vec<_> = rx.table.0.iter().map(|c| (c.ulids(), c.deadline())).collect();
                 let reply = rx.receive(&tx, now);
-                // A message never sets a deadline the host's timer, armed
-                // MIN_TIMEOUT after an event, would miss.
-                for c in &rx.table.0 {
-                    let was = before.iter().find(|(u, _)| *u == c.ulids()).and_then(|&(_, d)| d);
-                    if let Some(d) = c.deadline().filter(|&d| Some(d) != was) {
-                        prop_assert!(d >= now + consts::MIN_TIMEOUT, "deadline {} set at {}", d, now);
-                    }
-                }
                 if dup {
                     let _ = rx.receive(&tx, now);
+                }
+                // The host's one timer, armed at poll_timeout() after the
+                // event, misses no deadline the message set.
+                if let Some(d) = rx.deadline() {
+                    prop_assert!(rx.ep.poll_timeout().is_some_and(|w| w <= d), "deadline {} missed at {}", d, now);
                 }
                 in_flight.extend(reply.map(|r| (!other, r)));
                 continue;
@@ -368,14 +353,14 @@ proptest! {
             now = at;
             in_flight.extend(a.tick(now).into_iter().map(|t| (true, t)));
         }
-        if let (Some(ca), Some(cb)) = (a.table.0.first(), b.table.0.first()) {
+        if let (Some(ca), Some(cb)) = (a.ep.table.0.first(), b.ep.table.0.first()) {
             if ca.state() == State::Established && cb.state() == State::Established {
                 prop_assert_eq!(ca.ct_peer(), Some(cb.ct_local()));
                 prop_assert_eq!(cb.ct_peer(), Some(ca.ct_local()));
             }
         }
-        prop_assert!(b.table.0.len() <= 1);
-        prop_assert!(a.table.0.len() <= 1);
+        prop_assert!(b.ep.table.0.len() <= 1);
+        prop_assert!(a.ep.table.0.len() <= 1);
     }
 }
 
@@ -384,14 +369,14 @@ fn next_event_is_the_deadline_or_garbage_collection() {
     let (mut a, mut b) = pair();
     let i1 = a.initiate(&b, 0);
     let i1_at = a.deadline().unwrap();
-    assert!(i1_at >= consts::MIN_TIMEOUT, "an I1 retransmission within MIN_TIMEOUT");
+    assert!(i1_at >= consts::I1_TIMEOUT / 2, "an I1 retransmission sooner than half its nominal timeout");
     assert_eq!(a.ctx(&b).next_event(0), Some(i1_at), "being set up: its retransmission");
     let r1 = b.receive(&i1, 10).unwrap();
     let i2 = a.receive(&r1, 20).unwrap();
     let r2 = b.receive(&i2, 30).unwrap();
     assert!(a.receive(&r2, 40).is_none());
     assert_eq!(a.ctx(&b).next_event(500), Some(500 + consts::IDLE_TIMEOUT), "established: collectable when idle");
-    let ctx = a.table.0[0].clone();
+    let ctx = a.ep.table.0[0].clone();
     assert!(!ctx.collectable(500, 500 + consts::IDLE_TIMEOUT - 1));
     assert!(ctx.collectable(500, 500 + consts::IDLE_TIMEOUT));
 }
@@ -412,7 +397,7 @@ const A3: Addr = [0x20, 0x01, 0x0d, 0xb8, 0xa, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 1];
 #[test]
 fn update_request_replaces_the_locator_list() {
     let (mut a, mut b) = established();
-    let ur = a.table.0[0].update_locators(Locators::new(&[A1, A3]), 100, &mut a.rng).expect("Update Request");
+    let ur = a.ep.table.0[0].update_locators(Locators::new(&[A1, A3]), 100, &mut a.rng).expect("Update Request");
     assert_eq!(kind(&ur), "UpdateRequest");
     assert!(a.ctx(&b).update_pending());
     let ack = b.receive(&ur, 110).expect("Update Ack");
@@ -427,7 +412,7 @@ fn update_request_replaces_the_locator_list() {
 #[test]
 fn update_is_retransmitted_until_acknowledged() {
     let (mut a, mut b) = established();
-    let first = a.table.0[0].update_locators(Locators::new(&[A1, A3]), 0, &mut a.rng).unwrap();
+    let first = a.ep.table.0[0].update_locators(Locators::new(&[A1, A3]), 0, &mut a.rng).unwrap();
     let mut now = 0;
     let mut last = first;
     for k in 1..12u32 {
@@ -475,7 +460,7 @@ fn payload_is_untouched_on_the_ulid_pair() {
 #[test]
 fn preferences_move_payload_to_verified_locators_only() {
     let (mut a, b) = established();
-    let ca = a.table.0.iter_mut().next().unwrap();
+    let ca = a.ep.table.0.iter_mut().next().unwrap();
     assert!(!ca.prefer_peer(&A2), "not a locator of the peer");
     assert!(!ca.prefer_local(&B2), "not one of ours");
     assert_eq!(ca.payload_out(), None, "a refused preference changes nothing");
@@ -494,7 +479,7 @@ fn preferences_move_payload_to_verified_locators_only() {
     assert!(b.ctx(&a).payload_in(&Path { src: A2, dst: A1 }).is_none());
 
     // Back to the ULIDs: untouched again.
-    let ca = a.table.0.iter_mut().next().unwrap();
+    let ca = a.ep.table.0.iter_mut().next().unwrap();
     assert!(ca.prefer_peer(&B1) && ca.prefer_local(&A1));
     assert_eq!(ca.payload_out(), None);
 }
@@ -505,13 +490,13 @@ fn preferences_move_payload_to_verified_locators_only() {
 #[test]
 fn the_pair_last_heard_needs_no_table() {
     let (mut a, mut b) = established();
-    let ca = a.table.0.iter_mut().next().unwrap();
+    let ca = a.ep.table.0.iter_mut().next().unwrap();
     assert!(ca.prefer_peer(&B2) && ca.prefer_local(&A2));
     let (path, _) = a.ctx(&b).payload_out().expect("rewritten");
     assert_eq!(b.ctx(&a).route().restore(&path), None, "not heard yet: the table decides");
 
     let ulids = b.ctx(&a).ulids();
-    let cb = b.table.0.iter_mut().find(|c| c.ulids() == ulids).unwrap();
+    let cb = b.ep.table.0.iter_mut().find(|c| c.ulids() == ulids).unwrap();
     assert!(cb.payload_in(&path).is_some());
     cb.heard_on(&path);
     assert_eq!(cb.route().restore(&path), Some(ulids));
@@ -551,7 +536,7 @@ fn payload_before_r2_sends_i2_then_is_delivered() {
 #[test]
 fn locator_lists_are_restricted_to_known_locators() {
     let (mut a, mut b) = established();
-    let ca = a.table.0.iter_mut().next().unwrap();
+    let ca = a.ep.table.0.iter_mut().next().unwrap();
     assert!(ca.prefer_peer(&B2));
     assert!(!ca.restrict_peer(&Locators::new(&[B1, A2])), "A2 is not B's");
     assert!(!ca.restrict_peer(&Locators::default()), "an empty list");
@@ -573,7 +558,7 @@ fn a_route_applies_per_packet_choices_and_restores_only_what_it_knows() {
     let (mut a, b) = established();
     let ct_b = b.ctx(&a).ct_local();
     let ulids = a.ulids(&b);
-    let ca = a.table.0.iter_mut().next().unwrap();
+    let ca = a.ep.table.0.iter_mut().next().unwrap();
     let r = ca.route();
     assert_eq!(r.out(None, None), None, "the ULID pair goes untouched");
     assert_eq!(r.out(Some(A2), None), Some((Path { src: A2, dst: B1 }, ct_b)));
@@ -596,7 +581,7 @@ fn a_route_applies_per_packet_choices_and_restores_only_what_it_knows() {
 fn idle_established_contexts_are_collectable() {
     let (mut a, b) = established();
     let idle = consts::IDLE_TIMEOUT;
-    let ca = a.table.0.iter_mut().next().unwrap();
+    let ca = a.ep.table.0.iter_mut().next().unwrap();
     assert!(!ca.collectable(1_000, 1_000 + idle - 1));
     assert!(ca.collectable(1_000, 1_000 + idle));
     // An update waiting for its acknowledgement keeps it.
@@ -607,3 +592,115 @@ fn idle_established_contexts_are_collectable() {
     c.initiate(&d, 0);
     assert!(!c.ctx(&d).collectable(0, 10 * idle));
 }
+
+/// The endpoint's one timer: exactly at a retransmission, never polling
+/// meanwhile; at a hold-down's end; collection when idle, late by at most
+/// GC_SLACK, and not while the context is in use.
+#[test]
+fn poll_timeout_is_the_next_deadline_and_nothing_sooner() {
+    let (mut a, mut b) = pair();
+    assert_eq!(a.ep.poll_timeout(), None, "no context, no timer");
+    let i1 = a.initiate(&b, 0);
+    let i1_at = a.deadline().unwrap();
+    assert_eq!(a.ep.poll_timeout(), Some(i1_at));
+    // Nothing due before it: the timer is not re-armed any sooner.
+    assert!(a.tick(i1_at - 1).is_empty());
+    assert_eq!(a.ep.poll_timeout(), Some(i1_at));
+
+    let r1 = b.receive(&i1, 10).unwrap();
+    let i2 = a.receive(&r1, 20).unwrap();
+    let i2_at = a.deadline().unwrap();
+    assert!(a.ep.poll_timeout().is_some_and(|w| w <= i2_at), "the I2's retransmission is known at once");
+    let r2 = b.receive(&i2, 30).unwrap();
+    assert!(a.receive(&r2, 40).is_none());
+    assert_eq!(a.deadline(), None);
+
+    // Established and idle: the next wake is its collection, rounded up.
+    a.tick(i2_at);
+    let gc = a.ep.poll_timeout().expect("collection");
+    assert!((consts::IDLE_TIMEOUT..consts::IDLE_TIMEOUT + GC_SLACK).contains(&gc), "{gc}");
+    assert_eq!(gc % GC_SLACK, 0);
+    // Used meanwhile: kept, and the wake moves with its last use.
+    a.ep.table.1 = 300_000;
+    a.tick(gc);
+    assert_eq!(a.ep.table.0.len(), 1);
+    let gc = a.ep.poll_timeout().expect("collection");
+    assert_eq!(gc, 300_000 + consts::IDLE_TIMEOUT);
+    a.tick(gc);
+    assert!(a.ep.table.0.is_empty(), "collected");
+    assert_eq!(a.ep.poll_timeout(), None);
+}
+
+/// A context held down after a Parameter Problem wakes the host once,
+/// when the hold-down ends, however long that is.
+#[test]
+fn a_held_down_context_wakes_the_host_once() {
+    let (mut a, b) = pair();
+    let i1 = a.initiate(&b, 0);
+    let Message::I1 { nonce, .. } = i1.msg else { panic!("{i1:?}") };
+    let ulids = a.ulids(&b);
+    let path = Path { src: ulids.local, dst: ulids.peer };
+    assert!(!a.ep.no_support(&path.reversed(), nonce, 100), "not the path the I1 went on");
+    assert!(!a.ep.no_support(&path, nonce ^ 1, 100), "not its nonce");
+    assert!(a.ep.no_support(&path, nonce, 100));
+    // The I1's retransmission is forgotten at the next timeout.
+    let held = a.ep.poll_timeout().unwrap();
+    assert!(a.tick(held).is_empty());
+    assert_eq!(a.ep.poll_timeout(), Some(100 + consts::ICMP_HOLDDOWN_TIME));
+    a.tick(100 + consts::ICMP_HOLDDOWN_TIME);
+    assert!(a.ep.table.0.is_empty());
+    assert_eq!(a.ep.poll_timeout(), None);
+}
+
+#[test]
+fn connect_once_per_ulid_pair_within_the_rate_limit() {
+    let (mut a, b) = pair();
+    let ulids = a.ulids(&b);
+    assert!(matches!(a.ep.connect(ulids, 0, &mut a.rng), Connect::Started(_)));
+    assert_eq!(a.ep.connect(ulids, 0, &mut a.rng), Connect::Exists);
+    let mut refused = 0;
+    for i in 1..200u8 {
+        let peer = UlidPair { local: A1, peer: [0x20, 0x01, 0x0d, 0xb8, 0xc, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, i] };
+        refused += usize::from(a.ep.connect(peer, 0, &mut a.rng) == Connect::Refused(Refusal::RateLimited));
+    }
+    assert!(refused > 0, "a burst of new contexts meets the rate limit");
+}
+
+/// New locators reach every context whose list they change, once.
+#[test]
+fn set_locators_updates_each_context_once() {
+    let (mut a, mut b) = established();
+    let mut sent = Vec::new();
+    let same = a.ep.host.locators;
+    assert!(!a.ep.set_locators(same, 100, &mut a.rng, |tx| sent.push(tx)));
+    assert!(sent.is_empty(), "nothing changed, nothing sent");
+    a.ep.set_locators(Locators::new(&[A1, A3]), 100, &mut a.rng, |tx| sent.push(tx));
+    assert_eq!(sent.iter().map(kind).collect::<Vec<_>>(), ["UpdateRequest"]);
+    assert!(a.ep.poll_timeout().is_some_and(|w| w <= a.deadline().unwrap()), "its retransmission is due");
+    let ack = b.receive(&sent[0], 110).expect("acknowledged");
+    assert!(a.receive(&ack, 120).is_none());
+    assert!(b.ctx(&a).peer_locators().contains(&A3));
+}
+
+/// Payload the packet path could not place: delivered and remembered on a
+/// verified pair, dropped on another, an R1bis for an unknown tag.
+#[test]
+fn payload_in_delivers_drops_or_answers() {
+    let (mut a, mut b) = established();
+    let ulids = b.ctx(&a).ulids();
+    let ct = b.ctx(&a).ct_local();
+    let moved = Path { src: A2, dst: B1 };
+    let (ep, rng) = (&mut b.ep, &mut b.rng);
+    assert_eq!(ep.payload_in(ct, &moved, 5, rng, &mut TestMac), PayloadIn::Deliver(ulids, None));
+    assert_eq!(b.ctx(&a).route().restore(&moved), Some(ulids), "the packet path knows the pair now");
+    let stranger = Path { src: [0x20, 0x01, 0x0d, 0xb8, 0xe, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1], dst: B1 };
+    assert_eq!(b.ep.payload_in(ct, &stranger, 5, &mut b.rng, &mut TestMac), PayloadIn::Unmatched);
+    let unknown = ContextTag::from_masked(ct.get() ^ 1);
+    let PayloadIn::UnknownTag(Ok(r1bis)) = b.ep.payload_in(unknown, &moved, 5, &mut b.rng, &mut TestMac) else {
+        panic!("no R1bis")
+    };
+    assert_eq!(kind(&r1bis), "R1bis");
+    assert_eq!(r1bis.path, moved.reversed());
+    let _ = &mut a;
+}
+

@@ -57,8 +57,9 @@ impl Mac for TestMac {
     }
 }
 
+/// Contexts in a `Vec`, all last used at the time in the second field.
 #[derive(Default)]
-pub struct VecTable(pub Vec<Context>);
+pub struct VecTable(pub Vec<Context>, pub Millis);
 
 impl Table for VecTable {
     fn contexts(&self) -> impl Iterator<Item = &Context> {
@@ -66,6 +67,10 @@ impl Table for VecTable {
     }
     fn contexts_mut(&mut self) -> impl Iterator<Item = &mut Context> {
         self.0.iter_mut()
+    }
+    fn sweep(&mut self, mut f: impl FnMut(&mut Context, Millis) -> bool) {
+        let used = self.1;
+        self.0.retain_mut(|c| f(c, used));
     }
     fn insert(&mut self, ctx: Context) -> bool {
         self.0.push(ctx);

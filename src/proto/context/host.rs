@@ -11,6 +11,10 @@ pub trait Table {
     fn contexts(&self) -> impl Iterator<Item = &Context>;
     /// Every context, to change.
     fn contexts_mut(&mut self) -> impl Iterator<Item = &mut Context>;
+    /// Runs `f` on every context with when its payload last went through
+    /// (for timers and collection); those for which `f` says `false`
+    /// leave the table.
+    fn sweep(&mut self, f: impl FnMut(&mut Context, Millis) -> bool);
     /// Stores a new context; `false` when the table is full.
     fn insert(&mut self, ctx: Context) -> bool;
     /// Discards every context other than `new` that is confused with it
@@ -196,6 +200,16 @@ impl Host {
             }
             _ => true,
         }
+    }
+
+    /// The locators of a context whose ULID is `ulid`: the ULID, which
+    /// is always one, and our verified ones.
+    pub fn locators_for(&self, ulid: &Addr) -> Locators {
+        let mut l = Locators::new(&[*ulid]);
+        for a in self.locators.as_slice() {
+            l.push(*a);
+        }
+        l
     }
 
     /// A context tag no context of `table` uses (§7.1).
@@ -416,11 +430,7 @@ impl Host {
             ct_peer: None,
             init_nonce: 0,
             resp: None,
-            local_locs: {
-                let mut l = self.locators;
-                l.push(ulids.local);
-                l
-            },
+            local_locs: self.locators_for(&ulids.local),
             peer_locs: Locators::default(),
             path: path.reversed(),
             timer: None,

@@ -6,7 +6,8 @@
 //! control messages it received (already parsed, their locators already
 //! verified), the time `now` and a source of randomness, and gets back
 //! at most one message to send.  A context tells when it next wants
-//! [`Context::on_timeout`] through [`Context::deadline`].
+//! [`Context::on_timeout`] through [`Context::deadline`]; the host's
+//! [`Endpoint`] gathers those into one timer.
 //!
 //! Contexts live in the caller's table ([`Table`]): the kernel keeps them
 //! in a per-namespace table read under RCU, the host tests in a `Vec`.
@@ -21,13 +22,16 @@
 //!
 //! By concern: [`types`] (value types), [`machine`] (one context),
 //! [`responder`] (the stateless responder and rate limits), [`host`] (the
-//! table and the receive-side dispatch).
+//! table and the receive-side dispatch), [`endpoint`] (every event of a
+//! host, and when its timer is next due).
 
+mod endpoint;
 mod host;
 mod machine;
 mod responder;
 mod types;
 
+pub use endpoint::*;
 pub use host::*;
 pub use machine::*;
 pub use responder::*;
@@ -77,13 +81,6 @@ pub mod consts {
     /// An established context idle this long gives its slot to a new one
     /// when the table is full.
     pub const EVICT_IDLE: Millis = 30_000;
-    /// The earliest deadline an event (a message, a packet to set up for,
-    /// a socket option) gives a context: every first timeout is at least
-    /// half its nominal 4 s (§14's randomization); later ones are set by
-    /// timeouts, when the timer already runs.  The host's timer waits no
-    /// longer than this after an event, then sleeps until the next
-    /// deadline ([`Context::next_event`](super::Context::next_event)).
-    pub const MIN_TIMEOUT: Millis = I1_TIMEOUT / 2;
 }
 
 /// Whether `a` may be a ULID or a locator: a unicast address of global
