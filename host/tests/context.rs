@@ -704,3 +704,28 @@ fn payload_in_delivers_drops_or_answers() {
     let _ = &mut a;
 }
 
+/// An Update Request outstanding when the peer turns out to have lost the
+/// context waits for the I2bis exchange: its deadline passing meanwhile
+/// must not make the timer fire again and again for nothing.
+#[test]
+fn an_update_held_by_i2bis_does_not_spin_the_timer() {
+    let (mut a, mut b) = established();
+    let old_tag = b.ctx(&a).ct_local();
+    let mut sent = Vec::new();
+    a.ep.set_locators(Locators::new(&[A1, A3]), 100, &mut a.rng, |tx| sent.push(tx));
+    assert_eq!(sent.len(), 1, "Update Request");
+    b = Peer::new(B1, &[B1, B2], 99, 200);
+    let from_a = Path { src: A1, dst: B1 };
+    let r1bis = b.ep.host.unknown_tag(old_tag, &from_a, 200, &mut b.rng, &mut TestMac).unwrap();
+    assert_eq!(kind(&a.receive(&r1bis, 200).expect("I2bis")), "I2bis");
+    let mut now = 200;
+    for _ in 0..8 {
+        let at = a.ep.poll_timeout().expect("the I2bis retransmission");
+        assert!(at > now || at == now && now == 200, "due at {at}, now {now}: the timer would spin");
+        now = at.max(now + 1);
+        a.tick(now);
+        if a.ctx(&b).state() != State::I2bisSent {
+            break;
+        }
+    }
+}

@@ -193,7 +193,10 @@ impl Context {
 
     /// When [`Context::on_timeout`] is next due.
     pub fn deadline(&self) -> Option<Millis> {
-        match (self.timer, self.update) {
+        // An update waits while the context is set up again (I2bis, I1):
+        // its retransmission is not due then.
+        let update = self.update.filter(|_| self.state == State::Established);
+        match (self.timer, update) {
             (Some(t), Some((_, u))) => Some(t.at.min(u.at)),
             (t, u) => t.map(|t| t.at).or(u.map(|(_, u)| u.at)),
         }
