@@ -28,7 +28,7 @@ use crate::routes::Routes;
 use crate::kext::skb::{send_ipv6, Addr, OwnedSkb};
 use crate::proto::codec::{self, Inbound, Local};
 use crate::proto::context::{
-    shimmable, Connect, Context, ContextTag, Endpoint, Host, Locators, Message, Millis, Path, PayloadIn, Random, Received,
+    classify_in, shimmable, Connect, Context, ContextTag, Endpoint, Host, Locators, Message, Millis, Path, PayloadIn, Random, Received,
     Refusal, Responder, Route, State as CtxState, Table, Transmit, UlidPair,
 };
 use crate::proto::hba;
@@ -660,7 +660,7 @@ impl Control {
     /// or `None` to drop it (an R1bis goes back when no context has `ct`).
     pub(crate) fn payload_in(&self, ctl: &NetCtl<Self>, ct: ContextTag, path: &Path, len: u32) -> Option<UlidPair> {
         let fast = self.routes.by_tag(ct, |e| {
-            let ulids = e.route.restore(path)?;
+            let ulids = classify_in(Some(&e.route), path)?;
             e.stats.touch(now_ms());
             Stats::count(&e.stats.in_packets, &e.stats.in_octets, len);
             Some(ulids)

@@ -20,13 +20,12 @@ use crate::kext::net::PernetState;
 use crate::kext::netctl::{NetCtl, NetOps, Verdict as Out};
 use crate::kext::skb::{OwnedSkb, Skb};
 use crate::kext::sock::Sock;
-use crate::proto::context::{shimmable, Path, UlidPair};
+use crate::proto::context::{Out as Decision, Outgoing, Path, UlidPair};
 use crate::proto::wire::ipv6::{self, HEADER_LEN as IPV6_HDR_LEN};
 use crate::proto::wire::payload::HEADER_LEN;
 use crate::proto::wire::{ContextTag, Header, Peek, PROTOCOL};
 
-/// IPv6 next headers of ICMPv6 and TCP.
-const ICMPV6: u8 = 58;
+/// IPv6 next header of TCP.
 const TCP: u8 = 6;
 /// ICMPv6 Parameter Problem, code "unrecognized Next Header".
 const PARAM_PROBLEM: (u8, u8) = (4, 1);
@@ -94,42 +93,43 @@ impl NetOps for Control {
         // The Hop-by-Hop header stays right behind the IPv6 header: the
         // shim's goes after it (RFC 5533 §4.6), where the upper layer's
         // header is named.
-        let (nexthdr, at) = match skb.hop_by_hop() {
+        let (next_header, at) = match skb.hop_by_hop() {
             Some((next, len)) => (next, IPV6_HDR_LEN + len),
             None => (first, IPV6_HDR_LEN),
         };
-        // Our own control messages never go through a context.
-        if nexthdr == PROTOCOL || !shimmable(&src) || !shimmable(&dst) || src == dst {
-            return Out::Accept;
-        }
-        // A listener's SHIM_DONTSHIM covers its SYN-ACKs too.
-        if skb.policy_sk().is_some_and(crate::sockopt::dont_shim) {
-            return Out::Accept;
-        }
         let sk = skb.sk();
+        let pkt = Outgoing {
+            src,
+            dst,
+            next_header,
+            // A listener's SHIM_DONTSHIM covers its SYN-ACKs too.
+            dont_shim: skb.policy_sk().is_some_and(crate::sockopt::dont_shim),
+            may_initiate: may_initiate(sk),
+            setup_first: sk.is_some_and(crate::sockopt::setup_first),
+        };
+        if !pkt.shimmable() {
+            return Out::Accept;
+        }
         let ulids = UlidPair { local: src, peer: dst };
-        let route = self.with_route(&ulids, |r, stats| {
+        // The datagram's own locators (SOL_SHIM cmsg), else the socket's
+        // sticky ones (SHIM_LOC_*_SEND): looked up only for packets that
+        // have a context.
+        let chosen = || skb.sent_locators().or_else(|| sk.map(crate::sockopt::send_locators)).unwrap_or_default();
+        let decided = self.with_route(&ulids, |r, stats| {
             stats.touch(now_ms());
-            // The datagram's own locators (SOL_SHIM cmsg), else the socket's
-            // sticky ones (SHIM_LOC_*_SEND), else the context's pair; looked
-            // up only for packets that have a context.
-            let (src, dst) =
-                skb.sent_locators().or_else(|| sk.map(crate::sockopt::send_locators)).unwrap_or_default();
-            let out = r.out(src, dst);
-            if out.is_some() {
-                // Counted as it travels: with the extension header.
+            let out = pkt.classify(Some(r), chosen);
+            // Counted as it travels: with the extension header.
+            if matches!(out, Decision::Rewrite(..)) {
                 Stats::count(&stats.out_packets, &stats.out_octets, skb.packet_len() + HEADER_LEN as u32);
             }
-            // Rewritten and held-back packets need their context's counters.
-            let stats = (out.is_some() || r.setting_up).then(|| stats.clone());
-            (out, r.setting_up, stats)
+            // Rewritten and held-back packets need their context's
+            // counters; the others leave without touching the refcount.
+            (out, matches!(out, Decision::Rewrite(..) | Decision::Hold).then(|| stats.clone()))
         });
-        // SHIM_DEFERRED_CONTEXT_SETUP 0: the socket's packets wait for the
-        // context, as many as the control plane holds.
-        let wait = nexthdr != ICMPV6 && sk.is_some_and(crate::sockopt::setup_first);
         let steal = |stats: &Stats| if self.reserve_hold(stats) { Out::Steal } else { Out::Accept };
-        match route {
-            Some((Some((path, ct)), _, Some(stats))) => {
+        let (out, stats) = decided.unwrap_or_else(|| (pkt.classify(None, chosen), None));
+        match (out, stats) {
+            (Decision::Rewrite(path, ct), Some(stats)) => {
                 // A jumbogram (BIG TCP) cannot take the header: its socket
                 // goes back to 64 KiB packets and resends this one so.
                 // Dropped, never sent on the ULIDs when the flow moved.
@@ -139,31 +139,21 @@ impl NetOps for Control {
                     }
                     return Out::Drop;
                 }
-                return match rewrite(ctl, skb, at, &path, ct, &stats) {
+                match rewrite(ctl, skb, at, &path, ct, &stats) {
                     Ok(()) => Out::Accept,
                     Err(_) => {
                         self.dropped(DataDrop::RewriteFailed);
                         Out::Drop
                     }
-                };
+                }
             }
-            Some((None, true, Some(stats))) if wait => return steal(&stats),
-            Some(_) => return Out::Accept,
-            None => {}
-        }
-        // Only upper-layer traffic of a socket that has shown the peer's
-        // return routability (or picked the peer itself) sets up a context:
-        // not ICMPv6, not what the stack sends on nobody's behalf (resets),
-        // not a SYN-ACK of a request socket nor a fast-open child still in
-        // SYN-RECV, whose peer may be a spoofed source.
-        if nexthdr == ICMPV6 || !may_initiate(sk) {
-            return Out::Accept;
-        }
-        // Deferred setup (the draft's default): the packet leaves at once,
-        // the context is set up beside it.
-        let stats = self.initiate(ctl, ulids);
-        match stats {
-            Some(stats) if wait => steal(&stats),
+            (Decision::Hold, Some(stats)) => steal(&stats),
+            // Deferred setup (the draft's default): the packet leaves at
+            // once, the context is set up beside it.
+            (Decision::Initiate { hold }, _) => match self.initiate(ctl, ulids) {
+                Some(stats) if hold => steal(&stats),
+                _ => Out::Accept,
+            },
             _ => Out::Accept,
         }
     }

@@ -729,3 +729,58 @@ fn an_update_held_by_i2bis_does_not_spin_the_timer() {
         }
     }
 }
+
+/// The packet path's decisions for outgoing packets, case by case.
+#[test]
+fn classify_outgoing_packets() {
+    let (mut a, b) = established();
+    let ulids = a.ctx(&b).ulids();
+    let pkt = Outgoing { src: ulids.local, dst: ulids.peer, next_header: 6, may_initiate: true, ..Outgoing::default() };
+    let never = || -> (Option<Addr>, Option<Addr>) { panic!("locators asked for a packet without a context") };
+
+    assert!(pkt.shimmable());
+    let link_local = [0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1];
+    for not in [
+        Outgoing { next_header: 140, ..pkt },
+        Outgoing { src: link_local, ..pkt },
+        Outgoing { dst: pkt.src, ..pkt },
+        Outgoing { dont_shim: true, ..pkt },
+    ] {
+        assert!(!not.shimmable(), "{not:?}");
+    }
+
+    // No context: upper-layer traffic of a socket that may start one does.
+    assert_eq!(pkt.classify(None, never), Out::Initiate { hold: false });
+    assert_eq!(Outgoing { setup_first: true, ..pkt }.classify(None, never), Out::Initiate { hold: true });
+    assert_eq!(Outgoing { next_header: 58, setup_first: true, ..pkt }.classify(None, never), Out::Pass);
+    assert_eq!(Outgoing { may_initiate: false, ..pkt }.classify(None, never), Out::Pass);
+
+    // Established on the ULIDs: untouched, unless the packet picks locators.
+    let route = a.ctx(&b).route();
+    assert_eq!(pkt.classify(Some(&route), || (None, None)), Out::Pass);
+    let ct = b.ctx(&a).ct_local();
+    let picked = Path { src: A2, dst: B2 };
+    assert_eq!(pkt.classify(Some(&route), || (Some(A2), Some(B2))), Out::Rewrite(picked, ct));
+    // Moved: rewritten, the packet's own choice first.
+    let ca = a.ep.table.0.iter_mut().next().unwrap();
+    assert!(ca.prefer_peer(&B2));
+    let route = a.ctx(&b).route();
+    assert_eq!(pkt.classify(Some(&route), || (None, None)), Out::Rewrite(Path { src: A1, dst: B2 }, ct));
+    assert_eq!(pkt.classify(Some(&route), || (Some(A2), None)), Out::Rewrite(picked, ct));
+    assert_eq!(pkt.classify(Some(&route), || (None, Some(B1))), Out::Pass, "back on the ULIDs");
+
+    // Being set up: held only for a socket that asked, never ICMPv6.
+    let (mut c, d) = pair();
+    c.initiate(&d, 0);
+    let setting_up = c.ctx(&d).route();
+    let first = Outgoing { setup_first: true, ..pkt };
+    assert_eq!(first.classify(Some(&setting_up), || (None, None)), Out::Hold);
+    assert_eq!(pkt.classify(Some(&setting_up), || (None, None)), Out::Pass);
+    assert_eq!(Outgoing { next_header: 58, ..first }.classify(Some(&setting_up), || (None, None)), Out::Pass);
+
+    // Incoming: the route vouches for the ULIDs and the pairs it knows.
+    let rb = b.ctx(&a).route();
+    assert_eq!(classify_in(Some(&rb), &Path { src: A1, dst: B1 }), Some(UlidPair { local: ulids.peer, peer: ulids.local }));
+    assert_eq!(classify_in(Some(&rb), &Path { src: A2, dst: B1 }), None, "the endpoint decides");
+    assert_eq!(classify_in(None, &Path { src: A1, dst: B1 }), None);
+}

@@ -23,14 +23,17 @@
 //! By concern: [`types`] (value types), [`machine`] (one context),
 //! [`responder`] (the stateless responder and rate limits), [`host`] (the
 //! table and the receive-side dispatch), [`endpoint`] (every event of a
-//! host, and when its timer is next due).
+//! host, and when its timer is next due), [`classify`] (the packet path's
+//! decisions).
 
+mod classify;
 mod endpoint;
 mod host;
 mod machine;
 mod responder;
 mod types;
 
+pub use classify::*;
 pub use endpoint::*;
 pub use host::*;
 pub use machine::*;
