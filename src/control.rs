@@ -23,7 +23,9 @@ use kernel::sync::{Arc, SpinLock};
 
 use crate::crypto::{KernelMac, KernelRandom, KernelSha1};
 use crate::kext::crypto::now_ms;
-use crate::kext::netctl::{bh_disabled, NetCtl};
+use crate::kext::bh::bh_disabled;
+use crate::kext::net::NetRef;
+use crate::kext::timer::{HasTimer, Timer};
 use crate::routes::Routes;
 use crate::kext::skb::{send_ipv6, Addr, OwnedSkb};
 use crate::proto::codec::{self, Inbound, Local};
@@ -453,6 +455,12 @@ impl Drops {
 /// The control plane of one namespace.
 #[pin_data]
 pub(crate) struct Control {
+    /// Fires at the endpoint's next deadline.  First: dropping it stops
+    /// it, and waits for a run, before the rest goes.
+    #[pin]
+    timer: Timer<Control>,
+    /// Its namespace.
+    net: NetRef,
     #[pin]
     state: SpinLock<State>,
     /// The routes of every context, for the data path; written under
@@ -467,7 +475,7 @@ pub(crate) struct Control {
 }
 
 impl Control {
-    pub(crate) fn new() -> Result<impl PinInit<Self, Error>> {
+    pub(crate) fn new(net: NetRef) -> Result<impl PinInit<Self, Error>> {
         let mut rng = KernelRandom;
         let routes = Arc::new(Routes::new((rng.next_u64(), rng.next_u64()))?, GFP_KERNEL)?;
         let state = State {
@@ -483,6 +491,8 @@ impl Control {
             rng,
         };
         Ok(try_pin_init!(Self {
+            timer <- Timer::new(),
+            net,
             state <- new_spinlock!(state, "shim6_control"),
             routes,
             disabled: AtomicBool::new(false),
@@ -498,11 +508,11 @@ impl Control {
     /// Runs `f`, an event, on the state, then makes the timer fire by the
     /// endpoint's next deadline.  Armed under the lock: a timer run that
     /// re-arms for later then cannot overtake the event's deadline.
-    fn event<R>(&self, ctl: &NetCtl<Self>, f: impl FnOnce(&mut State) -> R) -> R {
+    fn event<R>(&self, f: impl FnOnce(&mut State) -> R) -> R {
         self.locked(|st| {
             let r = f(st);
             if let Some(at) = st.ep.poll_timeout() {
-                ctl.arm_within(ms_until(at));
+                self.timer.arm_within(ms_until(at));
             }
             r
         })
@@ -565,29 +575,29 @@ impl Control {
 
     /// `SHIM_LOCLIST_*` set: the context keeps only `keep` of our locators
     /// (the peer hears of it) or of the peer's (`side`).
-    pub(crate) fn restrict(&self, ctl: &NetCtl<Self>, ulids: &UlidPair, side: Side, keep: &Locators) -> Result<(), so::Error> {
-        let out = self.event(ctl, |st| {
+    pub(crate) fn restrict(&self, ulids: &UlidPair, side: Side, keep: &Locators) -> Result<(), so::Error> {
+        let out = self.event(|st| {
             let update = on_established(st, ulids, |c, rng| match side {
                 Side::Local => c.restrict_local(keep, now_ms(), rng).map_err(|()| so::Error::InvalidLocator),
                 Side::Peer => c.restrict_peer(keep).then_some(None).ok_or(so::Error::InvalidLocator),
             })?;
             Ok(emit(st, &[update]))
         })?;
-        transmit(ctl, &out);
+        self.transmit(&out);
         Ok(())
     }
 
     /// Drops every context, as a restart of the host would.
-    pub(crate) fn flush(&self, ctl: &NetCtl<Self>) {
+    pub(crate) fn flush(&self) {
         self.locked(|st| {
             st.ep.table.clear();
         });
-        self.release(ctl);
+        self.release();
     }
 
     /// Sends on the held-back packets whose context is no longer being set
     /// up: established, they go shimmed; failed or gone, unshimmed.
-    fn release(&self, ctl: &NetCtl<Self>) {
+    fn release(&self) {
         if self.queued.load(Ordering::Relaxed) == 0 {
             return;
         }
@@ -609,15 +619,15 @@ impl Control {
             ready
         });
         for (_, skb) in ready {
-            skb.local_out(ctl.net());
+            skb.local_out(&self.net);
         }
     }
 
     /// Switches SHIM6 on or off in the namespace; off flushes.
-    pub(crate) fn set_enabled(&self, ctl: &NetCtl<Self>, on: bool) {
+    pub(crate) fn set_enabled(&self, on: bool) {
         self.disabled.store(!on, Ordering::Relaxed);
         if !on {
-            self.flush(ctl);
+            self.flush();
         }
     }
 
@@ -628,9 +638,9 @@ impl Control {
     }
 
     /// A Shim6 control message arrived on `path`.
-    pub(crate) fn receive(&self, ctl: &NetCtl<Self>, path: Path, bytes: &[u8]) {
+    pub(crate) fn receive(&self, path: Path, bytes: &[u8]) {
         let now = now_ms();
-        let out = self.event(ctl, |st| {
+        let out = self.event(|st| {
             let State { ep, mac, sha1, .. } = st;
             let validates = |msg: &_| ep.host.validates(msg, &path, now, mac);
             match codec::parse(bytes, path, sha1, validates) {
@@ -652,13 +662,13 @@ impl Control {
                 }
             }
         });
-        transmit(ctl, &out);
-        self.release(ctl);
+        self.transmit(&out);
+        self.release();
     }
 
     /// Payload with our tag `ct` arrived on `path`: the ULIDs to restore,
     /// or `None` to drop it (an R1bis goes back when no context has `ct`).
-    pub(crate) fn payload_in(&self, ctl: &NetCtl<Self>, ct: ContextTag, path: &Path, len: u32) -> Option<UlidPair> {
+    pub(crate) fn payload_in(&self, ct: ContextTag, path: &Path, len: u32) -> Option<UlidPair> {
         let fast = self.routes.by_tag(ct, |e| {
             let ulids = classify_in(Some(&e.route), path)?;
             e.stats.touch(now_ms());
@@ -670,7 +680,7 @@ impl Control {
             return fast;
         }
         let now = now_ms();
-        let (ulids, out) = self.event(ctl, |st| match st.ep.payload_in(ct, path, now, &mut st.rng, &mut st.mac) {
+        let (ulids, out) = self.event(|st| match st.ep.payload_in(ct, path, now, &mut st.rng, &mut st.mac) {
             PayloadIn::Deliver(ulids, first) => {
                 if let Some(stats) = st.ep.table.routes.by_tag(ct, |e| e.stats.clone()) {
                     stats.touch(now);
@@ -695,7 +705,7 @@ impl Control {
                 }
             }
         });
-        transmit(ctl, &out);
+        self.transmit(&out);
         ulids
     }
 
@@ -704,9 +714,9 @@ impl Control {
     /// nonce of a context still waiting on that path, the peer has no
     /// SHIM6 (§6.2): NO-SUPPORT.  Anyone can send the error; only the one
     /// who saw our I1 knows its nonce.
-    pub(crate) fn icmp_error(&self, ctl: &NetCtl<Self>, src: &Addr, dst: &Addr, shim: &[u8]) {
+    pub(crate) fn icmp_error(&self, src: &Addr, dst: &Addr, shim: &[u8]) {
         let path = Path { src: *src, dst: *dst };
-        let changed = self.event(ctl, |st| {
+        let changed = self.event(|st| {
             // The quoted I1 is ours: no locator in it to verify.
             let changed = match codec::parse(shim, path, &mut st.sha1, |_| false) {
                 Ok(Inbound::Context(Received { msg: Message::I1 { nonce, .. }, .. })) => {
@@ -723,7 +733,7 @@ impl Control {
         });
         if changed {
             // Held packets go unshimmed now.
-            self.release(ctl);
+            self.release();
         }
     }
 
@@ -755,7 +765,7 @@ impl Control {
 
     /// Sets our HBA set (its PDS), or clears it: our locators become the
     /// addresses it verifies, and peers hear of the change.
-    pub(crate) fn set_hba(&self, ctl: &NetCtl<Self>, pds: Option<&[u8]>, addrs: KVec<Addr>) -> Result {
+    pub(crate) fn set_hba(&self, pds: Option<&[u8]>, addrs: KVec<Addr>) -> Result {
         if let Some(p) = pds {
             hba::Pds::parse(p).map_err(|_| EINVAL)?;
         }
@@ -767,21 +777,21 @@ impl Control {
             }
             None => None,
         };
-        let out = self.event(ctl, |st| {
+        let out = self.event(|st| {
             st.pds = pds;
             st.addrs = addrs;
             relocate(st)
         });
-        transmit(ctl, &out);
+        self.transmit(&out);
         Ok(())
     }
 
     /// An address of the namespace came up (`up`) or went.
-    pub(crate) fn address_event(&self, ctl: &NetCtl<Self>, addr: &Addr, up: bool) {
+    pub(crate) fn address_event(&self, addr: &Addr, up: bool) {
         if !shimmable(addr) {
             return;
         }
-        let out = self.event(ctl, |st| {
+        let out = self.event(|st| {
             let known = st.addrs.iter().position(|a| a == addr);
             match (up, known) {
                 (true, None) => {
@@ -803,7 +813,7 @@ impl Control {
             }
             relocate(st)
         });
-        transmit(ctl, &out);
+        self.transmit(&out);
     }
 
     /// Our locators and the namespace's addresses, for shimctl.
@@ -846,7 +856,7 @@ impl Control {
 
     /// Holds a packet for which [`Control::reserve_hold`] made room until
     /// its context's setup ends.
-    pub(crate) fn hold(&self, ctl: &NetCtl<Self>, mut skb: OwnedSkb) {
+    pub(crate) fn hold(&self, mut skb: OwnedSkb) {
         let (src, dst, _) = skb.view().ipv6();
         let ulids = UlidPair { local: src, peer: dst };
         // Held until the setup ends, maybe a minute: the socket and its
@@ -863,14 +873,14 @@ impl Control {
             }
         });
         // A setup that ended meanwhile released nothing for this one.
-        self.release(ctl);
+        self.release();
     }
 
     /// Starts setting up a context for `ulids` (its current path the
     /// ULIDs), unless one exists or the namespace's limits say no; its
     /// counters, for a packet to hold.
-    pub(crate) fn initiate(&self, ctl: &NetCtl<Self>, ulids: UlidPair) -> Option<Arc<Stats>> {
-        let (out, stats) = self.event(ctl, |st| match st.ep.connect(ulids, now_ms(), &mut st.rng) {
+    pub(crate) fn initiate(&self, ulids: UlidPair) -> Option<Arc<Stats>> {
+        let (out, stats) = self.event(|st| match st.ep.connect(ulids, now_ms(), &mut st.rng) {
             Connect::Started(i1) => {
                 st.ep.table.publish();
                 let stats = st.ep.table.of(&ulids).map(|s| s.stats.clone());
@@ -878,8 +888,21 @@ impl Control {
             }
             Connect::Exists | Connect::Refused(_) => (KVec::new(), None),
         });
-        transmit(ctl, &out);
+        self.transmit(&out);
         stats
+    }
+
+    /// The namespace.
+    pub(crate) fn net(&self) -> &crate::kext::net::Net {
+        &self.net
+    }
+
+    /// Sends emitted control messages (after the lock: they pass our hook).
+    fn transmit(&self, packets: &[Packet]) {
+        for (path, buf, len) in packets {
+            // A lost control message is retransmitted by its sender's timers.
+            let _ = send_ipv6(&self.net, &path.src, &path.dst, PROTOCOL, buf.get(..*len).unwrap_or(&[]));
+        }
     }
 
     /// Counts a drop of the data path.
@@ -894,7 +917,7 @@ impl Control {
     /// collection; then it sleeps until the endpoint's next deadline.
     /// Re-armed under the lock, so that an event meanwhile, which arms it
     /// for sooner, is not overtaken.
-    pub(crate) fn on_timer(&self, ctl: &NetCtl<Self>) {
+    pub(crate) fn on_timer(&self) {
         let out = self.locked(|st| {
             let mut txs = KVec::new();
             // Out of memory: this retransmission is lost like any other.
@@ -905,12 +928,22 @@ impl Control {
                 st.ep.table.publish();
             }
             if let Some(at) = st.ep.poll_timeout() {
-                ctl.arm(ms_until(at));
+                self.timer.arm(ms_until(at));
             }
             emit(st, &txs)
         });
-        transmit(ctl, &out);
-        self.release(ctl);
+        self.transmit(&out);
+        self.release();
+    }
+}
+
+// SAFETY: `timer` is a `Timer<Control>` field, declared first; `Control` is only made
+// pinned (`Control::new`).
+unsafe impl HasTimer for Control {
+    const OFFSET: usize = core::mem::offset_of!(Control, timer);
+
+    fn fired(&self) {
+        self.on_timer();
     }
 }
 
@@ -974,9 +1007,4 @@ fn emit(st: &State, txs: &[Option<Transmit>]) -> KVec<Packet> {
     out
 }
 
-fn transmit(ctl: &NetCtl<Control>, packets: &[Packet]) {
-    for (path, buf, len) in packets {
-        // A lost control message is retransmitted by its sender's timers.
-        let _ = send_ipv6(ctl.net(), &path.src, &path.dst, PROTOCOL, buf.get(..*len).unwrap_or(&[]));
-    }
-}
+

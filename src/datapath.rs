@@ -17,7 +17,8 @@ use crate::control::{Control, DataDrop, Stats};
 use crate::kext::crypto::now_ms;
 use crate::kext::inet6::Verdict;
 use crate::kext::net::PernetState;
-use crate::kext::netctl::{NetCtl, NetOps, Verdict as Out};
+use crate::kext::net::Net;
+use crate::kext::netfilter::{LocalOut, Verdict as Out};
 use crate::kext::skb::{OwnedSkb, Skb};
 use crate::kext::sock::Sock;
 use crate::proto::context::{Out as Decision, Outgoing, Path, UlidPair};
@@ -65,7 +66,7 @@ fn may_initiate(sk: Option<&Sock>) -> bool {
 /// packets in 3 s, 10 segments dropped as `Ip6FragFails`, none resent).
 /// No IPv6 route goes below 1280 either, so on a locator path of less than
 /// 1288 every full packet takes this way.
-fn rewrite(ctl: &NetCtl<Control>, skb: &mut Skb<'_>, at: usize, path: &Path, ct: ContextTag, stats: &Stats) -> Result {
+fn rewrite(net: &Net, skb: &mut Skb<'_>, at: usize, path: &Path, ct: ContextTag, stats: &Stats) -> Result {
     let ext = HEADER_LEN as u32;
     let (len, segment) = skb.lengths();
     let size = segment.unwrap_or(len) + ext;
@@ -74,7 +75,7 @@ fn rewrite(ctl: &NetCtl<Control>, skb: &mut Skb<'_>, at: usize, path: &Path, ct:
         skb.lower_route_mtu(path_mtu - ext);
     }
     skb.insert_ext(at, ct, &path.src, &path.dst)?;
-    skb.reroute(ctl.net())?;
+    skb.reroute(net)?;
     if let Some(mtu) = skb.route_mtu() {
         stats.path_mtu.store(mtu, Ordering::Relaxed);
         if size > mtu {
@@ -84,8 +85,8 @@ fn rewrite(ctl: &NetCtl<Control>, skb: &mut Skb<'_>, at: usize, path: &Path, ct:
     Ok(())
 }
 
-impl NetOps for Control {
-    fn local_out(&self, ctl: &NetCtl<Self>, skb: &mut Skb<'_>) -> Out {
+impl LocalOut for Control {
+    fn local_out(&self, skb: &mut Skb<'_>) -> Out {
         if !self.enabled() {
             return Out::Accept;
         }
@@ -139,7 +140,7 @@ impl NetOps for Control {
                     }
                     return Out::Drop;
                 }
-                match rewrite(ctl, skb, at, &path, ct, &stats) {
+                match rewrite(self.net(), skb, at, &path, ct, &stats) {
                     Ok(()) => Out::Accept,
                     Err(_) => {
                         self.dropped(DataDrop::RewriteFailed);
@@ -150,7 +151,7 @@ impl NetOps for Control {
             (Decision::Hold, Some(stats)) => steal(&stats),
             // Deferred setup (the draft's default): the packet leaves at
             // once, the context is set up beside it.
-            (Decision::Initiate { hold }, _) => match self.initiate(ctl, ulids) {
+            (Decision::Initiate { hold }, _) => match self.initiate(ulids) {
                 Some(stats) if hold => steal(&stats),
                 _ => Out::Accept,
             },
@@ -158,12 +159,8 @@ impl NetOps for Control {
         }
     }
 
-    fn stolen(&self, ctl: &NetCtl<Self>, skb: OwnedSkb) {
-        self.hold(ctl, skb);
-    }
-
-    fn tick(&self, ctl: &NetCtl<Self>) {
-        self.on_timer(ctl);
+    fn stolen(&self, skb: OwnedSkb) {
+        self.hold(skb);
     }
 }
 
@@ -174,7 +171,7 @@ impl NetOps for Control {
 /// with a smaller MTU blackholes a moved TCP flow.  The locator route
 /// learns the path MTU itself.  The quoted peer tag, which only the path
 /// saw, and locators must be those of a context: anyone can send errors.
-fn translate_error(ctl: &NetCtl<Control>, skb: &mut Skb<'_>, icmp_type: u8, code: u8, offset: usize, info: u32) {
+fn translate_error(ctl: &Control, skb: &mut Skb<'_>, icmp_type: u8, code: u8, offset: usize, info: u32) {
     if !matches!((icmp_type, code), (DEST_UNREACH, _) | (PKT_TOOBIG, 0) | (TIME_EXCEED, _)) || offset != IPV6_HDR_LEN {
         return;
     }
@@ -183,8 +180,8 @@ fn translate_error(ctl: &NetCtl<Control>, skb: &mut Skb<'_>, icmp_type: u8, code
     let path = Path { src: ip.src_addr(), dst: ip.dst_addr() };
     // A quoted control message is ours alone: nothing to pass on.
     let Ok(Peek::Payload(payload)) = Header::peek(quoted.get(offset..).unwrap_or_default()) else { return };
-    let Some(ulids) = ctl.data().quoted_payload(payload.context_tag, &path) else {
-        ctl.data().dropped(DataDrop::IcmpUnmatched);
+    let Some(ulids) = ctl.quoted_payload(payload.context_tag, &path) else {
+        ctl.dropped(DataDrop::IcmpUnmatched);
         return;
     };
     let info = if icmp_type == PKT_TOOBIG {
@@ -210,7 +207,7 @@ impl crate::kext::inet6::Handler for ShimProtocol {
         let (src, dst, _) = skb.ipv6();
         let Some(net) = skb.net() else { return Verdict::Consumed };
         let ctl = &crate::netns::NetState::of(net).ctl;
-        if !ctl.data().enabled() {
+        if !ctl.enabled() {
             return Verdict::Unrecognized;
         }
         let path = Path { src, dst };
@@ -219,14 +216,14 @@ impl crate::kext::inet6::Handler for ShimProtocol {
             Ok(Peek::Payload(p)) => p,
             Ok(Peek::Control { len }) => {
                 if let Some(bytes) = skb.data(len) {
-                    ctl.data().receive(ctl, path, bytes);
+                    ctl.receive(path, bytes);
                 }
                 return Verdict::Consumed;
             }
             Err(_) => return Verdict::Consumed,
         };
         let len = skb.packet_len();
-        let Some(ulids) = ctl.data().payload_in(ctl, payload.context_tag, &path, len) else {
+        let Some(ulids) = ctl.payload_in(payload.context_tag, &path, len) else {
             return Verdict::Consumed;
         };
         // For SHIM_LOC_*_RECV, which only datagram sockets report, and
@@ -254,7 +251,7 @@ impl crate::kext::inet6::Handler for ShimProtocol {
         // front of the Shim6 header, as a host without SHIM6 would.
         let pointer = info as usize;
         if pointer >= offset || quoted.get(pointer) != Some(&PROTOCOL) {
-            ctl.data().dropped(DataDrop::IcmpUnmatched);
+            ctl.dropped(DataDrop::IcmpUnmatched);
             return;
         }
         let Ok(ip) = ipv6::Packet::new_checked(quoted) else { return };
@@ -263,6 +260,6 @@ impl crate::kext::inet6::Handler for ShimProtocol {
         let total = skb.lengths().0 as usize;
         let Some(quoted) = skb.data(total) else { return };
         let shim = quoted.get(offset..).unwrap_or(&[]);
-        ctl.data().icmp_error(ctl, &src, &dst, shim);
+        ctl.icmp_error(&src, &dst, shim);
     }
 }

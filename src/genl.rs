@@ -66,11 +66,11 @@ impl Commands for Shim6Genl {
             HBA_SET => {
                 let ctl = &NetState::of(net).ctl;
                 let pds = attrs.get(attr(uapi::shim6_genl_attr_SHIM6_A_HBA_PDS));
-                ctl.data().set_hba(ctl, pds, net.ipv6_addresses()?)
+                ctl.set_hba(pds, net.ipv6_addresses()?)
             }
             CONTEXT_FLUSH => {
                 let ctl = &NetState::of(net).ctl;
-                ctl.data().flush(ctl);
+                ctl.flush();
                 Ok(())
             }
             NETNS_SET => {
@@ -94,10 +94,10 @@ impl Commands for Shim6Genl {
                 }
                 let ctl = &NetState::of(net).ctl;
                 if let Some(max) = max {
-                    ctl.data().set_max_contexts(max);
+                    ctl.set_max_contexts(max);
                 }
                 if let Some(on) = on {
-                    ctl.data().set_enabled(ctl, on);
+                    ctl.set_enabled(on);
                 }
                 Ok(())
             }
@@ -108,7 +108,7 @@ impl Commands for Shim6Genl {
 
 /// One counter of what the namespace dropped or refused.
 fn stat(net: &Net, index: usize, msg: &mut DumpMsg) -> Result<Option<usize>> {
-    let Some((name, value)) = NetState::of(net).ctl.data().drop_counter(index) else { return Ok(None) };
+    let Some((name, value)) = NetState::of(net).ctl.drop_counter(index) else { return Ok(None) };
     msg.put_string(attr(uapi::shim6_genl_attr_SHIM6_A_STAT_NAME), name)?;
     msg.put_u64(attr(uapi::shim6_genl_attr_SHIM6_A_STAT_VALUE), value, attr(uapi::shim6_genl_attr_SHIM6_A_PAD))?;
     Ok(Some(index + 1))
@@ -116,7 +116,7 @@ fn stat(net: &Net, index: usize, msg: &mut DumpMsg) -> Result<Option<usize>> {
 
 /// One address of the namespace and whether it is a locator.
 fn locator(net: &Net, index: usize, msg: &mut DumpMsg) -> Result<Option<usize>> {
-    let (locators, addrs, _) = NetState::of(net).ctl.data().locators();
+    let (locators, addrs, _) = NetState::of(net).ctl.locators();
     let Some(a) = addrs.get(index) else { return Ok(None) };
     let flags = if locators.contains(a) { uapi::SHIM6_LOC_F_LOCATOR } else { 0 };
     msg.put_bytes(attr(uapi::shim6_genl_attr_SHIM6_A_LOC_ADDR), a)?;
@@ -126,7 +126,7 @@ fn locator(net: &Net, index: usize, msg: &mut DumpMsg) -> Result<Option<usize>> 
 
 /// The namespace's first context at or after `cursor` (a slot).
 fn context(net: &Net, cursor: usize, msg: &mut DumpMsg) -> Result<Option<usize>> {
-        let Some((slot, c, stats)) = NetState::of(net).ctl.data().context_from(cursor) else { return Ok(None) };
+        let Some((slot, c, stats)) = NetState::of(net).ctl.context_from(cursor) else { return Ok(None) };
         let pad = attr(uapi::shim6_genl_attr_SHIM6_A_PAD);
         msg.put_u8(attr(uapi::shim6_genl_attr_SHIM6_A_CTX_STATE), state(c.state()))?;
         msg.put_bytes(attr(uapi::shim6_genl_attr_SHIM6_A_CTX_ULID_LOCAL), &c.ulids().local)?;

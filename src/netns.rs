@@ -7,20 +7,25 @@ use core::sync::atomic::{AtomicU64, Ordering};
 use kernel::prelude::*;
 
 use crate::control::Control;
-use crate::kext::net::{Net, PernetId, PernetState};
-use crate::kext::netctl::NetCtl;
+use kernel::sync::Arc;
+
+use crate::kext::net::{Net, NetRef, PernetId, PernetState};
+use crate::kext::netfilter::LocalOutHook;
 
 static NET_ID: PernetId = PernetId::new();
 
 /// The shim's state of one network namespace.
 pub(crate) struct NetState {
+    /// The data path's hook on outgoing packets.  First: unregistered
+    /// before anything else goes.
+    _hook: LocalOutHook<Control>,
+    /// The control plane, with its timer; the hook holds it too.
+    pub(crate) ctl: Arc<Control>,
     /// Sockets of this namespace that hold shim state.
     sockets: AtomicU64,
     /// Sockets that asked for `SHIM_LOC_LOCAL_RECV` or `SHIM_LOC_PEER_RECV`:
     /// without any, received packets need not record their locators.
     receivers: AtomicU64,
-    /// The control plane, with its hook and timer.
-    pub(crate) ctl: Pin<KBox<NetCtl<Control>>>,
 }
 
 impl NetState {
@@ -58,8 +63,7 @@ pub(crate) struct AddrEvents;
 
 impl crate::kext::net::AddrEvents for AddrEvents {
     fn event(net: &Net, addr: &crate::kext::skb::Addr, up: bool) {
-        let ctl = &NetState::of(net).ctl;
-        ctl.data().address_event(ctl, addr, up);
+        NetState::of(net).ctl.address_event(addr, up);
     }
 }
 
@@ -68,7 +72,9 @@ impl PernetState for NetState {
         &NET_ID
     }
 
-    fn init(net: &Net) -> Result<Self> {
-        Ok(NetState { sockets: AtomicU64::new(0), receivers: AtomicU64::new(0), ctl: NetCtl::new(net, Control::new()?)? })
+    fn init(net: NetRef) -> Result<Self> {
+        let ctl = Arc::pin_init(Control::new(net)?, GFP_KERNEL)?;
+        let hook = LocalOutHook::register(net, ctl.clone())?;
+        Ok(NetState { _hook: hook, ctl, sockets: AtomicU64::new(0), receivers: AtomicU64::new(0) })
     }
 }

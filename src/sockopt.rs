@@ -9,7 +9,7 @@ use kernel::error::code::{E2BIG, EINVAL, ENODEV, ENOENT, ERANGE};
 use kernel::prelude::*;
 
 use crate::kext::net::PernetState;
-use crate::kext::netctl::bh_disabled;
+use crate::kext::bh::bh_disabled;
 use crate::kext::shim::{CmsgOut, ShimOps, SkbExt, SockWords};
 use crate::kext::skb::Addr;
 use crate::kext::sock::{OptIn, OptOut, Sock};
@@ -159,19 +159,19 @@ fn set_with_context(sk: &Sock, opt: Opt, buf: &[u8]) -> Result<(), so::Error> {
             // The all-zero locator only clears the sticky SEND options.
             let l = so::Locator::decode(buf)?.ok_or(so::Error::Invalid)?;
             let ulids = ulids_of(sk)?;
-            ctl.data().prefer(&ulids, side, &so::shim6_addr(&l)?)
+            ctl.prefer(&ulids, side, &so::shim6_addr(&l)?)
         }
         Opt::LocLocalSend | Opt::LocPeerSend => {
             let ulids = ulids_of(sk)?;
             let addr = match so::Locator::decode(buf)? {
                 Some(l) => {
                     let a = so::shim6_addr(&l)?;
-                    ctl.data().check_locator(&ulids, side, &a)?;
+                    ctl.check_locator(&ulids, side, &a)?;
                     a
                 }
                 // All-zero clears the choice.
                 None => {
-                    ctl.data().path(&ulids)?;
+                    ctl.path(&ulids)?;
                     [0; 16]
                 }
             };
@@ -190,7 +190,7 @@ fn set_with_context(sk: &Sock, opt: Opt, buf: &[u8]) -> Result<(), so::Error> {
                     return Err(so::Error::InvalidLocator);
                 }
             }
-            ctl.data().restrict(ctl, &ulids, side, &keep)
+            ctl.restrict(&ulids, side, &keep)
         }
         _ => Err(so::Error::NoContext),
     }
@@ -203,7 +203,7 @@ fn get_with_context(sk: &Sock, opt: Opt, val: &OptOut) -> Result {
     let side = opt.side().unwrap_or(Side::Local);
     match opt {
         Opt::LocLocalPref | Opt::LocPeerPref => {
-            let path = ctl.data().path(&ulids).map_err(errno)?;
+            let path = ctl.path(&ulids).map_err(errno)?;
             let a = match side {
                 Side::Local => path.src,
                 Side::Peer => path.dst,
@@ -211,7 +211,7 @@ fn get_with_context(sk: &Sock, opt: Opt, val: &OptOut) -> Result {
             val.write(&so::locator_of(&a).encode())
         }
         Opt::LoclistLocal | Opt::LoclistPeer => {
-            let locs = ctl.data().locator_list(&ulids, side).map_err(errno)?;
+            let locs = ctl.locator_list(&ulids, side).map_err(errno)?;
             let optlen = usize::try_from(val.len()?).map_err(|_| EINVAL)?;
             let mut buf = KVec::from_elem(0u8, locs.as_slice().len() * so::LOCATOR_LEN, GFP_KERNEL)?;
             match so::encode_locator_list(locs.as_slice(), optlen, &mut buf) {
@@ -226,7 +226,7 @@ fn get_with_context(sk: &Sock, opt: Opt, val: &OptOut) -> Result {
         }
         Opt::LocLocalSend | Opt::LocPeerSend => {
             // A socket with a context and no choice reads the all-zero locator.
-            ctl.data().path(&ulids).map_err(errno)?;
+            ctl.path(&ulids).map_err(errno)?;
             let a = SolShim::state(sk).and_then(|s| load_send(s, side));
             val.write(&a.map_or([0; so::LOCATOR_LEN], |a| so::locator_of(&a).encode()))
         }
@@ -277,7 +277,7 @@ impl ShimOps for SolShim {
         };
         if with_context {
             let ulids = ulids_of(sk).map_err(errno)?;
-            NetState::of(sk.net()).ctl.data().path(&ulids).map_err(errno)?;
+            NetState::of(sk.net()).ctl.path(&ulids).map_err(errno)?;
         }
         // Validate before creating state: a refused option leaves the socket as it was.
         set(flags(sk)).map_err(errno)?;
@@ -307,7 +307,7 @@ impl ShimOps for SolShim {
         if opt == Opt::Associated {
             let ctl = &NetState::of(sk.net()).ctl;
             // A socket that bypasses the shim is never associated.
-            let yes = !dont_shim(sk) && sk.v6_pair().is_some_and(|(l, p)| ctl.data().associated(&l, &p));
+            let yes = !dont_shim(sk) && sk.v6_pair().is_some_and(|(l, p)| ctl.associated(&l, &p));
             return val.write(&so::encode_int(i32::from(yes)));
         }
         if matches!(
@@ -318,7 +318,7 @@ impl ShimOps for SolShim {
         }
         if matches!(opt, Opt::LocLocalRecv | Opt::LocPeerRecv) {
             let ulids = ulids_of(sk).map_err(errno)?;
-            NetState::of(sk.net()).ctl.data().path(&ulids).map_err(errno)?;
+            NetState::of(sk.net()).ctl.path(&ulids).map_err(errno)?;
             return val.write(&so::encode_int(so::get_bool_with_context(opt, flags(sk)).map_err(errno)?));
         }
         let v = so::get_without_context(opt, flags(sk)).map_err(errno)?;
@@ -336,7 +336,7 @@ impl ShimOps for SolShim {
         let ulids = ulids_of(sk).map_err(errno)?;
         let l = so::locator_of(&addr);
         let a = so::shim6_addr(&l).map_err(errno)?;
-        NetState::of(sk.net()).ctl.data().check_locator(&ulids, side, &a).map_err(errno)?;
+        NetState::of(sk.net()).ctl.check_locator(&ulids, side, &a).map_err(errno)?;
         match side {
             Side::Local => ext.set_local(&a),
             Side::Peer => ext.set_peer(&a),

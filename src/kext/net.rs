@@ -3,6 +3,7 @@
 //! Network namespaces and per-namespace state.
 
 use core::marker::PhantomData;
+use core::ptr::NonNull;
 
 use kernel::alloc::{
     flags::{GFP_ATOMIC, GFP_KERNEL},
@@ -10,7 +11,7 @@ use kernel::alloc::{
 };
 use kernel::ffi::{c_int, c_uint, c_ulong, c_void};
 use kernel::bindings;
-use kernel::error::{from_result, to_result, Result};
+use kernel::error::{code::EINVAL, from_result, to_result, Result};
 use kernel::types::Opaque;
 
 use super::skb::Addr;
@@ -89,6 +90,30 @@ impl Net {
         }
         res?;
         Ok(out)
+    }
+}
+
+/// The namespace of a per-namespace state, kept by that state.
+///
+/// # Invariants
+///
+/// The namespace outlives the value: one is made only for a pernet state's `init`, and
+/// that state, with whatever it hands the value to, is dropped by the namespace's pernet
+/// exit, before the namespace goes.
+#[derive(Clone, Copy)]
+pub(crate) struct NetRef(NonNull<bindings::net>);
+
+// SAFETY: A `struct net` may be used from any thread.
+unsafe impl Send for NetRef {}
+// SAFETY: As above.
+unsafe impl Sync for NetRef {}
+
+impl core::ops::Deref for NetRef {
+    type Target = Net;
+
+    fn deref(&self) -> &Net {
+        // SAFETY: The namespace outlives the value (type invariant).
+        unsafe { Net::from_raw(self.0.as_ptr()) }
     }
 }
 
@@ -177,7 +202,7 @@ pub(crate) trait PernetState: Sized + Send + Sync + 'static {
     fn id() -> &'static PernetId;
 
     /// Creates the state of `net`.
-    fn init(net: &Net) -> Result<Self>;
+    fn init(net: NetRef) -> Result<Self>;
 
     /// The state of `net`.
     fn of(net: &Net) -> &Self {
@@ -223,8 +248,9 @@ impl<S: PernetState> PernetRegistration<S> {
 
     unsafe extern "C" fn init_callback(net: *mut bindings::net) -> c_int {
         from_result(|| {
-            // SAFETY: The kernel passes a valid namespace.
-            let state = S::init(unsafe { Net::from_raw(net) })?;
+            let ptr = NonNull::new(net).ok_or(EINVAL)?;
+            // INVARIANT: The state made here is dropped by `exit_callback`, before `net` goes.
+            let state = S::init(NetRef(ptr))?;
             // SAFETY: The kernel allocated `size_of::<S>()` octets, suitably aligned, at this
             // id for this namespace; they hold nothing yet.
             unsafe { bindings::net_generic(net, S::id().get()).cast::<S>().write(state) };
