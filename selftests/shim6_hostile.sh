@@ -44,6 +44,8 @@ ns_r=shim6-hr-$$
 dir=$(mktemp -d)
 here=${0%/*}
 . "$here/lib"
+# shimsock, for the attacker: what the UAPI header says.
+PATH=$here:$PATH
 
 cleanup() {
 	ip -b - <<-EOF 2>/dev/null

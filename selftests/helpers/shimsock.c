@@ -11,6 +11,12 @@
  *	SHIM_LOC_PEER_PREF.  Every socket of the pair, now and later, takes
  *	the new pair.  Prints "moved LOCAL_PREF PEER_PREF" as read back.
  *
+ *   shimsock uapi
+ *	Prints, as one JSON object, what include/uapi/linux/shim6.h says of
+ *	the socket level, option numbers and struct shim_locator (size and
+ *	field offsets), for the Python attacker of shim6_hostile.sh, which
+ *	must not write them by hand.
+ *
  *   shimsock server [-r] [-u PORT] [-t PORT] ADDR
  *	An echo server on ADDR until killed, in one process: every datagram
  *	to the UDP port goes back to its sender, every octet of a connection
@@ -84,6 +90,7 @@
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -123,7 +130,8 @@ static void die(const char *what)
 static void bad_usage(void)
 {
 	fprintf(stderr,
-		"usage: shimsock move LOCAL PEER LOCAL_PREF PEER_PREF\n"
+		"usage: shimsock uapi\n"
+		"       shimsock move LOCAL PEER LOCAL_PREF PEER_PREF\n"
 		"       shimsock server [-r] [-u PORT] [-t PORT] ADDR\n"
 		"       shimsock client [-dDnr] [-s SIZE] [-i SECONDS] [-w SECONDS] LOCAL PEER STEP...\n"
 		"(the steps are described at the top of shimsock.c)\n");
@@ -1112,10 +1120,25 @@ static int cmd_client(int argc, char **argv)
 	return 0;
 }
 
+static int cmd_uapi(void)
+{
+	printf("{\"SOL_SHIM\": %d, \"SHIM_ASSOCIATED\": %d, \"SHIM_DONTSHIM\": %d, "
+	       "\"SHIM_LOCLIST_LOCAL\": %d, \"SHIM_LOCLIST_PEER\": %d, "
+	       "\"SHIM_MAX_LOCATORS\": %d, \"shim_locator\": {\"size\": %zu, "
+	       "\"lc_family\": %zu, \"lc_addr\": %zu}}\n",
+	       SOL_SHIM, SHIM_ASSOCIATED, SHIM_DONTSHIM, SHIM_LOCLIST_LOCAL,
+	       SHIM_LOCLIST_PEER, SHIM_MAX_LOCATORS, sizeof(struct shim_locator),
+	       offsetof(struct shim_locator, lc_family),
+	       offsetof(struct shim_locator, lc_addr));
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	signal(SIGPIPE, SIG_IGN);
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (argc == 2 && !strcmp(argv[1], "uapi"))
+		return cmd_uapi();
 	if (argc == 6 && !strcmp(argv[1], "move"))
 		return cmd_move(argv + 2);
 	if (argc > 1 && !strcmp(argv[1], "server"))

@@ -22,7 +22,6 @@ import ctypes
 import json
 import os
 import socket
-import struct
 import subprocess
 import sys
 import time
@@ -32,12 +31,17 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import shim6peer as sp  # noqa: E402
 
 CLONE_NEWNET = 0x40000000
-SOL_SHIM = 288
-SHIM_ASSOCIATED = 1
-SHIM_DONTSHIM = 2
-SHIM_LOCLIST_LOCAL = 10
-SHIM_LOCLIST_PEER = 11
-LOCATOR_LEN = 20  # struct shim_locator
+# The socket level, option numbers and struct shim_locator as
+# include/uapi/linux/shim6.h has them, from a program built against it.
+UAPI = json.loads(subprocess.run(["shimsock", "uapi"], check=True,
+                                 capture_output=True, text=True).stdout)
+SOL_SHIM = UAPI["SOL_SHIM"]
+SHIM_ASSOCIATED = UAPI["SHIM_ASSOCIATED"]
+SHIM_DONTSHIM = UAPI["SHIM_DONTSHIM"]
+SHIM_LOCLIST_LOCAL = UAPI["SHIM_LOCLIST_LOCAL"]
+SHIM_LOCLIST_PEER = UAPI["SHIM_LOCLIST_PEER"]
+LOCATOR = UAPI["shim_locator"]
+LOCATOR_LEN = LOCATOR["size"]
 
 V_PORT, X_PORT = 7001, 7002
 
@@ -141,12 +145,17 @@ def brief(c):
 
 def locators(raw):
     """The addresses of an array of struct shim_locator."""
-    return [sp.text(raw[i + 4:i + 20])
+    at = LOCATOR["lc_addr"]
+    return [sp.text(raw[i + at:i + at + 16])
             for i in range(0, len(raw) - LOCATOR_LEN + 1, LOCATOR_LEN)]
 
 
 def shim_locator(a):
-    return struct.pack("BBBB16s", socket.AF_INET6, 0, 0, 0, sp.addr(a))
+    raw = bytearray(LOCATOR_LEN)
+    raw[LOCATOR["lc_family"]] = socket.AF_INET6
+    at = LOCATOR["lc_addr"]
+    raw[at:at + 16] = sp.addr(a)
+    return bytes(raw)
 
 
 class Attacks:
@@ -217,7 +226,7 @@ class Attacks:
         """The peer's locators in the context of socket `s`, sorted."""
         try:
             raw = s.getsockopt(SOL_SHIM, SHIM_LOCLIST_PEER,
-                               32 * LOCATOR_LEN)
+                               UAPI["SHIM_MAX_LOCATORS"] * LOCATOR_LEN)
         except OSError as e:
             return ["(%s)" % e.strerror]
         return sorted(locators(raw))
