@@ -63,7 +63,7 @@ $(BUILD)/shim6_demo: tools/demo/shim6_demo.c include/uapi/linux/shim6.h
 	@mkdir -p $(BUILD)
 	$(CC) -O2 -Wall -Wextra -Werror -Iinclude/uapi -o $@ $<
 
-run: module shimctl $(BUILD)/shim6_demo
+run: module selftests shimctl $(BUILD)/shim6_demo
 	tools/vm/run.sh --kdir $(KDIR) --demo
 
 # The module's sources built against the benchmark kernel, in a tree of
@@ -82,7 +82,7 @@ bench: bench-module shimctl
 
 # What a control message from an unauthenticated host costs the responder.
 bench-control: deps
-	$(CARGO) run --locked --release -q -p shim6-host --example control_cost
+	$(CARGO) run --locked --release -q -p shim6-core --example control_cost
 
 clean:
 	-[ -f $(KDIR_FILE) ] && $(MAKE) -C $(KDIR) M=$(CURDIR) clean

@@ -328,7 +328,7 @@ fn unhex<const N: usize>(s: &str) -> [u8; N] {
 }
 
 fn hba_verification_with_kernel_sha1() {
-    // Vector V1 of host/tests/hba_vectors.py (Python hashlib): a PDS and
+    // Vector V1 of core/tests/hba_vectors.py (Python hashlib): a PDS and
     // the address of its first prefix.
     let pds: [u8; 135] = unhex(
         "000102030405060708090a0b0c0d0e0f20010db80001000000304c300d06092a864886f70d0101010500033b003038023100a5acb3bac1c8cfd6dde4ebf2f900070e151c232a31383f464d545b626970777e858c939aa1a8afb6bdc4cbd2d9e0e7ee02030100010012001c0000000020010db80001000020010db80002000020010db8ffff0001",

@@ -14,13 +14,13 @@ use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
 
-#[path = "../../host/tests/common/mod.rs"]
+#[path = "../../core/tests/common/mod.rs"]
 mod common;
-use shim6_host::proto::codec::{self, Inbound, Local};
-use shim6_host::proto::context::{Addr, ContextTag, Locators, Message, Path, Transmit, UlidPair, Validator, MAX_LOCATORS};
-use shim6_host::proto::hba::{self, HashFailed, Prefix, Sha1, DIGEST_LEN};
-use shim6_host::proto::wire::control::Packet;
-use shim6_host::rustcrypto::RustCrypto;
+use shim6_core::proto::codec::{self, Inbound, Local};
+use shim6_core::proto::context::{Addr, ContextTag, Locators, Message, Path, Transmit, UlidPair, Validator, MAX_LOCATORS};
+use shim6_core::proto::hba::{self, HashFailed, Prefix, Sha1, DIGEST_LEN};
+use shim6_core::proto::wire::control::Packet;
+use shim6_core::rustcrypto::RustCrypto;
 
 const PREFIXES: [Prefix; 2] = [[0x20, 1, 0xd, 0xb8, 0xb, 0, 0, 0], [0x20, 1, 0xd, 0xb8, 0xb, 0, 0, 1]];
 const X1: Addr = [0x20, 1, 0xd, 0xb8, 0xa, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1];

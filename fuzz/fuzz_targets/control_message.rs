@@ -7,8 +7,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use shim6_host::proto::wire::control::Packet;
-use shim6_host::proto::wire::message::Repr;
+use shim6_core::proto::wire::control::Packet;
+use shim6_core::proto::wire::message::Repr;
 
 fn check(data: &[u8]) {
     let Ok(packet) = Packet::new_checked(data) else { return };

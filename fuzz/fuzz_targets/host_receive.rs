@@ -11,11 +11,11 @@
 
 use libfuzzer_sys::fuzz_target;
 
-#[path = "../../host/tests/common/mod.rs"]
+#[path = "../../core/tests/common/mod.rs"]
 mod common;
 
 use common::{Rng, TestMac as Mac, VecTable as Table};
-use shim6_host::proto::context::*;
+use shim6_core::proto::context::*;
 
 const fn addr(net: u8, host: u8) -> Addr {
     [0x20, 1, 0xd, 0xb8, net, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, host]

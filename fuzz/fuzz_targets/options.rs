@@ -6,7 +6,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use shim6_host::proto::wire::options::{OptionRepr, OptionSet, Options, Tlv};
+use shim6_core::proto::wire::options::{OptionRepr, OptionSet, Options, Tlv};
 
 fuzz_target!(|data: &[u8]| {
     let Some((&t, area)) = data.split_first() else { return };

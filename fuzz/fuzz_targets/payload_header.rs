@@ -6,8 +6,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use shim6_host::proto::wire::payload::{self, PayloadHeader, PayloadRepr};
-use shim6_host::proto::wire::Header;
+use shim6_core::proto::wire::payload::{self, PayloadHeader, PayloadRepr};
+use shim6_core::proto::wire::Header;
 
 fuzz_target!(|data: &[u8]| {
     let _ = Header::parse(data);

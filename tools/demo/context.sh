@@ -28,43 +28,20 @@ host() {
 }
 read -r a1 a2 < <(host $a veth-a 2001:db8:a1 2001:db8:a2 0123456789abcdef0123456789abcdef)
 read -r b1 b2 < <(host $b veth-b 2001:db8:b1 2001:db8:b2 fedcba9876543210fedcba9876543210)
-ip netns exec $b python3 -c '
-import socket, sys
-s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
-s.bind((sys.argv[1], 7))
-while True:
-    d, p = s.recvfrom(2048)
-    s.sendto(d, p)' "$b1" &
+# shimsock (selftests/helpers): SOL_SHIM from the command line, built
+# against the UAPI header.
+PATH=$(dirname "$0")/../../selftests/out:$PATH
+ip netns exec $b shimsock server -u 7 "$b1" >/dev/null &
 echo_server=$!
 trap 'kill $echo_server; ip netns del $a; ip netns del $b' EXIT
 sleep 0.5
 
-echo "# host A ($a1) sends UDP to host B ($b1), an echo server"
-ip netns exec $a python3 - "$a1" "$a2" "$b1" "$b2" <<'PY'
-import socket, struct, sys, time
-SOL_SHIM, ASSOCIATED, LOCAL_PREF, PEER_PREF = 288, 1, 4, 5
-a1, a2, b1, b2 = sys.argv[1:]
-loc = lambda a: struct.pack("BBBB16s", socket.AF_INET6, 0, 0, 0, socket.inet_pton(socket.AF_INET6, a))
-s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
-s.bind((a1, 0))
-s.connect((b1, 7))
-s.settimeout(2)
-for i in range(100):
-    s.send(b"hello")
-    s.recv(100)
-    if s.getsockopt(SOL_SHIM, ASSOCIATED):
-        break
-    time.sleep(0.05)
-print(f"# SHIM_ASSOCIATED on A's socket: 1 after {i + 1} datagram(s)")
-s.setsockopt(SOL_SHIM, LOCAL_PREF, loc(a2))
-s.setsockopt(SOL_SHIM, PEER_PREF, loc(b2))
-ok = 0
-for i in range(10):
-    s.send(b"moved %d" % i)
-    data, peer = s.recvfrom(100)
-    ok += data == b"moved %d" % i
-print(f"# moved to {a2} > {b2}: {ok}/10 echoes, all from {peer[0]} (the ULID)")
-PY
+echo "# host A ($a1) sends UDP to host B ($b1), an echo server, until"
+echo "# SHIM_ASSOCIATED; then SHIM_LOC_LOCAL_PREF and SHIM_LOC_PEER_PREF move"
+echo "# the flow to ($a2, $b2), and the echoes still come from B's ULID"
+ip netns exec $a shimsock client "$a1" "$b1" udp 7 associate 100 associated \
+	local-pref udp "$a2" peer-pref udp "$b2" preferred echo 10 lost peername |
+	sed 's/^/# /'
 echo "# shimctl -n A locator show"
 shimctl -n $a locator show
 echo "# shimctl -n A context show"

@@ -83,7 +83,7 @@ def pcap_problems(pcap):
     for src, dst, p, typ, status, malformed in rows:
         if p == "1":
             # Debian 12's tshark reads control messages one octet early
-            # (host/tests/codec.rs), so only payload headers are held to it,
+            # (core/tests/codec.rs), so only payload headers are held to it,
             # up to the transport: an application dissector tshark guesses
             # by port (RX on UDP 7000-7009) may call our test data malformed.
             if any(layer in malformed for layer in ("Shim6", "IPv6", "TCP", "UDP")):

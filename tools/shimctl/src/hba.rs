@@ -5,8 +5,8 @@
 
 use std::net::Ipv6Addr;
 
-use shim6_host::proto::hba::{self, KeyMaterial, Params, Prefix, Sec, EXTENDED_MODIFIER_LEN, MODIFIER_LEN};
-use shim6_host::rustcrypto::RustCrypto;
+use shim6_core::proto::hba::{self, KeyMaterial, Params, Prefix, Sec, EXTENDED_MODIFIER_LEN, MODIFIER_LEN};
+use shim6_core::rustcrypto::RustCrypto;
 
 pub const USAGE: &str = "shimctl [-j] hba [modifier HEX] [extended-modifier HEX] PREFIX/64...";
 

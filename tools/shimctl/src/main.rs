@@ -19,7 +19,7 @@ use std::io;
 use std::net::Ipv6Addr;
 use std::process::ExitCode;
 
-use shim6_host::uapi;
+use shim6_core::uapi;
 
 mod hba;
 mod netlink;

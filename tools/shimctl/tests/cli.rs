@@ -60,7 +60,7 @@ fn unknown_namespace_is_an_error() {
     assert_eq!(code, 1, "{err}");
 }
 
-/// Vector V1 of host/tests/hba_vectors.py (Python hashlib, written from
+/// Vector V1 of core/tests/hba_vectors.py (Python hashlib, written from
 /// RFC 3972/5535 without the Rust code): three prefixes, modifier
 /// 00..0f, extended modifier (0xa5 + 7 i) mod 256.
 #[test]

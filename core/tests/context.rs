@@ -8,7 +8,7 @@ mod common;
 
 use common::{Rng, TestMac, VecTable};
 use proptest::prelude::*;
-use shim6_host::proto::context::*;
+use shim6_core::proto::context::*;
 
 const A1: Addr = [0x20, 0x01, 0x0d, 0xb8, 0xa, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1];
 const A2: Addr = [0x20, 0x01, 0x0d, 0xb8, 0xa, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1];

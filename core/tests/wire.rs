@@ -7,12 +7,12 @@
 
 use proptest::collection::vec;
 use proptest::prelude::*;
-use shim6_host::proto::wire::control::{self, Packet};
-use shim6_host::proto::wire::message::*;
-use shim6_host::proto::wire::options::*;
-use shim6_host::proto::wire::ipv6;
-use shim6_host::proto::wire::payload::{self, PayloadHeader, PayloadRepr};
-use shim6_host::proto::wire::{
+use shim6_core::proto::wire::control::{self, Packet};
+use shim6_core::proto::wire::message::*;
+use shim6_core::proto::wire::options::*;
+use shim6_core::proto::wire::ipv6;
+use shim6_core::proto::wire::payload::{self, PayloadHeader, PayloadRepr};
+use shim6_core::proto::wire::{
     checksum, error_code, msg_type, option_type, pref_flags, verification, ContextTag, Error,
     Header, Peek, MAX_HEADER_LEN, NO_NEXT_HEADER, PROTOCOL,
 };

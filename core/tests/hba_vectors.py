@@ -1,12 +1,12 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0
-"""Known-answer vectors of host/tests/hba.rs, computed independently of
+"""Known-answer vectors of core/tests/hba.rs, computed independently of
 src/proto/hba.rs with hashlib, straight from RFC 3972 §3-§4 and
 RFC 5535 §5-§6 (reference Part C.2-C.4).
 
-    python3 host/tests/hba_vectors.py
+    python3 core/tests/hba_vectors.py
 
-prints the constants that host/tests/hba.rs holds (as hex strings).
+prints the constants that core/tests/hba.rs holds (as hex strings).
 """
 
 import hashlib

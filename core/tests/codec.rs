@@ -11,11 +11,11 @@ mod common;
 use std::process::Command;
 
 use common::{hba_set, Rng, TestMac, VecTable};
-use shim6_host::proto::codec::{self, Discard, Inbound, Local};
-use shim6_host::proto::context::*;
-use shim6_host::proto::hba::Prefix;
-use shim6_host::proto::wire::Error as WireError;
-use shim6_host::rustcrypto::RustCrypto;
+use shim6_core::proto::codec::{self, Discard, Inbound, Local};
+use shim6_core::proto::context::*;
+use shim6_core::proto::hba::Prefix;
+use shim6_core::proto::wire::Error as WireError;
+use shim6_core::rustcrypto::RustCrypto;
 
 struct Peer {
     host: Host,

@@ -10,13 +10,13 @@ mod common;
 
 use common::{hba_set, Rng, TestMac, VecTable};
 use proptest::prelude::*;
-use shim6_host::proto::codec::{self, Discard};
-use shim6_host::proto::context::*;
-use shim6_host::proto::hba::{HashFailed, Prefix, Sha1, DIGEST_LEN};
-use shim6_host::proto::wire::message::{self as m, Repr};
-use shim6_host::proto::wire::options::{LocatorList, OptionSet, UlidPair as WireUlids};
-use shim6_host::proto::wire::{verification, ContextTag};
-use shim6_host::rustcrypto::RustCrypto;
+use shim6_core::proto::codec::{self, Discard};
+use shim6_core::proto::context::*;
+use shim6_core::proto::hba::{HashFailed, Prefix, Sha1, DIGEST_LEN};
+use shim6_core::proto::wire::message::{self as m, Repr};
+use shim6_core::proto::wire::options::{LocatorList, OptionSet, UlidPair as WireUlids};
+use shim6_core::proto::wire::{verification, ContextTag};
+use shim6_core::rustcrypto::RustCrypto;
 
 const fn addr(net: u8, sub: u8, host: u8) -> Addr {
     [0x20, 0x01, 0x0d, 0xb8, net, 0, 0, sub, 0, 0, 0, 0, 0, 0, 0, host]

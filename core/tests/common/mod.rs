@@ -5,9 +5,9 @@
 
 #![allow(dead_code)]
 
-use shim6_host::proto::context::*;
-use shim6_host::proto::hba::{self, KeyMaterial, Params, Prefix, Sec};
-use shim6_host::rustcrypto::RustCrypto;
+use shim6_core::proto::context::*;
+use shim6_core::proto::hba::{self, KeyMaterial, Params, Prefix, Sec};
+use shim6_core::rustcrypto::RustCrypto;
 
 /// A two-prefix HBA set (Sec 0, HBA only) made from `seed`: its
 /// addresses, and the PDS of the first, as a host sends it.

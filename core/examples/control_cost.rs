@@ -20,13 +20,13 @@ use std::hint::black_box;
 use std::time::Instant;
 
 use hmac::{KeyInit, Mac as _};
-use shim6_host::proto::codec;
-use shim6_host::proto::context::*;
-use shim6_host::proto::hba::{self, Prefix};
-use shim6_host::proto::wire::message::{self as m, Repr};
-use shim6_host::proto::wire::options::{LocatorList, OptionSet, UlidPair as WireUlids};
-use shim6_host::proto::wire::{verification, ContextTag};
-use shim6_host::rustcrypto::RustCrypto;
+use shim6_core::proto::codec;
+use shim6_core::proto::context::*;
+use shim6_core::proto::hba::{self, Prefix};
+use shim6_core::proto::wire::message::{self as m, Repr};
+use shim6_core::proto::wire::options::{LocatorList, OptionSet, UlidPair as WireUlids};
+use shim6_core::proto::wire::{verification, ContextTag};
+use shim6_core::rustcrypto::RustCrypto;
 
 struct HmacSha256;
 

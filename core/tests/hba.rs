@@ -3,13 +3,13 @@
 //! Unit, known-answer and property tests of `src/proto/hba.rs`.
 //!
 //! The known answers (`V1_*`, `V2_*`, `V3_*`) come from
-//! `host/tests/hba_vectors.py`, which computes them with Python's hashlib
+//! `core/tests/hba_vectors.py`, which computes them with Python's hashlib
 //! from RFC 3972 §3-§4 and RFC 5535 §5-§6 without looking at the Rust
-//! code; `python3 host/tests/hba_vectors.py` prints them again.
+//! code; `python3 core/tests/hba_vectors.py` prints them again.
 
 use proptest::prelude::*;
-use shim6_host::proto::hba::*;
-use shim6_host::rustcrypto::RustCrypto;
+use shim6_core::proto::hba::*;
+use shim6_core::rustcrypto::RustCrypto;
 
 // ---- known answers (hba_vectors.py) ---------------------------------------
 

@@ -3,7 +3,7 @@
 //! Unit and property tests of `src/proto/sockopt.rs`.
 
 use proptest::prelude::*;
-use shim6_host::proto::sockopt::*;
+use shim6_core::proto::sockopt::*;
 
 /// 2001:db8::1
 const V6: Addr = [0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1];
@@ -542,7 +542,7 @@ fn accepted_sockets_inherit_only_dontshim() {
 
 #[test]
 fn locator_options_name_their_side() {
-    use shim6_host::proto::sockopt::Side;
+    use shim6_core::proto::sockopt::Side;
     for &opt in Opt::ALL {
         let want = match opt {
             Opt::LocLocalPref | Opt::LocLocalRecv | Opt::LocLocalSend | Opt::LoclistLocal => Some(Side::Local),

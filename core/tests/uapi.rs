@@ -5,10 +5,10 @@
 
 use core::mem::{offset_of, size_of};
 
-use shim6_host::proto::sockopt::{
+use shim6_core::proto::sockopt::{
     self as so, Direction, Feedback, Indicator, Locator, Opt, PathExplore,
 };
-use shim6_host::uapi::{self, shim_feedback, shim_locator, shim_pathexplore};
+use shim6_core::uapi::{self, shim_feedback, shim_locator, shim_pathexplore};
 
 const HEADER: &str =
     include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../include/uapi/linux/shim6.h"));
