@@ -4,7 +4,7 @@
 //!
 //! No `kernel::`, no allocation, no I/O, no clock: bytes and values in,
 //! bytes and decisions out.  The module compiles this directory into the
-//! kernel crate and its host build (`core/`) compile the very same
+//! kernel crate; its host build (`core/`) compiles the very same
 //! files with `#[path]`, so everything here is unit-, property- and
 //! fuzz-tested on the host.
 
