@@ -106,6 +106,9 @@ pub(crate) struct Slot {
     published: Route,
 }
 
+/// Contexts a full table looks at for one to evict.
+const EVICT_SAMPLE: usize = 64;
+
 /// Slots per chunk of [`SlotVec`]: a chunk of slot pointers is a page.
 const CHUNK: usize = 512;
 
@@ -213,11 +216,21 @@ pub(crate) struct Slots {
     dirty: KVec<usize>,
     /// Every slot may have changed (a walk over all contexts).
     all_dirty: bool,
+    /// Where the next eviction sample starts.
+    evict_at: usize,
 }
 
 impl Slots {
     pub(crate) fn new(limit: usize, routes: Arc<Routes>) -> Self {
-        Slots { slots: SlotVec { chunks: KVec::new() }, count: 0, limit, routes, dirty: KVec::new(), all_dirty: false }
+        Slots {
+            slots: SlotVec { chunks: KVec::new() },
+            count: 0,
+            limit,
+            routes,
+            dirty: KVec::new(),
+            all_dirty: false,
+            evict_at: 0,
+        }
     }
 
     fn iter(&self) -> impl Iterator<Item = &Slot> {
@@ -319,13 +332,21 @@ impl Table for Slots {
     fn insert(&mut self, ctx: Context) -> bool {
         let now = now_ms();
         if self.count >= self.limit {
-            // Full: the slot of the context that matters least, if any may
-            // go (held down, unanswered, long idle), else refuse.
-            let victim = self
-                .slots
-                .iter()
+            // Full: of the next EVICT_SAMPLE contexts round the table, the
+            // one that matters least, if any may go (held down,
+            // unanswered, long idle), else refuse.  A sample, not every
+            // context: under a flood of new contexts each costs the same
+            // however large the table.
+            let from = self.evict_at;
+            let wrapped = self.slots.next_all(0).take_while(|&(i, _)| i < from);
+            let sample = Iterator::chain(self.slots.next_all(from), wrapped);
+            let mut last = from;
+            let victim = sample
+                .take(EVICT_SAMPLE)
+                .inspect(|&(i, _)| last = i)
                 .filter_map(|(i, s)| Some((s.ctx.eviction_rank(s.stats.last_used.load(Ordering::Relaxed), now)?, i)))
                 .min_by_key(|&(rank, _)| rank);
+            self.evict_at = last + 1;
             match victim {
                 Some((_, i)) => self.remove(i),
                 None => return false,
@@ -347,10 +368,22 @@ impl Table for Slots {
         true
     }
     fn drop_confused(&mut self, new: &Context) {
-        for i in 0..self.slots.len() {
-            if self.slots.get(i).is_some_and(|s| s.ctx.confused_with(new)) {
-                self.remove(i);
+        // Only a context rewriting with the peer tag `new` has can be
+        // confused with it: the index has them all.
+        let Some(ct) = new.ct_peer() else { return };
+        let mut same = KVec::new();
+        let mut complete = true;
+        self.routes.each_with_peer_tag(ct, |e| complete &= same.push(e.slot, GFP_ATOMIC).is_ok());
+        let check = |this: &mut Self, i: usize| {
+            if this.slots.get(i).is_some_and(|s| s.ctx.confused_with(new)) {
+                this.remove(i);
             }
+        };
+        if complete {
+            same.into_iter().for_each(|i| check(self, i));
+        } else {
+            // Out of memory: every slot is looked at.
+            (0..self.slots.len()).for_each(|i| check(self, i));
         }
     }
     fn by_ulids(&mut self, ulids: &UlidPair, fii: u32) -> Option<&mut Context> {
@@ -365,11 +398,11 @@ impl Table for Slots {
         self.routes.by_tag(ct, |_| ()).is_some()
     }
     fn by_nonce(&mut self, init_nonce: u32, path: &Path) -> Option<&mut Context> {
-        let (i, _) = self.slots.iter().find(|(_, s)| s.ctx.answered_by(init_nonce, path))?;
-        self.get_mut(i)
+        let i = self.routes.by_nonce(init_nonce, &path.dst, |e| e.slot)?;
+        self.get_mut(i).filter(|c| c.answered_by(init_nonce, path))
     }
     fn by_peer_tag(&mut self, ct: ContextTag, path: &Path) -> Option<&mut Context> {
-        let (i, _) = self.slots.iter().find(|(_, s)| s.ctx.ct_peer() == Some(ct) && s.ctx.path() == path.reversed())?;
+        let i = self.routes.by_peer_tag(ct, &path.reversed(), |e| e.slot)?;
         self.get_mut(i)
     }
 }

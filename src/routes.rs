@@ -27,7 +27,7 @@ use kernel::sync::Arc;
 
 use crate::control::Stats;
 use crate::kext::rcu::Rcu;
-use crate::proto::context::{Route, ContextTag, UlidPair};
+use crate::proto::context::{Addr, ContextTag, Route, UlidPair};
 
 /// Buckets a table starts with.
 const MIN_BUCKETS: usize = 16;
@@ -101,6 +101,17 @@ impl Key for Peer {
     }
 }
 
+/// Our Initiator Nonce, while the context waits for the R1 or R2 that
+/// answers it.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+struct Nonce(u32);
+
+impl Key for Nonce {
+    fn of(r: &Route) -> Option<Self> {
+        r.init_nonce.map(Nonce)
+    }
+}
+
 /// One RCU hash table of entries keyed by `K`.
 struct Table<K: Key> {
     buckets: Rcu<Buckets>,
@@ -168,8 +179,17 @@ impl<K: Key> Table<K> {
         Ok(())
     }
 
-    /// Drops the entries of `slot` from `k`'s bucket (writers only; the
-    /// caller marked them dead first).
+    /// Runs `f` on every live entry of key `k` (RCU read side).
+    fn each(&self, k: &K, mut f: impl FnMut(&Entry)) {
+        let hash = self.hash(k);
+        self.buckets.read(|b| {
+            if let Some(cell) = b.cell(hash) {
+                cell.read(|bucket| bucket.iter().filter(|e| e.live() && K::of(&e.route) == Some(*k)).for_each(&mut f));
+            }
+        });
+    }
+
+    /// Drops the entries of `slot` from `k`'s bucket (writers only).
     fn remove(&self, k: &K, slot: usize) {
         // Out of memory: the dead entry stays until the bucket is rebuilt.
         let _ = self.edit(k, |old, new| {
@@ -192,6 +212,19 @@ impl<K: Key> Table<K> {
             }
             Ok(())
         })
+    }
+
+    /// The route of `e.slot` changed from `old` (writers only): replaced
+    /// in its bucket, or moved to the bucket of its new key.
+    fn change(&self, old: &Route, e: &Entry) -> Result {
+        let was = K::of(old);
+        if was == K::of(&e.route) {
+            return self.update(e);
+        }
+        if let Some(k) = was {
+            self.remove(&k, e.slot);
+        }
+        self.insert(e)
     }
 
     /// Twice the buckets, every live entry rehashed (writers only).
@@ -223,17 +256,25 @@ impl<K: Key> Table<K> {
     }
 }
 
-/// The three tables.
+/// The tables: the data path's three (by ULID pair, our tag, the peer's
+/// tag) and the control plane's by Initiator Nonce, so that no message,
+/// however forged, makes it walk every context.
 pub(crate) struct Routes {
     by_ulids: Table<(UlidPair, u32)>,
     by_tag: Table<Local>,
     by_peer_tag: Table<Peer>,
+    by_nonce: Table<Nonce>,
 }
 
 impl Routes {
     /// Empty tables hashing under `seed`.
     pub(crate) fn new(seed: (u64, u64)) -> Result<Self> {
-        Ok(Routes { by_ulids: Table::new(seed)?, by_tag: Table::new(seed)?, by_peer_tag: Table::new(seed)? })
+        Ok(Routes {
+            by_ulids: Table::new(seed)?,
+            by_tag: Table::new(seed)?,
+            by_peer_tag: Table::new(seed)?,
+            by_nonce: Table::new(seed)?,
+        })
     }
 
     /// The buckets of the tables by ULID pair and by tag (`make bench`
@@ -263,12 +304,25 @@ impl Routes {
         self.by_peer_tag.find(&Peer(ct), |e| e.route.path == *path, f)
     }
 
+    /// Runs `f` on every entry that rewrites with the peer's tag `ct`,
+    /// whatever its pair (RCU read side).
+    pub(crate) fn each_with_peer_tag(&self, ct: ContextTag, f: impl FnMut(&Entry)) {
+        self.by_peer_tag.each(&Peer(ct), f)
+    }
+
+    /// Runs `f` on the entry waiting for an answer to `init_nonce` whose
+    /// current pair starts at `src` (RCU read side).
+    pub(crate) fn by_nonce<R>(&self, init_nonce: u32, src: &Addr, f: impl FnOnce(&Entry) -> R) -> Option<R> {
+        self.by_nonce.find(&Nonce(init_nonce), |e| e.route.path.src == *src, f)
+    }
+
     /// Adds the route of a new context in `slot` (writers only); on
     /// failure nothing is added.
     pub(crate) fn insert(&self, route: Route, stats: Arc<Stats>, slot: usize) -> Result {
         let e = Entry { route, stats, slot };
         self.by_ulids.insert(&e)?;
-        if let Err(err) = self.by_tag.insert(&e).and_then(|()| self.by_peer_tag.insert(&e)) {
+        let rest = self.by_tag.insert(&e).and_then(|()| self.by_peer_tag.insert(&e));
+        if let Err(err) = rest.and_then(|()| self.by_nonce.insert(&e)) {
             self.remove(&e.route, slot, &e.stats);
             return Err(err);
         }
@@ -281,21 +335,8 @@ impl Routes {
         let e = Entry { route, stats, slot };
         self.by_ulids.update(&e)?;
         self.by_tag.update(&e)?;
-        if old.ct_peer == route.ct_peer {
-            return self.by_peer_tag.update(&e);
-        }
-        if let Some(ct) = old.ct_peer {
-            // Gone from the old key only: the entry is not dead.
-            let _ = self.by_peer_tag.edit(&Peer(ct), |o, new| {
-                new.reserve(o.len(), GFP_ATOMIC)?;
-                for x in o.iter().filter(|x| x.live() && x.slot != slot) {
-                    new.push(x.copy(), GFP_ATOMIC)?;
-                }
-                Ok(())
-            });
-            self.by_peer_tag.len.fetch_sub(1, Ordering::Relaxed);
-        }
-        self.by_peer_tag.insert(&e)
+        self.by_peer_tag.change(old, &e)?;
+        self.by_nonce.change(old, &e)
     }
 
     /// The context of `slot`, whose route is `route` and counters
@@ -307,6 +348,9 @@ impl Routes {
         self.by_tag.remove(&Local(route.ct_local), slot);
         if let Some(ct) = route.ct_peer {
             self.by_peer_tag.remove(&Peer(ct), slot);
+        }
+        if let Some(n) = route.init_nonce {
+            self.by_nonce.remove(&Nonce(n), slot);
         }
     }
 }

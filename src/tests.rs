@@ -394,6 +394,7 @@ fn route_tables() {
         established: true,
         setting_up: false,
         heard: None,
+        init_nonce: None,
     };
     let mut entries = KVec::new();
     for i in 0..N {
@@ -426,6 +427,15 @@ fn route_tables() {
     check!("route_tables", routes.by_peer_tag(tag(50_007), &moved.path, |_| ()).is_none());
     check_eq!("route_tables", routes.by_peer_tag(tag(99_999), &moved.path, |e| e.slot), Some(7));
     check_eq!("route_tables", routes.by_ulids(&moved.ulids, 0, |e| e.route.ct_peer), Some(Some(tag(99_999))));
+
+    // Established again after an I2bis: findable by its nonce only while
+    // it waits for the R2.
+    let waiting = Route { init_nonce: Some(77), established: false, ..moved };
+    check!("route_tables", routes.update(&moved, waiting, stats7.clone(), 7).is_ok());
+    check_eq!("route_tables", routes.by_nonce(77, &waiting.path.src, |e| e.slot), Some(7));
+    check!("route_tables", routes.by_nonce(77, &waiting.path.dst, |_| ()).is_none());
+    check!("route_tables", routes.update(&waiting, moved, stats7.clone(), 7).is_ok());
+    check!("route_tables", routes.by_nonce(77, &moved.path.src, |_| ()).is_none());
 
     routes.remove(&route(8), 8, stats8);
     check!("route_tables", routes.by_ulids(&route(8).ulids, 0, |_| ()).is_none());

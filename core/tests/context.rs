@@ -784,3 +784,25 @@ fn classify_outgoing_packets() {
     assert_eq!(classify_in(Some(&rb), &Path { src: A2, dst: B1 }), None, "the endpoint decides");
     assert_eq!(classify_in(None, &Path { src: A1, dst: B1 }), None);
 }
+
+/// R1 and R2 answer a context only while it waits for them: a late or
+/// replayed one finds none, and changes nothing.
+#[test]
+fn answers_find_only_a_waiting_context() {
+    let (mut a, mut b) = pair();
+    let i1 = a.initiate(&b, 0);
+    let r1 = b.receive(&i1, 0).unwrap();
+    let i2 = a.receive(&r1, 0).unwrap();
+    let r2 = b.receive(&i2, 0).unwrap();
+    assert!(a.receive(&r2, 0).is_none());
+    assert_established(&a, &b);
+    let before = a.ctx(&b).clone();
+    for late in [&r1, &r2] {
+        let rx = Received { path: late.path, msg: late.msg };
+        let out = a.ep.receive(&rx, 10, &mut a.rng, &mut TestMac);
+        assert_eq!(out.refused, Some(Refusal::NoContext), "{}", kind(late));
+        assert!(!out.changed);
+    }
+    assert_eq!(a.ctx(&b).route(), before.route());
+    assert_eq!(a.ctx(&b).route().init_nonce, None, "not in the nonce index once established");
+}

@@ -284,10 +284,16 @@ impl Context {
         true
     }
 
+    /// Our Initiator Nonce while an R1 or R2 may answer it.
+    fn pending_nonce(&self) -> Option<u32> {
+        matches!(self.state, State::I1Sent | State::I2Sent | State::I2bisSent).then_some(self.init_nonce)
+    }
+
     /// Whether this context is the one an R1 or R2 with `init_nonce` on
-    /// `path` answers (§7.11, §7.16: nonce plus locators).
+    /// `path` answers (§7.11, §7.16: nonce plus locators), while it waits
+    /// for one (I1-SENT, I2-SENT, I2BIS-SENT).
     pub fn answered_by(&self, init_nonce: u32, path: &Path) -> bool {
-        self.init_nonce == init_nonce
+        self.pending_nonce() == Some(init_nonce)
             && self.path.src == path.dst
             && (self.path.dst == path.src || self.peer_locs.contains(&path.src))
     }
@@ -592,6 +598,9 @@ pub struct Route {
     pub heard: Option<Path>,
     /// I1-SENT or I2-SENT: the context is being set up.
     pub setting_up: bool,
+    /// Our Initiator Nonce while an R1 or R2 may answer it (I1-SENT,
+    /// I2-SENT, I2BIS-SENT): the control plane finds the context by it.
+    pub init_nonce: Option<u32>,
 }
 
 impl Context {
@@ -605,6 +614,7 @@ impl Context {
             path: self.path,
             established: self.state == State::Established,
             setting_up: matches!(self.state, State::I1Sent | State::I2Sent),
+            init_nonce: self.pending_nonce(),
             // The check payload_in makes, against the locators as they are
             // now: a locator that left takes its pair out of the route.
             heard: self.heard.filter(|p| self.state == State::Established && self.payload_in(p).is_some()),
