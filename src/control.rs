@@ -30,7 +30,8 @@ use crate::routes::Routes;
 use crate::kext::skb::{send_ipv6, Addr, OwnedSkb};
 use crate::proto::codec::{self, Inbound, Local};
 use crate::proto::context::{
-    classify_in, shimmable, Connect, Context, ContextTag, Endpoint, Host, Locators, Message, Millis, Path, PayloadIn, Random, Received,
+    classify_in, shimmable, Connect, Context, ContextTag, Endpoint, Host, Locators, Message, Millis, NotOurs, Path, PayloadIn, Random,
+    Received,
     Refusal, Responder, Route, State as CtxState, Table, Transmit, UlidPair,
 };
 use crate::proto::hba;
@@ -611,7 +612,7 @@ impl Control {
     pub(crate) fn restrict(&self, ulids: &UlidPair, side: Side, keep: &Locators) -> Result<(), so::Error> {
         let out = self.event(|st| {
             let update = on_established(st, ulids, |c, rng| match side {
-                Side::Local => c.restrict_local(keep, now_ms(), rng).map_err(|()| so::Error::InvalidLocator),
+                Side::Local => c.restrict_local(keep, now_ms(), rng).map_err(|NotOurs| so::Error::InvalidLocator),
                 Side::Peer => c.restrict_peer(keep).then_some(None).ok_or(so::Error::InvalidLocator),
             })?;
             Ok(emit(st, &[update]))

@@ -545,7 +545,7 @@ fn locator_lists_are_restricted_to_known_locators() {
     assert_eq!(ca.peer_locators().as_slice(), &[B1]);
     assert_eq!(ca.path().dst, B1, "the destination left the list");
 
-    assert_eq!(ca.restrict_local(&Locators::new(&[B1]), 0, &mut a.rng), Err(()));
+    assert_eq!(ca.restrict_local(&Locators::new(&[B1]), 0, &mut a.rng), Err(NotOurs));
     let ur = ca.restrict_local(&Locators::new(&[A2]), 0, &mut a.rng).unwrap().expect("Update Request");
     assert_eq!(ca.path().src, A2, "the source left the list");
     let ack = b.receive(&ur, 10).expect("acknowledged");

@@ -19,6 +19,11 @@ pub(super) fn backoff(base: Millis, k: u8, now: Millis, rng: &mut impl Random) -
     now.saturating_add(nominal / 2).saturating_add(jitter)
 }
 
+/// A locator list that names an address the context does not have as
+/// ours (`SHIM_LOCLIST_LOCAL`): nothing changed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NotOurs;
+
 /// One SHIM6 context.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Context {
@@ -523,12 +528,11 @@ impl Context {
     }
 
     /// Offers the peer only `keep` of our locators (`SHIM_LOCLIST_LOCAL`):
-    /// the Update Request saying so, or `Err(())`, changing nothing, if
+    /// the Update Request saying so, or `Err(NotOurs)`, changing nothing, if
     /// one of them is not ours.
-    #[allow(clippy::result_unit_err)]
-    pub fn restrict_local(&mut self, keep: &Locators, now: Millis, rng: &mut impl Random) -> Result<Option<Transmit>, ()> {
+    pub fn restrict_local(&mut self, keep: &Locators, now: Millis, rng: &mut impl Random) -> Result<Option<Transmit>, NotOurs> {
         if keep.as_slice().is_empty() || !keep.as_slice().iter().all(|a| self.has_local(a)) {
-            return Err(());
+            return Err(NotOurs);
         }
         Ok(self.update_locators(*keep, now, rng))
     }
