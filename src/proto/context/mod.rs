@@ -30,6 +30,7 @@ mod classify;
 mod endpoint;
 mod host;
 mod machine;
+mod reap;
 mod responder;
 mod types;
 
@@ -37,6 +38,7 @@ pub use classify::*;
 pub use endpoint::*;
 pub use host::*;
 pub use machine::*;
+pub use reap::*;
 pub use responder::*;
 pub use types::*;
 /// Context tags are the wire's: 47 bits, checked where they are made.

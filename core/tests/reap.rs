@@ -1,0 +1,318 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! REAP between two hosts on simulated time: applications send payload on
+//! the current pair, the network drops what crosses a cut (one direction
+//! or both), and each host's REAP machine runs on its timer and on what
+//! reaches it.
+
+mod common;
+
+use common::Rng;
+use shim6_core::proto::context::*;
+
+const A1: Addr = [0x20, 0x01, 0x0d, 0xb8, 0xa, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1];
+const A2: Addr = [0x20, 0x01, 0x0d, 0xb8, 0xa, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1];
+const B1: Addr = [0x20, 0x01, 0x0d, 0xb8, 0xb, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1];
+const B2: Addr = [0x20, 0x01, 0x0d, 0xb8, 0xb, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1];
+
+/// Simulation step and one-way delay.
+const STEP: Millis = 10;
+
+#[allow(clippy::large_enum_variant)]
+#[derive(Clone, Copy, Debug)]
+enum Packet {
+    Payload(Path),
+    Signal(Signal),
+}
+
+impl Packet {
+    fn path(&self) -> Path {
+        match *self {
+            Packet::Payload(p) | Packet::Signal(Signal::Keepalive(p)) | Packet::Signal(Signal::Probe { path: p, .. }) => p,
+        }
+    }
+}
+
+struct Host {
+    reap: Reap,
+    local: Vec<Addr>,
+    peer: Vec<Addr>,
+    current: Path,
+    traffic: Traffic,
+    rng: Rng,
+    /// Payload packets received, and when the last came.
+    received: u64,
+    last_received: Option<Millis>,
+    keepalives: u64,
+    probes: Vec<Millis>,
+}
+
+impl Host {
+    fn new(local: &[Addr], peer: &[Addr], seed: u64) -> Self {
+        Host {
+            reap: Reap::new(reap_consts::SEND_TIMEOUT, reap_consts::SEND_TIMEOUT),
+            local: local.to_vec(),
+            peer: peer.to_vec(),
+            current: Path { src: local[0], dst: peer[0] },
+            traffic: Traffic::default(),
+            rng: Rng(seed),
+            received: 0,
+            last_received: None,
+            keepalives: 0,
+            probes: Vec::new(),
+        }
+    }
+
+    fn send_payload(&mut self, now: Millis) -> Packet {
+        self.traffic.unanswered_since.get_or_insert(now);
+        self.traffic.owed_since = None;
+        self.traffic.last_sent = now;
+        Packet::Payload(self.current)
+    }
+
+    fn apply(&mut self, now: Millis, out: ReapOut) -> Option<Packet> {
+        if let Some(p) = out.moved {
+            self.current = p;
+        }
+        match out.tx? {
+            s @ Signal::Keepalive(_) => {
+                self.keepalives += 1;
+                Some(Packet::Signal(s))
+            }
+            s @ Signal::Probe { .. } => {
+                self.probes.push(now);
+                Some(Packet::Signal(s))
+            }
+        }
+    }
+
+    fn receive(&mut self, now: Millis, pkt: Packet) -> Option<Packet> {
+        let path = pkt.path();
+        let out = match pkt {
+            Packet::Payload(_) => {
+                self.received += 1;
+                self.last_received = Some(now);
+                self.traffic.owed_since.get_or_insert(now);
+                self.traffic.last_received = now;
+                self.traffic.unanswered_since = None;
+                self.reap.on_payload(now, &path, &mut self.rng)
+            }
+            Packet::Signal(Signal::Keepalive(_)) => self.reap.on_keepalive(now, &path, &mut self.rng),
+            Packet::Signal(Signal::Probe { state, sent, received, .. }) => {
+                let probe = PeerProbe { state, sent: sent.as_slice(), received: received.as_slice() };
+                let pairs = Pairs { current: self.current, local: &self.local, peer: &self.peer };
+                self.reap.on_probe(now, &path, &probe, &pairs, &mut self.rng)
+            }
+        };
+        self.apply(now, out)
+    }
+
+    fn tick(&mut self, now: Millis) -> Option<Packet> {
+        if !self.reap.deadline(&self.traffic).is_some_and(|at| at <= now) {
+            return None;
+        }
+        let pairs = Pairs { current: self.current, local: &self.local, peer: &self.peer };
+        let out = self.reap.on_timeout(now, &self.traffic, &pairs, &mut self.rng);
+        self.apply(now, out)
+    }
+}
+
+/// Two hosts, A (A1, A2) and B (B1, B2), and the links between them.
+struct World {
+    a: Host,
+    b: Host,
+    now: Millis,
+    /// Directed (source, destination) pairs that drop everything.
+    cut: Vec<(Addr, Addr)>,
+    /// In flight: (to B, packet), delivered next step.
+    flight: Vec<(bool, Packet)>,
+    /// Milliseconds between payload packets of A and of B (0: none).
+    a_every: Millis,
+    b_every: Millis,
+}
+
+impl World {
+    fn new(a_every: Millis, b_every: Millis) -> Self {
+        World {
+            a: Host::new(&[A1, A2], &[B1, B2], 1),
+            b: Host::new(&[B1, B2], &[A1, A2], 2),
+            now: 0,
+            cut: Vec::new(),
+            flight: Vec::new(),
+            a_every,
+            b_every,
+        }
+    }
+
+    fn cut_both(&mut self, x: Addr, y: Addr) {
+        self.cut.push((x, y));
+        self.cut.push((y, x));
+    }
+
+    fn send(&mut self, to_b: bool, pkt: Option<Packet>) {
+        if let Some(p) = pkt {
+            let path = p.path();
+            if !self.cut.contains(&(path.src, path.dst)) {
+                self.flight.push((to_b, p));
+            }
+        }
+    }
+
+    fn run_until(&mut self, end: Millis) {
+        while self.now < end {
+            self.now += STEP;
+            let now = self.now;
+            for (to_b, p) in std::mem::take(&mut self.flight) {
+                let reply = if to_b { self.b.receive(now, p) } else { self.a.receive(now, p) };
+                self.send(!to_b, reply);
+            }
+            if self.a_every != 0 && now % self.a_every == 0 {
+                let p = self.a.send_payload(now);
+                self.send(true, Some(p));
+            }
+            if self.b_every != 0 && now % self.b_every == 0 {
+                let p = self.b.send_payload(now);
+                self.send(false, Some(p));
+            }
+            let pa = self.a.tick(now);
+            self.send(true, pa);
+            let pb = self.b.tick(now);
+            self.send(false, pb);
+        }
+    }
+}
+
+#[test]
+fn traffic_both_ways_needs_no_signalling() {
+    let mut w = World::new(100, 100);
+    w.run_until(120_000);
+    assert_eq!((w.a.keepalives, w.b.keepalives), (0, 0));
+    assert!(w.a.probes.is_empty() && w.b.probes.is_empty());
+    assert_eq!(w.a.reap.state(), ReapState::Operational);
+}
+
+/// Payload one way only: the receiver keeps the sender's Send Timer from
+/// firing with a Keepalive every third of the Keepalive Timeout, and
+/// nobody explores.
+#[test]
+fn one_way_traffic_is_answered_by_keepalives() {
+    let mut w = World::new(100, 0);
+    w.run_until(60_000);
+    assert!(w.a.probes.is_empty() && w.b.probes.is_empty(), "{:?} {:?}", w.a.probes, w.b.probes);
+    let expected = 60_000 / (reap_consts::SEND_TIMEOUT / 3);
+    assert!((expected - 1..=expected + 1).contains(&w.b.keepalives), "{} keepalives", w.b.keepalives);
+    assert_eq!(w.a.keepalives, 0, "A hears payload from nobody: it owes nothing");
+    // A stops: B sends keepalives until its Keepalive Timeout, then none,
+    // and A, which sent nothing since, does not think the path failed.
+    w.a_every = 0;
+    let before = w.b.keepalives;
+    w.run_until(120_000);
+    assert!(w.b.keepalives - before <= 4, "{} more keepalives", w.b.keepalives - before);
+    assert!(w.a.probes.is_empty());
+}
+
+/// The pair in use dies silently both ways: both sides explore, settle on
+/// a working pair, and payload flows again within Send Timeout plus the
+/// first probes.
+#[test]
+fn a_silent_cut_of_the_current_pair_is_routed_around() {
+    let mut w = World::new(100, 100);
+    w.run_until(10_000);
+    let (got_a, got_b) = (w.a.received, w.b.received);
+    w.cut_both(A1, B1);
+    w.run_until(60_000);
+    assert!(w.b.received > got_b + 300 && w.a.received > got_a + 300, "{} {}", w.b.received, w.a.received);
+    for h in [&w.a, &w.b] {
+        assert_eq!(h.reap.state(), ReapState::Operational);
+        assert_ne!((h.current.src, h.current.dst), (A1, B1));
+        assert_ne!((h.current.src, h.current.dst), (B1, A1));
+    }
+    // Recovered by Send Timeout plus a few probes: check the gap on B.
+    let mut w = World::new(100, 100);
+    w.run_until(10_000);
+    w.cut_both(A1, B1);
+    let mut first_after = None;
+    while w.now < 40_000 && first_after.is_none() {
+        let before = w.b.received;
+        w.run_until(w.now + STEP);
+        if w.b.received > before && w.now > 10_000 + STEP {
+            first_after = Some(w.now);
+        }
+    }
+    let gap = first_after.expect("payload again") - 10_000;
+    assert!(gap <= reap_consts::SEND_TIMEOUT + 3_000, "{gap} ms without payload");
+}
+
+/// A1 -> B1 fails, B1 -> A1 still works: A keeps hearing B and notices
+/// nothing; B's exploration tells A which of its pairs reach B.
+#[test]
+fn a_cut_in_one_direction_moves_that_direction() {
+    let mut w = World::new(100, 100);
+    w.run_until(10_000);
+    let got_b = w.b.received;
+    w.cut.push((A1, B1));
+    w.run_until(60_000);
+    assert!(w.b.received > got_b + 200, "B got {} since", w.b.received - got_b);
+    assert_ne!(w.a.current, Path { src: A1, dst: B1 }, "A left the pair that cannot reach B");
+    assert_eq!(w.a.reap.state(), ReapState::Operational);
+    assert_eq!(w.b.reap.state(), ReapState::Operational);
+}
+
+/// Every pair dead: probes go one at a time, four half a second apart,
+/// then doubling to a minute; a pair that comes back is found.
+#[test]
+fn all_pairs_dead_backs_off_then_recovers() {
+    let mut w = World::new(100, 100);
+    w.run_until(5_000);
+    for x in [A1, A2] {
+        for y in [B1, B2] {
+            w.cut_both(x, y);
+        }
+    }
+    w.run_until(300_000);
+    let p = &w.a.probes;
+    assert!(p.len() >= 8 && p.len() <= 16, "{} probes in 5 minutes", p.len());
+    let gaps: Vec<Millis> = p.windows(2).map(|x| x[1] - x[0]).collect();
+    assert_eq!(gaps[..3], [500, 500, 500], "{gaps:?}");
+    assert!(gaps.windows(2).all(|g| g[1] >= g[0]), "backing off: {gaps:?}");
+    assert!(gaps.iter().all(|&g| g <= reap_consts::MAX_PROBE_TIMEOUT), "{gaps:?}");
+    assert_eq!(*gaps.last().unwrap(), reap_consts::MAX_PROBE_TIMEOUT);
+    // A2 <-> B2 comes back: found within a probe interval or two.
+    w.cut.retain(|&(x, y)| !((x == A2 && y == B2) || (x == B2 && y == A2)));
+    let got_b = w.b.received;
+    w.run_until(300_000 + 3 * reap_consts::MAX_PROBE_TIMEOUT);
+    assert!(w.b.received > got_b + 100, "B got {} since", w.b.received - got_b);
+    assert_eq!(w.a.current, Path { src: A2, dst: B2 });
+}
+
+/// Reports that name no probe of ours (a forged Probe) move nothing.
+#[test]
+fn forged_reports_move_nothing() {
+    let mut a = Host::new(&[A1, A2], &[B1, B2], 1);
+    let mut t = Traffic { unanswered_since: Some(0), ..Traffic::default() };
+    let pairs_now = |h: &Host| (h.current, h.local.clone(), h.peer.clone());
+    let (cur, l, p) = pairs_now(&a);
+    let pairs = Pairs { current: cur, local: &l, peer: &p };
+    // A explores.
+    let out = a.reap.on_timeout(reap_consts::SEND_TIMEOUT, &t, &pairs, &mut a.rng);
+    assert!(matches!(out.tx, Some(Signal::Probe { state: ReapState::Exploring, .. })));
+    t.unanswered_since = None;
+    let forged = [ProbeReport { source: A2, destination: B2, nonce: 0x1234_5678, data: 0 }];
+    let own = [ProbeReport { source: B2, destination: A2, nonce: 1, data: 0 }];
+    let probe = PeerProbe { state: ReapState::InboundOk, sent: &own, received: &forged };
+    let out = a.reap.on_probe(reap_consts::SEND_TIMEOUT + 10, &Path { src: B2, dst: A2 }, &probe, &pairs, &mut a.rng);
+    assert_eq!(out.moved, None, "a report of a probe A never sent");
+    // Payload again, unanswered: A explores again, and a report of the
+    // probe it did send moves it there.
+    let again = reap_consts::SEND_TIMEOUT + 100;
+    let t = Traffic { last_sent: again, unanswered_since: Some(again), ..t };
+    let Some(Signal::Probe { sent, .. }) = a.reap.on_timeout(again + reap_consts::SEND_TIMEOUT, &t, &pairs, &mut a.rng).tx else {
+        panic!("exploring again")
+    };
+    let real = sent.as_slice()[0];
+    let probe = PeerProbe { state: ReapState::InboundOk, sent: &own, received: &[real] };
+    let out = a.reap.on_probe(again + reap_consts::SEND_TIMEOUT + 10, &Path { src: B2, dst: A2 }, &probe, &pairs, &mut a.rng);
+    let want = Path { src: real.source, dst: real.destination };
+    assert_eq!(out.moved, (want != cur).then_some(want));
+    assert_eq!(a.reap.state(), ReapState::Operational);
+}

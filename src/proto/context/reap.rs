@@ -1,0 +1,389 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! REAP (RFC 5534) for one established context, sans-IO: failure
+//! detection by Forced Bidirectional Detection, then exploration of the
+//! locator pairs with Probes until one works both ways (reference part B).
+//!
+//! The packet path does not call in per packet.  It keeps a [`Traffic`]
+//! record of when payload went out and came in, which the machine reads
+//! when its timer fires: the Send Timer runs from the first payload sent
+//! since payload last came in, the Keepalive Timer from the first payload
+//! received since we last sent.  Keepalives, Probes and payload that
+//! arrives while exploring are events.
+
+use super::*;
+pub use crate::proto::wire::message::{ProbeReport, ReapState};
+
+/// RFC 5534 §7 constants, in milliseconds.
+pub mod reap_consts {
+    use super::Millis;
+    /// Send Timeout, ours unless configured (10 to 100 s recommended).
+    pub const SEND_TIMEOUT: Millis = 15_000;
+    /// Interval of the first probes of an exploration.
+    pub const INITIAL_PROBE_TIMEOUT: Millis = 500;
+    /// Probes sent [`INITIAL_PROBE_TIMEOUT`] apart before backing off.
+    pub const INITIAL_PROBES: u32 = 4;
+    /// The longest interval between probes.
+    pub const MAX_PROBE_TIMEOUT: Millis = 60_000;
+}
+
+use reap_consts::*;
+
+/// Most probe reports of each kind a Probe of ours carries, and most
+/// probes of ours we remember to verify the peer's reports against.
+pub const MAX_REPORTS: usize = 4;
+
+/// A few probe reports, newest last; the oldest goes when full.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ProbeSet {
+    len: u8,
+    reports: [ProbeReport; MAX_REPORTS],
+}
+
+impl ProbeSet {
+    /// Adds `r`, dropping the oldest when full.
+    pub fn push(&mut self, r: ProbeReport) {
+        if usize::from(self.len) == MAX_REPORTS {
+            self.reports.rotate_left(1);
+            if let Some(last) = self.reports.last_mut() {
+                *last = r;
+            }
+        } else if let Some(slot) = self.reports.get_mut(usize::from(self.len)) {
+            *slot = r;
+            self.len += 1;
+        }
+    }
+
+    /// The reports, oldest first.
+    pub fn as_slice(&self) -> &[ProbeReport] {
+        self.reports.get(..usize::from(self.len)).unwrap_or(&[])
+    }
+
+    fn clear(&mut self) {
+        self.len = 0;
+    }
+}
+
+/// When the packet path last saw payload of a context go out and come in
+/// (on the host's millisecond clock).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Traffic {
+    /// When payload last went out.
+    pub last_sent: Millis,
+    /// When payload last came in.
+    pub last_received: Millis,
+    /// The first payload sent since payload last came in: the Send Timer
+    /// runs from then.
+    pub unanswered_since: Option<Millis>,
+    /// The first payload received since we last sent: the Keepalive
+    /// Timer runs from then.
+    pub owed_since: Option<Millis>,
+}
+
+/// A Probe as received, its reports parsed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PeerProbe<'a> {
+    /// The peer's REAP state after sending it.
+    pub state: ReapState,
+    /// The peer's reports of probes it sent, the first this one.
+    pub sent: &'a [ProbeReport],
+    /// The peer's reports of probes of ours it received.
+    pub received: &'a [ProbeReport],
+}
+
+/// What REAP sends.  (By value, as every message of the core.)
+#[allow(clippy::large_enum_variant)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Signal {
+    /// A Keepalive on the current pair.
+    Keepalive(Path),
+    /// A Probe.
+    Probe {
+        /// The pair it travels on.
+        path: Path,
+        /// Our state after sending it.
+        state: ReapState,
+        /// This probe's report, then earlier ones of ours.
+        sent: ProbeSet,
+        /// The peer's probes we received since we began exploring.
+        received: ProbeSet,
+    },
+}
+
+/// What a REAP event did: what to send, and the new current pair when it
+/// moved.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ReapOut {
+    /// What to send.
+    pub tx: Option<Signal>,
+    /// The pair payload goes on from now on, when it changed.
+    pub moved: Option<Path>,
+}
+
+/// The locator pairs a context may use, in the order exploration tries
+/// them: the current pair first, then ours by our order against the
+/// peer's by theirs.
+#[derive(Clone, Copy, Debug)]
+pub struct Pairs<'a> {
+    /// The current pair.
+    pub current: Path,
+    /// Our locators.
+    pub local: &'a [Addr],
+    /// The peer's locators.
+    pub peer: &'a [Addr],
+}
+
+impl Pairs<'_> {
+    fn len(&self) -> usize {
+        self.local.len() * self.peer.len()
+    }
+
+    /// The `i`-th pair to try (`i` taken round the candidates).
+    fn get(&self, i: usize) -> Path {
+        let n = self.len();
+        if n == 0 || i.is_multiple_of(n) {
+            return self.current;
+        }
+        // The others in order, the current pair's place taken by the first.
+        let mut k = 0;
+        for src in self.local {
+            for dst in self.peer {
+                let p = Path { src: *src, dst: *dst };
+                if p == self.current {
+                    continue;
+                }
+                k += 1;
+                if k == i % n {
+                    return p;
+                }
+            }
+        }
+        self.current
+    }
+
+    /// Where `p` stands in the order, if it is a pair of these locators.
+    fn rank(&self, p: &Path) -> Option<usize> {
+        if *p == self.current {
+            return Some(0);
+        }
+        (1..self.len()).find(|&i| self.get(i) == *p)
+    }
+}
+
+/// REAP state of one context.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Reap {
+    state: ReapState,
+    send_timeout: Millis,
+    keepalive_timeout: Millis,
+    /// When a Keepalive or Probe of the peer last came: it stops the Send
+    /// Timer as payload does.
+    heard: Option<Millis>,
+    /// When we last sent a Keepalive.
+    keepalive_sent: Option<Millis>,
+    /// InboundOk: the peer must confirm before this, else we explore.
+    confirm_by: Option<Millis>,
+    /// Exploring or InboundOk: when the next probe is due, how many went.
+    next_probe: Option<Millis>,
+    probes: u32,
+    /// Probes of ours, for our reports and to check the peer's.
+    sent: ProbeSet,
+    /// The peer's probes received since we began exploring.
+    received: ProbeSet,
+}
+
+impl Reap {
+    /// Operational, with our Send Timeout and the peer's (its Keepalive
+    /// Timeout option, else the default).
+    pub fn new(send_timeout: Millis, keepalive_timeout: Millis) -> Self {
+        Reap {
+            state: ReapState::Operational,
+            send_timeout,
+            keepalive_timeout,
+            heard: None,
+            keepalive_sent: None,
+            confirm_by: None,
+            next_probe: None,
+            probes: 0,
+            sent: ProbeSet::default(),
+            received: ProbeSet::default(),
+        }
+    }
+
+    /// Operational, Exploring or InboundOk.
+    pub fn state(&self) -> ReapState {
+        self.state
+    }
+
+    /// The peer's Send Timeout, from its Keepalive Timeout option.
+    pub fn set_keepalive_timeout(&mut self, ms: Millis) {
+        self.keepalive_timeout = ms;
+    }
+
+    /// When the Send Timer expires, if it runs: payload went out and
+    /// nothing came back since.
+    fn send_expiry(&self, t: &Traffic) -> Option<Millis> {
+        if self.state == ReapState::Exploring {
+            return None;
+        }
+        let first = t.unanswered_since?;
+        // A Keepalive or Probe after that payload stops the timer, and
+        // the next payload after it starts it again: that one went out no
+        // sooner than the Keepalive came, which is the start we take.
+        let start = match self.heard {
+            Some(h) if h >= first && t.last_sent > h => h,
+            Some(h) if h >= first => return None,
+            _ => first,
+        };
+        Some(start.saturating_add(self.send_timeout))
+    }
+
+    /// When the next Keepalive is due, if one is: payload came in and we
+    /// sent none since, every third of the peer's Keepalive Timeout, the
+    /// last when that timeout has passed since the last payload came.
+    fn keepalive_due(&self, t: &Traffic) -> Option<Millis> {
+        if self.state != ReapState::Operational {
+            return None;
+        }
+        let owed = t.owed_since?;
+        let end = t.last_received.max(owed).saturating_add(self.keepalive_timeout);
+        let interval = (self.keepalive_timeout / 3).max(1);
+        let from = self.keepalive_sent.filter(|&k| k >= owed);
+        if from.is_some_and(|k| k >= end) {
+            return None;
+        }
+        Some(from.unwrap_or(owed).saturating_add(interval).min(end))
+    }
+
+    /// When [`Reap::on_timeout`] is next due.
+    pub fn deadline(&self, t: &Traffic) -> Option<Millis> {
+        [self.send_expiry(t), self.keepalive_due(t), self.next_probe, self.confirm_by].into_iter().flatten().min()
+    }
+
+    /// The timer: a failure found (exploration begins), a probe or a
+    /// Keepalive due.
+    pub fn on_timeout(&mut self, now: Millis, t: &Traffic, pairs: &Pairs<'_>, rng: &mut impl Random) -> ReapOut {
+        let failed = self.send_expiry(t).is_some_and(|at| at <= now) || self.confirm_by.is_some_and(|at| at <= now);
+        if failed {
+            // §6.4: nothing came back for Send Timeout (or the peer never
+            // confirmed our InboundOk).
+            self.state = ReapState::Exploring;
+            self.received.clear();
+            self.confirm_by = None;
+            self.probes = 0;
+            return self.probe(now, pairs.get(0), rng);
+        }
+        if self.next_probe.is_some_and(|at| at <= now) {
+            let path = pairs.get(self.probes as usize);
+            return self.probe(now, path, rng);
+        }
+        if self.keepalive_due(t).is_some_and(|at| at <= now) {
+            self.keepalive_sent = Some(now);
+            return ReapOut { tx: Some(Signal::Keepalive(pairs.current)), moved: None };
+        }
+        ReapOut::default()
+    }
+
+    /// Sends a probe on `path` in the current state, and paces the next:
+    /// the first INITIAL_PROBES half a second apart, then doubling up to
+    /// a minute.
+    fn probe(&mut self, now: Millis, path: Path, rng: &mut impl Random) -> ReapOut {
+        let report = ProbeReport { source: path.src, destination: path.dst, nonce: rng.next_u64() as u32, data: 0 };
+        // This probe first, then the ones before it.
+        let mut sent = ProbeSet::default();
+        sent.push(report);
+        for r in self.sent.as_slice().iter().rev().take(MAX_REPORTS - 1) {
+            sent.push(*r);
+        }
+        self.sent.push(report);
+        self.probes = self.probes.saturating_add(1);
+        let wait = if self.probes < INITIAL_PROBES {
+            INITIAL_PROBE_TIMEOUT
+        } else {
+            let doublings = (self.probes - INITIAL_PROBES + 1).min(16);
+            INITIAL_PROBE_TIMEOUT.saturating_mul(1 << doublings).min(MAX_PROBE_TIMEOUT)
+        };
+        self.next_probe = Some(now.saturating_add(wait));
+        ReapOut { tx: Some(Signal::Probe { path, state: self.state, sent, received: self.received }), moved: None }
+    }
+
+    /// Payload came in while exploring (the packet path hands it over then):
+    /// the peer reaches us.
+    pub fn on_payload(&mut self, now: Millis, path: &Path, rng: &mut impl Random) -> ReapOut {
+        self.heard = Some(now);
+        if self.state != ReapState::Exploring {
+            return ReapOut::default();
+        }
+        self.inbound_ok(now, path, rng)
+    }
+
+    /// A Keepalive came on `path`.
+    pub fn on_keepalive(&mut self, now: Millis, path: &Path, rng: &mut impl Random) -> ReapOut {
+        self.on_payload(now, path, rng)
+    }
+
+    /// Exploring, we hear from the peer: InboundOk, and tell it on the
+    /// pair it reached us on, reversed.
+    fn inbound_ok(&mut self, now: Millis, path: &Path, rng: &mut impl Random) -> ReapOut {
+        self.state = ReapState::InboundOk;
+        self.confirm_by = Some(now.saturating_add(self.send_timeout));
+        self.probes = 0;
+        self.probe(now, path.reversed(), rng)
+    }
+
+    /// A Probe came on `path`.  Its reports of our probes count only if
+    /// they name a probe we sent (its nonce): nobody off the path can
+    /// steer us to a pair.
+    pub fn on_probe(&mut self, now: Millis, path: &Path, probe: &PeerProbe<'_>, pairs: &Pairs<'_>, rng: &mut impl Random) -> ReapOut {
+        self.heard = Some(now);
+        // The peer's own report of this probe must name the pair it came on.
+        if let Some(first) = probe.sent.first().filter(|r| r.source == path.src && r.destination == path.dst) {
+            self.received.push(*first);
+        }
+        match probe.state {
+            ReapState::Exploring => self.inbound_ok(now, path, rng),
+            ReapState::InboundOk | ReapState::Operational => {
+                // The peer receives us.  Unless all was well already, of
+                // the pairs it saw our probes on, the one we prefer
+                // becomes current (§6.8; from an Operational probe too,
+                // which ends the peer's exploration and carries the same
+                // reports: without it a host whose own direction failed
+                // while it still heard the peer would never move).
+                let was = self.state;
+                let pick = if was == ReapState::Operational { None } else { self.best_seen(probe.received, pairs) };
+                let current = pick.unwrap_or(pairs.current);
+                self.operational();
+                let mut out = ReapOut::default();
+                if probe.state == ReapState::InboundOk {
+                    // Tell the peer on the pair we now use.
+                    out = self.probe(now, current, rng);
+                    self.next_probe = None;
+                }
+                out.moved = (current != pairs.current).then_some(current);
+                out
+            }
+        }
+    }
+
+    /// Of the peer's reports of our probes, those we sent (by nonce and
+    /// pair), the pair we prefer.
+    fn best_seen(&self, reports: &[ProbeReport], pairs: &Pairs<'_>) -> Option<Path> {
+        let ours = |r: &&ProbeReport| {
+            self.sent.as_slice().iter().any(|s| s.nonce == r.nonce && s.source == r.source && s.destination == r.destination)
+        };
+        reports
+            .iter()
+            .filter(ours)
+            .map(|r| Path { src: r.source, dst: r.destination })
+            .filter_map(|p| Some((pairs.rank(&p)?, p)))
+            .min_by_key(|&(rank, _)| rank)
+            .map(|(_, p)| p)
+    }
+
+    fn operational(&mut self) {
+        self.state = ReapState::Operational;
+        self.next_probe = None;
+        self.confirm_by = None;
+        self.probes = 0;
+    }
+}
