@@ -8,6 +8,7 @@
 mod common;
 
 use common::Rng;
+use shim6_core::proto::context::reap::*;
 use shim6_core::proto::context::*;
 
 const A1: Addr = [0x20, 0x01, 0x0d, 0xb8, 0xa, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1];
@@ -108,7 +109,7 @@ impl Host {
     }
 
     fn tick(&mut self, now: Millis) -> Option<Packet> {
-        if !self.reap.deadline(&self.traffic).is_some_and(|at| at <= now) {
+        if self.reap.deadline(&self.traffic).is_none_or(|at| at > now) {
             return None;
         }
         let pairs = Pairs { current: self.current, local: &self.local, peer: &self.peer };
@@ -166,11 +167,11 @@ impl World {
                 let reply = if to_b { self.b.receive(now, p) } else { self.a.receive(now, p) };
                 self.send(!to_b, reply);
             }
-            if self.a_every != 0 && now % self.a_every == 0 {
+            if self.a_every != 0 && now.is_multiple_of(self.a_every) {
                 let p = self.a.send_payload(now);
                 self.send(true, Some(p));
             }
-            if self.b_every != 0 && now % self.b_every == 0 {
+            if self.b_every != 0 && now.is_multiple_of(self.b_every) {
                 let p = self.b.send_payload(now);
                 self.send(false, Some(p));
             }

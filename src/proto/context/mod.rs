@@ -24,13 +24,13 @@
 //! [`responder`] (the stateless responder and rate limits), [`host`] (the
 //! table and the receive-side dispatch), [`endpoint`] (every event of a
 //! host, and when its timer is next due), [`classify`] (the packet path's
-//! decisions).
+//! decisions), [`reap`] (failure detection and exploration, RFC 5534).
 
 mod classify;
 mod endpoint;
 mod host;
 mod machine;
-mod reap;
+pub mod reap;
 mod responder;
 mod types;
 
@@ -38,7 +38,6 @@ pub use classify::*;
 pub use endpoint::*;
 pub use host::*;
 pub use machine::*;
-pub use reap::*;
 pub use responder::*;
 pub use types::*;
 /// Context tags are the wire's: 47 bits, checked where they are made.
