@@ -29,6 +29,7 @@ use crate::kext::timer::{HasTimer, Timer};
 use crate::routes::Routes;
 use crate::kext::skb::{send_ipv6, Addr, OwnedSkb};
 use crate::proto::codec::{self, Inbound, Local};
+use crate::proto::context::reap::Traffic;
 use crate::proto::context::{
     classify_in, shimmable, Connect, Context, ContextTag, Endpoint, Host, Locators, Message, Millis, NotOurs, Path, PayloadIn, Random,
     Received,
@@ -320,10 +321,12 @@ impl Table for Slots {
     fn contexts(&self) -> impl Iterator<Item = &Context> {
         self.iter().map(|s| &s.ctx)
     }
-    fn sweep(&mut self, mut f: impl FnMut(&mut Context, Millis) -> bool) {
+    fn sweep(&mut self, mut f: impl FnMut(&mut Context, &Traffic) -> bool) {
         for i in 0..self.slots.len() {
             let Some(s) = self.slots.get_mut(i) else { continue };
-            if !f(&mut s.ctx, s.stats.last_used.load(Ordering::Relaxed)) {
+            // The packet path records only the last use so far.
+            let traffic = Traffic::used_at(s.stats.last_used.load(Ordering::Relaxed));
+            if !f(&mut s.ctx, &traffic) {
                 self.remove(i);
             } else if s.ctx.route() != s.published && self.dirty.push(i, GFP_ATOMIC).is_err() {
                 // Out of memory: published with the next walk.

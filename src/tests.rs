@@ -239,12 +239,12 @@ impl Table for VecTable {
     fn contexts_mut(&mut self) -> impl Iterator<Item = &mut Context> {
         self.0.iter_mut()
     }
-    fn sweep(&mut self, mut f: impl FnMut(&mut Context, u64) -> bool) {
+    fn sweep(&mut self, mut f: impl FnMut(&mut Context, &cx::reap::Traffic) -> bool) {
         // Every context counts as just used.
-        let now = now_ms();
+        let traffic = cx::reap::Traffic::used_at(now_ms());
         for mut c in core::mem::replace(&mut self.0, KVec::new()) {
             // Out of memory: the context is forgotten, as if collected.
-            if f(&mut c, now) {
+            if f(&mut c, &traffic) {
                 let _ = self.0.push(c, GFP_KERNEL);
             }
         }

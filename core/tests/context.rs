@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{Rng, TestMac, VecTable};
+use common::{Rng, TestMac, VecTable, kind};
 use proptest::prelude::*;
 use shim6_core::proto::context::*;
 
@@ -80,19 +80,6 @@ fn assert_established(a: &Peer, b: &Peer) {
     assert!(ca.rewrites() && cb.rewrites());
     assert!(ca.peer_locators().contains(&B2), "A learnt B's locator list");
     assert!(cb.peer_locators().contains(&A2), "B learnt A's locator list");
-}
-
-fn kind(tx: &Transmit) -> &'static str {
-    match tx.msg {
-        Message::I1 { .. } => "I1",
-        Message::R1 { .. } => "R1",
-        Message::I2 { .. } => "I2",
-        Message::R2 { .. } => "R2",
-        Message::R1bis { .. } => "R1bis",
-        Message::I2bis { .. } => "I2bis",
-        Message::UpdateRequest { .. } => "UpdateRequest",
-        Message::UpdateAck { .. } => "UpdateAck",
-    }
 }
 
 #[test]
@@ -621,7 +608,7 @@ fn poll_timeout_is_the_next_deadline_and_nothing_sooner() {
     assert!((consts::IDLE_TIMEOUT..consts::IDLE_TIMEOUT + GC_SLACK).contains(&gc), "{gc}");
     assert_eq!(gc % GC_SLACK, 0);
     // Used meanwhile: kept, and the wake moves with its last use.
-    a.ep.table.1 = 300_000;
+    a.ep.table.1 = reap::Traffic::used_at(300_000);
     a.tick(gc);
     assert_eq!(a.ep.table.0.len(), 1);
     let gc = a.ep.poll_timeout().expect("collection");
@@ -805,4 +792,66 @@ fn answers_find_only_a_waiting_context() {
     }
     assert_eq!(a.ctx(&b).route(), before.route());
     assert_eq!(a.ctx(&b).route().init_nonce, None, "not in the nonce index once established");
+}
+
+/// REAP through the endpoint: A sends and hears nothing back for Send
+/// Timeout, explores with Probes one pair at a time; the first that gets
+/// through makes B answer, and both move to pairs that work.
+#[test]
+fn reap_probes_move_both_ends_off_a_dead_pair() {
+    use reap::{ReapState, Traffic};
+    let (mut a, mut b) = established();
+    let dead = a.ctx(&b).path();
+    // A sent at 1 s and heard nothing since.
+    a.ep.table.1 = Traffic { last_sent: 1_000, last_received: 0, unanswered_since: Some(1_000), owed_since: None };
+    let due = a.ep.poll_timeout().expect("the Send Timer");
+    assert!(due <= 1_000 + reap::reap_consts::SEND_TIMEOUT, "{due}");
+    let mut now = 1_000 + reap::reap_consts::SEND_TIMEOUT;
+    let mut probes = a.tick(now);
+    assert_eq!(probes.iter().map(kind).collect::<Vec<_>>(), ["Probe"]);
+    assert_eq!(probes[0].path, dead, "the current pair is tried first");
+    assert_eq!(a.ctx(&b).reap_state(), ReapState::Exploring);
+    // The current pair drops everything; the next probe goes elsewhere.
+    now = a.ep.poll_timeout().expect("the next probe");
+    probes = a.tick(now);
+    let through = probes.pop().expect("a probe");
+    assert_ne!(through.path, dead);
+    let answer = b.receive_all(&through, now + 5);
+    assert_eq!(answer.iter().map(kind).collect::<Vec<_>>(), ["Probe"]);
+    assert_eq!(answer[0].path, through.path.reversed(), "answered on the pair that reached B");
+    assert_eq!(b.ctx(&a).reap_state(), ReapState::InboundOk);
+    let confirm = a.receive_all(&answer[0], now + 10);
+    assert_eq!(a.ctx(&b).path(), through.path, "A moved to the pair B saw");
+    assert_eq!(a.ctx(&b).reap_state(), ReapState::Operational);
+    assert_eq!(confirm.iter().map(kind).collect::<Vec<_>>(), ["Probe"]);
+    b.receive_all(&confirm[0], now + 15);
+    assert_eq!(b.ctx(&a).reap_state(), ReapState::Operational);
+    assert_eq!(b.ctx(&a).path(), through.path.reversed(), "B moved to the pair A saw");
+    assert_eq!(a.ctx(&b).payload_out().map(|(p, _)| p), Some(through.path), "payload follows");
+}
+
+/// Keepalive and Probe go through the codec and back unchanged.
+#[test]
+fn reap_messages_survive_the_wire() {
+    use shim6_core::proto::codec;
+    let (a, b) = established();
+    let ct = b.ctx(&a).ct_local();
+    let path = a.ctx(&b).path();
+    let mut sent = reap::ProbeSet::default();
+    sent.push(reap::ProbeReport { source: path.src, destination: path.dst, nonce: 7, data: 0 });
+    let mut received = reap::ProbeSet::default();
+    received.push(reap::ProbeReport { source: path.dst, destination: path.src, nonce: 9, data: 3 });
+    for msg in [
+        Message::Keepalive { ct },
+        Message::Probe { ct, state: reap::ReapState::InboundOk, sent, received },
+    ] {
+        let tx = Transmit { path, msg };
+        let mut buf = [0u8; 1280];
+        let n = codec::emit(&tx, &codec::Local { pds: None }, &mut buf).expect("emitted");
+        let mut sha = shim6_core::rustcrypto::RustCrypto;
+        match codec::parse(&buf[..n], path, &mut sha, |_| true) {
+            Ok(codec::Inbound::Context(rx)) => assert_eq!(rx.msg, msg),
+            other => panic!("{other:?}"),
+        }
+    }
 }

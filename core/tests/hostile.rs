@@ -8,7 +8,7 @@
 
 mod common;
 
-use common::{hba_set, Rng, TestMac, VecTable};
+use common::{Rng, TestMac, VecTable, hba_set, kind};
 use proptest::prelude::*;
 use shim6_core::proto::codec::{self, Discard};
 use shim6_core::proto::context::*;
@@ -58,19 +58,6 @@ impl Host6 {
     /// No context of this host sends to `who` or counts it as the peer's.
     fn nothing_towards(&self, who: &Addr) -> bool {
         self.table.0.iter().all(|c| c.path().dst != *who && !c.peer_locators().contains(who))
-    }
-}
-
-fn kind(tx: &Transmit) -> &'static str {
-    match tx.msg {
-        Message::I1 { .. } => "I1",
-        Message::R1 { .. } => "R1",
-        Message::I2 { .. } => "I2",
-        Message::R2 { .. } => "R2",
-        Message::R1bis { .. } => "R1bis",
-        Message::I2bis { .. } => "I2bis",
-        Message::UpdateRequest { .. } => "UpdateRequest",
-        Message::UpdateAck { .. } => "UpdateAck",
     }
 }
 

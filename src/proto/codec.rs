@@ -6,6 +6,7 @@
 //! machine only ever sees locators that passed (RFC 5533 §7.2, RFC 5535
 //! §7.2).
 
+use super::context::reap::{ProbeSet, MAX_REPORTS};
 use super::context::{self, Locators, Message, Path, Received, Transmit, UlidPair, Validator};
 use super::hba::{self, Sha1};
 use super::wire::control::Packet;
@@ -44,6 +45,8 @@ pub fn emit(tx: &Transmit, local: &Local<'_>, buf: &mut [u8]) -> Result<usize, E
     const METHODS: [u8; context::MAX_LOCATORS] = [verification::HBA; context::MAX_LOCATORS];
     let pds = local.pds;
     let fii = |f: u32| (f != 0).then_some(f);
+    let mut sent_bytes = [[0u8; m::REPORT_LEN]; MAX_REPORTS];
+    let mut received_bytes = [[0u8; m::REPORT_LEN]; MAX_REPORTS];
     let repr = match &tx.msg {
         Message::I1 { ct, nonce, ulids, fii: f } => Repr::I1(m::I1 {
             initiator_tag: *ct,
@@ -98,8 +101,36 @@ pub fn emit(tx: &Transmit, local: &Local<'_>, buf: &mut [u8]) -> Result<usize, E
         Message::UpdateAck { ct, nonce } => {
             Repr::UpdateAck(m::UpdateAck { receiver_tag: *ct, request_nonce: *nonce })
         }
+        Message::Keepalive { ct } => Repr::Keepalive(m::Keepalive { receiver_tag: *ct }),
+        Message::Probe { ct, state, sent, received } => {
+            let sent_n = reports(sent, &mut sent_bytes);
+            let received_n = reports(received, &mut received_bytes);
+            Repr::Probe(m::Probe {
+                receiver_tag: *ct,
+                state: *state,
+                sent: m::Reports::new(sent_bytes.get(..sent_n).unwrap_or(&[]))?,
+                received: m::Reports::new(received_bytes.get(..received_n).unwrap_or(&[]))?,
+            })
+        }
     };
     repr.emit(buf)
+}
+
+/// The wire form of `set` in `out`; how many reports.
+fn reports(set: &ProbeSet, out: &mut [[u8; m::REPORT_LEN]; MAX_REPORTS]) -> usize {
+    for (o, r) in out.iter_mut().zip(set.as_slice()) {
+        *o = r.to_bytes();
+    }
+    set.as_slice().len()
+}
+
+/// The first [`MAX_REPORTS`] of `reports`.
+fn probe_set(reports: &m::Reports<'_>) -> ProbeSet {
+    let mut set = ProbeSet::default();
+    for r in reports.iter().take(MAX_REPORTS) {
+        set.push(r);
+    }
+    set
 }
 
 /// A parsed control message.
@@ -107,7 +138,7 @@ pub fn emit(tx: &Transmit, local: &Local<'_>, buf: &mut [u8]) -> Result<usize, E
 pub enum Inbound<'a> {
     /// For the context machine.
     Context(Received),
-    /// Keepalive, Probe or Error: for REAP and error handling.
+    /// Error: for error handling.
     Other(Repr<'a>),
 }
 
@@ -257,6 +288,13 @@ pub fn parse<'a, H: Sha1 + ?Sized>(
             locators: verified(hasher, &u.options, &path.src)?,
         },
         Repr::UpdateAck(a) => Message::UpdateAck { ct: a.receiver_tag, nonce: a.request_nonce },
+        Repr::Keepalive(k) => Message::Keepalive { ct: k.receiver_tag },
+        Repr::Probe(p) => Message::Probe {
+            ct: p.receiver_tag,
+            state: p.state,
+            sent: probe_set(&p.sent),
+            received: probe_set(&p.received),
+        },
         other => return Ok(Inbound::Other(other)),
     };
     Ok(Inbound::Context(Received { path, msg }))

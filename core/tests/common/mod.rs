@@ -57,9 +57,9 @@ impl Mac for TestMac {
     }
 }
 
-/// Contexts in a `Vec`, all last used at the time in the second field.
+/// Contexts in a `Vec`, all with the traffic in the second field.
 #[derive(Default)]
-pub struct VecTable(pub Vec<Context>, pub Millis);
+pub struct VecTable(pub Vec<Context>, pub reap::Traffic);
 
 impl Table for VecTable {
     fn contexts(&self) -> impl Iterator<Item = &Context> {
@@ -68,9 +68,9 @@ impl Table for VecTable {
     fn contexts_mut(&mut self) -> impl Iterator<Item = &mut Context> {
         self.0.iter_mut()
     }
-    fn sweep(&mut self, mut f: impl FnMut(&mut Context, Millis) -> bool) {
-        let used = self.1;
-        self.0.retain_mut(|c| f(c, used));
+    fn sweep(&mut self, mut f: impl FnMut(&mut Context, &reap::Traffic) -> bool) {
+        let traffic = self.1;
+        self.0.retain_mut(|c| f(c, &traffic));
     }
     fn insert(&mut self, ctx: Context) -> bool {
         self.0.push(ctx);
@@ -78,5 +78,21 @@ impl Table for VecTable {
     }
     fn drop_confused(&mut self, new: &Context) {
         self.0.retain(|c| !c.confused_with(new));
+    }
+}
+
+/// The name of a message's type, for assertions.
+pub fn kind(tx: &Transmit) -> &'static str {
+    match tx.msg {
+        Message::I1 { .. } => "I1",
+        Message::R1 { .. } => "R1",
+        Message::I2 { .. } => "I2",
+        Message::R2 { .. } => "R2",
+        Message::R1bis { .. } => "R1bis",
+        Message::I2bis { .. } => "I2bis",
+        Message::UpdateRequest { .. } => "UpdateRequest",
+        Message::UpdateAck { .. } => "UpdateAck",
+        Message::Keepalive { .. } => "Keepalive",
+        Message::Probe { .. } => "Probe",
     }
 }

@@ -9,6 +9,7 @@
 //! and arms one timer; it decides nothing.
 
 use super::*;
+use super::reap::Traffic;
 
 /// Garbage collection is not urgent: its deadlines are rounded up to this,
 /// so that contexts going idle one after another wake the host once per
@@ -72,7 +73,7 @@ impl<T: Table> Endpoint<T> {
     /// Notes the deadline of the context whose local tag is `ct`, as used
     /// at `now`.
     fn expect_context(&mut self, ct: ContextTag, now: Millis) {
-        let at = self.table.by_local_tag(ct).and_then(|c| wake_at(c, now));
+        let at = self.table.by_local_tag(ct).and_then(|c| wake_at(c, &Traffic::used_at(now)));
         self.expect(at);
     }
 
@@ -89,7 +90,7 @@ impl<T: Table> Endpoint<T> {
         let path = Path { src: ulids.local, dst: ulids.peer };
         let locators = self.host.locators_for(&ulids.local);
         let (ctx, i1) = Context::initiate(ulids, 0, ct, locators, path, now, rng);
-        let at = wake_at(&ctx, now);
+        let at = wake_at(&ctx, &Traffic::used_at(now));
         if !self.table.insert(ctx) {
             return Connect::Refused(Refusal::TableFull);
         }
@@ -104,7 +105,7 @@ impl<T: Table> Endpoint<T> {
         let out = self.host.receive(&mut seen, rx, now, rng, mac);
         let (cts, all) = (seen.ct, seen.all);
         if all {
-            let at = self.table.contexts().filter_map(|c| wake_at(c, now)).min();
+            let at = self.table.contexts().filter_map(|c| wake_at(c, &Traffic::used_at(now))).min();
             self.expect(at);
         }
         for ct in cts.into_iter().flatten() {
@@ -141,7 +142,7 @@ impl<T: Table> Endpoint<T> {
         let before = ctx.route();
         let r = f(ctx);
         let changed = ctx.route() != before;
-        let at = wake_at(ctx, now);
+        let at = wake_at(ctx, &Traffic::used_at(now));
         self.expect(at);
         Some((r, changed))
     }
@@ -156,7 +157,7 @@ impl<T: Table> Endpoint<T> {
         if !ctx.on_no_support(nonce, now) {
             return false;
         }
-        let at = wake_at(ctx, now);
+        let at = wake_at(ctx, &Traffic::used_at(now));
         self.expect(at);
         true
     }
@@ -178,7 +179,7 @@ impl<T: Table> Endpoint<T> {
                 send(tx);
             }
             changed |= ctx.route() != before;
-            next = earliest(next, wake_at(ctx, now));
+            next = earliest(next, wake_at(ctx, &Traffic::used_at(now)));
         }
         self.expect(next);
         changed
@@ -190,8 +191,8 @@ impl<T: Table> Endpoint<T> {
     pub fn handle_timeout(&mut self, now: Millis, rng: &mut impl Random, mut send: impl FnMut(Transmit)) -> bool {
         let mut changed = false;
         let mut next = None;
-        self.table.sweep(|ctx, last_used| {
-            if ctx.collectable(last_used, now) {
+        self.table.sweep(|ctx, traffic| {
+            if ctx.collectable(traffic.last_used(), now) {
                 changed = true;
                 return false;
             }
@@ -204,8 +205,11 @@ impl<T: Table> Endpoint<T> {
                     return false;
                 }
             }
+            if let Some(tx) = ctx.reap_timeout(now, traffic, rng) {
+                send(tx);
+            }
             changed |= ctx.route() != before;
-            next = earliest(next, wake_at(ctx, last_used));
+            next = earliest(next, wake_at(ctx, traffic));
             true
         });
         self.wake = next;
@@ -213,14 +217,15 @@ impl<T: Table> Endpoint<T> {
     }
 }
 
-/// When `ctx`, last used at `last_used`, next needs the timer: its own
-/// deadline exactly, collection up to [`GC_SLACK`] late.
-fn wake_at(ctx: &Context, last_used: Millis) -> Option<Millis> {
+/// When `ctx`, with `traffic`, next needs the timer: its own and REAP's
+/// deadlines exactly, collection up to [`GC_SLACK`] late.
+fn wake_at(ctx: &Context, traffic: &Traffic) -> Option<Millis> {
     let deadline = ctx.deadline();
-    match ctx.next_event(last_used) {
+    let own = match ctx.next_event(traffic.last_used()) {
         Some(at) if Some(at) != deadline => Some(at.div_ceil(GC_SLACK).saturating_mul(GC_SLACK)),
         at => at,
-    }
+    };
+    earliest(own, ctx.reap_deadline(traffic))
 }
 
 fn earliest(a: Option<Millis>, b: Option<Millis>) -> Option<Millis> {
@@ -266,7 +271,7 @@ impl<T: Table> Table for Touched<'_, T> {
         self.all = true;
         self.table.contexts_mut()
     }
-    fn sweep(&mut self, f: impl FnMut(&mut Context, Millis) -> bool) {
+    fn sweep(&mut self, f: impl FnMut(&mut Context, &Traffic) -> bool) {
         self.all = true;
         self.table.sweep(f)
     }

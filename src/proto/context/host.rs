@@ -11,10 +11,9 @@ pub trait Table {
     fn contexts(&self) -> impl Iterator<Item = &Context>;
     /// Every context, to change.
     fn contexts_mut(&mut self) -> impl Iterator<Item = &mut Context>;
-    /// Runs `f` on every context with when its payload last went through
-    /// (for timers and collection); those for which `f` says `false`
-    /// leave the table.
-    fn sweep(&mut self, f: impl FnMut(&mut Context, Millis) -> bool);
+    /// Runs `f` on every context with its traffic (for timers and
+    /// collection); those for which `f` says `false` leave the table.
+    fn sweep(&mut self, f: impl FnMut(&mut Context, &Traffic) -> bool);
     /// Stores a new context; `false` when the table is full.
     fn insert(&mut self, ctx: Context) -> bool;
     /// Discards every context other than `new` that is confused with it
@@ -240,7 +239,7 @@ impl Host {
         }
         let (ct, update) = match rx.msg {
             Message::UpdateRequest { ct, nonce, generation, locators } => (ct, Some((nonce, generation, locators))),
-            Message::UpdateAck { ct, .. } => (ct, None),
+            Message::UpdateAck { ct, .. } | Message::Keepalive { ct } | Message::Probe { ct, .. } => (ct, None),
             _ => return self.receive_setup(table, rx, now, rng, mac),
         };
         // Types 64-127: an unknown tag, or a known one on locators the
@@ -257,6 +256,11 @@ impl Host {
         let before = ctx.route();
         let tx = match (update, rx.msg) {
             (Some((nonce, generation, locators)), _) => ctx.on_update_request(nonce, generation, &locators, path),
+            (None, Message::Keepalive { .. }) => [ctx.on_keepalive(now, path, rng), None],
+            (None, Message::Probe { state, sent, received, .. }) => {
+                let probe = PeerProbe { state, sent: sent.as_slice(), received: received.as_slice() };
+                [ctx.on_probe(now, path, &probe, rng), None]
+            }
             (None, Message::UpdateAck { nonce, .. }) => {
                 // §10.5 says R2 for I2-SENT and I2BIS-SENT; the reference
                 // reads it as a typo for I2/I2bis, as in §10.4.
@@ -344,7 +348,7 @@ impl Host {
                 let tx = ctx.on_r1bis(resp_nonce, packet_ct, validator, path, now, rng);
                 return Outcome::send(tx, ctx.route() != before);
             }
-            Message::UpdateRequest { .. } | Message::UpdateAck { .. } => None,
+            Message::UpdateRequest { .. } | Message::UpdateAck { .. } | Message::Keepalive { .. } | Message::Probe { .. } => None,
             Message::I2bis { ct, init_nonce, ulids, fii, locators, .. } => {
                 let ulids = ulids.unwrap_or(UlidPair { local: path.dst, peer: path.src });
                 return Outcome::answer(self.accept_peer(table, ulids, fii, ct, init_nonce, &locators, path, now, rng));
@@ -439,6 +443,7 @@ impl Host {
             local_generation: 0,
             update: None,
             heard: None,
+            reap: Reap::default(),
         };
         ctx.establish(ct, locators);
         let tx = ctx.r2(init_nonce, *path);

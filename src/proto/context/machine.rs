@@ -51,6 +51,8 @@ pub struct Context {
     pub(super) update: Option<(u32, Retransmit)>,
     /// The pair the peer's payload last came in on ([`Route::heard`]).
     pub(super) heard: Option<Path>,
+    /// Failure detection and exploration, while established.
+    pub(super) reap: Reap,
 }
 
 /// How many replaced Locator List generations a context remembers.
@@ -92,6 +94,7 @@ impl Context {
             local_generation: 0,
             update: None,
             heard: None,
+            reap: Reap::default(),
         };
         ctx.timer = Some(Retransmit { count: 0, at: backoff(consts::I1_TIMEOUT, 0, now, rng) });
         let tx = ctx.i1();
@@ -573,6 +576,73 @@ impl Context {
             && self.ct_peer == new.ct_peer
             && self.peer_locs.overlaps(&new.peer_locs)
             && (self.ulids != new.ulids || self.fii != new.fii)
+    }
+}
+
+/// REAP on a context (RFC 5534): only an established one takes part.
+impl Context {
+
+    /// Its REAP state.
+    pub fn reap_state(&self) -> ReapState {
+        self.reap.state()
+    }
+
+    /// When REAP next needs the timer, given the context's traffic.
+    pub fn reap_deadline(&self, traffic: &Traffic) -> Option<Millis> {
+        (self.state == State::Established).then(|| self.reap.deadline(traffic)).flatten()
+    }
+
+    /// REAP's timer: a Keepalive or Probe to send, maybe.
+    pub fn reap_timeout(&mut self, now: Millis, traffic: &Traffic, rng: &mut impl Random) -> Option<Transmit> {
+        if self.state != State::Established {
+            return None;
+        }
+        // The pairs REAP may move to: ours against the peer's.
+        let pairs = Pairs { current: self.path, local: self.local_locs.as_slice(), peer: self.peer_locs.as_slice() };
+        let out = self.reap.on_timeout(now, traffic, &pairs, rng);
+        self.apply(out)
+    }
+
+    /// A Keepalive arrived on `path`.
+    pub(super) fn on_keepalive(&mut self, now: Millis, path: &Path, rng: &mut impl Random) -> Option<Transmit> {
+        if self.state != State::Established {
+            return None;
+        }
+        let out = self.reap.on_keepalive(now, path, rng);
+        self.apply(out)
+    }
+
+    /// A Probe arrived on `path`.
+    pub(super) fn on_probe(&mut self, now: Millis, path: &Path, probe: &PeerProbe<'_>, rng: &mut impl Random) -> Option<Transmit> {
+        if self.state != State::Established {
+            return None;
+        }
+        let pairs = Pairs { current: self.path, local: self.local_locs.as_slice(), peer: self.peer_locs.as_slice() };
+        let out = self.reap.on_probe(now, path, probe, &pairs, rng);
+        self.apply(out)
+    }
+
+    /// Payload arrived on `path` while REAP explores.
+    pub fn reap_payload(&mut self, now: Millis, path: &Path, rng: &mut impl Random) -> Option<Transmit> {
+        if self.state != State::Established {
+            return None;
+        }
+        let out = self.reap.on_payload(now, path, rng);
+        self.apply(out)
+    }
+
+    /// Takes the pair REAP moved to, and makes its signal a message.
+    fn apply(&mut self, out: ReapOut) -> Option<Transmit> {
+        if let Some(p) = out.moved {
+            self.path = p;
+        }
+        let ct = self.ct_peer?;
+        Some(match out.tx? {
+            Signal::Keepalive(path) => Transmit { path, msg: Message::Keepalive { ct } },
+            Signal::Probe { path, state, sent, received } => {
+                Transmit { path, msg: Message::Probe { ct, state, sent, received } }
+            }
+        })
     }
 }
 

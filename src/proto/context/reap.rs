@@ -80,6 +80,18 @@ pub struct Traffic {
     pub owed_since: Option<Millis>,
 }
 
+impl Traffic {
+    /// When payload last went either way.
+    pub fn last_used(&self) -> Millis {
+        self.last_sent.max(self.last_received)
+    }
+
+    /// Traffic of which only the last use is known, both ways.
+    pub fn used_at(at: Millis) -> Self {
+        Traffic { last_sent: at, last_received: at, ..Traffic::default() }
+    }
+}
+
 /// A Probe as received, its reports parsed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct PeerProbe<'a> {
@@ -190,6 +202,13 @@ pub struct Reap {
     sent: ProbeSet,
     /// The peer's probes received since we began exploring.
     received: ProbeSet,
+}
+
+impl Default for Reap {
+    /// Operational, both Send Timeouts the default.
+    fn default() -> Self {
+        Reap::new(SEND_TIMEOUT, SEND_TIMEOUT)
+    }
 }
 
 impl Reap {

@@ -206,6 +206,23 @@ pub enum Message {
         /// Request Nonce copied from the Update Request.
         nonce: u32,
     },
+    /// Keepalive (RFC 5534 §5.1).
+    Keepalive {
+        /// Receiver Context Tag.
+        ct: ContextTag,
+    },
+    /// Probe (RFC 5534 §5.2).  Of a received one, the first
+    /// [`reap::MAX_REPORTS`] reports of each kind.
+    Probe {
+        /// Receiver Context Tag.
+        ct: ContextTag,
+        /// The sender's REAP state after sending it.
+        state: reap::ReapState,
+        /// Reports of probes the sender sent, this one first.
+        sent: reap::ProbeSet,
+        /// Reports of probes the sender received.
+        received: reap::ProbeSet,
+    },
 }
 
 /// A message to send on a locator pair.
