@@ -19,7 +19,6 @@
 //! the counters, which a packet's lookup reads anyway, so that the check
 //! costs no cache miss of its own.
 
-use core::hash::{Hash, Hasher};
 use core::sync::atomic::{AtomicUsize, Ordering};
 
 use kernel::prelude::*;
@@ -27,6 +26,7 @@ use kernel::sync::Arc;
 
 use crate::control::Stats;
 use crate::kext::rcu::Rcu;
+use crate::kext::siphash::SipKey;
 use crate::proto::context::{Addr, ContextTag, Route, UlidPair};
 
 /// Buckets a table starts with.
@@ -69,46 +69,72 @@ impl Buckets {
     }
 }
 
+/// Most 64-bit words a key hashes as.
+const KEY_WORDS: usize = 5;
+
 /// What a table is keyed by.
-trait Key: Copy + Eq + Hash {
+trait Key: Copy + Eq {
     /// The key of `route`, if the table holds it.
     fn of(route: &Route) -> Option<Self>;
+    /// The key as words to hash, and how many of them count.
+    fn words(&self) -> ([u64; KEY_WORDS], usize);
+}
+
+/// The native-endian word of `b`.
+fn word(b: &[u8]) -> u64 {
+    let mut w = [0u8; 8];
+    w.copy_from_slice(b.get(..8).unwrap_or(&[0; 8]));
+    u64::from_ne_bytes(w)
 }
 
 impl Key for (UlidPair, u32) {
     fn of(r: &Route) -> Option<Self> {
         Some((r.ulids, r.fii))
     }
+    fn words(&self) -> ([u64; KEY_WORDS], usize) {
+        let (u, fii) = self;
+        let (l, p) = (&u.local, &u.peer);
+        ([word(&l[..8]), word(&l[8..]), word(&p[..8]), word(&p[8..]), u64::from(*fii)], 5)
+    }
 }
 
 /// Our tag.
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq)]
 struct Local(ContextTag);
 
 impl Key for Local {
     fn of(r: &Route) -> Option<Self> {
         Some(Local(r.ct_local))
     }
+    fn words(&self) -> ([u64; KEY_WORDS], usize) {
+        ([self.0.get(), 0, 0, 0, 0], 1)
+    }
 }
 
 /// The peer's tag, while payload is rewritten with it.
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq)]
 struct Peer(ContextTag);
 
 impl Key for Peer {
     fn of(r: &Route) -> Option<Self> {
         r.ct_peer.map(Peer)
     }
+    fn words(&self) -> ([u64; KEY_WORDS], usize) {
+        ([self.0.get(), 0, 0, 0, 0], 1)
+    }
 }
 
 /// Our Initiator Nonce, while the context waits for the R1 or R2 that
 /// answers it.
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq)]
 struct Nonce(u32);
 
 impl Key for Nonce {
     fn of(r: &Route) -> Option<Self> {
         r.init_nonce.map(Nonce)
+    }
+    fn words(&self) -> ([u64; KEY_WORDS], usize) {
+        ([u64::from(self.0), 0, 0, 0, 0], 1)
     }
 }
 
@@ -116,7 +142,7 @@ impl Key for Nonce {
 struct Table<K: Key> {
     buckets: Rcu<Buckets>,
     len: AtomicUsize,
-    seed: (u64, u64),
+    key: SipKey,
     _key: core::marker::PhantomData<K>,
 }
 
@@ -125,17 +151,14 @@ impl<K: Key> Table<K> {
         Ok(Table {
             buckets: Rcu::new(Buckets::new(MIN_BUCKETS)?, GFP_KERNEL)?,
             len: AtomicUsize::new(0),
-            seed,
+            key: SipKey::new(seed.0, seed.1),
             _key: core::marker::PhantomData,
         })
     }
 
     fn hash(&self, k: &K) -> u64 {
-        // SipHash-2-4, keyed: `core` has no other keyed hash.
-        #[allow(deprecated)]
-        let mut h = core::hash::SipHasher::new_with_keys(self.seed.0, self.seed.1);
-        k.hash(&mut h);
-        h.finish()
+        let (words, n) = k.words();
+        self.key.hash(words.get(..n).unwrap_or(&words))
     }
 
     /// Runs `f` on the live entry of key `k` that `also` accepts (RCU

@@ -14,6 +14,7 @@ pub(crate) mod net;
 pub(crate) mod netfilter;
 pub(crate) mod rcu;
 pub(crate) mod shim;
+pub(crate) mod siphash;
 pub(crate) mod skb;
 pub(crate) mod sock;
 pub(crate) mod timer;
