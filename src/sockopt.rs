@@ -140,6 +140,23 @@ fn errno(e: so::Error) -> Error {
     }
 }
 
+/// The options that ask something of REAP: `SHIM_HOT_STANDBY`,
+/// `SHIM_APP_TIMEOUT`, `SHIM_PATHEXPLORE`.
+fn drives_reap(opt: Opt) -> bool {
+    matches!(opt, Opt::HotStandby | Opt::AppTimeout | Opt::PathExplore)
+}
+
+/// What asks of REAP (those options, `SHIM_FEEDBACK`, `SHIM_IF_SEND`) is
+/// not implemented: `ENOENT` without a context, as for every option that
+/// needs one, else `EOPNOTSUPP` (the userspace one, 95;
+/// `kernel::error::code` has only the kernel-internal `ENOTSUPP`), never
+/// an answer that sends the application down the wrong path.
+fn reap_not_yet(sk: &Sock) -> Result {
+    let ulids = ulids_of(sk).map_err(errno)?;
+    NetState::of(sk.net()).ctl.path(&ulids).map_err(errno)?;
+    Err(Error::from_errno(-(kernel::bindings::EOPNOTSUPP as i32)))
+}
+
 /// The ULID pair of a socket's context: a connected IPv6 socket that does
 /// not bypass the shim has one once it is established.
 fn ulids_of(sk: &Sock) -> Result<UlidPair, so::Error> {
@@ -263,6 +280,9 @@ impl ShimOps for SolShim {
         let mut buf = KVec::from_elem(0u8, len, GFP_KERNEL)?;
         val.read(&mut buf)?;
         let value = so::decode_value(opt, &buf).map_err(errno)?;
+        if drives_reap(opt) {
+            return reap_not_yet(sk);
+        }
 
         if opt.needs_context() && matches!(value, so::Value::Locator(_) | so::Value::LocatorList(_)) {
             return set_with_context(sk, opt, &buf).map_err(errno);
@@ -304,6 +324,9 @@ impl ShimOps for SolShim {
     fn getsockopt(sk: &Sock, optname: i32, val: &OptOut) -> Result {
         let opt = Opt::from_raw(optname).ok_or(errno(so::Error::NoProtoOpt))?;
         so::check_get_len(opt, val.len()?).map_err(errno)?;
+        if drives_reap(opt) {
+            return reap_not_yet(sk);
+        }
         if opt == Opt::Associated {
             let ctl = &NetState::of(sk.net()).ctl;
             // A socket that bypasses the shim is never associated.
@@ -331,7 +354,7 @@ impl ShimOps for SolShim {
             Cmsg::LocalLocator(a) => (Side::Local, a),
             Cmsg::PeerLocator(a) => (Side::Peer, a),
             // Interface choice and feedback act on REAP's path exploration.
-            _ => return Err(ENOENT),
+            _ => return reap_not_yet(sk),
         };
         let ulids = ulids_of(sk).map_err(errno)?;
         let l = so::locator_of(&addr);

@@ -39,6 +39,9 @@
  *                SHIM6 context, which has IPv6 locators only
  *   ERANGE       getsockopt() of SHIM_LOCLIST_*: optval too small for
  *                the list (*optlen is set to the size needed)
+ *   EOPNOTSUPP   SHIM_HOT_STANDBY, SHIM_APP_TIMEOUT, SHIM_PATHEXPLORE on
+ *                a socket that has a context: what they ask of REAP is
+ *                not implemented yet
  *
  * Checks run in this order: option name (ENOPROTOOPT), reading optlen
  * (EFAULT), optlen (EINVAL, or E2BIG for a list too long), reading
@@ -111,7 +114,9 @@
  * AF_INET6 or AF_INET, ENODEV for an SHIM_IF_SEND interface that does
  * not exist, ENOENT when the socket has no context, EINVALIDLOCATOR when
  * a locator fails validation, and ENOPROTOOPT when no shim module is
- * loaded.
+ * loaded.  SHIM_IF_SEND and SHIM_FEEDBACK act on REAP's path exploration,
+ * which the module does not drive yet: with a context they fail with
+ * EOPNOTSUPP.
  */
 #define SHIM_FEEDBACK			15
 #define SHIM_IF_SEND			16
