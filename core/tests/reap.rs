@@ -317,3 +317,50 @@ fn forged_reports_move_nothing() {
     assert_eq!(out.moved, (want != cur).then_some(want));
     assert_eq!(a.reap.state(), ReapState::Operational);
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(48))]
+
+    /// Any loss, and any one pair dead for a while: no host probes faster
+    /// than the pacing allows, and once the dead pair is back (or another
+    /// pair works), payload flows both ways again.
+    #[test]
+    fn lossy_paths_recover_and_probing_stays_paced(
+        loss in proptest::collection::vec(proptest::prelude::any::<u8>(), 64),
+        dead in 0usize..4,
+        both_ways in proptest::prelude::any::<bool>(),
+        seed in 1u64..1000,
+    ) {
+        let pairs = [(A1, B1), (A1, B2), (A2, B1), (A2, B2)];
+        let mut w = World::new(100, 100);
+        w.a.rng = Rng(seed);
+        w.b.rng = Rng(seed ^ 0x5555);
+        let (x, y) = pairs[dead];
+        w.cut.push((x, y));
+        if both_ways {
+            w.cut.push((y, x));
+        }
+        // Lossy phase: a drop decided by the loss vector, cycling.
+        let mut i = 0usize;
+        while w.now < 60_000 {
+            w.run_until(w.now + STEP);
+            if loss[i % loss.len()] < 40 {
+                w.flight.clear();
+            }
+            i += 1;
+        }
+        // Clean phase: only the dead pair stays dead.
+        let (got_a, got_b) = (w.a.received, w.b.received);
+        w.run_until(180_000);
+        proptest::prop_assert!(w.b.received > got_b + 100, "B got {} in the clean phase", w.b.received - got_b);
+        proptest::prop_assert!(w.a.received > got_a + 100, "A got {} in the clean phase", w.a.received - got_a);
+        // Pacing: at most the four quick probes in any two seconds, apart
+        // from the immediate answers an exchange needs.
+        for h in [&w.a, &w.b] {
+            let p = &h.probes;
+            for win in p.windows(9) {
+                proptest::prop_assert!(win[8] - win[0] >= 2_000, "probes too fast: {:?}", win);
+            }
+        }
+    }
+}
