@@ -2,8 +2,9 @@
 
 //! Sequences of control messages fed to `Host::receive`: host X holds an
 //! established context with V while a third host M sends whatever the
-//! input says, from itself or spoofed, echoing what X answered M, and
-//! time passes.  X must never point a context that is not M's own at M,
+//! input says (REAP's Keepalives and Probes with reports included), from
+//! itself or spoofed, echoing what X answered M, and time passes, with
+//! X's REAP seeing its payload unanswered.  X must never point a context that is not M's own at M,
 //! never send to a destination that is not a locator of the context's
 //! peer, and never keep more state than the messages that earned it.
 
@@ -58,7 +59,7 @@ fuzz_target!(|data: &[u8]| {
         let path = Path { src, dst: if b[3] & 2 == 0 { X1 } else { X2 } };
         let ulids = (b[3] & 4 != 0).then_some(UlidPair { local: path.dst, peer });
         let list = Locators::new(&[V1, V2][..usize::from(b[3] >> 6).min(2)]);
-        let m = match b[0] % 8 {
+        let m = match b[0] % 10 {
             0 => Message::I1 { ct: ContextTag::from_masked(u64::from(word)), nonce: word, ulids, fii },
             1 => {
                 let Some((resp_nonce, validator)) = r1 else { continue };
@@ -77,6 +78,21 @@ fuzz_target!(|data: &[u8]| {
                 Message::UpdateAck { ct, nonce: word }
             }
             5 => Message::R2 { ct: ContextTag::from_masked(u64::from(word)), init_nonce: word, locators: list },
+            8 | 9 => {
+                let ct = xt.0.first().map_or(ContextTag::default(), Context::ct_local);
+                if b[0] % 10 == 8 {
+                    Message::Keepalive { ct }
+                } else {
+                    // A probe of its own, and a report claiming X's probe
+                    // reached `peer` from one of X's locators.
+                    let state = reap::ReapState::from_bits(b[3] & 3).unwrap_or(reap::ReapState::InboundOk);
+                    let mut sent = reap::ProbeSet::default();
+                    sent.push(reap::ProbeReport { source: path.src, destination: path.dst, nonce: word, data: 0 });
+                    let mut received = reap::ProbeSet::default();
+                    received.push(reap::ProbeReport { source: path.dst, destination: peer, nonce: word >> 1, data: 0 });
+                    Message::Probe { ct, state, sent, received }
+                }
+            }
             6 => {
                 if let Ok(t) = x.unknown_tag(ContextTag::from_masked(u64::from(word)), &path, now, &mut rng, &mut Mac) {
                     if let (Message::R1bis { packet_ct, resp_nonce, validator }, true) = (t.msg, t.path.dst == M1) {
@@ -88,6 +104,13 @@ fuzz_target!(|data: &[u8]| {
             _ => {
                 now += u64::from(word % 70_000);
                 xt.0.retain_mut(|c| c.on_timeout(now, &mut rng) != Timeout::Forget);
+                // X sent and heard nothing back: its REAP explores.
+                let traffic = reap::Traffic { last_sent: now, last_received: 0, unanswered_since: Some(1), owed_since: None };
+                for c in &mut xt.0 {
+                    if let Some(t) = c.reap_timeout(now, &traffic, &mut rng) {
+                        assert!(t.path.dst == c.ulids().peer || c.peer_locators().contains(&t.path.dst), "{t:x?} probes outside the peer's locators");
+                    }
+                }
                 continue;
             }
         };
