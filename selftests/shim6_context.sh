@@ -87,7 +87,7 @@ result $? "context: a SHIM_DONTSHIM flow stays unshimmed ($(tr '\n' ' ' <"$dir/d
 
 if [ -n "${SHIM6_OUT:-}" ]; then
 	cp "$dir/b.pcap" "$SHIM6_OUT/shim6_context.pcap"
-	printf 'types=1,2,3,4\nabsent_src=2001:db8:1::c\n' >"$SHIM6_OUT/shim6_context.pcap.expect"
+	printf 'types=1,2,3,4\noptional=66,67\nabsent_src=2001:db8:1::c\n' >"$SHIM6_OUT/shim6_context.pcap.expect"
 fi
 
 totals

@@ -214,11 +214,11 @@ if [ -n "${SHIM6_OUT:-}" ]; then
 	# On B's second uplink: A's moved payload, the recovery of B's
 	# context (R1bis 5 from B, I2bis 6 from A, R2 4 from B), A's Update
 	# Request (64, from a1 to b2) and B's acknowledgement (65, from b2).
-	printf 'types=4,5,6,64,65\npayload=%s>%s\n' "$a2" "$b2" >"$SHIM6_OUT/shim6_locators.pcap.expect"
+	printf 'types=4,5,6,64,65\noptional=66,67\npayload=%s>%s\n' "$a2" "$b2" >"$SHIM6_OUT/shim6_locators.pcap.expect"
 	# On A's second uplink, by source: the same payload leaving A, and the
 	# recovery on (a2, b2); the Update Request left from a1.
 	cp "$dir/ra1.pcap" "$SHIM6_OUT/shim6_locators_a.pcap"
-	printf 'types=4,5,6\npayload=%s>%s\n' "$a2" "$b2" >"$SHIM6_OUT/shim6_locators_a.pcap.expect"
+	printf 'types=4,5,6\noptional=66,67\npayload=%s>%s\n' "$a2" "$b2" >"$SHIM6_OUT/shim6_locators_a.pcap.expect"
 fi
 
 totals

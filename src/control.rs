@@ -29,7 +29,7 @@ use crate::kext::timer::{HasTimer, Timer};
 use crate::routes::Routes;
 use crate::kext::skb::{send_ipv6, Addr, OwnedSkb};
 use crate::proto::codec::{self, Inbound, Local};
-use crate::proto::context::reap::Traffic;
+use crate::proto::context::reap::{reap_consts, Traffic};
 use crate::proto::context::{
     classify_in, shimmable, Connect, Context, ContextTag, Endpoint, Host, Locators, Message, Millis, NotOurs, Path, PayloadIn, Random,
     Received,
@@ -55,10 +55,25 @@ pub(crate) enum DataDrop {
     IcmpUnmatched,
 }
 
+/// Stores `v` in `a` unless it holds it already.
+fn store_changed(a: &AtomicU64, v: u64) {
+    if a.load(Ordering::Relaxed) != v {
+        a.store(v, Ordering::Relaxed);
+    }
+}
+
 /// Traffic of one context, counted on the packet path.
 pub(crate) struct Stats {
-    /// When a packet last went through it (ms), for garbage collection.
-    last_used: AtomicU64,
+    /// When payload last went out and came in (ms): garbage collection,
+    /// and REAP's view of the traffic ([`Traffic`]).
+    last_sent: AtomicU64,
+    last_received: AtomicU64,
+    /// The first payload sent since payload last came in, 0 for none: the
+    /// Send Timer runs from then.
+    unanswered_since: AtomicU64,
+    /// The first payload received since we last sent, 0 for none: a
+    /// Keepalive is owed from then.
+    owed_since: AtomicU64,
     /// Payload packets and octets (IPv6 packets as they travel, extension
     /// header included) sent with the extension header.
     pub(crate) out_packets: AtomicU64,
@@ -78,7 +93,10 @@ impl Stats {
     pub(crate) fn new(now: u64) -> Self {
         let z = || AtomicU64::new(0);
         Stats {
-            last_used: AtomicU64::new(now),
+            last_sent: AtomicU64::new(now),
+            last_received: AtomicU64::new(now),
+            unanswered_since: z(),
+            owed_since: z(),
             out_packets: z(),
             out_octets: z(),
             in_packets: z(),
@@ -89,11 +107,38 @@ impl Stats {
         }
     }
 
-    /// Marks the context used at `now`; written only when the time moved
-    /// on, so that packets within a jiffy leave the line clean.
-    pub(crate) fn touch(&self, now: u64) {
-        if self.last_used.load(Ordering::Relaxed) != now {
-            self.last_used.store(now, Ordering::Relaxed);
+    /// Payload went out at `now`.  Returns whether it started REAP's Send
+    /// Timer (the first since payload came in): the caller makes sure the
+    /// timer fires by then.  Each word is written only when it changes, so
+    /// that a stream's packets within a jiffy leave the line clean.
+    pub(crate) fn sent(&self, now: u64) -> bool {
+        store_changed(&self.last_sent, now);
+        store_changed(&self.owed_since, 0);
+        self.unanswered_since.compare_exchange(0, now, Ordering::Relaxed, Ordering::Relaxed).is_ok()
+    }
+
+    /// Payload came in at `now`.  Returns whether a Keepalive became owed
+    /// (the first since we last sent): the caller makes sure the timer
+    /// fires in time to send it.
+    pub(crate) fn received(&self, now: u64) -> bool {
+        store_changed(&self.last_received, now);
+        store_changed(&self.unanswered_since, 0);
+        self.owed_since.compare_exchange(0, now, Ordering::Relaxed, Ordering::Relaxed).is_ok()
+    }
+
+    /// When payload last went either way.
+    fn last_used(&self) -> u64 {
+        self.last_sent.load(Ordering::Relaxed).max(self.last_received.load(Ordering::Relaxed))
+    }
+
+    /// What REAP reads of it.
+    fn traffic(&self) -> Traffic {
+        let since = |a: &AtomicU64| Some(a.load(Ordering::Relaxed)).filter(|&t| t != 0);
+        Traffic {
+            last_sent: self.last_sent.load(Ordering::Relaxed),
+            last_received: self.last_received.load(Ordering::Relaxed),
+            unanswered_since: since(&self.unanswered_since),
+            owed_since: since(&self.owed_since),
         }
     }
 
@@ -324,9 +369,7 @@ impl Table for Slots {
     fn sweep(&mut self, mut f: impl FnMut(&mut Context, &Traffic) -> bool) {
         for i in 0..self.slots.len() {
             let Some(s) = self.slots.get_mut(i) else { continue };
-            // The packet path records only the last use so far.
-            let traffic = Traffic::used_at(s.stats.last_used.load(Ordering::Relaxed));
-            if !f(&mut s.ctx, &traffic) {
+            if !f(&mut s.ctx, &s.stats.traffic()) {
                 self.remove(i);
             } else if s.ctx.route() != s.published && self.dirty.push(i, GFP_ATOMIC).is_err() {
                 // Out of memory: published with the next walk.
@@ -352,7 +395,7 @@ impl Table for Slots {
             let victim = sample
                 .take(EVICT_SAMPLE)
                 .inspect(|&(i, _)| last = i)
-                .filter_map(|(i, s)| Some((s.ctx.eviction_rank(s.stats.last_used.load(Ordering::Relaxed), now)?, i)))
+                .filter_map(|(i, s)| Some((s.ctx.eviction_rank(s.stats.last_used(), now)?, i)))
                 .min_by_key(|&(rank, _)| rank);
             self.evict_at = last + 1;
             match victim {
@@ -695,7 +738,7 @@ impl Control {
                     }
                     emit(st, &out.tx)
                 }
-                // Keepalive, Probe and Error belong to REAP, not there yet.
+                // Error messages are not acted on.
                 Ok(Inbound::Other(_)) => KVec::new(),
                 Err(d) => {
                     self.drops.codec(d);
@@ -712,7 +755,7 @@ impl Control {
     pub(crate) fn payload_in(&self, ct: ContextTag, path: &Path, len: u32) -> Option<UlidPair> {
         let fast = self.routes.by_tag(ct, |e| {
             let ulids = classify_in(Some(&e.route), path)?;
-            e.stats.touch(now_ms());
+            self.heard(&e.stats);
             Stats::count(&e.stats.in_packets, &e.stats.in_octets, len);
             Some(ulids)
         });
@@ -724,7 +767,7 @@ impl Control {
         let (ulids, out) = self.event(|st| match st.ep.payload_in(ct, path, now, &mut st.rng, &mut st.mac) {
             PayloadIn::Deliver(ulids, first) => {
                 if let Some(stats) = st.ep.table.routes.by_tag(ct, |e| e.stats.clone()) {
-                    stats.touch(now);
+                    self.heard(&stats);
                     Stats::count(&stats.in_packets, &stats.in_octets, len);
                 }
                 // The pair it came on, for the packet path from now on.
@@ -946,6 +989,41 @@ impl Control {
         }
     }
 
+    /// The packet path sent payload of the context of `stats`: REAP's Send
+    /// Timer may have started, and the timer must fire by its end.
+    pub(crate) fn sent(&self, stats: &Stats) {
+        if stats.sent(now_ms()) {
+            self.timer.arm_within(ms_from(reap_consts::SEND_TIMEOUT));
+        }
+    }
+
+    /// The packet path received payload of the context of `stats`: a
+    /// Keepalive may be owed, due a third of the Keepalive Timeout on.
+    pub(crate) fn heard(&self, stats: &Stats) {
+        if stats.received(now_ms()) {
+            self.timer.arm_within(ms_from(reap_consts::SEND_TIMEOUT / 3));
+        }
+    }
+
+    /// Payload of the context of `ulids` came on `path` while its REAP
+    /// explores: the peer reaches us.
+    pub(crate) fn reap_heard(&self, ulids: &UlidPair, path: &Path) {
+        let out = self.event(|st| {
+            let (tx, changed) = st.ep.heard_on_ulids(ulids, path, now_ms(), &mut st.rng);
+            if changed {
+                st.ep.table.publish();
+            }
+            emit(st, &[tx])
+        });
+        self.transmit(&out);
+    }
+
+    /// Whether the namespace has no context (the LOCAL_IN hook then has
+    /// nothing to look up).
+    pub(crate) fn has_no_context(&self) -> bool {
+        self.routes.is_empty()
+    }
+
     /// Counts a drop of the data path.
     pub(crate) fn dropped(&self, why: DataDrop) {
         Drops::count(match why {
@@ -1028,7 +1106,12 @@ fn relocate(st: &mut State) -> KVec<Packet> {
 
 /// Milliseconds from now until `at` (on the `now_ms` clock), for the timer.
 fn ms_until(at: Millis) -> u32 {
-    u32::try_from(at.saturating_sub(now_ms())).unwrap_or(u32::MAX)
+    ms_from(at.saturating_sub(now_ms()))
+}
+
+/// A span in milliseconds, for the timer.
+fn ms_from(ms: Millis) -> u32 {
+    u32::try_from(ms).unwrap_or(u32::MAX)
 }
 
 /// An emitted control message (in the first octets of its buffer) and

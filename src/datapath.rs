@@ -14,11 +14,10 @@ use core::sync::atomic::Ordering;
 use kernel::prelude::*;
 
 use crate::control::{Control, DataDrop, Stats};
-use crate::kext::crypto::now_ms;
 use crate::kext::inet6::Verdict;
 use crate::kext::net::PernetState;
 use crate::kext::net::Net;
-use crate::kext::netfilter::{LocalOut, Verdict as Out};
+use crate::kext::netfilter::{HookPoint, Verdict as Out, LOCAL_IN, LOCAL_OUT};
 use crate::kext::skb::{OwnedSkb, Skb};
 use crate::kext::sock::Sock;
 use crate::proto::context::{Out as Decision, Outgoing, Path, UlidPair};
@@ -85,7 +84,58 @@ fn rewrite(net: &Net, skb: &mut Skb<'_>, at: usize, path: &Path, ct: ContextTag,
     Ok(())
 }
 
-impl LocalOut for Control {
+/// The LOCAL_OUT hook: payload leaving the host.
+pub(crate) struct Output;
+
+impl HookPoint for Output {
+    type Owner = Control;
+    const HOOKNUM: kernel::ffi::c_uint = LOCAL_OUT;
+
+    fn run(ctl: &Control, skb: &mut Skb<'_>) -> Out {
+        ctl.local_out(skb)
+    }
+
+    fn stolen(ctl: &Control, skb: OwnedSkb) {
+        ctl.hold(skb);
+    }
+}
+
+/// The LOCAL_IN hook: payload of a context on its ULIDs, which carries no
+/// extension header, tells REAP that the peer reaches us (payload with
+/// the header is seen by the next-header-140 handler).
+pub(crate) struct Input;
+
+impl HookPoint for Input {
+    type Owner = Control;
+    const HOOKNUM: kernel::ffi::c_uint = LOCAL_IN;
+
+    fn run(ctl: &Control, skb: &mut Skb<'_>) -> Out {
+        ctl.local_in(skb);
+        Out::Accept
+    }
+
+    fn stolen(_ctl: &Control, _skb: OwnedSkb) {}
+}
+
+impl Control {
+    fn local_in(&self, skb: &mut Skb<'_>) {
+        if !self.enabled() || self.has_no_context() {
+            return;
+        }
+        let (src, dst, first) = skb.ipv6();
+        if first == PROTOCOL {
+            return;
+        }
+        let ulids = UlidPair { local: dst, peer: src };
+        if self.with_route(&ulids, |r, stats| {
+            self.heard(stats);
+            r.exploring
+        }) == Some(true)
+        {
+            self.reap_heard(&ulids, &Path { src, dst });
+        }
+    }
+
     fn local_out(&self, skb: &mut Skb<'_>) -> Out {
         if !self.enabled() {
             return Out::Accept;
@@ -117,7 +167,7 @@ impl LocalOut for Control {
         // have a context.
         let chosen = || skb.sent_locators().or_else(|| sk.map(crate::sockopt::send_locators)).unwrap_or_default();
         let decided = self.with_route(&ulids, |r, stats| {
-            stats.touch(now_ms());
+            self.sent(stats);
             let out = pkt.classify(Some(r), chosen);
             // Counted as it travels: with the extension header.
             if matches!(out, Decision::Rewrite(..)) {
@@ -157,10 +207,6 @@ impl LocalOut for Control {
             },
             _ => Out::Accept,
         }
-    }
-
-    fn stolen(&self, skb: OwnedSkb) {
-        self.hold(skb);
     }
 }
 

@@ -10,15 +10,17 @@ use crate::control::Control;
 use kernel::sync::Arc;
 
 use crate::kext::net::{Net, NetRef, PernetId, PernetState};
-use crate::kext::netfilter::LocalOutHook;
+use crate::datapath::{Input, Output};
+use crate::kext::netfilter::Hook;
 
 static NET_ID: PernetId = PernetId::new();
 
 /// The shim's state of one network namespace.
 pub(crate) struct NetState {
-    /// The data path's hook on outgoing packets.  First: unregistered
-    /// before anything else goes.
-    _hook: LocalOutHook<Control>,
+    /// The data path's hooks on outgoing and incoming packets.  First:
+    /// unregistered before anything else goes.
+    _out: Hook<Output>,
+    _in: Hook<Input>,
     /// The control plane, with its timer; the hook holds it too.
     pub(crate) ctl: Arc<Control>,
     /// Sockets of this namespace that hold shim state.
@@ -74,7 +76,8 @@ impl PernetState for NetState {
 
     fn init(net: NetRef) -> Result<Self> {
         let ctl = Arc::pin_init(Control::new(net)?, GFP_KERNEL)?;
-        let hook = LocalOutHook::register(net, ctl.clone())?;
-        Ok(NetState { _hook: hook, ctl, sockets: AtomicU64::new(0), receivers: AtomicU64::new(0) })
+        let out = Hook::register(net, ctl.clone())?;
+        let inp = Hook::register(net, ctl.clone())?;
+        Ok(NetState { _out: out, _in: inp, ctl, sockets: AtomicU64::new(0), receivers: AtomicU64::new(0) })
     }
 }

@@ -300,6 +300,11 @@ impl Routes {
         })
     }
 
+    /// Whether there is no entry at all.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.by_ulids.len.load(Ordering::Relaxed) == 0
+    }
+
     /// The buckets of the tables by ULID pair and by tag (`make bench`
     /// reports them: a table that could not grow has longer buckets).
     pub(crate) fn buckets(&self) -> (usize, usize) {

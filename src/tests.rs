@@ -393,6 +393,7 @@ fn route_tables() {
         path: Path { src: addr(3, i), dst: addr(4, i) },
         established: true,
         setting_up: false,
+        exploring: false,
         heard: None,
         init_nonce: None,
     };

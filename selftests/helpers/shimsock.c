@@ -24,7 +24,7 @@
  *	bound.  -r: connections close by a reset (SO_LINGER 0), so that none
  *	outlives the process.
  *
- *   shimsock client [-dDnr] [-s SIZE] [-i SECONDS] [-w SECONDS] LOCAL PEER STEP...
+ *   shimsock client [-dDnr] [-s SIZE] [-i SECONDS] [-w SECONDS] [-I SECONDS] LOCAL PEER STEP...
  *	Runs the steps in order on sockets bound to LOCAL and connected to
  *	PEER, an echo server (shimsock server) unless -n.  Options:
  *	  -d		SHIM_DONTSHIM 1 on every socket, before bind()
@@ -36,6 +36,8 @@
  *	  -s SIZE	random octets in a datagram, after its number (64)
  *	  -i SECONDS	pause after each round of "echo" (0)
  *	  -w SECONDS	wait for each echo (3)
+ *	  -I SECONDS	"loop": a stream round fails after this long without
+ *			progress (10)
  *	Steps (SOCK is udp or tcp):
  *	  udp PORT	opens the UDP socket (connected to PEER PORT)
  *	  tcp PORT	opens the TCP socket (connected to PEER PORT)
@@ -133,7 +135,7 @@ static void bad_usage(void)
 		"usage: shimsock uapi\n"
 		"       shimsock move LOCAL PEER LOCAL_PREF PEER_PREF\n"
 		"       shimsock server [-r] [-u PORT] [-t PORT] ADDR\n"
-		"       shimsock client [-dDnr] [-s SIZE] [-i SECONDS] [-w SECONDS] LOCAL PEER STEP...\n"
+		"       shimsock client [-dDnr] [-s SIZE] [-i SECONDS] [-w SECONDS] [-I SECONDS] LOCAL PEER STEP...\n"
 		"(the steps are described at the top of shimsock.c)\n");
 	exit(2);
 }
@@ -437,7 +439,7 @@ struct client {
 	int udp, tcp, unconnected;		/* -1 until opened */
 	bool dontshim, deferred, discard, reset;
 	size_t size;
-	int interval, timeout;			/* ms */
+	int interval, timeout, loop_idle;	/* ms */
 	uint64_t key;				/* of the datagrams' contents */
 	unsigned long seq, lost;		/* datagrams sent, echoes missed */
 	atomic_ulong udp_done, tcp_done;	/* rounds of "loop" */
@@ -825,7 +827,7 @@ static void *tcp_loop(void *arg)
 	struct client *c = arg;
 	char why[128];
 
-	while (!stream(c->tcp, LOOP_CHUNK, LOOP_IDLE, -1, why, sizeof(why)))
+	while (!stream(c->tcp, LOOP_CHUNK, c->loop_idle, -1, why, sizeof(why)))
 		atomic_fetch_add(&c->tcp_done, 1);
 	printf("tcp: %s\n", why);
 	return NULL;
@@ -1072,11 +1074,11 @@ static int cmd_client(int argc, char **argv)
 {
 	struct client c = {
 		.udp = -1, .tcp = -1, .unconnected = -1,
-		.size = 64, .timeout = 3000,
+		.size = 64, .timeout = 3000, .loop_idle = LOOP_IDLE,
 	};
 	int opt;
 
-	while ((opt = getopt(argc, argv, "dDnrs:i:w:")) != -1) {
+	while ((opt = getopt(argc, argv, "dDnrs:i:w:I:")) != -1) {
 		switch (opt) {
 		case 'd':
 			c.dontshim = true;
@@ -1098,6 +1100,9 @@ static int cmd_client(int argc, char **argv)
 			break;
 		case 'w':
 			c.timeout = millis(optarg);
+			break;
+		case 'I':
+			c.loop_idle = millis(optarg);
 			break;
 		default:
 			bad_usage();

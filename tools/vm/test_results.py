@@ -136,6 +136,13 @@ class Captures(unittest.TestCase):
         pkts[1] = (B, A, shim6_msg(2, corrupt=True))
         self.assertTrue(any("checksum" in p for p in self.judge(pkts)))
 
+    def test_optional_types_may_be_there_or_not(self):
+        expect = "types=1,2,3,4\noptional=66\n"
+        keepalive = [(A, B, shim6_msg(66))]
+        self.assertEqual(self.judge(self.handshake() + keepalive, expect), [])
+        self.assertEqual(self.judge(self.handshake(), expect), [])
+        self.assertTrue(self.judge(self.handshake() + keepalive))
+
     def test_forbidden_source_fails(self):
         c = bytes.fromhex("20010db800010000000000000000000c")
         pkts = self.handshake() + [(c, B, shim6_msg(1))]

@@ -129,8 +129,24 @@ impl<T: Table> Endpoint<T> {
         };
         let Some((ulids, first)) = ctx.payload_in(path) else { return PayloadIn::Unmatched };
         ctx.heard_on(path);
+        // An exploring REAP hears the peer (the packet path sends such
+        // payload here): the probe that tells the peer.
+        let reap = ctx.reap_payload(now, path, rng);
         self.expect_context(ct, now);
-        PayloadIn::Deliver(ulids, first)
+        PayloadIn::Deliver(ulids, first.or(reap))
+    }
+
+    /// Payload of the context of `ulids` (FII 0) came on `path`, without
+    /// the extension header, while its REAP explores: what REAP sends, and
+    /// whether the packet path must see the context again.
+    pub fn heard_on_ulids(&mut self, ulids: &UlidPair, path: &Path, now: Millis, rng: &mut impl Random) -> (Option<Transmit>, bool) {
+        let Some(ctx) = self.table.by_ulids(ulids, 0) else { return (None, false) };
+        let before = ctx.route();
+        let tx = ctx.reap_payload(now, path, rng);
+        let changed = ctx.route() != before;
+        let at = wake_at(ctx, &Traffic::used_at(now));
+        self.expect(at);
+        (tx, changed)
     }
 
     /// Runs `f` on the established context of `ulids` (the one connected

@@ -672,6 +672,8 @@ pub struct Route {
     pub heard: Option<Path>,
     /// I1-SENT or I2-SENT: the context is being set up.
     pub setting_up: bool,
+    /// REAP explores (RFC 5534 §6): payload that arrives must reach it.
+    pub exploring: bool,
     /// Our Initiator Nonce while an R1 or R2 may answer it (I1-SENT,
     /// I2-SENT, I2BIS-SENT): the control plane finds the context by it.
     pub init_nonce: Option<u32>,
@@ -688,6 +690,7 @@ impl Context {
             path: self.path,
             established: self.state == State::Established,
             setting_up: matches!(self.state, State::I1Sent | State::I2Sent),
+            exploring: self.state == State::Established && self.reap.state() == ReapState::Exploring,
             init_nonce: self.pending_nonce(),
             // The check payload_in makes, against the locators as they are
             // now: a locator that left takes its pair out of the route.
@@ -708,9 +711,13 @@ impl Route {
     }
 
     /// The ULIDs of payload that arrived on `path` with our tag, when no
-    /// check beyond this snapshot is needed (ESTABLISHED, on the current
-    /// pair reversed, on the ULIDs or on the pair last heard).
+    /// check beyond this snapshot is needed (ESTABLISHED and not
+    /// exploring, on the current pair reversed, on the ULIDs or on the
+    /// pair last heard).
     pub fn restore(&self, path: &Path) -> Option<UlidPair> {
+        if self.exploring {
+            return None;
+        }
         let on_ulids = path.src == self.ulids.peer && path.dst == self.ulids.local;
         let on_path = path.src == self.path.dst && path.dst == self.path.src;
         let on_heard = self.heard == Some(*path);
