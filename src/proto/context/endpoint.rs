@@ -66,7 +66,7 @@ impl<T: Table> Endpoint<T> {
         self.wake
     }
 
-    fn expect(&mut self, at: Option<Millis>) {
+    fn note_deadline(&mut self, at: Option<Millis>) {
         self.wake = earliest(self.wake, at);
     }
 
@@ -74,7 +74,7 @@ impl<T: Table> Endpoint<T> {
     /// at `now`.
     fn expect_context(&mut self, ct: ContextTag, now: Millis) {
         let at = self.table.by_local_tag(ct).and_then(|c| wake_at(c, &Traffic::used_at(now)));
-        self.expect(at);
+        self.note_deadline(at);
     }
 
     /// Starts a context for `ulids` (FII 0) on the ULIDs themselves, a
@@ -94,7 +94,7 @@ impl<T: Table> Endpoint<T> {
         if !self.table.insert(ctx) {
             return Connect::Refused(Refusal::TableFull);
         }
-        self.expect(at);
+        self.note_deadline(at);
         Connect::Started(i1)
     }
 
@@ -106,7 +106,7 @@ impl<T: Table> Endpoint<T> {
         let (cts, all) = (seen.ct, seen.all);
         if all {
             let at = self.table.contexts().filter_map(|c| wake_at(c, &Traffic::used_at(now))).min();
-            self.expect(at);
+            self.note_deadline(at);
         }
         for ct in cts.into_iter().flatten() {
             self.expect_context(ct, now);
@@ -145,7 +145,7 @@ impl<T: Table> Endpoint<T> {
         let tx = ctx.reap_payload(now, path, rng);
         let changed = ctx.route() != before;
         let at = wake_at(ctx, &Traffic::used_at(now));
-        self.expect(at);
+        self.note_deadline(at);
         (tx, changed)
     }
 
@@ -159,7 +159,7 @@ impl<T: Table> Endpoint<T> {
         let r = f(ctx);
         let changed = ctx.route() != before;
         let at = wake_at(ctx, &Traffic::used_at(now));
-        self.expect(at);
+        self.note_deadline(at);
         Some((r, changed))
     }
 
@@ -174,7 +174,7 @@ impl<T: Table> Endpoint<T> {
             return false;
         }
         let at = wake_at(ctx, &Traffic::used_at(now));
-        self.expect(at);
+        self.note_deadline(at);
         true
     }
 
@@ -197,7 +197,7 @@ impl<T: Table> Endpoint<T> {
             changed |= ctx.route() != before;
             next = earliest(next, wake_at(ctx, &Traffic::used_at(now)));
         }
-        self.expect(next);
+        self.note_deadline(next);
         changed
     }
 
