@@ -809,13 +809,14 @@ fn reap_probes_move_both_ends_off_a_dead_pair() {
     let mut now = 1_000 + reap::reap_consts::SEND_TIMEOUT;
     let mut probes = a.tick(now);
     assert_eq!(probes.iter().map(kind).collect::<Vec<_>>(), ["Probe"]);
-    assert_eq!(probes[0].path, dead, "the current pair is tried first");
+    assert_eq!(probes[0].path, Path { src: A2, dst: B2 }, "the pair that shares no locator with the dead one first");
     assert_eq!(a.ctx(&b).reap_state(), ReapState::Exploring);
-    // The current pair drops everything; the next probe goes elsewhere.
+    // That probe is lost too; the next goes on another pair.
     now = a.ep.poll_timeout().expect("the next probe");
     probes = a.tick(now);
     let through = probes.pop().expect("a probe");
     assert_ne!(through.path, dead);
+    assert_ne!(through.path, Path { src: A2, dst: B2 });
     let answer = b.receive_all(&through, now + 5);
     assert_eq!(answer.iter().map(kind).collect::<Vec<_>>(), ["Probe"]);
     assert_eq!(answer[0].path, through.path.reversed(), "answered on the pair that reached B");
@@ -854,4 +855,58 @@ fn reap_messages_survive_the_wire() {
             other => panic!("{other:?}"),
         }
     }
+}
+
+/// A flow that reported the peer unreachable (TCP's retransmission timer)
+/// is named once its context moves, so that it resends at once; a flow of
+/// no context is not kept, and one whose context never moves is forgotten.
+#[test]
+fn a_stalled_flow_is_told_when_its_context_moves() {
+    use reap::ReapState;
+    let (mut a, mut b) = established();
+    let ulids = a.ulids(&b);
+    let flow = Flow { local_port: 40_000, peer_port: 80 };
+    let moved = |a: &mut Peer, now| {
+        let mut v = Vec::new();
+        a.ep.moved_flows(now, |u, f| v.push((*u, f)));
+        v
+    };
+    let stranger = UlidPair { local: A1, peer: A3 };
+    assert_eq!(a.ep.unreachable(&stranger, flow, 500, &mut a.rng), (None, false));
+    let (probe, changed) = a.ep.unreachable(&ulids, flow, 1_000, &mut a.rng);
+    let probe = probe.expect("a probe at once");
+    assert!(changed, "exploring: the packet path hands payload to REAP");
+    assert_eq!(a.ctx(&b).reap_state(), ReapState::Exploring);
+    assert_eq!(moved(&mut a, 1_000), [], "not moved yet");
+    let answer = b.receive_all(&probe, 1_005);
+    let confirm = a.receive_all(&answer[0], 1_010);
+    assert_eq!(a.ctx(&b).path(), probe.path);
+    assert_eq!(moved(&mut a, 1_010), [(ulids, flow)]);
+    assert_eq!(moved(&mut a, 1_020), [], "named once");
+    b.receive_all(&confirm[0], 1_015);
+    // Stalled again on the new pair, which keeps working: forgotten after
+    // STALL_MEMORY, and a later move does not name it.
+    let (again, _) = a.ep.unreachable(&ulids, flow, 2_000, &mut a.rng);
+    assert!(again.is_some());
+    assert_eq!(moved(&mut a, 2_000 + STALL_MEMORY - 1), []);
+    assert_eq!(moved(&mut a, 2_000 + STALL_MEMORY), []);
+    a.ep.on_established(&ulids, 2_000 + STALL_MEMORY, |c| c.prefer_peer(&B1));
+    assert_eq!(moved(&mut a, 2_000 + STALL_MEMORY + 1), []);
+}
+
+/// The endpoint keeps at most MAX_STALLED flows; the newest replace the
+/// oldest.
+#[test]
+fn stalled_flows_are_bounded() {
+    let (mut a, mut b) = established();
+    let ulids = a.ulids(&b);
+    for port in 0..(MAX_STALLED as u16 + 4) {
+        a.ep.unreachable(&ulids, Flow { local_port: port, peer_port: 80 }, 1_000 + Millis::from(port), &mut a.rng);
+    }
+    a.ep.on_established(&ulids, 1_100, |c| c.prefer_local(&A2));
+    let mut named = Vec::new();
+    a.ep.moved_flows(1_100, |_, f| named.push(f.local_port));
+    named.sort();
+    assert_eq!(named, (4..MAX_STALLED as u16 + 4).collect::<Vec<_>>());
+    let _ = &mut b;
 }

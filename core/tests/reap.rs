@@ -278,12 +278,66 @@ fn all_pairs_dead_backs_off_then_recovers() {
     assert!(gaps.windows(2).all(|g| g[1] >= g[0]), "backing off: {gaps:?}");
     assert!(gaps.iter().all(|&g| g <= reap_consts::MAX_PROBE_TIMEOUT), "{gaps:?}");
     assert_eq!(*gaps.last().unwrap(), reap_consts::MAX_PROBE_TIMEOUT);
-    // A2 <-> B2 comes back: found within a probe interval or two.
+    // A2 <-> B2 comes back: found within a round of the four pairs at the
+    // slowest pace (both ends try them in the same order, so both may have
+    // just passed it).
     w.cut.retain(|&(x, y)| !((x == A2 && y == B2) || (x == B2 && y == A2)));
     let got_b = w.b.received;
-    w.run_until(300_000 + 3 * reap_consts::MAX_PROBE_TIMEOUT);
+    w.run_until(300_000 + 5 * reap_consts::MAX_PROBE_TIMEOUT);
     assert!(w.b.received > got_b + 100, "B got {} since", w.b.received - got_b);
     assert_eq!(w.a.current, Path { src: A2, dst: B2 });
+}
+
+/// Negative feedback (TCP's retransmission timer) starts exploration at
+/// once, on the pair that shares no locator with the failed one: payload
+/// flows again within one probe's round trip, not Send Timeout later.
+#[test]
+fn negative_feedback_explores_at_once() {
+    let mut w = World::new(100, 100);
+    w.run_until(10_000);
+    w.cut_both(A1, B1);
+    // The retransmission timeout of a flow on A1 -> B1, 200 ms on.
+    w.run_until(10_200);
+    let got_b = w.b.received;
+    let pairs = Pairs { current: w.a.current, local: &[A1, A2], peer: &[B1, B2] };
+    let out = w.a.reap.on_unreachable(w.now, &pairs, &mut w.a.rng);
+    let Some(Signal::Probe { path, state: ReapState::Exploring, .. }) = out.tx else { panic!("{out:?}") };
+    assert_eq!(path, Path { src: A2, dst: B2 }, "a pair that avoids both failed locators first");
+    let first = w.a.apply(w.now, out);
+    w.send(true, first);
+    // Already exploring: more feedback adds no probe.
+    assert_eq!(w.a.reap.on_unreachable(w.now, &pairs, &mut w.a.rng), ReapOut::default());
+    let fed_at = w.now;
+    while w.b.received == got_b && w.now < 20_000 {
+        w.run_until(w.now + STEP);
+    }
+    let gap = w.now - fed_at;
+    assert!(gap < reap_consts::INITIAL_PROBE_TIMEOUT, "payload again {gap} ms after the feedback");
+    assert_eq!(w.a.current, Path { src: A2, dst: B2 });
+    assert_eq!(w.b.current, Path { src: B2, dst: A2 });
+    w.run_until(30_000);
+    assert_eq!(w.a.probes.len(), 2, "the exploring probe and the confirmation: {:?}", w.a.probes);
+}
+
+/// Feedback about a path that works (a loss that passed): REAP's probes
+/// find a pair, nothing is lost, and probing stops.
+#[test]
+fn negative_feedback_on_a_working_path_settles() {
+    let mut w = World::new(100, 100);
+    w.run_until(5_000);
+    let pairs = Pairs { current: w.a.current, local: &[A1, A2], peer: &[B1, B2] };
+    let out = w.a.reap.on_unreachable(w.now, &pairs, &mut w.a.rng);
+    let first = w.a.apply(w.now, out);
+    w.send(true, first);
+    let (got_a, got_b) = (w.a.received, w.b.received);
+    w.run_until(65_000);
+    assert!(w.b.received >= got_b + 590 && w.a.received >= got_a + 590, "{} {}", w.b.received - got_b, w.a.received - got_a);
+    assert_eq!((w.a.reap.state(), w.b.reap.state()), (ReapState::Operational, ReapState::Operational));
+    // A's probe, B's answer, A's confirmation (and A's answer to B's
+    // payload, which reached it while it explored): all within a round trip.
+    for h in [&w.a, &w.b] {
+        assert!(h.probes.len() <= 3 && h.probes.iter().all(|&t| t < 5_100), "{:?}", h.probes);
+    }
 }
 
 /// Reports that name no probe of ours (a forged Probe) move nothing.

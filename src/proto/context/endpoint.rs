@@ -16,6 +16,32 @@ use super::reap::Traffic;
 /// period rather than once each.
 pub const GC_SLACK: Millis = 1_000;
 
+/// Most stalled flows an endpoint remembers; a new one replaces the one
+/// that stalled longest ago.
+pub const MAX_STALLED: usize = 16;
+
+/// How long a stalled flow waits to hear that its context moved: as long
+/// as two of REAP's slowest probe intervals.
+pub const STALL_MEMORY: Millis = 2 * reap::reap_consts::MAX_PROBE_TIMEOUT;
+
+/// A transport connection of a context, by its ports.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Flow {
+    /// Our port.
+    pub local_port: u16,
+    /// The peer's port.
+    pub peer_port: u16,
+}
+
+/// A flow that found the peer unreachable on `path` at `at`.
+#[derive(Clone, Copy, Debug)]
+struct Stalled {
+    ulids: UlidPair,
+    flow: Flow,
+    path: Path,
+    at: Millis,
+}
+
 /// The contexts of a host, its responder and locators, and when it next
 /// needs the timer.
 pub struct Endpoint<T: Table> {
@@ -26,6 +52,8 @@ pub struct Endpoint<T: Table> {
     /// The earliest deadline of any context as last seen; maybe earlier
     /// than the true one (a context went, or was used since), never later.
     wake: Option<Millis>,
+    /// Flows waiting for their context to move ([`Endpoint::unreachable`]).
+    stalled: [Option<Stalled>; MAX_STALLED],
 }
 
 /// What [`Endpoint::connect`] did.  (Its I1 travels by value, as every
@@ -58,7 +86,7 @@ pub enum PayloadIn {
 impl<T: Table> Endpoint<T> {
     /// An endpoint over `table`, nothing to wait for yet.
     pub fn new(host: Host, table: T) -> Self {
-        Endpoint { host, table, wake: None }
+        Endpoint { host, table, wake: None, stalled: [None; MAX_STALLED] }
     }
 
     /// When [`Endpoint::handle_timeout`] is next due, if ever.
@@ -147,6 +175,55 @@ impl<T: Table> Endpoint<T> {
         let at = wake_at(ctx, &Traffic::used_at(now));
         self.note_deadline(at);
         (tx, changed)
+    }
+
+    /// Negative feedback: the flow `flow` of the context of `ulids` (FII
+    /// 0) found the peer unreachable (TCP's retransmission timer fired).
+    /// REAP explores now; once the context moves, [`Endpoint::moved_flows`]
+    /// names the flow, whose transport then resends at once rather than at
+    /// the end of a timer it backed off while the path was dead.  Returns
+    /// what REAP sends, and whether the packet path must see the context
+    /// again.
+    pub fn unreachable(&mut self, ulids: &UlidPair, flow: Flow, now: Millis, rng: &mut impl Random) -> (Option<Transmit>, bool) {
+        let Some(ctx) = self.table.by_ulids(ulids, 0).filter(|c| c.state() == State::Established) else {
+            return (None, false);
+        };
+        let before = ctx.route();
+        let tx = ctx.reap_unreachable(now, rng);
+        let changed = ctx.route() != before;
+        let path = ctx.path();
+        let at = wake_at(ctx, &Traffic::used_at(now));
+        self.note_deadline(at);
+        self.remember(Stalled { ulids: *ulids, flow, path, at: now });
+        (tx, changed)
+    }
+
+    /// Keeps `s`: in the place of the same flow, else a free one, else
+    /// the one that stalled longest ago.
+    fn remember(&mut self, s: Stalled) {
+        let same = |e: &Option<Stalled>| e.is_some_and(|e| e.ulids == s.ulids && e.flow == s.flow);
+        let i = self.stalled.iter().position(same).or_else(|| self.stalled.iter().position(Option::is_none));
+        let i = i.or_else(|| (0..MAX_STALLED).min_by_key(|&i| self.stalled.get(i).copied().flatten().map(|e| e.at)));
+        if let Some(e) = i.and_then(|i| self.stalled.get_mut(i)) {
+            *e = Some(s);
+        }
+    }
+
+    /// Hands `f` each stalled flow whose context now uses another pair
+    /// than when it stalled, once; forgets the flows whose context went
+    /// and those that waited [`STALL_MEMORY`].
+    pub fn moved_flows(&mut self, now: Millis, mut f: impl FnMut(&UlidPair, Flow)) {
+        for e in self.stalled.iter_mut() {
+            let Some(s) = *e else { continue };
+            match self.table.by_ulids(&s.ulids, 0).map(|c| c.path()) {
+                Some(p) if p != s.path => {
+                    f(&s.ulids, s.flow);
+                    *e = None;
+                }
+                Some(_) if now.saturating_sub(s.at) < STALL_MEMORY => {}
+                _ => *e = None,
+            }
+        }
     }
 
     /// Runs `f` on the established context of `ulids` (the one connected

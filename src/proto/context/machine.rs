@@ -603,6 +603,17 @@ impl Context {
         self.apply(out)
     }
 
+    /// Negative feedback: an upper layer found the peer unreachable on
+    /// the current pair.
+    pub fn reap_unreachable(&mut self, now: Millis, rng: &mut impl Random) -> Option<Transmit> {
+        if self.state != State::Established {
+            return None;
+        }
+        let pairs = Pairs { current: self.path, local: self.local_locs.as_slice(), peer: self.peer_locs.as_slice() };
+        let out = self.reap.on_unreachable(now, &pairs, rng);
+        self.apply(out)
+    }
+
     /// A Keepalive arrived on `path`.
     pub(super) fn on_keepalive(&mut self, now: Millis, path: &Path, rng: &mut impl Random) -> Option<Transmit> {
         if self.state != State::Established {

@@ -132,9 +132,12 @@ pub struct ReapOut {
     pub moved: Option<Path>,
 }
 
-/// The locator pairs a context may use, in the order exploration tries
-/// them: the current pair first, then ours by our order against the
-/// peer's by theirs.
+/// The locator pairs a context may use.  Exploration tries them in this
+/// order: first the pairs that share no locator with the current one,
+/// which has just failed (a failure is most often one host's uplink, and
+/// such a pair avoids both), then those that share one, each by our order
+/// of our locators against the peer's order of theirs; the current pair
+/// last, for a failure that passes.
 #[derive(Clone, Copy, Debug)]
 pub struct Pairs<'a> {
     /// The current pair.
@@ -150,35 +153,32 @@ impl Pairs<'_> {
         self.local.len() * self.peer.len()
     }
 
+    /// The pairs other than the current one that share `shared` locators
+    /// with it.
+    fn sharing(&self, shared: usize) -> impl Iterator<Item = Path> + '_ {
+        let cur = self.current;
+        self.local
+            .iter()
+            .flat_map(move |src| self.peer.iter().map(move |dst| Path { src: *src, dst: *dst }))
+            .filter(move |p| *p != cur && usize::from(p.src == cur.src) + usize::from(p.dst == cur.dst) == shared)
+    }
+
     /// The `i`-th pair to try (`i` taken round the candidates).
     fn get(&self, i: usize) -> Path {
         let n = self.len();
-        if n == 0 || i.is_multiple_of(n) {
+        if n == 0 {
             return self.current;
         }
-        // The others in order, the current pair's place taken by the first.
-        let mut k = 0;
-        for src in self.local {
-            for dst in self.peer {
-                let p = Path { src: *src, dst: *dst };
-                if p == self.current {
-                    continue;
-                }
-                k += 1;
-                if k == i % n {
-                    return p;
-                }
-            }
-        }
-        self.current
+        self.sharing(0).chain(self.sharing(1)).nth(i % n).unwrap_or(self.current)
     }
 
-    /// Where `p` stands in the order, if it is a pair of these locators.
+    /// How much we prefer `p` when the peer proved several: the current
+    /// pair (nothing moves), then the order of exploration.
     fn rank(&self, p: &Path) -> Option<usize> {
         if *p == self.current {
             return Some(0);
         }
-        (1..self.len()).find(|&i| self.get(i) == *p)
+        self.sharing(0).chain(self.sharing(1)).position(|q| q == *p).map(|i| i + 1)
     }
 }
 
@@ -286,11 +286,7 @@ impl Reap {
         if failed {
             // §6.4: nothing came back for Send Timeout (or the peer never
             // confirmed our InboundOk).
-            self.state = ReapState::Exploring;
-            self.received.clear();
-            self.confirm_by = None;
-            self.probes = 0;
-            return self.probe(now, pairs.get(0), rng);
+            return self.explore(now, pairs, rng);
         }
         if self.next_probe.is_some_and(|at| at <= now) {
             let path = pairs.get(self.probes as usize);
@@ -301,6 +297,26 @@ impl Reap {
             return ReapOut { tx: Some(Signal::Keepalive(pairs.current)), moved: None };
         }
         ReapOut::default()
+    }
+
+    /// Negative feedback (RFC 5534 §5.3, draft API §7.3): an upper layer
+    /// found the peer unreachable on the current pair (TCP's
+    /// retransmission timer fired): explore now, not at the end of the
+    /// Send Timer.  Nothing while we probe already.
+    pub fn on_unreachable(&mut self, now: Millis, pairs: &Pairs<'_>, rng: &mut impl Random) -> ReapOut {
+        if self.state != ReapState::Operational {
+            return ReapOut::default();
+        }
+        self.explore(now, pairs, rng)
+    }
+
+    /// The current pair failed: Exploring, the first probe now.
+    fn explore(&mut self, now: Millis, pairs: &Pairs<'_>, rng: &mut impl Random) -> ReapOut {
+        self.state = ReapState::Exploring;
+        self.received.clear();
+        self.confirm_by = None;
+        self.probes = 0;
+        self.probe(now, pairs.get(0), rng)
     }
 
     /// Sends a probe on `path` in the current state, and paces the next:
