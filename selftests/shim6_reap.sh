@@ -6,13 +6,25 @@
 # pair.
 #
 # Two multihomed hosts, A and B, each with two uplinks to a router R
-# (selftests/lib.sh two_hosts).  A UDP and a TCP flow run from A's ULID to
-# B's, on the ULIDs.  Then A's first uplink fails silently: its carrier
-# stays up, and netem drops every packet both ways (on A's a0 and on R's
-# ra0).  Nothing tells either host: A's REAP finds that what it sends is
-# not answered within Send Timeout, explores the locator pairs with
-# Probes, and A and B settle on pairs that work; both flows go on, the TCP
-# stream intact, and the applications keep their ULIDs.
+# (selftests/lib.sh two_hosts): A's a0 carries its locator a1, a1 carries
+# a2.  Two flows, on two contexts:
+#  - "main": a UDP and a TCP flow from A's ULID a1 to B's b1.  TCP's
+#    retransmission timeouts are REAP's negative feedback: the context
+#    explores at once, and the stalled TCP connection retransmits as soon
+#    as the context moved, without waiting out its backed-off timer.
+#  - "udp": a UDP flow alone, from a2 to b2.  Nothing tells its REAP of a
+#    failure: its Send Timer (15 s) finds it.
+# A "silent" failure keeps the carrier up and drops every packet (netem
+# on A's device, and on R's for the other direction).
+#
+#  1. a0 fails both ways: the main flows move to a2 within a few seconds.
+#  2. a0 comes back and a1 fails from A to R only: the main flows move
+#     back to a1 within seconds; the UDP flow, on a2, within Send Timeout
+#     plus its exploration.
+#  3. Both of A's uplinks fail; after 8 s a0 comes back: the flows find it
+#     within REAP's probe intervals, which have grown by then.
+# Through all of it the TCP stream stays intact (every round echoed in
+# order) and the applications keep their ULIDs.
 
 set -u
 ns_a=shim6-ra-$$
@@ -33,87 +45,159 @@ cleanup() {
 trap cleanup EXIT
 
 echo "TAP version 13"
-echo "1..5"
+echo "1..10"
 
 two_hosts
 
-ip netns exec "$ns_b" shimsock server -r -u 7007 -t 7008 "$b1" >"$dir/server.log" 2>&1 &
-pids="$pids $!"
-for _ in $(seq 50); do
-	grep -q listening "$dir/server.log" && break
-	sleep 0.2
-done
-# TCP backs off while the path is dead (its retransmissions 13 s apart
-# by then): a stream round may wait a minute.
-ip netns exec "$ns_a" shimsock client -r -w 1 -I 60 "$a1" "$b1" \
-	udp 7007 tcp 7008 associate 200 associated \
-	loop "$dir/progress" >"$dir/client.log" 2>&1 &
-pids="$pids $!"
-for _ in $(seq 300); do
-	[ -s "$dir/progress" ] && break
-	sleep 0.2
-done
-
-# advancing SECONDS: "U T" when both flows advance within SECONDS.
-advancing() {
-	local u0 t0 u1 t1
-	read -r u0 t0 <"$dir/progress" || return 1
-	sleep "$1"
-	read -r u1 t1 <"$dir/progress" || return 1
-	echo "# udp $u0 -> $u1, tcp $t0 -> $t1"
-	[ "$u1" -gt "$u0" ] && [ "$t1" -gt "$t0" ]
+# serve ADDR ARGS...: an echo server on ADDR in B, once it listens.
+serve() {
+	local addr=$1 log
+	shift
+	log=$dir/server-$addr.log
+	ip netns exec "$ns_b" shimsock server -r "$@" "$addr" >"$log" 2>&1 &
+	pids="$pids $!"
+	for _ in $(seq 50); do
+		grep -q listening "$log" && break
+		sleep 0.2
+	done
 }
 
-grep -qx "associated 1 1" "$dir/client.log" && advancing 2
-result $? "reap: before the cut, UDP and TCP run over an established context on the ULIDs ($(grep ^associated "$dir/client.log"))"
-
-# The silent cut: carrier up, every packet lost both ways.
-tc -n "$ns_a" qdisc add dev a0 root netem loss 100%
-tc -n "$ns_r" qdisc add dev ra0 root netem loss 100%
-cut=$SECONDS
-read -r u0 t0 <"$dir/progress"
-# Send Timeout (15 s) plus a few probes, with room for a loaded VM.
-resumed=
-while [ $((SECONDS - cut)) -lt 45 ]; do
-	sleep 0.5
-	read -r u t <"$dir/progress"
-	if [ "$u" -gt $((u0 + 5)) ]; then
-		resumed=$((SECONDS - cut))
-		break
-	fi
-done
-[ -n "$resumed" ] && [ "$resumed" -le 30 ]
-result $? "reap: UDP resumed ${resumed:-never} s after the silent cut (Send Timeout 15 s, then exploration)"
-
-# TCP resumes at its next retransmission on the new pair: after a
-# quarter of a minute of loss its timer has backed off to about 27 s.
-ok=1
-for _ in $(seq 20); do
-	advancing 3 && ok=0 && break
-done
-result $ok "reap: after the move both flows run again, the TCP stream intact (every round echoed in order)"
-if [ $ok != 0 ]; then
-	ip netns exec "$ns_a" ss -tin | sed 's/^/# A: /'
-	ip netns exec "$ns_b" ss -tin | sed 's/^/# B: /'
-	for ns in "$ns_a" "$ns_b"; do
-		ip netns exec "$ns" nstat -a 2>/dev/null | grep -E "Frag|Reasm|TCPTimeouts" | sed "s/^/# $ns: /"
+# client NAME LOCAL PEER STEPS...: a looping client in A; its progress
+# ("U T") in $dir/NAME, once it has some.
+client() {
+	local name=$1 local=$2 peer=$3
+	shift 3
+	# TCP backs off while a path is dead: a stream round may wait long.
+	ip netns exec "$ns_a" shimsock client -r -w 1 -I 60 "$local" "$peer" \
+		"$@" associate 200 associated loop "$dir/$name" >"$dir/$name.log" 2>&1 &
+	pids="$pids $!"
+	for _ in $(seq 300); do
+		[ -s "$dir/$name" ] && break
+		sleep 0.2
 	done
-fi
-if [ $ok != 0 ]; then
-	ip netns exec "$ns_a" ss -tin | sed 's/^/# A: /'
-	ip netns exec "$ns_b" ss -tin | sed 's/^/# B: /'
-	ip netns exec "$ns_a" nstat -a 2>/dev/null | grep -E "Tcp|Ip6Out|Ip6In" | sed 's/^/# A: /'
-fi
+}
 
-shimctl -j -n "$ns_a" context show >"$dir/a.json" 2>&1
-shimctl -j -n "$ns_b" context show >"$dir/b.json" 2>&1
-grep -o "\"ulid_local\":\"$a1\",\"ulid_peer\":\"$b1\",\"state\":\"established\"[^}]*" "$dir/a.json" |
-	grep -q "\"locator_local\":\"$a2\""
-result $? "reap: A's context left its dead uplink: it sends from $a2 ($(head -c 400 "$dir/a.json"))"
+serve "$b1" -u 7007 -t 7008
+serve "$b2" -u 7009
+client main "$a1" "$b1" udp 7007 tcp 7008
+client udp "$a2" "$b2" udp 7009
 
-grep -o "\"ulid_local\":\"$b1\",\"ulid_peer\":\"$a1\",\"state\":\"established\"[^}]*" "$dir/b.json" |
-	grep -q "\"locator_peer\":\"$a2\""
-result $? "reap: B's context sends to A's working locator $a2 ($(head -c 400 "$dir/b.json"))"
+now_ms() {
+	echo $(($(date +%s%N) / 1000000))
+}
 
-grep -q "^tcp:" "$dir/client.log" && sed 's/^/# /' "$dir/client.log"
+# resumed NAME LIMIT [SINCE]: milliseconds from SINCE (now_ms; the call
+# if none) until each flow of NAME advanced by two rounds since the call;
+# fails LIMIT seconds after SINCE.
+resumed() {
+	local name=$1 limit=$2 start=${3:-$(now_ms)} u0 t0 u t
+	read -r u0 t0 <"$dir/$name"
+	while [ $(($(now_ms) - start)) -lt $((limit * 1000)) ]; do
+		sleep 0.1
+		read -r u t <"$dir/$name"
+		if [ "$u" -gt $((u0 + 2)) ] && { [ "$t0" = 0 ] || [ "$t" -gt $((t0 + 2)) ]; }; then
+			echo $(($(now_ms) - start))
+			return 0
+		fi
+	done
+	return 1
+}
+
+# locators NS ULID_LOCAL ULID_PEER: "LOCAL PEER", the locators the
+# context of the ULID pair sends on.
+locators() {
+	shimctl -j -n "$1" context show | python3 -c '
+import json, sys
+for c in json.load(sys.stdin):
+    if (c["ulid_local"], c["ulid_peer"], c["state"]) == (sys.argv[1], sys.argv[2], "established"):
+        print(c["locator_local"], c["locator_peer"])' "$2" "$3"
+}
+
+# fail_link DEV HOW: A's uplink DEV (a0 or a1) fails silently, "both"
+# ways or "out" (from A to R only); "heal" brings it back.
+fail_link() {
+	local dev=$1 how=$2
+	tc -n "$ns_a" qdisc del dev "$dev" root 2>/dev/null
+	tc -n "$ns_r" qdisc del dev "r$dev" root 2>/dev/null
+	case $how in
+	both)
+		tc -n "$ns_a" qdisc add dev "$dev" root netem loss 100%
+		tc -n "$ns_r" qdisc add dev "r$dev" root netem loss 100%
+		;;
+	out)
+		tc -n "$ns_a" qdisc add dev "$dev" root netem loss 100%
+		;;
+	esac
+}
+
+# diagnose: state of both hosts, after a failed step.
+diagnose() {
+	local ns
+	for ns in "$ns_a" "$ns_b"; do
+		ip netns exec "$ns" ss -tin | sed "s/^/# $ns: /"
+		shimctl -n "$ns" context show | sed "s/^/# $ns: /"
+		shimctl -n "$ns" stats show | awk -v ns="$ns" '$2 != 0 { print "# " ns ": " $0 }'
+		ip netns exec "$ns" nstat -a 2>/dev/null | grep -E "Frag|TCPTimeouts|RetransSegs" | sed "s/^/# $ns: /"
+	done
+	sed 's/^/# main: /' "$dir/main.log"
+}
+
+grep -qx "associated 1 1" "$dir/main.log" && grep -qx "associated 1" "$dir/udp.log" && resumed main 5 >/dev/null
+result $? "reap: before the cut, UDP and TCP run over established contexts on the ULIDs ($(grep -h ^associated "$dir/main.log" "$dir/udp.log" | tr '\n' ' '))"
+
+# 1. a0 dies both ways.
+fail_link a0 both
+ms=$(resumed main 30)
+ok=$?
+[ $ok = 0 ] && [ "$ms" -le 5000 ]
+ok=$?
+result $ok "reap: a silent cut of the main flows' uplink: both flows ran again after ${ms:-no} ms (TCP's timeout is negative feedback: no Send Timeout wait)"
+[ $ok != 0 ] && diagnose
+
+# counter NS NAME: a counter of shimctl stats show.
+counter() {
+	shimctl -n "$1" stats show | awk -v n="$2" '$1 == n { print $2 }'
+}
+[ "$(counter "$ns_a" reap_feedback)" -ge 1 ] && [ "$(counter "$ns_a" tcp_resent)" -ge 1 ]
+result $? "reap: A explored on TCP's timeout and made the stalled connection resend once the context moved (reap_feedback $(counter "$ns_a" reap_feedback), tcp_resent $(counter "$ns_a" tcp_resent))"
+
+[ "$(locators "$ns_a" "$a1" "$b1" | cut -d' ' -f1)" = "$a2" ] && [ "$(locators "$ns_b" "$b1" "$a1" | cut -d' ' -f2)" = "$a2" ]
+result $? "reap: both ends of the main context left the dead uplink for $a2 ($(locators "$ns_a" "$a1" "$b1"); $(locators "$ns_b" "$b1" "$a1"))"
+
+# 2. a0 comes back; a1 stops carrying A's packets (R's still reach A).
+fail_link a0 heal
+fail_link a1 out
+at=$(now_ms)
+ms=$(resumed main 30)
+ok=$?
+[ $ok = 0 ] && [ "$ms" -le 5000 ]
+ok=$?
+result $ok "reap: a0 back, a1 cut from A to R only: the main flows ran again after ${ms:-no} ms"
+[ $ok != 0 ] && diagnose
+[ "$(locators "$ns_a" "$a1" "$b1" | cut -d' ' -f1)" = "$a1" ]
+result $? "reap: the main context sends from its original locator again ($(locators "$ns_a" "$a1" "$b1"))"
+
+# The UDP flow on a2 hears of nothing but its own unanswered datagrams.
+ms=$(resumed udp 40 "$at")
+ok=$?
+[ $ok = 0 ] && [ "$ms" -ge 5000 ] && [ "$ms" -le 30000 ]
+result $? "reap: the UDP flow alone on a2 ran again ${ms:-no} ms after the cut, its Send Timer (15 s) having found it ($(locators "$ns_a" "$a2" "$b2"))"
+
+# 3. Both uplinks die; after 8 s, a0 comes back.  Probes have slowed to
+# seconds apart by then (0.5 s four times, then doubling), and each end
+# tries the pairs in turn: up to about 30 s more.
+fail_link a0 both
+fail_link a1 both
+sleep 8
+fail_link a0 heal
+at=$(now_ms)
+ms=$(resumed main 60 "$at")
+result $? "reap: both uplinks cut, then a0 restored after 8 s: the main flows ran again ${ms:-never} ms after"
+ms=$(resumed udp 60 "$at")
+result $? "reap: and the UDP flow alone, ${ms:-never} ms after"
+
+read -r _ t <"$dir/main"
+! grep -q "^tcp:" "$dir/main.log" && [ "$t" -gt 0 ]
+result $? "reap: the TCP stream stayed intact throughout ($t rounds echoed in order)"
+grep -q "^tcp:" "$dir/main.log" && sed 's/^/# /' "$dir/main.log"
 totals

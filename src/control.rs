@@ -28,10 +28,11 @@ use crate::kext::net::NetRef;
 use crate::kext::timer::{HasTimer, Timer};
 use crate::routes::Routes;
 use crate::kext::skb::{send_ipv6, Addr, OwnedSkb};
+use crate::kext::sock::tcp_retransmit;
 use crate::proto::codec::{self, Inbound, Local};
 use crate::proto::context::reap::{reap_consts, Traffic};
 use crate::proto::context::{
-    classify_in, shimmable, Connect, Context, ContextTag, Endpoint, Host, Locators, Message, Millis, NotOurs, Path, PayloadIn, Random,
+    classify_in, shimmable, Connect, Context, ContextTag, Endpoint, Flow, Host, Locators, Message, Millis, NotOurs, Path, PayloadIn, Random,
     Received,
     Refusal, Responder, Route, State as CtxState, Table, Transmit, UlidPair,
 };
@@ -472,9 +473,10 @@ struct State {
     rng: KernelRandom,
 }
 
-/// What a namespace dropped or refused, by reason (`shimctl stats`).
+/// What a namespace dropped or refused, by reason, and how often REAP
+/// acted on a failure (`shimctl stats`).
 #[derive(Default)]
-struct Drops {
+struct Counters {
     /// Refused by the core, indexed by [`Refusal::index`].
     refused: [AtomicU64; Refusal::ALL.len()],
     /// Not a valid control message (checksum, lengths, options).
@@ -491,9 +493,15 @@ struct Drops {
     /// memory for it, or headers beyond the linear area) or a route on its
     /// locators: dropped, never sent on the ULIDs of a moved flow.
     rewrite_failed: AtomicU64,
+    /// TCP retransmission timeouts that started an exploration (negative
+    /// feedback).
+    reap_feedback: AtomicU64,
+    /// Stalled TCP connections made to retransmit at once after their
+    /// context moved.
+    tcp_resent: AtomicU64,
 }
 
-impl Drops {
+impl Counters {
     fn count(c: &AtomicU64) {
         c.fetch_add(1, Ordering::Relaxed);
     }
@@ -514,7 +522,7 @@ impl Drops {
     }
 
     /// How many counters there are.
-    const LEN: usize = Refusal::ALL.len() + 6;
+    const LEN: usize = Refusal::ALL.len() + 8;
 
     /// Counter `index` (name, value), in a fixed order.
     fn get(&self, index: usize) -> Option<(&'static str, u64)> {
@@ -530,6 +538,8 @@ impl Drops {
             Some(3) => ("payload_unmatched", &self.payload_unmatched),
             Some(4) => ("icmp_unmatched", &self.icmp_unmatched),
             Some(5) => ("rewrite_failed", &self.rewrite_failed),
+            Some(6) => ("reap_feedback", &self.reap_feedback),
+            Some(7) => ("tcp_resent", &self.tcp_resent),
             Some(_) => return None,
         };
         Some((name, c.load(Ordering::Relaxed)))
@@ -554,8 +564,8 @@ pub(crate) struct Control {
     disabled: AtomicBool,
     /// Entries of `State::queue`, and steals on their way there.
     queued: AtomicUsize,
-    /// What it dropped or refused.
-    drops: Drops,
+    /// What it dropped or refused, and REAP's actions.
+    counters: Counters,
 }
 
 impl Control {
@@ -581,7 +591,7 @@ impl Control {
             routes,
             disabled: AtomicBool::new(false),
             queued: AtomicUsize::new(0),
-            drops: Drops::default(),
+            counters: Counters::default(),
         }))
     }
 
@@ -724,30 +734,63 @@ impl Control {
     /// A Shim6 control message arrived on `path`.
     pub(crate) fn receive(&self, path: Path, bytes: &[u8]) {
         let now = now_ms();
-        let out = self.event(|st| {
+        let (out, moved) = self.event(|st| {
             let State { ep, mac, sha1, .. } = st;
             let validates = |msg: &_| ep.host.validates(msg, &path, now, mac);
             match codec::parse(bytes, path, sha1, validates) {
                 Ok(Inbound::Context(rx)) => {
                     let out = st.ep.receive(&rx, now, &mut st.rng, &mut st.mac);
-                    if out.changed {
-                        st.ep.table.publish();
-                    }
                     if let Some(why) = out.refused {
-                        self.drops.refused(why);
+                        self.counters.refused(why);
                     }
-                    emit(st, &out.tx)
+                    // A Probe may have moved a context.
+                    let moved = if out.changed { republish(st, now) } else { KVec::new() };
+                    (emit(st, &out.tx), moved)
                 }
                 // Error messages are not acted on.
-                Ok(Inbound::Other(_)) => KVec::new(),
+                Ok(Inbound::Other(_)) => (KVec::new(), KVec::new()),
                 Err(d) => {
-                    self.drops.codec(d);
-                    KVec::new()
+                    self.counters.codec(d);
+                    (KVec::new(), KVec::new())
                 }
             }
         });
         self.transmit(&out);
+        self.resend(&moved);
         self.release();
+    }
+
+    /// TCP's retransmission timer fired on `flow` of `ulids`: negative
+    /// feedback for REAP, which explores at once if the ULID pair has an
+    /// established context.  (The flow's socket is locked: nothing here
+    /// waits for one.)
+    pub(crate) fn unreachable(&self, ulids: &UlidPair, flow: Flow) {
+        if self.routes.is_empty() {
+            return;
+        }
+        let out = self.event(|st| {
+            let (tx, changed) = st.ep.unreachable(ulids, flow, now_ms(), &mut st.rng);
+            if changed {
+                st.ep.table.publish();
+            }
+            // A probe: an exploration began.
+            if tx.is_some() {
+                Counters::count(&self.counters.reap_feedback);
+            }
+            emit(st, &[tx])
+        });
+        self.transmit(&out);
+    }
+
+    /// TCP connections that stalled on a path their context has since left
+    /// retransmit now (after the lock: they send through our hook).
+    fn resend(&self, flows: &[(UlidPair, Flow)]) {
+        for (ulids, f) in flows {
+            // Closed since, or resent already: nothing to hurry.
+            if tcp_retransmit(&self.net, &ulids.local, f.local_port, &ulids.peer, f.peer_port).is_ok() {
+                Counters::count(&self.counters.tcp_resent);
+            }
+        }
     }
 
     /// Payload with our tag `ct` arrived on `path`: the ULIDs to restore,
@@ -775,15 +818,15 @@ impl Control {
                 (Some(ulids), emit(st, &[first]))
             }
             PayloadIn::Unmatched => {
-                Drops::count(&self.drops.payload_unmatched);
+                Counters::count(&self.counters.payload_unmatched);
                 (None, KVec::new())
             }
             PayloadIn::UnknownTag(answer) => {
-                Drops::count(&self.drops.payload_unmatched);
+                Counters::count(&self.counters.payload_unmatched);
                 match answer {
                     Ok(r1bis) => (None, emit(st, &[Some(r1bis)])),
                     Err(why) => {
-                        self.drops.refused(why);
+                        self.counters.refused(why);
                         (None, KVec::new())
                     }
                 }
@@ -811,7 +854,7 @@ impl Control {
             if changed {
                 st.ep.table.publish();
             } else {
-                Drops::count(&self.drops.icmp_unmatched);
+                Counters::count(&self.counters.icmp_unmatched);
             }
             changed
         });
@@ -827,14 +870,14 @@ impl Control {
         self.routes.by_peer_tag(ct, path, |e| e.route.ulids)
     }
 
-    /// Counter `index` of what the namespace dropped or refused, for
-    /// shimctl: (name, value).
+    /// Counter `index` of the namespace, for shimctl: (name, value) of
+    /// what it dropped or refused, of REAP's actions, then of its table.
     pub(crate) fn drop_counter(&self, index: usize) -> Option<(&'static str, u64)> {
-        if let Some(c) = self.drops.get(index) {
+        if let Some(c) = self.counters.get(index) {
             return Some(c);
         }
         let (n, limit) = self.locked(|st| (st.ep.table.len(), st.ep.table.limit));
-        match index.checked_sub(Drops::LEN)? {
+        match index.checked_sub(Counters::LEN)? {
             0 => Some(("contexts", n as u64)),
             1 => Some(("max_contexts", limit as u64)),
             _ => None,
@@ -1008,14 +1051,14 @@ impl Control {
     /// Payload of the context of `ulids` came on `path` while its REAP
     /// explores: the peer reaches us.
     pub(crate) fn reap_heard(&self, ulids: &UlidPair, path: &Path) {
-        let out = self.event(|st| {
-            let (tx, changed) = st.ep.heard_on_ulids(ulids, path, now_ms(), &mut st.rng);
-            if changed {
-                st.ep.table.publish();
-            }
-            emit(st, &[tx])
+        let (out, moved) = self.event(|st| {
+            let now = now_ms();
+            let (tx, changed) = st.ep.heard_on_ulids(ulids, path, now, &mut st.rng);
+            let moved = if changed { republish(st, now) } else { KVec::new() };
+            (emit(st, &[tx]), moved)
         });
         self.transmit(&out);
+        self.resend(&moved);
     }
 
     /// Whether the namespace has no context (the LOCAL_IN hook then has
@@ -1026,9 +1069,9 @@ impl Control {
 
     /// Counts a drop of the data path.
     pub(crate) fn dropped(&self, why: DataDrop) {
-        Drops::count(match why {
-            DataDrop::RewriteFailed => &self.drops.rewrite_failed,
-            DataDrop::IcmpUnmatched => &self.drops.icmp_unmatched,
+        Counters::count(match why {
+            DataDrop::RewriteFailed => &self.counters.rewrite_failed,
+            DataDrop::IcmpUnmatched => &self.counters.icmp_unmatched,
         });
     }
 
@@ -1037,21 +1080,22 @@ impl Control {
     /// Re-armed under the lock, so that an event meanwhile, which arms it
     /// for sooner, is not overtaken.
     pub(crate) fn on_timer(&self) {
-        let out = self.locked(|st| {
+        let (out, moved) = self.locked(|st| {
+            let now = now_ms();
             let mut txs = KVec::new();
             // Out of memory: this retransmission is lost like any other.
-            let changed = st.ep.handle_timeout(now_ms(), &mut st.rng, |tx| {
+            let changed = st.ep.handle_timeout(now, &mut st.rng, |tx| {
                 let _ = txs.push(Some(tx), GFP_ATOMIC);
             });
-            if changed {
-                st.ep.table.publish();
-            }
+            // Also forgets the stalled flows that waited long enough.
+            let moved = if changed { republish(st, now) } else { stalled_moved(st, now) };
             if let Some(at) = st.ep.poll_timeout() {
                 self.timer.arm(ms_until(at));
             }
-            emit(st, &txs)
+            (emit(st, &txs), moved)
         });
         self.transmit(&out);
+        self.resend(&moved);
         self.release();
     }
 }
@@ -1079,6 +1123,23 @@ fn on_established<R>(
         ep.table.publish();
     }
     r
+}
+
+/// Publishes the table to the packet path; returns the stalled TCP flows
+/// whose context it moved.
+fn republish(st: &mut State, now: Millis) -> KVec<(UlidPair, Flow)> {
+    st.ep.table.publish();
+    stalled_moved(st, now)
+}
+
+/// The stalled flows whose context moved since they stalled.
+fn stalled_moved(st: &mut State, now: Millis) -> KVec<(UlidPair, Flow)> {
+    let mut flows = KVec::new();
+    // Out of memory: the flow resends when its own timer fires.
+    st.ep.moved_flows(now, |u, f| {
+        let _ = flows.push((*u, f), GFP_ATOMIC);
+    });
+    flows
 }
 
 /// Recomputes our locators (the addresses our PDS verifies): every

@@ -14,7 +14,7 @@ use crate::kext::shim::{CmsgOut, ShimOps, SkbExt, SockWords};
 use crate::kext::skb::Addr;
 use crate::kext::sock::{OptIn, OptOut, Sock};
 use crate::netns::NetState;
-use crate::proto::context::{Locators, UlidPair};
+use crate::proto::context::{Flow, Locators, UlidPair};
 use crate::proto::sockopt::{self as so, Cmsg, Opt, Side, SockFlags};
 use crate::uapi;
 
@@ -388,6 +388,16 @@ impl ShimOps for SolShim {
         if state.word::<COUNTED>().swap(1, Ordering::Relaxed) == 0 {
             NetState::of(sk.net()).socket_added();
         }
+    }
+
+    fn tcp_timeout(sk: &Sock) {
+        // A socket that bypasses the shim says nothing about its context.
+        if dont_shim(sk) {
+            return;
+        }
+        let Some((local, peer)) = sk.v6_pair() else { return };
+        let (local_port, peer_port) = sk.ports();
+        NetState::of(sk.net()).ctl.unreachable(&UlidPair { local, peer }, Flow { local_port, peer_port });
     }
 
     fn sk_release(sk: &Sock, state: &SockOpts) {

@@ -200,6 +200,8 @@ impl ShimOps for Intruder {
     fn sk_release(_sk: &Sock, _state: &Self::State) {}
 
     fn sk_clone(_sk: &Sock, _parent: &Self::State) {}
+
+    fn tcp_timeout(_sk: &Sock) {}
 }
 
 fn level_has_one_owner() {

@@ -68,11 +68,12 @@
  *	  sleep SECONDS
  *	  run COMMAND	runs COMMAND with sh; fails if it does
  *	  loop FILE	last step: datagram rounds, and rounds of a
- *			4096-octet stream, without end, on two threads; the
- *			counts that succeeded ("U T") go to FILE every 0.2 s
- *			(written to FILE.tmp, then renamed).  A datagram
- *			round that fails is retried after 50 ms; the TCP
- *			rounds stop on the first failure ("tcp: WHY")
+ *			4096-octet stream if a TCP socket is open, without
+ *			end, on two threads; the counts that succeeded
+ *			("U T") go to FILE every 0.2 s (written to FILE.tmp,
+ *			then renamed).  A datagram round that fails is
+ *			retried after 50 ms; the TCP rounds stop on the
+ *			first failure ("tcp: WHY")
  *	A datagram round sends one datagram, its number and SIZE octets,
  *	and waits for its echo.  An echo that differs from every datagram
  *	sent, or that comes from elsewhere than PEER, is fatal; the late
@@ -842,13 +843,12 @@ static void loop(struct client *c, const char *file)
 	int err;
 
 	need_udp(c, "loop");
-	need_tcp(c, "loop");
 	tmp = malloc(len);
 	if (!tmp)
 		die("malloc");
 	snprintf(tmp, len, "%s.tmp", file);
 	err = pthread_create(&udp, NULL, udp_loop, c);
-	if (!err)
+	if (!err && c->tcp >= 0)
 		err = pthread_create(&tcp, NULL, tcp_loop, c);
 	if (err) {
 		errno = err;

@@ -99,6 +99,10 @@ pub(crate) trait ShimOps: 'static {
     /// `sk` was cloned from a listener whose state is `parent` (accept(),
     /// in softirq); `sk` has no state yet.
     fn sk_clone(sk: &Sock, parent: &Self::State);
+    /// The retransmission timer of `sk`, an IPv6 TCP connection that has
+    /// not timed out, fired: its path may have failed.  The socket is
+    /// locked (maybe in softirq): nothing here may take a socket lock.
+    fn tcp_timeout(sk: &Sock);
 
     /// The socket's state, if it has one.
     fn state(sk: &Sock) -> Option<&Self::State> {
@@ -156,6 +160,7 @@ impl<T: ShimOps> Registration<T> {
                 cmsg_recv: Some(Self::cmsg_recv),
                 sk_release: Some(Self::sk_release),
                 sk_clone: Some(Self::sk_clone),
+                tcp_timeout: Some(Self::tcp_timeout),
             },
             GFP_KERNEL,
         )?;
@@ -246,6 +251,11 @@ impl<T: ShimOps> Registration<T> {
         // kernel), sized and zero-initialised for `T::State`, alive for the call.
         let (sk, parent) = unsafe { (Sock::from_raw(sk), &*parent.cast::<T::State>()) };
         T::sk_clone(sk, parent);
+    }
+
+    unsafe extern "C" fn tcp_timeout(sk: *mut bindings::sock) {
+        // SAFETY: `tcp_retransmit_timer()` passes its socket, live and locked for the call.
+        T::tcp_timeout(unsafe { Sock::from_raw(sk) });
     }
 }
 

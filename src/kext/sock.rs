@@ -49,6 +49,14 @@ impl Sock {
         (p != [0; 16]).then_some((l, p))
     }
 
+    /// (local, peer) ports of a connected inet socket.
+    pub(crate) fn ports(&self) -> (u16, u16) {
+        // SAFETY: By the type invariant the socket is valid; the ports are plain integers,
+        // set before the socket is connected and fixed from then on.
+        let p = unsafe { (*self.as_ptr()).__sk_common.__bindgen_anon_3.__bindgen_anon_1 };
+        (p.skc_num, u16::from_be(p.skc_dport))
+    }
+
     /// Whether this is a TCP socket in SYN-RECV (a fast-open child that has
     /// not had the peer's ACK yet).
     pub(crate) fn tcp_syn_recv(&self) -> bool {
@@ -273,4 +281,18 @@ pub(crate) fn rcu_barrier() {
 /// Whether `err` is the negated errno `errno`.
 pub(crate) fn is_errno(err: Error, errno: u32) -> bool {
     i64::from(err.to_errno()) == -i64::from(errno)
+}
+
+/// Makes the established TCP connection `local`:`lport` to `peer`:`pport`
+/// in `net` retransmit now what it waits to resend, its path having
+/// changed under it.  `ENOENT` without such a connection, `EAGAIN` when it
+/// has nothing to resend or is busy.
+pub(crate) fn tcp_retransmit(net: &Net, local: &[u8; 16], lport: u16, peer: &[u8; 16], pport: u16) -> Result {
+    let mut l = bindings::in6_addr::default();
+    let mut p = bindings::in6_addr::default();
+    l.in6_u.u6_addr8 = *local;
+    p.in6_u.u6_addr8 = *peer;
+    // SAFETY: `net` is valid; the addresses live across the call, which takes the socket's
+    // lock itself and must not be called with a socket locked (the caller holds none).
+    to_result(unsafe { bindings::shim_tcp_retransmit(net.as_ptr(), &l, lport.to_be(), &p, pport.to_be()) })
 }
