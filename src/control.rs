@@ -30,7 +30,7 @@ use crate::routes::Routes;
 use crate::kext::skb::{send_ipv6, Addr, OwnedSkb};
 use crate::kext::sock::tcp_retransmit;
 use crate::proto::codec::{self, Inbound, Local};
-use crate::proto::context::reap::{reap_consts, Traffic};
+use crate::proto::context::reap::{reap_consts, ReapConfig, Traffic};
 use crate::proto::context::{
     classify_in, shimmable, Connect, Context, ContextTag, Endpoint, Flow, Host, Locators, Message, Millis, NotOurs, Path, PayloadIn, Random,
     Received,
@@ -493,8 +493,8 @@ struct Counters {
     /// memory for it, or headers beyond the linear area) or a route on its
     /// locators: dropped, never sent on the ULIDs of a moved flow.
     rewrite_failed: AtomicU64,
-    /// TCP retransmission timeouts that started an exploration (negative
-    /// feedback).
+    /// Negative feedback that started an exploration: TCP retransmission
+    /// timeouts, `SHIM_FEEDBACK` from applications.
     reap_feedback: AtomicU64,
     /// Stalled TCP connections made to retransmit at once after their
     /// context moved.
@@ -676,6 +676,41 @@ impl Control {
                 Side::Peer => c.restrict_peer(keep).then_some(None).ok_or(so::Error::InvalidLocator),
             })?;
             Ok(emit(st, &[update]))
+        })?;
+        self.transmit(&out);
+        Ok(())
+    }
+
+    /// How REAP runs on the context of `ulids`.
+    pub(crate) fn reap_config(&self, ulids: &UlidPair) -> Result<ReapConfig, so::Error> {
+        self.on_context(ulids, |c, _| Ok(c.reap_config()))
+    }
+
+    /// REAP of the context of `ulids` runs as `f` makes its parameters; a
+    /// new Send Timeout is announced to the peer.
+    pub(crate) fn set_reap(
+        &self,
+        ulids: &UlidPair,
+        f: impl FnOnce(ReapConfig) -> Result<ReapConfig, so::Error>,
+    ) -> Result<(), so::Error> {
+        let out = self.event(|st| {
+            let update = on_established(st, ulids, |c, rng| Ok(c.set_reap_config(f(c.reap_config())?, now_ms(), rng)))?;
+            Ok(emit(st, &[update]))
+        })?;
+        self.transmit(&out);
+        Ok(())
+    }
+
+    /// An application's feedback on the context of `ulids`
+    /// (`SHIM_FEEDBACK`): the peer is `reachable`, or it is not, which
+    /// starts an exploration now.
+    pub(crate) fn feedback(&self, ulids: &UlidPair, reachable: bool) -> Result<(), so::Error> {
+        let out = self.event(|st| {
+            let probe = on_established(st, ulids, |c, rng| Ok(c.reap_feedback(reachable, now_ms(), rng)))?;
+            if probe.is_some() {
+                Counters::count(&self.counters.reap_feedback);
+            }
+            Ok(emit(st, &[probe]))
         })?;
         self.transmit(&out);
         Ok(())

@@ -11,6 +11,7 @@ use kernel::error::code::{EINVAL, ERANGE};
 use crate::kext::genl::{Attrs, Commands, DumpMsg, Kind};
 use crate::kext::net::{Net, PernetState};
 use crate::netns::NetState;
+use crate::proto::context::reap::ReapState;
 use crate::proto::context::State;
 use crate::uapi;
 
@@ -36,6 +37,14 @@ fn state(s: State) -> u8 {
         State::Established => uapi::shim6_ctx_state_SHIM6_CTX_ESTABLISHED,
         State::EFailed => uapi::shim6_ctx_state_SHIM6_CTX_E_FAILED,
         State::NoSupport => uapi::shim6_ctx_state_SHIM6_CTX_NO_SUPPORT,
+    }) as u8
+}
+
+fn reap_state(s: ReapState) -> u8 {
+    (match s {
+        ReapState::Operational => uapi::shim6_reap_state_SHIM6_REAP_OPERATIONAL,
+        ReapState::Exploring => uapi::shim6_reap_state_SHIM6_REAP_EXPLORING,
+        ReapState::InboundOk => uapi::shim6_reap_state_SHIM6_REAP_INBOUND_OK,
     }) as u8
 }
 
@@ -147,6 +156,12 @@ fn context(net: &Net, cursor: usize, msg: &mut DumpMsg) -> Result<Option<usize>>
         }
         for l in c.local_locators().as_slice() {
             msg.put_bytes(attr(uapi::shim6_genl_attr_SHIM6_A_CTX_LOCAL_LOCATOR), l)?;
+        }
+        if c.state() == State::Established {
+            let ms = |v: u64| u32::try_from(v).unwrap_or(u32::MAX);
+            msg.put_u8(attr(uapi::shim6_genl_attr_SHIM6_A_CTX_REAP_STATE), reap_state(c.reap_state()))?;
+            msg.put_u32(attr(uapi::shim6_genl_attr_SHIM6_A_CTX_SEND_TIMEOUT), ms(c.reap_config().send_timeout))?;
+            msg.put_u32(attr(uapi::shim6_genl_attr_SHIM6_A_CTX_KEEPALIVE_TIMEOUT), ms(c.peer_send_timeout()))?;
         }
         for (a, v) in [
             (uapi::shim6_genl_attr_SHIM6_A_CTX_PKTS_OUT, &stats.out_packets),

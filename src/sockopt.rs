@@ -14,8 +14,9 @@ use crate::kext::shim::{CmsgOut, ShimOps, SkbExt, SockWords};
 use crate::kext::skb::Addr;
 use crate::kext::sock::{OptIn, OptOut, Sock};
 use crate::netns::NetState;
-use crate::proto::context::{Flow, Locators, UlidPair};
-use crate::proto::sockopt::{self as so, Cmsg, Opt, Side, SockFlags};
+use crate::proto::context::reap::ReapConfig;
+use crate::proto::context::{Flow, Locators, Millis, UlidPair};
+use crate::proto::sockopt::{self as so, Cmsg, Indicator, Opt, Side, SockFlags};
 use crate::uapi;
 
 // The core's numbering is the header's.
@@ -140,14 +141,8 @@ fn errno(e: so::Error) -> Error {
     }
 }
 
-/// The options that ask something of REAP: `SHIM_HOT_STANDBY`,
-/// `SHIM_APP_TIMEOUT`, `SHIM_PATHEXPLORE`.
-fn drives_reap(opt: Opt) -> bool {
-    matches!(opt, Opt::HotStandby | Opt::AppTimeout | Opt::PathExplore)
-}
-
-/// What asks of REAP (those options, `SHIM_FEEDBACK`, `SHIM_IF_SEND`) is
-/// not implemented: `ENOENT` without a context, as for every option that
+/// What asks of REAP and is not implemented (`SHIM_HOT_STANDBY`,
+/// `SHIM_IF_SEND`): `ENOENT` without a context, as for every option that
 /// needs one, else `EOPNOTSUPP` (the userspace one, 95;
 /// `kernel::error::code` has only the kernel-internal `ENOTSUPP`), never
 /// an answer that sends the application down the wrong path.
@@ -155,6 +150,20 @@ fn reap_not_yet(sk: &Sock) -> Result {
     let ulids = ulids_of(sk).map_err(errno)?;
     NetState::of(sk.net()).ctl.path(&ulids).map_err(errno)?;
     Err(Error::from_errno(-(kernel::bindings::EOPNOTSUPP as i32)))
+}
+
+/// `SHIM_PATHEXPLORE` or `SHIM_APP_TIMEOUT` set: REAP of the socket's
+/// context runs as `f` makes its parameters (shared by every socket of the
+/// ULID pair until contexts fork: the last writer's hold).
+fn set_reap(sk: &Sock, f: impl FnOnce(ReapConfig) -> Result<ReapConfig, so::Error>) -> Result {
+    let ulids = ulids_of(sk).map_err(errno)?;
+    NetState::of(sk.net()).ctl.set_reap(&ulids, f).map_err(errno)
+}
+
+/// How REAP runs on the socket's context.
+fn reap_config(sk: &Sock) -> Result<ReapConfig> {
+    let ulids = ulids_of(sk).map_err(errno)?;
+    NetState::of(sk.net()).ctl.reap_config(&ulids).map_err(errno)
 }
 
 /// The ULID pair of a socket's context: a connected IPv6 socket that does
@@ -280,8 +289,13 @@ impl ShimOps for SolShim {
         let mut buf = KVec::from_elem(0u8, len, GFP_KERNEL)?;
         val.read(&mut buf)?;
         let value = so::decode_value(opt, &buf).map_err(errno)?;
-        if drives_reap(opt) {
-            return reap_not_yet(sk);
+        match (opt, value) {
+            (Opt::HotStandby, _) => return reap_not_yet(sk),
+            (Opt::PathExplore, so::Value::PathExplore(pe)) => return set_reap(sk, |cfg| pe.config(cfg)),
+            (Opt::AppTimeout, so::Value::Uint(secs)) => {
+                return set_reap(sk, |cfg| Ok(ReapConfig { app_timeout: Millis::from(secs) * 1000, ..cfg }));
+            }
+            _ => {}
         }
 
         if opt.needs_context() && matches!(value, so::Value::Locator(_) | so::Value::LocatorList(_)) {
@@ -324,8 +338,14 @@ impl ShimOps for SolShim {
     fn getsockopt(sk: &Sock, optname: i32, val: &OptOut) -> Result {
         let opt = Opt::from_raw(optname).ok_or(errno(so::Error::NoProtoOpt))?;
         so::check_get_len(opt, val.len()?).map_err(errno)?;
-        if drives_reap(opt) {
-            return reap_not_yet(sk);
+        match opt {
+            Opt::HotStandby => return reap_not_yet(sk),
+            Opt::PathExplore => return val.write(&so::PathExplore::of(&reap_config(sk)?).encode()),
+            Opt::AppTimeout => {
+                let secs = reap_config(sk)?.app_timeout / 1000;
+                return val.write(&so::encode_int(i32::try_from(secs).unwrap_or(i32::MAX)));
+            }
+            _ => {}
         }
         if opt == Opt::Associated {
             let ctl = &NetState::of(sk.net()).ctl;
@@ -353,8 +373,18 @@ impl ShimOps for SolShim {
             Cmsg::IfIndex(i) if !sk.net().has_device(i) => return Err(ENODEV),
             Cmsg::LocalLocator(a) => (Side::Local, a),
             Cmsg::PeerLocator(a) => (Side::Peer, a),
-            // Interface choice and feedback act on REAP's path exploration.
-            _ => return reap_not_yet(sk),
+            Cmsg::Feedback(fb) => {
+                let ulids = ulids_of(sk).map_err(errno)?;
+                let reachable = match fb.indicator {
+                    // Must not be processed (draft §7.3), once the context is there.
+                    Indicator::Default => return NetState::of(sk.net()).ctl.path(&ulids).map(|_| ()).map_err(errno),
+                    Indicator::UnableToConnect | Indicator::Unsatisfactory => false,
+                    Indicator::Satisfactory => true,
+                };
+                return NetState::of(sk.net()).ctl.feedback(&ulids, reachable).map_err(errno);
+            }
+            // Choosing the interface is not implemented.
+            Cmsg::IfIndex(_) => return reap_not_yet(sk),
         };
         let ulids = ulids_of(sk).map_err(errno)?;
         let l = so::locator_of(&addr);

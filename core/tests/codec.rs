@@ -123,7 +123,7 @@ fn locators_outside_the_hba_set_are_never_used() {
     claimed.push(rogue);
     let ur = Transmit {
         path: Path { src: a.ulid, dst: b.ulid },
-        msg: Message::UpdateRequest { ct, nonce: 5, generation: 9, locators: claimed },
+        msg: Message::UpdateRequest { ct, nonce: 5, generation: 9, locators: claimed, keepalive: None },
     };
     let ack = wire.deliver(&a, &mut b, &ur);
     assert!(matches!(ack[0].msg, Message::UpdateAck { nonce: 5, .. }));

@@ -430,7 +430,7 @@ fn stale_or_unknown_tags_get_r1bis() {
     let locs = Locators::new(&[A1]);
     let ur = |ct, src| Transmit {
         path: Path { src, dst: B1 },
-        msg: Message::UpdateRequest { ct, nonce: 7, generation: 1, locators: locs },
+        msg: Message::UpdateRequest { ct, nonce: 7, generation: 1, locators: locs, keepalive: None },
     };
     assert_eq!(kind(&b.receive(&ur(ContextTag::from_masked(ct.get() ^ 1), A1), 0).unwrap()), "R1bis", "unknown tag");
     assert_eq!(kind(&b.receive(&ur(ct, A3), 0).unwrap()), "R1bis", "source not among the peer's locators");
@@ -909,4 +909,60 @@ fn stalled_flows_are_bounded() {
     named.sort();
     assert_eq!(named, (4..MAX_STALLED as u16 + 4).collect::<Vec<_>>());
     let _ = &mut b;
+}
+
+/// A Send Timeout other than the default (SHIM_PATHEXPLORE) is announced
+/// in an Update Request, which the peer adopts as its Keepalive Timeout;
+/// back to the default, the next one carries none and the peer follows.
+#[test]
+fn a_new_send_timeout_is_announced_to_the_peer() {
+    use reap::{reap_consts::SEND_TIMEOUT, ReapConfig};
+    use shim6_core::proto::codec;
+    let (mut a, mut b) = established();
+    let ulids = a.ulids(&b);
+    let fast = ReapConfig { send_timeout: 2_000, ..ReapConfig::default() };
+    let mut set = |a: &mut Peer, cfg: ReapConfig, now| {
+        let Peer { ep, rng, .. } = a;
+        ep.on_established(&ulids, now, |c| c.set_reap_config(cfg, now, rng)).expect("established").0
+    };
+    let ur = set(&mut a, fast, 100).expect("an Update Request");
+    let Message::UpdateRequest { keepalive, .. } = ur.msg else { panic!("{ur:?}") };
+    assert_eq!(keepalive, Some(2));
+    // Through the wire and back.
+    let mut buf = [0u8; 1280];
+    let n = codec::emit(&ur, &codec::Local { pds: None }, &mut buf).expect("emitted");
+    match codec::parse(&buf[..n], ur.path, &mut shim6_core::rustcrypto::RustCrypto, |_| true) {
+        Ok(codec::Inbound::Context(rx)) => assert!(matches!(rx.msg, Message::UpdateRequest { keepalive: Some(2), .. })),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(b.ctx(&a).peer_send_timeout(), SEND_TIMEOUT);
+    let ack = b.receive(&ur, 110).expect("acknowledged");
+    assert_eq!(b.ctx(&a).peer_send_timeout(), 2_000);
+    a.receive(&ack, 120);
+    assert!(!a.ctx(&b).update_pending());
+    // The application timeout alone announces nothing.
+    assert_eq!(set(&mut a, ReapConfig { app_timeout: 9_000, ..fast }, 200), None);
+    let ur = set(&mut a, ReapConfig::default(), 300).expect("an Update Request");
+    assert!(matches!(ur.msg, Message::UpdateRequest { keepalive: None, .. }));
+    b.receive(&ur, 310);
+    assert_eq!(b.ctx(&a).peer_send_timeout(), SEND_TIMEOUT);
+}
+
+/// SHIM_FEEDBACK: unable to connect explores at once; satisfactory stops
+/// the Send Timer as payload from the peer would.
+#[test]
+fn application_feedback_drives_reap() {
+    use reap::{ReapState, Traffic};
+    let (mut a, b) = established();
+    let ulids = a.ulids(&b);
+    let mut fb = |a: &mut Peer, reachable, now| {
+        let Peer { ep, rng, .. } = a;
+        ep.on_established(&ulids, now, |c| c.reap_feedback(reachable, now, rng)).expect("established").0
+    };
+    a.ep.table.1 = Traffic { last_sent: 1_000, last_received: 0, unanswered_since: Some(1_000), owed_since: None };
+    assert_eq!(fb(&mut a, true, 2_000), None);
+    assert!(a.tick(1_000 + reap::reap_consts::SEND_TIMEOUT).is_empty(), "the peer was heard at 2 s: no failure");
+    let probe = fb(&mut a, false, 3_000).expect("a probe at once");
+    assert_eq!(kind(&probe), "Probe");
+    assert_eq!(a.ctx(&b).reap_state(), ReapState::Exploring);
 }

@@ -191,7 +191,7 @@ fn i1_for_a_context_being_set_up_gets_no_r2_from_a_stranger() {
 /// The Update Request V would send for `locators` with `generation`.
 fn update(x: &Host6, generation: u32, nonce: u32, locators: &[Addr]) -> Message {
     let ct = x.ctx(&UlidPair { local: X1, peer: V1 }).unwrap().ct_local();
-    Message::UpdateRequest { ct, nonce, generation, locators: Locators::new(locators) }
+    Message::UpdateRequest { ct, nonce, generation, locators: Locators::new(locators), keepalive: None }
 }
 
 #[test]

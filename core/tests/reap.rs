@@ -340,6 +340,41 @@ fn negative_feedback_on_a_working_path_settles() {
     }
 }
 
+/// SHIM_PATHEXPLORE's parameters pace the probes: two 200 ms apart, then
+/// doubling from there.
+#[test]
+fn configured_probing_paces_as_asked() {
+    let mut w = World::new(100, 100);
+    let cfg = ReapConfig { initial_probes: 2, initial_probe_timeout: 200, send_timeout: 3_000, ..ReapConfig::default() };
+    w.a.reap.set_config(cfg);
+    w.run_until(5_000);
+    for x in [A1, A2] {
+        for y in [B1, B2] {
+            w.cut_both(x, y);
+        }
+    }
+    w.run_until(20_000);
+    let p = &w.a.probes;
+    let gaps: Vec<Millis> = p.windows(2).map(|x| x[1] - x[0]).collect();
+    assert_eq!(gaps[..4], [200, 400, 800, 1_600], "{gaps:?}");
+    // The Send Timer ran for 3 s: the first probe 3 s after the first
+    // payload that went unanswered.
+    assert!((8_000..=8_100).contains(&p[0]), "first probe at {}", p[0]);
+}
+
+/// An application timeout longer than the Send Timeout suppresses our
+/// Keepalives (draft API §5.13): the one-way receiver stays silent.
+#[test]
+fn a_long_application_timeout_suppresses_keepalives() {
+    let mut w = World::new(100, 0);
+    w.b.reap.set_config(ReapConfig { app_timeout: 60_000, ..ReapConfig::default() });
+    w.run_until(12_000);
+    assert_eq!(w.b.keepalives, 0);
+    w.b.reap.set_config(ReapConfig::default());
+    w.run_until(24_000);
+    assert!(w.b.keepalives >= 2, "{} keepalives once allowed", w.b.keepalives);
+}
+
 /// Reports that name no probe of ours (a forged Probe) move nothing.
 #[test]
 fn forged_reports_move_nothing() {

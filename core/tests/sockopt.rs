@@ -216,6 +216,29 @@ fn path_explore() {
     }
 }
 
+/// What `SHIM_PATHEXPLORE` asks of REAP: 0 keeps a default, an Initial
+/// Probe Timeout under 100 ms is refused, and a get reads back what is in
+/// force.
+#[test]
+fn path_explore_config() {
+    use shim6_core::proto::context::reap::{reap_consts, ReapConfig};
+    let base = ReapConfig { app_timeout: 30_000, ..ReapConfig::default() };
+    let zeros = PathExplore { probenum: 0, keepaliveto: 0, initprobeto: 0 };
+    assert_eq!(zeros.config(base), Ok(base), "all defaults; the application timeout is kept");
+    let pe = PathExplore { probenum: 2, keepaliveto: 1, initprobeto: 200 };
+    let cfg = pe.config(base).unwrap();
+    assert_eq!((cfg.initial_probes, cfg.send_timeout, cfg.initial_probe_timeout, cfg.app_timeout), (2, 1_000, 200, 30_000));
+    assert_eq!(PathExplore::of(&cfg), pe);
+    assert_eq!(cfg.announced(), Some(1), "a Send Timeout other than the default is announced");
+    assert_eq!(ReapConfig::default().announced(), None);
+    assert_eq!(PathExplore::of(&ReapConfig::default()), PathExplore { probenum: 4, keepaliveto: 15, initprobeto: 500 });
+    let short = PathExplore { initprobeto: MIN_INITPROBETO - 1, ..pe };
+    assert_eq!(short.config(base), Err(Error::Invalid));
+    let long = ReapConfig { send_timeout: 1_000_000, ..ReapConfig::default() };
+    assert_eq!(PathExplore::of(&long).keepaliveto, u8::MAX, "clamped to the draft's field");
+    assert_eq!(reap_consts::SEND_TIMEOUT, ReapConfig::default().send_timeout);
+}
+
 #[test]
 fn feedback() {
     let fb = |d: u8, i: u8| Feedback::decode(&[d, i, 0xff, 0xff]); // fb_reserved is ignored

@@ -42,7 +42,7 @@ fn seeds() -> (Vec<Vec<u8>>, Addr, Vec<u8>) {
     let msgs = [
         Message::I2 { ct: ContextTag::from_masked(0x1234), init_nonce: 1, resp_nonce: 2, validator, ulids, fii: 7, locators },
         Message::R2 { ct: ContextTag::from_masked(0x4321), init_nonce: 3, locators },
-        Message::UpdateRequest { ct: ContextTag::from_masked(0x777), nonce: 4, generation: 5, locators },
+        Message::UpdateRequest { ct: ContextTag::from_masked(0x777), nonce: 4, generation: 5, locators, keepalive: Some(3) },
         Message::I2bis { ct: ContextTag::from_masked(0x99), init_nonce: 6, resp_nonce: 7, packet_ct: ContextTag::from_masked(8), validator, ulids, fii: 0, locators },
     ];
     let out = msgs

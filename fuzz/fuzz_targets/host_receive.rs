@@ -71,7 +71,7 @@ fuzz_target!(|data: &[u8]| {
             }
             3 => {
                 let ct = xt.0.get(usize::from(b[2]) % xt.0.len().max(1)).map_or(ContextTag::from_masked(u64::from(word)), Context::ct_local);
-                Message::UpdateRequest { ct, nonce: word, generation: word >> 3, locators: list }
+                Message::UpdateRequest { ct, nonce: word, generation: word >> 3, locators: list, keepalive: (word & 1 == 1).then_some(word as u16) }
             }
             4 => {
                 let ct = xt.0.first().map_or(ContextTag::default(), Context::ct_local);

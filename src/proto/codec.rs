@@ -93,10 +93,10 @@ pub fn emit(tx: &Transmit, local: &Local<'_>, buf: &mut [u8]) -> Result<usize, E
                 },
             })
         }
-        Message::UpdateRequest { ct, nonce, generation, locators } => Repr::UpdateRequest(m::UpdateRequest {
+        Message::UpdateRequest { ct, nonce, generation, locators, keepalive } => Repr::UpdateRequest(m::UpdateRequest {
             receiver_tag: *ct,
             request_nonce: *nonce,
-            options: with_locators(*generation, locators, &METHODS, pds)?,
+            options: OptionSet { keepalive_timeout: *keepalive, ..with_locators(*generation, locators, &METHODS, pds)? },
         }),
         Message::UpdateAck { ct, nonce } => {
             Repr::UpdateAck(m::UpdateAck { receiver_tag: *ct, request_nonce: *nonce })
@@ -286,6 +286,7 @@ pub fn parse<'a, H: Sha1 + ?Sized>(
             // Checked against the context's ULID by the caller's lookup:
             // the PDS must verify the sender's current locator.
             locators: verified(hasher, &u.options, &path.src)?,
+            keepalive: u.options.keepalive_timeout,
         },
         Repr::UpdateAck(a) => Message::UpdateAck { ct: a.receiver_tag, nonce: a.request_nonce },
         Repr::Keepalive(k) => Message::Keepalive { ct: k.receiver_tag },

@@ -26,6 +26,11 @@ pub const SOCKADDR_IN_LEN: usize = 16;
 pub const SOCKADDR_IN6_LEN: usize = 28;
 /// `SHIM_MAX_LOCATORS`.
 pub const MAX_LOCATORS: usize = 32;
+/// The shortest `pe_initprobeto` accepted, in milliseconds.
+pub const MIN_INITPROBETO: u16 = 100;
+
+use crate::proto::context::reap::ReapConfig;
+use crate::proto::context::Millis;
 
 /// Why a socket option or control message was refused.  The kernel glue
 /// maps each to its errno (see the UAPI header for the contract).
@@ -456,6 +461,32 @@ impl PathExplore {
             keepaliveto: b[1],
             initprobeto: u16::from_ne_bytes([b[2], b[3]]),
         })
+    }
+
+    /// The REAP parameters it asks for on top of `base`, a field of 0
+    /// keeping RFC 5534's default: `Invalid` for an Initial Probe Timeout
+    /// under 100 ms, which would make exploration a storm.
+    pub fn config(&self, base: ReapConfig) -> Result<ReapConfig> {
+        let defaults = ReapConfig::default();
+        if self.initprobeto != 0 && self.initprobeto < MIN_INITPROBETO {
+            return Err(Error::Invalid);
+        }
+        let or = |v: Millis, default: Millis| if v == 0 { default } else { v };
+        Ok(ReapConfig {
+            initial_probes: if self.probenum == 0 { defaults.initial_probes } else { self.probenum.into() },
+            send_timeout: or(Millis::from(self.keepaliveto) * 1000, defaults.send_timeout),
+            initial_probe_timeout: or(self.initprobeto.into(), defaults.initial_probe_timeout),
+            ..base
+        })
+    }
+
+    /// The parameters in force, each clamped to its field.
+    pub fn of(config: &ReapConfig) -> PathExplore {
+        PathExplore {
+            probenum: u8::try_from(config.initial_probes).unwrap_or(u8::MAX),
+            keepaliveto: u8::try_from(config.send_timeout / 1000).unwrap_or(u8::MAX),
+            initprobeto: u16::try_from(config.initial_probe_timeout).unwrap_or(u16::MAX),
+        }
     }
 
     /// Encodes as `struct shim_pathexplore`.

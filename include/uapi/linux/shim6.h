@@ -262,6 +262,9 @@ enum shim6_genl_attr {
 	SHIM6_A_STAT_NAME,		/* string: a counter's name */
 	SHIM6_A_STAT_VALUE,		/* u64: its value */
 	SHIM6_A_MAX_CONTEXTS,		/* u32: the namespace's context limit */
+	SHIM6_A_CTX_REAP_STATE,		/* u8: enum shim6_reap_state */
+	SHIM6_A_CTX_SEND_TIMEOUT,	/* u32: our REAP Send Timeout, ms */
+	SHIM6_A_CTX_KEEPALIVE_TIMEOUT,	/* u32: the peer's, which our Keepalives serve, ms */
 	__SHIM6_A_MAX,
 };
 #define SHIM6_A_MAX			(__SHIM6_A_MAX - 1)
@@ -281,6 +284,13 @@ enum shim6_ctx_state {
 	SHIM6_CTX_ESTABLISHED,
 	SHIM6_CTX_E_FAILED,
 	SHIM6_CTX_NO_SUPPORT,
+};
+
+/* REAP states of an established context (RFC 5534 §6). */
+enum shim6_reap_state {
+	SHIM6_REAP_OPERATIONAL = 1,
+	SHIM6_REAP_EXPLORING,
+	SHIM6_REAP_INBOUND_OK,
 };
 
 #endif /* _UAPI_LINUX_SHIM6_H */

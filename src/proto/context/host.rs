@@ -238,7 +238,9 @@ impl Host {
             return Outcome::refused(Refusal::NotShimmable);
         }
         let (ct, update) = match rx.msg {
-            Message::UpdateRequest { ct, nonce, generation, locators } => (ct, Some((nonce, generation, locators))),
+            Message::UpdateRequest { ct, nonce, generation, locators, keepalive } => {
+                (ct, Some((nonce, generation, locators, keepalive)))
+            }
             Message::UpdateAck { ct, .. } | Message::Keepalive { ct } | Message::Probe { ct, .. } => (ct, None),
             _ => return self.receive_setup(table, rx, now, rng, mac),
         };
@@ -250,12 +252,14 @@ impl Host {
                 Err(why) => Outcome::refused(why),
             };
         };
-        if update.is_some_and(|(_, generation, _)| ctx.seen_generations.contains(&Some(generation))) {
+        if update.is_some_and(|(_, generation, _, _)| ctx.seen_generations.contains(&Some(generation))) {
             return Outcome::refused(Refusal::Replay);
         }
         let before = ctx.route();
         let tx = match (update, rx.msg) {
-            (Some((nonce, generation, locators)), _) => ctx.on_update_request(nonce, generation, &locators, path),
+            (Some((nonce, generation, locators, keepalive)), _) => {
+                ctx.on_update_request(nonce, generation, &locators, keepalive, path)
+            }
             (None, Message::Keepalive { .. }) => [ctx.on_keepalive(now, path, rng), None],
             (None, Message::Probe { state, sent, received, .. }) => {
                 let probe = PeerProbe { state, sent: sent.as_slice(), received: received.as_slice() };

@@ -367,6 +367,7 @@ impl Context {
                 nonce,
                 generation: self.local_generation,
                 locators: self.local_locs,
+                keepalive: self.reap.config().announced(),
             },
         })
     }
@@ -384,6 +385,12 @@ impl Context {
             // I2/I2bis/R2 will carry the new list.
             return None;
         }
+        self.start_update(now, rng)
+    }
+
+    /// An Update Request of a new generation, retransmitted until
+    /// acknowledged.
+    fn start_update(&mut self, now: Millis, rng: &mut impl Random) -> Option<Transmit> {
         self.local_generation = rng.next_u64() as u32;
         let at = backoff(consts::UPDATE_TIMEOUT, 0, now, rng);
         self.update = Some((rng.next_u64() as u32, Retransmit { count: 0, at }));
@@ -399,7 +406,14 @@ impl Context {
     /// An Update Request for this context (its tag and locators matched):
     /// take the new list, acknowledge.  In I2-SENT and I2BIS-SENT the
     /// I2/I2bis goes first (§10.4 step 5).
-    pub(super) fn on_update_request(&mut self, nonce: u32, generation: u32, locators: &Locators, path: &Path) -> [Option<Transmit>; 2] {
+    pub(super) fn on_update_request(
+        &mut self,
+        nonce: u32,
+        generation: u32,
+        locators: &Locators,
+        keepalive: Option<u16>,
+        path: &Path,
+    ) -> [Option<Transmit>; 2] {
         let first = match self.state {
             State::Established => None,
             State::I2Sent => self.i2(),
@@ -414,6 +428,10 @@ impl Context {
         if self.seen_generations.contains(&Some(generation)) {
             return [first, None];
         }
+        // The peer's Send Timeout, which it announces in every Update
+        // Request while it is not the default: our Keepalive Timeout.
+        let seconds = keepalive.filter(|&s| s != 0).map(Millis::from);
+        self.reap.set_keepalive_timeout(seconds.map_or(reap::reap_consts::SEND_TIMEOUT, |s| s * 1000));
         if self.peer_generation == Some(generation) || locators.as_slice().is_empty() {
             return [first, Some(ack)];
         }
@@ -612,6 +630,41 @@ impl Context {
         let pairs = Pairs { current: self.path, local: self.local_locs.as_slice(), peer: self.peer_locs.as_slice() };
         let out = self.reap.on_unreachable(now, &pairs, rng);
         self.apply(out)
+    }
+
+    /// How REAP runs on this context.
+    pub fn reap_config(&self) -> ReapConfig {
+        self.reap.config()
+    }
+
+    /// The peer's Send Timeout, as it announced it (our Keepalive Timeout).
+    pub fn peer_send_timeout(&self) -> Millis {
+        self.reap.keepalive_timeout()
+    }
+
+    /// An application set how REAP runs (`SHIM_PATHEXPLORE`,
+    /// `SHIM_APP_TIMEOUT`): a new Send Timeout is announced to the peer
+    /// in an Update Request.
+    pub fn set_reap_config(&mut self, config: ReapConfig, now: Millis, rng: &mut impl Random) -> Option<Transmit> {
+        let announce = config.announced() != self.reap.config().announced();
+        self.reap.set_config(config);
+        (announce && self.state == State::Established).then(|| self.start_update(now, rng)).flatten()
+    }
+
+    /// Feedback of an application on the current pair (`SHIM_FEEDBACK`):
+    /// unable to connect or unsatisfactory explores now (the other pairs
+    /// first; payload stays on the current pair until one is proven),
+    /// satisfactory counts as hearing the peer.  Either direction: REAP
+    /// proves pairs both ways at once.
+    pub fn reap_feedback(&mut self, reachable: bool, now: Millis, rng: &mut impl Random) -> Option<Transmit> {
+        if self.state != State::Established {
+            return None;
+        }
+        if reachable {
+            self.reap.on_satisfactory(now);
+            return None;
+        }
+        self.reap_unreachable(now, rng)
     }
 
     /// A Keepalive arrived on `path`.

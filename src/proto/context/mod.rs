@@ -38,7 +38,7 @@ pub use classify::*;
 pub use endpoint::*;
 pub use host::*;
 pub use machine::*;
-use reap::{Pairs, PeerProbe, Reap, ReapOut, ReapState, Signal, Traffic};
+use reap::{Pairs, PeerProbe, Reap, ReapConfig, ReapOut, ReapState, Signal, Traffic};
 pub use responder::*;
 pub use types::*;
 /// Context tags are the wire's: 47 bits, checked where they are made.

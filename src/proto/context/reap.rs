@@ -29,6 +29,47 @@ pub mod reap_consts {
 
 use reap_consts::*;
 
+/// How REAP runs on a context: RFC 5534's constants unless an application
+/// asked otherwise (`SHIM_PATHEXPLORE`, `SHIM_APP_TIMEOUT`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ReapConfig {
+    /// Our Send Timeout; a value other than [`SEND_TIMEOUT`] is announced
+    /// to the peer (the Keepalive Timeout option).
+    pub send_timeout: Millis,
+    /// Probes sent [`ReapConfig::initial_probe_timeout`] apart before
+    /// backing off.
+    pub initial_probes: u32,
+    /// Interval of the first probes of an exploration.
+    pub initial_probe_timeout: Millis,
+    /// The application's own failure-detection timeout (0: none).  Longer
+    /// than the Send Timeout, it suppresses our Keepalives (draft API §5.13).
+    pub app_timeout: Millis,
+}
+
+impl Default for ReapConfig {
+    fn default() -> Self {
+        ReapConfig {
+            send_timeout: SEND_TIMEOUT,
+            initial_probes: INITIAL_PROBES,
+            initial_probe_timeout: INITIAL_PROBE_TIMEOUT,
+            app_timeout: 0,
+        }
+    }
+}
+
+impl ReapConfig {
+    /// Whether we send Keepalives.
+    pub fn keepalives(&self) -> bool {
+        self.app_timeout <= self.send_timeout
+    }
+
+    /// The Keepalive Timeout option we send, in seconds: only when our
+    /// Send Timeout is not the default (RFC 5534 §5.3).
+    pub fn announced(&self) -> Option<u16> {
+        (self.send_timeout != SEND_TIMEOUT).then(|| u16::try_from(self.send_timeout / 1000).unwrap_or(u16::MAX))
+    }
+}
+
 /// Most probe reports of each kind a Probe of ours carries, and most
 /// probes of ours we remember to verify the peer's reports against.
 pub const MAX_REPORTS: usize = 4;
@@ -186,7 +227,7 @@ impl Pairs<'_> {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Reap {
     state: ReapState,
-    send_timeout: Millis,
+    config: ReapConfig,
     keepalive_timeout: Millis,
     /// When a Keepalive or Probe of the peer last came: it stops the Send
     /// Timer as payload does.
@@ -217,7 +258,7 @@ impl Reap {
     pub fn new(send_timeout: Millis, keepalive_timeout: Millis) -> Self {
         Reap {
             state: ReapState::Operational,
-            send_timeout,
+            config: ReapConfig { send_timeout, ..ReapConfig::default() },
             keepalive_timeout,
             heard: None,
             keepalive_sent: None,
@@ -239,6 +280,21 @@ impl Reap {
         self.keepalive_timeout = ms;
     }
 
+    /// The peer's Send Timeout as we use it.
+    pub fn keepalive_timeout(&self) -> Millis {
+        self.keepalive_timeout
+    }
+
+    /// How REAP runs.
+    pub fn config(&self) -> ReapConfig {
+        self.config
+    }
+
+    /// Runs REAP as `config` says from now on.
+    pub fn set_config(&mut self, config: ReapConfig) {
+        self.config = config;
+    }
+
     /// When the Send Timer expires, if it runs: payload went out and
     /// nothing came back since.
     fn send_expiry(&self, t: &Traffic) -> Option<Millis> {
@@ -254,14 +310,14 @@ impl Reap {
             Some(h) if h >= first => return None,
             _ => first,
         };
-        Some(start.saturating_add(self.send_timeout))
+        Some(start.saturating_add(self.config.send_timeout))
     }
 
     /// When the next Keepalive is due, if one is: payload came in and we
     /// sent none since, every third of the peer's Keepalive Timeout, the
     /// last when that timeout has passed since the last payload came.
     fn keepalive_due(&self, t: &Traffic) -> Option<Millis> {
-        if self.state != ReapState::Operational {
+        if self.state != ReapState::Operational || !self.config.keepalives() {
             return None;
         }
         let owed = t.owed_since?;
@@ -320,8 +376,8 @@ impl Reap {
     }
 
     /// Sends a probe on `path` in the current state, and paces the next:
-    /// the first INITIAL_PROBES half a second apart, then doubling up to
-    /// a minute.
+    /// the first `initial_probes` `initial_probe_timeout` apart (4, half a
+    /// second), then doubling up to a minute.
     fn probe(&mut self, now: Millis, path: Path, rng: &mut impl Random) -> ReapOut {
         let report = ProbeReport { source: path.src, destination: path.dst, nonce: rng.next_u64() as u32, data: 0 };
         // This probe first, then the ones before it.
@@ -332,14 +388,21 @@ impl Reap {
         }
         self.sent.push(report);
         self.probes = self.probes.saturating_add(1);
-        let wait = if self.probes < INITIAL_PROBES {
-            INITIAL_PROBE_TIMEOUT
+        let (first, initial) = (self.config.initial_probe_timeout, self.config.initial_probes);
+        let wait = if self.probes < initial {
+            first
         } else {
-            let doublings = (self.probes - INITIAL_PROBES + 1).min(16);
-            INITIAL_PROBE_TIMEOUT.saturating_mul(1 << doublings).min(MAX_PROBE_TIMEOUT)
+            let doublings = (self.probes - initial + 1).min(16);
+            first.saturating_mul(1 << doublings).min(MAX_PROBE_TIMEOUT)
         };
         self.next_probe = Some(now.saturating_add(wait));
         ReapOut { tx: Some(Signal::Probe { path, state: self.state, sent, received: self.received }), moved: None }
+    }
+
+    /// Positive feedback (`SHIM_FEEDBACK` satisfactory): the peer is
+    /// reached, as payload from it would say; stops the Send Timer.
+    pub fn on_satisfactory(&mut self, now: Millis) {
+        self.heard = Some(now);
     }
 
     /// Payload came in while exploring (the packet path hands it over then):
@@ -361,7 +424,7 @@ impl Reap {
     /// pair it reached us on, reversed.
     fn inbound_ok(&mut self, now: Millis, path: &Path, rng: &mut impl Random) -> ReapOut {
         self.state = ReapState::InboundOk;
-        self.confirm_by = Some(now.saturating_add(self.send_timeout));
+        self.confirm_by = Some(now.saturating_add(self.config.send_timeout));
         self.probes = 0;
         self.probe(now, path.reversed(), rng)
     }

@@ -198,6 +198,9 @@ pub enum Message {
         generation: u32,
         /// The sender's locators, verified.
         locators: Locators,
+        /// The sender's Send Timeout in seconds, when not the default
+        /// (Keepalive Timeout option, RFC 5534 §5.3).
+        keepalive: Option<u16>,
     },
     /// Update Acknowledgement (§10.4 step 9).
     UpdateAck {

@@ -48,12 +48,27 @@ struct ContextInfo {
     loc_peer: Option<Ipv6Addr>,
     peer_locators: Vec<Ipv6Addr>,
     local_locators: Vec<Ipv6Addr>,
+    /// REAP, on an established context: its state, our Send Timeout and
+    /// the peer's (ms).
+    reap: Option<u8>,
+    send_timeout: Option<u32>,
+    keepalive_timeout: Option<u32>,
     /// Payload packets and octets out and in with the extension header.
     counters: [u64; 4],
 }
 
 fn addr(a: &Attr<'_>) -> Option<Ipv6Addr> {
     <[u8; 16]>::try_from(a.data).ok().map(Ipv6Addr::from)
+}
+
+fn reap_name(s: Option<u8>) -> &'static str {
+    match s.map(u32::from) {
+        None => "-",
+        Some(uapi::shim6_reap_state_SHIM6_REAP_OPERATIONAL) => "operational",
+        Some(uapi::shim6_reap_state_SHIM6_REAP_EXPLORING) => "exploring",
+        Some(uapi::shim6_reap_state_SHIM6_REAP_INBOUND_OK) => "inbound-ok",
+        Some(_) => "unknown",
+    }
 }
 
 fn state_name(s: u8) -> &'static str {
@@ -83,6 +98,9 @@ impl ContextInfo {
                 uapi::shim6_genl_attr_SHIM6_A_CTX_LOC_PEER => c.loc_peer = addr(a),
                 uapi::shim6_genl_attr_SHIM6_A_CTX_PEER_LOCATOR => c.peer_locators.extend(addr(a)),
                 uapi::shim6_genl_attr_SHIM6_A_CTX_LOCAL_LOCATOR => c.local_locators.extend(addr(a)),
+                uapi::shim6_genl_attr_SHIM6_A_CTX_REAP_STATE => c.reap = a.u8(),
+                uapi::shim6_genl_attr_SHIM6_A_CTX_SEND_TIMEOUT => c.send_timeout = a.u32(),
+                uapi::shim6_genl_attr_SHIM6_A_CTX_KEEPALIVE_TIMEOUT => c.keepalive_timeout = a.u32(),
                 uapi::shim6_genl_attr_SHIM6_A_CTX_PKTS_OUT => c.counters[0] = a.u64().unwrap_or(0),
                 uapi::shim6_genl_attr_SHIM6_A_CTX_BYTES_OUT => c.counters[1] = a.u64().unwrap_or(0),
                 uapi::shim6_genl_attr_SHIM6_A_CTX_PKTS_IN => c.counters[2] = a.u64().unwrap_or(0),
@@ -112,6 +130,10 @@ impl ContextInfo {
                 let _ = writeln!(s, "    {name} {}", l.join(" "));
             }
         }
+        if let (Some(st), Some(kt)) = (self.send_timeout, self.keepalive_timeout) {
+            let secs = |ms: u32| format!("{}.{:03}s", ms / 1000, ms % 1000);
+            let _ = writeln!(s, "    reap {} send-timeout {} keepalive-timeout {}", reap_name(self.reap), secs(st), secs(kt));
+        }
         let [po, bo, pi, bi] = self.counters;
         let _ = writeln!(s, "    shimmed out {po} packets {bo} bytes in {pi} packets {bi} bytes");
         s
@@ -124,6 +146,7 @@ impl ContextInfo {
         format!(
             "{{\"ulid_local\":{},\"ulid_peer\":{},\"state\":\"{}\",\"fii\":{},\"ct_local\":{},\"ct_peer\":{},\
              \"locator_local\":{},\"locator_peer\":{},\"local_locators\":[{}],\"peer_locators\":[{}],\
+             \"reap\":{},\"send_timeout_ms\":{},\"keepalive_timeout_ms\":{},\
              \"packets_out\":{},\"bytes_out\":{},\"packets_in\":{},\"bytes_in\":{}}}",
             opt(self.ulid_local),
             opt(self.ulid_peer),
@@ -135,6 +158,9 @@ impl ContextInfo {
             opt(self.loc_peer),
             list(&self.local_locators),
             list(&self.peer_locators),
+            self.reap.map_or("null".to_string(), |r| format!("\"{}\"", reap_name(Some(r)))),
+            self.send_timeout.map_or("null".to_string(), |v| v.to_string()),
+            self.keepalive_timeout.map_or("null".to_string(), |v| v.to_string()),
             self.counters[0],
             self.counters[1],
             self.counters[2],
