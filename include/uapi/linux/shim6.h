@@ -39,9 +39,8 @@
  *                SHIM6 context, which has IPv6 locators only
  *   ERANGE       getsockopt() of SHIM_LOCLIST_*: optval too small for
  *                the list (*optlen is set to the size needed)
- *   EOPNOTSUPP   SHIM_HOT_STANDBY, SHIM_APP_TIMEOUT, SHIM_PATHEXPLORE on
- *                a socket that has a context: what they ask of REAP is
- *                not implemented yet
+ *   EOPNOTSUPP   SHIM_HOT_STANDBY on a socket that has a context: a
+ *                hot-standby pair is not implemented yet
  *
  * Checks run in this order: option name (ENOPROTOOPT), reading optlen
  * (EFAULT), optlen (EINVAL, or E2BIG for a list too long), reading
@@ -78,7 +77,19 @@
  * A struct shim_locator given to setsockopt() must name lc_family
  * AF_INET6, or AF_INET with a v4-mapped lc_addr (else EINVAL); an
  * all-zero locator clears SHIM_LOC_*_SEND.  struct shim_pathexplore
- * needs pe_reserved == 0 (else EINVAL).
+ * needs pe_reserved == 0 and pe_initprobeto 0 or at least 100 ms (else
+ * EINVAL).
+ *
+ * SHIM_PATHEXPLORE and SHIM_APP_TIMEOUT act on the context (ENOENT
+ * without one), which every socket of the ULID pair shares: the last
+ * value set holds for all of them (contexts do not fork yet).  A 0 in a
+ * pe_* field keeps RFC 5534's default (4 probes, 15 s, 500 ms); a get
+ * reads the values in force, defaults filled in (pe_keepaliveto clamped
+ * to 255).  pe_keepaliveto is REAP's Send Timeout: a value other than
+ * 15 s is announced to the peer (Keepalive Timeout option in an Update
+ * Request), whose Keepalives then keep to it.  SHIM_APP_TIMEOUT longer
+ * than the Send Timeout suppresses the context's Keepalives (draft
+ * section 5.13); 0, the default, does not.
  *
  * Socket state is per socket: accept(2) gives the new socket defaults.
  */
@@ -93,7 +104,7 @@
 #define SHIM_LOC_PEER_SEND		9	/* struct shim_locator, sticky */
 #define SHIM_LOCLIST_LOCAL		10	/* struct shim_locator[] */
 #define SHIM_LOCLIST_PEER		11	/* struct shim_locator[] */
-#define SHIM_APP_TIMEOUT		12	/* seconds; 0: REAP default */
+#define SHIM_APP_TIMEOUT		12	/* seconds; 0: none */
 #define SHIM_PATHEXPLORE		13	/* struct shim_pathexplore */
 #define SHIM_CONTEXT_DEFERRED_SETUP	14	/* 1 (default): setup deferred */
 /* Section 5.14 of the draft spells it this way. */
@@ -102,7 +113,9 @@
 /*
  * Ancillary data (draft Table 2), cmsg_level SOL_SHIM.  The locator
  * objects carry a struct sockaddr_in6 (IPv4 locators v4-mapped) or a
- * struct sockaddr_in.  They apply to UDP and raw sockets only.
+ * struct sockaddr_in.  They apply to UDP and raw sockets only: sendmsg(2)
+ * on a TCP socket fails with EOPNOTSUPP for a SOL_SHIM control message
+ * and sends nothing.
  *
  *   recvmsg: SHIM_LOC_LOCAL_RECV, SHIM_LOC_PEER_RECV
  *   sendmsg: SHIM_LOC_LOCAL_SEND, SHIM_LOC_PEER_SEND (one datagram),
@@ -114,9 +127,13 @@
  * AF_INET6 or AF_INET, ENODEV for an SHIM_IF_SEND interface that does
  * not exist, ENOENT when the socket has no context, EINVALIDLOCATOR when
  * a locator fails validation, and ENOPROTOOPT when no shim module is
- * loaded.  SHIM_IF_SEND and SHIM_FEEDBACK act on REAP's path exploration,
- * which the module does not drive yet: with a context they fail with
- * EOPNOTSUPP.
+ * loaded.  SHIM_FEEDBACK acts on the socket's context: SHIM_FB_UNABLE_TO_CONNECT
+ * and SHIM_FB_UNSATISFACTORY (either direction) start REAP's exploration
+ * at once, the other pairs first, payload staying on the current pair
+ * until one is proven both ways; SHIM_FB_SATISFACTORY counts as hearing
+ * the peer (REAP's Send Timer stops); SHIM_FB_DEFAULT is not processed.
+ * Choosing the interface (SHIM_IF_SEND) is not implemented: with a
+ * context it fails with EOPNOTSUPP.
  */
 #define SHIM_FEEDBACK			15
 #define SHIM_IF_SEND			16
