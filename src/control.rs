@@ -795,16 +795,18 @@ impl Control {
         self.release();
     }
 
-    /// TCP's retransmission timer fired on `flow` of `ulids`: negative
-    /// feedback for REAP, which explores at once if the ULID pair has an
-    /// established context.  (The flow's socket is locked: nothing here
-    /// waits for one.)
-    pub(crate) fn unreachable(&self, ulids: &UlidPair, flow: Flow) {
+    /// TCP's retransmission timer fired on `flow` of `ulids`, for a segment
+    /// sent `sent_ms` ago: negative feedback for REAP, which explores at
+    /// once if the ULID pair has an established context that did not move
+    /// since.  (The flow's socket is locked: nothing here waits for one.)
+    pub(crate) fn unreachable(&self, ulids: &UlidPair, flow: Flow, sent_ms: u32) {
         if self.routes.is_empty() {
             return;
         }
         let out = self.event(|st| {
-            let (tx, changed) = st.ep.unreachable(ulids, flow, now_ms(), &mut st.rng);
+            let now = now_ms();
+            let sent = now.saturating_sub(Millis::from(sent_ms));
+            let (tx, changed) = st.ep.unreachable(ulids, flow, sent, now, &mut st.rng);
             if changed {
                 st.ep.table.publish();
             }

@@ -420,14 +420,14 @@ impl ShimOps for SolShim {
         }
     }
 
-    fn tcp_timeout(sk: &Sock) {
+    fn tcp_timeout(sk: &Sock, sent_ms: u32) {
         // A socket that bypasses the shim says nothing about its context.
         if dont_shim(sk) {
             return;
         }
         let Some((local, peer)) = sk.v6_pair() else { return };
         let (local_port, peer_port) = sk.ports();
-        NetState::of(sk.net()).ctl.unreachable(&UlidPair { local, peer }, Flow { local_port, peer_port });
+        NetState::of(sk.net()).ctl.unreachable(&UlidPair { local, peer }, Flow { local_port, peer_port }, sent_ms);
     }
 
     fn sk_release(sk: &Sock, state: &SockOpts) {

@@ -201,7 +201,7 @@ impl ShimOps for Intruder {
 
     fn sk_clone(_sk: &Sock, _parent: &Self::State) {}
 
-    fn tcp_timeout(_sk: &Sock) {}
+    fn tcp_timeout(_sk: &Sock, _sent_ms: u32) {}
 }
 
 fn level_has_one_owner() {

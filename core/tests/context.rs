@@ -872,8 +872,8 @@ fn a_stalled_flow_is_told_when_its_context_moves() {
         v
     };
     let stranger = UlidPair { local: A1, peer: A3 };
-    assert_eq!(a.ep.unreachable(&stranger, flow, 500, &mut a.rng), (None, false));
-    let (probe, changed) = a.ep.unreachable(&ulids, flow, 1_000, &mut a.rng);
+    assert_eq!(a.ep.unreachable(&stranger, flow, 500, 500, &mut a.rng), (None, false));
+    let (probe, changed) = a.ep.unreachable(&ulids, flow, 800, 1_000, &mut a.rng);
     let probe = probe.expect("a probe at once");
     assert!(changed, "exploring: the packet path hands payload to REAP");
     assert_eq!(a.ctx(&b).reap_state(), ReapState::Exploring);
@@ -884,9 +884,13 @@ fn a_stalled_flow_is_told_when_its_context_moves() {
     assert_eq!(moved(&mut a, 1_010), [(ulids, flow)]);
     assert_eq!(moved(&mut a, 1_020), [], "named once");
     b.receive_all(&confirm[0], 1_015);
+    // A timeout of what was sent before the move: no exploration, and
+    // nothing to tell the flow later (it is resending now).
+    assert_eq!(a.ep.unreachable(&ulids, flow, 900, 1_030, &mut a.rng), (None, false));
+    assert_eq!(moved(&mut a, 1_040), []);
     // Stalled again on the new pair, which keeps working: forgotten after
     // STALL_MEMORY, and a later move does not name it.
-    let (again, _) = a.ep.unreachable(&ulids, flow, 2_000, &mut a.rng);
+    let (again, _) = a.ep.unreachable(&ulids, flow, 2_000, 2_000, &mut a.rng);
     assert!(again.is_some());
     assert_eq!(moved(&mut a, 2_000 + STALL_MEMORY - 1), []);
     assert_eq!(moved(&mut a, 2_000 + STALL_MEMORY), []);
@@ -901,7 +905,8 @@ fn stalled_flows_are_bounded() {
     let (mut a, mut b) = established();
     let ulids = a.ulids(&b);
     for port in 0..(MAX_STALLED as u16 + 4) {
-        a.ep.unreachable(&ulids, Flow { local_port: port, peer_port: 80 }, 1_000 + Millis::from(port), &mut a.rng);
+        let at = 1_000 + Millis::from(port);
+        a.ep.unreachable(&ulids, Flow { local_port: port, peer_port: 80 }, at, at, &mut a.rng);
     }
     a.ep.on_established(&ulids, 1_100, |c| c.prefer_local(&A2));
     let mut named = Vec::new();

@@ -300,13 +300,13 @@ fn negative_feedback_explores_at_once() {
     w.run_until(10_200);
     let got_b = w.b.received;
     let pairs = Pairs { current: w.a.current, local: &[A1, A2], peer: &[B1, B2] };
-    let out = w.a.reap.on_unreachable(w.now, &pairs, &mut w.a.rng);
+    let out = w.a.reap.on_unreachable(w.now, w.now - 200, &pairs, &mut w.a.rng);
     let Some(Signal::Probe { path, state: ReapState::Exploring, .. }) = out.tx else { panic!("{out:?}") };
     assert_eq!(path, Path { src: A2, dst: B2 }, "a pair that avoids both failed locators first");
     let first = w.a.apply(w.now, out);
     w.send(true, first);
     // Already exploring: more feedback adds no probe.
-    assert_eq!(w.a.reap.on_unreachable(w.now, &pairs, &mut w.a.rng), ReapOut::default());
+    assert_eq!(w.a.reap.on_unreachable(w.now, w.now, &pairs, &mut w.a.rng), ReapOut::default());
     let fed_at = w.now;
     while w.b.received == got_b && w.now < 20_000 {
         w.run_until(w.now + STEP);
@@ -317,6 +317,13 @@ fn negative_feedback_explores_at_once() {
     assert_eq!(w.b.current, Path { src: B2, dst: A2 });
     w.run_until(30_000);
     assert_eq!(w.a.probes.len(), 2, "the exploring probe and the confirmation: {:?}", w.a.probes);
+    // A timeout of what was sent before the move is no news: TCP resends
+    // it on the new pair.  One of what was sent after it is.
+    let pairs = Pairs { current: w.a.current, local: &[A1, A2], peer: &[B1, B2] };
+    assert_eq!(w.a.reap.on_unreachable(w.now, fed_at, &pairs, &mut w.a.rng), ReapOut::default());
+    assert_eq!(w.a.reap.state(), ReapState::Operational);
+    let out = w.a.reap.on_unreachable(w.now, w.now - 200, &pairs, &mut w.a.rng);
+    assert!(matches!(out.tx, Some(Signal::Probe { state: ReapState::Exploring, .. })), "{out:?}");
 }
 
 /// Feedback about a path that works (a loss that passed): REAP's probes
@@ -326,7 +333,7 @@ fn negative_feedback_on_a_working_path_settles() {
     let mut w = World::new(100, 100);
     w.run_until(5_000);
     let pairs = Pairs { current: w.a.current, local: &[A1, A2], peer: &[B1, B2] };
-    let out = w.a.reap.on_unreachable(w.now, &pairs, &mut w.a.rng);
+    let out = w.a.reap.on_unreachable(w.now, w.now - 200, &pairs, &mut w.a.rng);
     let first = w.a.apply(w.now, out);
     w.send(true, first);
     let (got_a, got_b) = (w.a.received, w.b.received);

@@ -1129,12 +1129,27 @@ static int cmd_uapi(void)
 {
 	printf("{\"SOL_SHIM\": %d, \"SHIM_ASSOCIATED\": %d, \"SHIM_DONTSHIM\": %d, "
 	       "\"SHIM_LOCLIST_LOCAL\": %d, \"SHIM_LOCLIST_PEER\": %d, "
+	       "\"SHIM_APP_TIMEOUT\": %d, \"SHIM_PATHEXPLORE\": %d, "
+	       "\"SHIM_FEEDBACK\": %d, \"SHIM_FB_UNABLE_TO_CONNECT\": %d, "
 	       "\"SHIM_MAX_LOCATORS\": %d, \"shim_locator\": {\"size\": %zu, "
-	       "\"lc_family\": %zu, \"lc_addr\": %zu}}\n",
+	       "\"lc_family\": %zu, \"lc_addr\": %zu}, "
+	       "\"shim_pathexplore\": {\"size\": %zu, \"pe_probenum\": %zu, "
+	       "\"pe_keepaliveto\": %zu, \"pe_initprobeto\": %zu}, "
+	       "\"shim_feedback\": {\"size\": %zu, \"fb_direction\": %zu, "
+	       "\"fb_indicator\": %zu}}\n",
 	       SOL_SHIM, SHIM_ASSOCIATED, SHIM_DONTSHIM, SHIM_LOCLIST_LOCAL,
-	       SHIM_LOCLIST_PEER, SHIM_MAX_LOCATORS, sizeof(struct shim_locator),
+	       SHIM_LOCLIST_PEER, SHIM_APP_TIMEOUT, SHIM_PATHEXPLORE,
+	       SHIM_FEEDBACK, SHIM_FB_UNABLE_TO_CONNECT,
+	       SHIM_MAX_LOCATORS, sizeof(struct shim_locator),
 	       offsetof(struct shim_locator, lc_family),
-	       offsetof(struct shim_locator, lc_addr));
+	       offsetof(struct shim_locator, lc_addr),
+	       sizeof(struct shim_pathexplore),
+	       offsetof(struct shim_pathexplore, pe_probenum),
+	       offsetof(struct shim_pathexplore, pe_keepaliveto),
+	       offsetof(struct shim_pathexplore, pe_initprobeto),
+	       sizeof(struct shim_feedback),
+	       offsetof(struct shim_feedback, fb_direction),
+	       offsetof(struct shim_feedback, fb_indicator));
 	return 0;
 }
 

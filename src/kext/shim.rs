@@ -100,9 +100,10 @@ pub(crate) trait ShimOps: 'static {
     /// in softirq); `sk` has no state yet.
     fn sk_clone(sk: &Sock, parent: &Self::State);
     /// The retransmission timer of `sk`, an IPv6 TCP connection that has
-    /// not timed out, fired: its path may have failed.  The socket is
-    /// locked (maybe in softirq): nothing here may take a socket lock.
-    fn tcp_timeout(sk: &Sock);
+    /// not timed out, fired: its path may have failed.  The segment it
+    /// resends last went out `sent_ms` ago.  The socket is locked (maybe
+    /// in softirq): nothing here may take a socket lock.
+    fn tcp_timeout(sk: &Sock, sent_ms: u32);
 
     /// The socket's state, if it has one.
     fn state(sk: &Sock) -> Option<&Self::State> {
@@ -253,9 +254,9 @@ impl<T: ShimOps> Registration<T> {
         T::sk_clone(sk, parent);
     }
 
-    unsafe extern "C" fn tcp_timeout(sk: *mut bindings::sock) {
+    unsafe extern "C" fn tcp_timeout(sk: *mut bindings::sock, sent_ms: u32) {
         // SAFETY: `tcp_retransmit_timer()` passes its socket, live and locked for the call.
-        T::tcp_timeout(unsafe { Sock::from_raw(sk) });
+        T::tcp_timeout(unsafe { Sock::from_raw(sk) }, sent_ms);
     }
 }
 

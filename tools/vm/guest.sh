@@ -18,6 +18,8 @@ if [ "$mode" = bench ]; then
 		tools/bench/micro.sh
 		echo
 		tools/bench/datapath.sh
+		echo
+		tools/bench/failover.sh
 	} >"$out/bench.log" 2>&1
 	exit 0
 fi

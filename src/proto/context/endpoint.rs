@@ -178,23 +178,35 @@ impl<T: Table> Endpoint<T> {
     }
 
     /// Negative feedback: the flow `flow` of the context of `ulids` (FII
-    /// 0) found the peer unreachable (TCP's retransmission timer fired).
-    /// REAP explores now; once the context moves, [`Endpoint::moved_flows`]
+    /// 0) found the peer unreachable (TCP's retransmission timer fired)
+    /// with what it sent at `sent`.  REAP explores now, unless the context
+    /// moved since `sent`; once the context moves, [`Endpoint::moved_flows`]
     /// names the flow, whose transport then resends at once rather than at
     /// the end of a timer it backed off while the path was dead.  Returns
     /// what REAP sends, and whether the packet path must see the context
     /// again.
-    pub fn unreachable(&mut self, ulids: &UlidPair, flow: Flow, now: Millis, rng: &mut impl Random) -> (Option<Transmit>, bool) {
+    pub fn unreachable(
+        &mut self,
+        ulids: &UlidPair,
+        flow: Flow,
+        sent: Millis,
+        now: Millis,
+        rng: &mut impl Random,
+    ) -> (Option<Transmit>, bool) {
         let Some(ctx) = self.table.by_ulids(ulids, 0).filter(|c| c.state() == State::Established) else {
             return (None, false);
         };
         let before = ctx.route();
-        let tx = ctx.reap_unreachable(now, rng);
+        // Lost on the pair the context left: resent on this one already.
+        let old_news = ctx.reap_moved_after(sent);
+        let tx = ctx.reap_unreachable(now, sent, rng);
         let changed = ctx.route() != before;
         let path = ctx.path();
         let at = wake_at(ctx, &Traffic::used_at(now));
         self.note_deadline(at);
-        self.remember(Stalled { ulids: *ulids, flow, path, at: now });
+        if !old_news {
+            self.remember(Stalled { ulids: *ulids, flow, path, at: now });
+        }
         (tx, changed)
     }
 

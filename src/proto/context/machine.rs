@@ -621,14 +621,19 @@ impl Context {
         self.apply(out)
     }
 
-    /// Negative feedback: an upper layer found the peer unreachable on
-    /// the current pair.
-    pub fn reap_unreachable(&mut self, now: Millis, rng: &mut impl Random) -> Option<Transmit> {
+    /// Whether REAP moved the context to another pair after `at`.
+    pub fn reap_moved_after(&self, at: Millis) -> bool {
+        self.reap.moved_after(at)
+    }
+
+    /// Negative feedback: an upper layer found the peer unreachable with
+    /// what it sent at `sent`.
+    pub fn reap_unreachable(&mut self, now: Millis, sent: Millis, rng: &mut impl Random) -> Option<Transmit> {
         if self.state != State::Established {
             return None;
         }
         let pairs = Pairs { current: self.path, local: self.local_locs.as_slice(), peer: self.peer_locs.as_slice() };
-        let out = self.reap.on_unreachable(now, &pairs, rng);
+        let out = self.reap.on_unreachable(now, sent, &pairs, rng);
         self.apply(out)
     }
 
@@ -664,7 +669,7 @@ impl Context {
             self.reap.on_satisfactory(now);
             return None;
         }
-        self.reap_unreachable(now, rng)
+        self.reap_unreachable(now, now, rng)
     }
 
     /// A Keepalive arrived on `path`.

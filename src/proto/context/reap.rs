@@ -239,6 +239,8 @@ pub struct Reap {
     /// Exploring or InboundOk: when the next probe is due, how many went.
     next_probe: Option<Millis>,
     probes: u32,
+    /// When we last moved to another pair.
+    moved_at: Option<Millis>,
     /// Probes of ours, for our reports and to check the peer's.
     sent: ProbeSet,
     /// The peer's probes received since we began exploring.
@@ -265,6 +267,7 @@ impl Reap {
             confirm_by: None,
             next_probe: None,
             probes: 0,
+            moved_at: None,
             sent: ProbeSet::default(),
             received: ProbeSet::default(),
         }
@@ -356,14 +359,21 @@ impl Reap {
     }
 
     /// Negative feedback (RFC 5534 §5.3, draft API §7.3): an upper layer
-    /// found the peer unreachable on the current pair (TCP's
-    /// retransmission timer fired): explore now, not at the end of the
-    /// Send Timer.  Nothing while we probe already.
-    pub fn on_unreachable(&mut self, now: Millis, pairs: &Pairs<'_>, rng: &mut impl Random) -> ReapOut {
-        if self.state != ReapState::Operational {
+    /// found the peer unreachable (TCP's retransmission timer fired) with
+    /// what it sent at `sent`: explore now, not at the end of the Send
+    /// Timer.  Nothing while we probe already, nor for what was sent
+    /// before we last moved: that was lost on the pair we left, and is
+    /// being resent on this one.
+    pub fn on_unreachable(&mut self, now: Millis, sent: Millis, pairs: &Pairs<'_>, rng: &mut impl Random) -> ReapOut {
+        if self.state != ReapState::Operational || self.moved_after(sent) {
             return ReapOut::default();
         }
         self.explore(now, pairs, rng)
+    }
+
+    /// Whether we moved to another pair after `at`.
+    pub fn moved_after(&self, at: Millis) -> bool {
+        self.moved_at.is_some_and(|m| at < m)
     }
 
     /// The current pair failed: Exploring, the first probe now.
@@ -458,6 +468,9 @@ impl Reap {
                     self.next_probe = None;
                 }
                 out.moved = (current != pairs.current).then_some(current);
+                if out.moved.is_some() {
+                    self.moved_at = Some(now);
+                }
                 out
             }
         }
