@@ -30,7 +30,7 @@ use crate::routes::Routes;
 use crate::kext::skb::{send_ipv6, Addr, OwnedSkb};
 use crate::kext::sock::tcp_retransmit;
 use crate::proto::codec::{self, Inbound, Local};
-use crate::proto::context::reap::{reap_consts, ReapConfig, Traffic};
+use crate::proto::context::reap::{ReapConfig, Traffic};
 use crate::proto::context::{
     classify_in, shimmable, Connect, Context, ContextTag, Endpoint, Flow, Host, Locators, Message, Millis, NotOurs, Path, PayloadIn, Random,
     Received,
@@ -835,7 +835,7 @@ impl Control {
     pub(crate) fn payload_in(&self, ct: ContextTag, path: &Path, len: u32) -> Option<UlidPair> {
         let fast = self.routes.by_tag(ct, |e| {
             let ulids = classify_in(Some(&e.route), path)?;
-            self.heard(&e.stats);
+            self.heard(&e.route, &e.stats);
             Stats::count(&e.stats.in_packets, &e.stats.in_octets, len);
             Some(ulids)
         });
@@ -846,8 +846,8 @@ impl Control {
         let now = now_ms();
         let (ulids, out) = self.event(|st| match st.ep.payload_in(ct, path, now, &mut st.rng, &mut st.mac) {
             PayloadIn::Deliver(ulids, first) => {
-                if let Some(stats) = st.ep.table.routes.by_tag(ct, |e| e.stats.clone()) {
-                    self.heard(&stats);
+                if let Some((route, stats)) = st.ep.table.routes.by_tag(ct, |e| (e.route, e.stats.clone())) {
+                    self.heard(&route, &stats);
                     Stats::count(&stats.in_packets, &stats.in_octets, len);
                 }
                 // The pair it came on, for the packet path from now on.
@@ -1069,19 +1069,21 @@ impl Control {
         }
     }
 
-    /// The packet path sent payload of the context of `stats`: REAP's Send
-    /// Timer may have started, and the timer must fire by its end.
-    pub(crate) fn sent(&self, stats: &Stats) {
+    /// The packet path sent payload of the context of `route` and
+    /// `stats`: REAP's Send Timer may have started, and the timer must
+    /// fire by its end.
+    pub(crate) fn sent(&self, route: &Route, stats: &Stats) {
         if stats.sent(now_ms()) {
-            self.timer.arm_within(ms_from(reap_consts::SEND_TIMEOUT));
+            self.timer.arm_within(route.reap_timers.0);
         }
     }
 
-    /// The packet path received payload of the context of `stats`: a
-    /// Keepalive may be owed, due a third of the Keepalive Timeout on.
-    pub(crate) fn heard(&self, stats: &Stats) {
+    /// The packet path received payload of the context of `route` and
+    /// `stats`: a Keepalive may be owed, due a third of the peer's Send
+    /// Timeout on.
+    pub(crate) fn heard(&self, route: &Route, stats: &Stats) {
         if stats.received(now_ms()) {
-            self.timer.arm_within(ms_from(reap_consts::SEND_TIMEOUT / 3));
+            self.timer.arm_within(route.reap_timers.1);
         }
     }
 

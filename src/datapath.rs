@@ -128,7 +128,7 @@ impl Control {
         }
         let ulids = UlidPair { local: dst, peer: src };
         if self.with_route(&ulids, |r, stats| {
-            self.heard(stats);
+            self.heard(r, stats);
             r.exploring
         }) == Some(true)
         {
@@ -167,7 +167,7 @@ impl Control {
         // have a context.
         let chosen = || skb.sent_locators().or_else(|| sk.map(crate::sockopt::send_locators)).unwrap_or_default();
         let decided = self.with_route(&ulids, |r, stats| {
-            self.sent(stats);
+            self.sent(r, stats);
             let out = pkt.classify(Some(r), chosen);
             // Counted as it travels: with the extension header.
             if matches!(out, Decision::Rewrite(..)) {

@@ -904,16 +904,19 @@ fn a_stalled_flow_is_told_when_its_context_moves() {
 fn stalled_flows_are_bounded() {
     let (mut a, mut b) = established();
     let ulids = a.ulids(&b);
+    let mut probe = None;
     for port in 0..(MAX_STALLED as u16 + 4) {
         let at = 1_000 + Millis::from(port);
-        a.ep.unreachable(&ulids, Flow { local_port: port, peer_port: 80 }, at, at, &mut a.rng);
+        let (tx, _) = a.ep.unreachable(&ulids, Flow { local_port: port, peer_port: 80 }, at, at, &mut a.rng);
+        probe = probe.or(tx);
     }
-    a.ep.on_established(&ulids, 1_100, |c| c.prefer_local(&A2));
+    let probe = probe.expect("the first stall explores");
+    let answer = b.receive_all(&probe, 1_100);
+    a.receive_all(&answer[0], 1_110);
     let mut named = Vec::new();
-    a.ep.moved_flows(1_100, |_, f| named.push(f.local_port));
+    a.ep.moved_flows(1_110, |_, f| named.push(f.local_port));
     named.sort();
     assert_eq!(named, (4..MAX_STALLED as u16 + 4).collect::<Vec<_>>());
-    let _ = &mut b;
 }
 
 /// A Send Timeout other than the default (SHIM_PATHEXPLORE) is announced
@@ -943,6 +946,9 @@ fn a_new_send_timeout_is_announced_to_the_peer() {
     assert_eq!(b.ctx(&a).peer_send_timeout(), SEND_TIMEOUT);
     let ack = b.receive(&ur, 110).expect("acknowledged");
     assert_eq!(b.ctx(&a).peer_send_timeout(), 2_000);
+    // The packet path arms the host's timer by these spans.
+    assert_eq!(a.ctx(&b).route().reap_timers, (2_000, 5_000));
+    assert_eq!(b.ctx(&a).route().reap_timers, (SEND_TIMEOUT as u32, 666));
     a.receive(&ack, 120);
     assert!(!a.ctx(&b).update_pending());
     // The application timeout alone announces nothing.

@@ -17,8 +17,9 @@ use super::reap::Traffic;
 pub const GC_SLACK: Millis = 1_000;
 
 /// Most stalled flows an endpoint remembers; a new one replaces the one
-/// that stalled longest ago.
-pub const MAX_STALLED: usize = 16;
+/// that stalled longest ago.  (Kept small: the endpoint is built on the
+/// stack before it moves to its place.)
+pub const MAX_STALLED: usize = 8;
 
 /// How long a stalled flow waits to hear that its context moved: as long
 /// as two of REAP's slowest probe intervals.
@@ -33,12 +34,11 @@ pub struct Flow {
     pub peer_port: u16,
 }
 
-/// A flow that found the peer unreachable on `path` at `at`.
+/// A flow that found the peer unreachable at `at`.
 #[derive(Clone, Copy, Debug)]
 struct Stalled {
     ulids: UlidPair,
     flow: Flow,
-    path: Path,
     at: Millis,
 }
 
@@ -201,11 +201,10 @@ impl<T: Table> Endpoint<T> {
         let old_news = ctx.reap_moved_after(sent);
         let tx = ctx.reap_unreachable(now, sent, rng);
         let changed = ctx.route() != before;
-        let path = ctx.path();
         let at = wake_at(ctx, &Traffic::used_at(now));
         self.note_deadline(at);
         if !old_news {
-            self.remember(Stalled { ulids: *ulids, flow, path, at: now });
+            self.remember(Stalled { ulids: *ulids, flow, at: now });
         }
         (tx, changed)
     }
@@ -221,18 +220,18 @@ impl<T: Table> Endpoint<T> {
         }
     }
 
-    /// Hands `f` each stalled flow whose context now uses another pair
-    /// than when it stalled, once; forgets the flows whose context went
+    /// Hands `f` each stalled flow whose context REAP moved to another
+    /// pair since it stalled, once; forgets the flows whose context went
     /// and those that waited [`STALL_MEMORY`].
     pub fn moved_flows(&mut self, now: Millis, mut f: impl FnMut(&UlidPair, Flow)) {
         for e in self.stalled.iter_mut() {
             let Some(s) = *e else { continue };
-            match self.table.by_ulids(&s.ulids, 0).map(|c| c.path()) {
-                Some(p) if p != s.path => {
+            match self.table.by_ulids(&s.ulids, 0).map(|c| c.reap_moved_after(s.at)) {
+                Some(true) => {
                     f(&s.ulids, s.flow);
                     *e = None;
                 }
-                Some(_) if now.saturating_sub(s.at) < STALL_MEMORY => {}
+                Some(false) if now.saturating_sub(s.at) < STALL_MEMORY => {}
                 _ => *e = None,
             }
         }

@@ -746,6 +746,10 @@ pub struct Route {
     /// Our Initiator Nonce while an R1 or R2 may answer it (I1-SENT,
     /// I2-SENT, I2BIS-SENT): the control plane finds the context by it.
     pub init_nonce: Option<u32>,
+    /// REAP's Send Timeout and the interval of its Keepalives, in ms: the
+    /// packet path that starts either timer makes the host's timer fire by
+    /// its end.
+    pub reap_timers: (u32, u32),
 }
 
 impl Context {
@@ -761,6 +765,7 @@ impl Context {
             setting_up: matches!(self.state, State::I1Sent | State::I2Sent),
             exploring: self.state == State::Established && self.reap.state() == ReapState::Exploring,
             init_nonce: self.pending_nonce(),
+            reap_timers: self.reap.timer_spans(),
             // The check payload_in makes, against the locators as they are
             // now: a locator that left takes its pair out of the route.
             heard: self.heard.filter(|p| self.state == State::Established && self.payload_in(p).is_some()),

@@ -316,6 +316,12 @@ impl Reap {
         Some(start.saturating_add(self.config.send_timeout))
     }
 
+    /// The longest the Send Timer and the Keepalive interval run, in ms.
+    pub fn timer_spans(&self) -> (u32, u32) {
+        let ms = |v: Millis| u32::try_from(v).unwrap_or(u32::MAX);
+        (ms(self.config.send_timeout), ms((self.keepalive_timeout / 3).max(1)))
+    }
+
     /// When the next Keepalive is due, if one is: payload came in and we
     /// sent none since, every third of the peer's Keepalive Timeout, the
     /// last when that timeout has passed since the last payload came.
