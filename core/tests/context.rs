@@ -878,10 +878,11 @@ fn a_stalled_flow_is_told_when_its_context_moves() {
     assert!(changed, "exploring: the packet path hands payload to REAP");
     assert_eq!(a.ctx(&b).reap_state(), ReapState::Exploring);
     assert_eq!(moved(&mut a, 1_000), [], "not moved yet");
-    let answer = b.receive_all(&probe, 1_005);
-    let confirm = a.receive_all(&answer[0], 1_010);
+    // The whole exchange within one tick of the host's clock.
+    let answer = b.receive_all(&probe, 1_000);
+    let confirm = a.receive_all(&answer[0], 1_000);
     assert_eq!(a.ctx(&b).path(), probe.path);
-    assert_eq!(moved(&mut a, 1_010), [(ulids, flow)]);
+    assert_eq!(moved(&mut a, 1_010), [(ulids, flow)], "a move in the tick of the stall counts");
     assert_eq!(moved(&mut a, 1_020), [], "named once");
     b.receive_all(&confirm[0], 1_015);
     // A timeout of what was sent before the move: no exploration, and

@@ -226,7 +226,7 @@ impl<T: Table> Endpoint<T> {
     pub fn moved_flows(&mut self, now: Millis, mut f: impl FnMut(&UlidPair, Flow)) {
         for e in self.stalled.iter_mut() {
             let Some(s) = *e else { continue };
-            match self.table.by_ulids(&s.ulids, 0).map(|c| c.reap_moved_after(s.at)) {
+            match self.table.by_ulids(&s.ulids, 0).map(|c| c.reap_moved_since(s.at)) {
                 Some(true) => {
                     f(&s.ulids, s.flow);
                     *e = None;

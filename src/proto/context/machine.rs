@@ -626,6 +626,11 @@ impl Context {
         self.reap.moved_after(at)
     }
 
+    /// Whether REAP moved the context to another pair at `at` or later.
+    pub fn reap_moved_since(&self, at: Millis) -> bool {
+        self.reap.moved_since(at)
+    }
+
     /// Negative feedback: an upper layer found the peer unreachable with
     /// what it sent at `sent`.
     pub fn reap_unreachable(&mut self, now: Millis, sent: Millis, rng: &mut impl Random) -> Option<Transmit> {

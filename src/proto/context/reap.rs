@@ -382,6 +382,12 @@ impl Reap {
         self.moved_at.is_some_and(|m| at < m)
     }
 
+    /// Whether we moved to another pair at `at` or later (the clock runs
+    /// in jiffies: a probe's round trip can take less than one).
+    pub fn moved_since(&self, at: Millis) -> bool {
+        self.moved_at.is_some_and(|m| at <= m)
+    }
+
     /// The current pair failed: Exploring, the first probe now.
     fn explore(&mut self, now: Millis, pairs: &Pairs<'_>, rng: &mut impl Random) -> ReapOut {
         self.state = ReapState::Exploring;
