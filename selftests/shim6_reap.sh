@@ -145,11 +145,17 @@ diagnose() {
 grep -qx "associated 1 1" "$dir/main.log" && grep -qx "associated 1" "$dir/udp.log" && resumed main 5 >/dev/null
 result $? "reap: before the cut, UDP and TCP run over established contexts on the ULIDs ($(grep -h ^associated "$dir/main.log" "$dir/udp.log" | tr '\n' ' '))"
 
+# Negative feedback moves the main flows in about a second (0.2-0.4 s in
+# make bench's failover runs); under kmemleak and two flows that keep the
+# VM's CPUs busy it took up to 4.4 s.  Half the Send Timeout still tells it
+# from a Send Timer that found the failure.
+fast=7500
+
 # 1. a0 dies both ways.
 fail_link a0 both
 ms=$(resumed main 30)
 ok=$?
-[ $ok = 0 ] && [ "$ms" -le 5000 ]
+[ $ok = 0 ] && [ "$ms" -le "$fast" ]
 ok=$?
 result $ok "reap: a silent cut of the main flows' uplink: both flows ran again after ${ms:-no} ms (TCP's timeout is negative feedback: no Send Timeout wait)"
 [ $ok != 0 ] && diagnose
@@ -175,17 +181,19 @@ fail_link a1 out
 at=$(now_ms)
 ms=$(resumed main 30)
 ok=$?
-[ $ok = 0 ] && [ "$ms" -le 5000 ]
+[ $ok = 0 ] && [ "$ms" -le "$fast" ]
 ok=$?
 result $ok "reap: a0 back, a1 cut from A to R only: the main flows ran again after ${ms:-no} ms"
 [ $ok != 0 ] && diagnose
 [ "$(locators "$ns_a" "$a1" "$b1" | cut -d' ' -f1)" = "$a1" ]
 result $? "reap: the main context sends from its original locator again ($(locators "$ns_a" "$a1" "$b1"))"
 
-# The UDP flow on a2 hears of nothing but its own unanswered datagrams.
-ms=$(resumed udp 40 "$at")
+# The UDP flow on a2 hears of nothing but its own unanswered datagrams:
+# Send Timeout, then exploration (16-26 s in most runs, 36 s once under
+# kmemleak: see the session note of 2026-11-30).
+ms=$(resumed udp 60 "$at")
 ok=$?
-[ $ok = 0 ] && [ "$ms" -ge 5000 ] && [ "$ms" -le 30000 ]
+[ $ok = 0 ] && [ "$ms" -ge 5000 ] && [ "$ms" -le 50000 ]
 result $? "reap: the UDP flow alone on a2 ran again ${ms:-no} ms after the cut, its Send Timer (15 s) having found it ($(locators "$ns_a" "$a2" "$b2"))"
 
 # 3. Both uplinks die; after 8 s, a0 comes back.  Probes have slowed to
