@@ -63,12 +63,19 @@ def in_netns(ns, make):
         os.close(own)
 
 
-def link(how):
-    """A's uplink a0 dead both ways ("cut") or working ("heal")."""
+def heal():
+    """A's uplink a0 works."""
     for ns, dev in ((NS_A, "a0"), (NS_R, "ra0")):
         sh(f"tc -n {ns} qdisc del dev {dev} root", check=False)
-        if how == "cut":
-            sh(f"tc -n {ns} qdisc add dev {dev} root netem loss 100%")
+
+
+def cut(run):
+    """A's uplink a0 dies both ways; the run learns when A's side died.
+    (Each command takes a tenth of a second or more under TCG: in a
+    thread of its own, so that the flow does not pause for it.)"""
+    sh(f"tc -n {NS_A} qdisc add dev a0 root netem loss 100%")
+    run.cut_at = time.monotonic()
+    sh(f"tc -n {NS_R} qdisc add dev ra0 root netem loss 100%")
 
 
 def pathexplore(keepaliveto):
@@ -109,11 +116,11 @@ class Run:
         cli = in_netns(NS_A, lambda: socket.socket(socket.AF_INET6, kind, proto))
         cli.bind((A1, 0))
         cli.connect((B1, self.port))
-        if tcp:
-            peer, _ = srv.accept()
-            srv.close()
-            srv = peer
-        return cli, srv
+        if not tcp:
+            return cli, srv, None
+        # The listener stays: MPTCP's further subflows join through it.
+        peer, _ = srv.accept()
+        return cli, peer, srv
 
     def receive(self, srv):
         buf = b""
@@ -155,7 +162,7 @@ class Run:
         return struct.unpack("i", cli.getsockopt(SOL_SHIM, opt, 4))[0] == 1
 
     def run(self):
-        cli, srv = self.sockets()
+        cli, srv, listener = self.sockets()
         srv.settimeout(0.2)
         cli.settimeout(0.2)
         threads = [threading.Thread(target=self.receive, args=(srv,))]
@@ -165,6 +172,7 @@ class Run:
             t.start()
         start = time.monotonic()
         tuned = False
+        cutter = None
         last_feedback = 0.0
         n = 0
         while True:
@@ -173,11 +181,11 @@ class Run:
                 if self.mode == "tuned":
                     cli.setsockopt(SOL_SHIM, UAPI["SHIM_PATHEXPLORE"], pathexplore(1))
                 tuned = True
-            if self.cut_at is None and now - start >= BEFORE:
+            if cutter is None and now - start >= BEFORE:
                 if self.mode != "mptcp" and not tuned:
                     raise SystemExit(f"{self.mode} {self.proto}: no context after {BEFORE} s")
-                link("cut")
-                self.cut_at = time.monotonic()
+                cutter = threading.Thread(target=cut, args=(self,))
+                cutter.start()
             if self.cut_at is not None and now - self.cut_at >= self.after:
                 break
             msg = struct.pack("!Q", n)
@@ -195,11 +203,12 @@ class Run:
             time.sleep(max(0.0, start + n * EVERY - time.monotonic()))
         time.sleep(1.0)
         self.stop = True
-        for t in threads:
+        for t in threads + [cutter]:
             t.join()
-        cli.close()
-        srv.close()
-        link("heal")
+        for s in (cli, srv, listener):
+            if s is not None:
+                s.close()
+        heal()
         return self.result()
 
     def result(self):
@@ -209,7 +218,10 @@ class Run:
         times = sorted(self.arrived.values())
         stall = max((b - a for a, b in zip(times, times[1:]) if b > cut), default=None)
         lost = sum(1 for i in range(len(self.sent)) if i not in self.arrived)
-        return {"resumed": resumed, "stall": stall, "lost": lost, "in_order": self.order_ok}
+        # Every gap of a tenth of a second or more after the cut: when (from
+        # the cut) and how long, for the log.
+        gaps = [(a - cut, b - a) for a, b in zip(times, times[1:]) if b > cut and b - a >= 0.1]
+        return {"resumed": resumed, "stall": stall, "lost": lost, "in_order": self.order_ok, "gaps": gaps}
 
 
 def shim(on):
@@ -243,6 +255,9 @@ def main():
         ("tuned", "udp", 8.0),
         ("feedback", "udp", 8.0),
     ]
+    only = os.environ.get("FAILOVER_CASES")
+    if only:
+        cases = [c for c in cases if f"{c[0]}-{c[1]}" in only.split(",")]
     port = 6000
     table = []
     for mode, proto, after in cases:
@@ -250,11 +265,17 @@ def main():
         results = []
         for i in range(RUNS):
             shim(mode != "mptcp")
+            if mode == "mptcp" and os.environ.get("FAILOVER_DEBUG"):
+                threading.Timer(BEFORE - 0.5, lambda: sh(
+                    f"ip netns exec {NS_A} ss -tniM; ip -n {NS_A} mptcp endpoint show; "
+                    f"ip netns exec {NS_A} nstat -az | grep -i mpj | grep -v ' 0 '", check=False)).start()
             port += 1
             r = Run(mode, proto, port, after).run()
             results.append(r)
+            gaps = " ".join(f"+{ms(at)}:{ms(g)}" for at, g in r["gaps"])
             print(f"failover {mode} {proto} run {i + 1}: resumed {ms(r['resumed'])}, "
-                  f"largest stall {ms(r['stall'])}, lost {r['lost']}, in order {r['in_order']}", flush=True)
+                  f"largest stall {ms(r['stall'])}, lost {r['lost']}, in order {r['in_order']}; "
+                  f"gaps {gaps or 'none'}", flush=True)
         done = [r for r in results if r["resumed"] is not None]
         med = lambda k: statistics.median(r[k] for r in done) if len(done) == len(results) else None
         table.append((mode, proto, med("resumed"), med("stall"),
