@@ -22,10 +22,12 @@
 # as before patch 0005) misses by far; measured at 0.5 and 0.15 of plain,
 # which is still to improve (issue 8's note).
 #
-# Single rounds under TCG vary by a third either way (moved rounds of 89
-# to 154 Mbit/s against plain ones of 203 to 220 in one run): judging each
-# against half of plain failed one boot in a few, while a crawl (1 %) or
-# a blackhole misses a quarter by far; the median is held to half.
+# Single rounds under TCG vary widely (plain rounds of 212, 152, 34, 91
+# and 189 Mbit/s in one run): a fixed bound on each round failed boots by
+# noise alone.  The later moved rounds' median is held to half of plain's;
+# each of them to a quarter of plain's median, or to half of the slowest
+# plain round when the VM was that noisy.  A crawl (1 % of plain) or a
+# blackhole misses either by far.
 #
 # Loss is measured by `make bench`, not judged here: under 1% loss single
 # rounds of plain TCP vary threefold in this VM.
@@ -86,7 +88,8 @@ moved_round() {
 }
 
 # compare NAME: the first moved round against a twentieth of the plain
-# median, every later one against a quarter, their median against half.
+# median, every later one against a quarter (or half the slowest plain
+# round), their median against half.
 compare() {
 	python3 - "$1" "$dir/plain" "$dir/moved" <<'PY'
 import statistics, sys
@@ -94,9 +97,10 @@ name = sys.argv[1]
 plain = [int(x) for x in open(sys.argv[2]).read().split()]
 moved = [int(x) for x in open(sys.argv[3]).read().split()]
 ref = statistics.median(plain)
-print("# %s: plain %s Mbit/s (median %d), moved %s" % (name, plain, ref, moved))
 later = moved[1:]
-ok = (len(later) > 0 and ref > 0 and moved[0] * 20 >= ref and min(later) * 4 >= ref
+floor = min(ref / 4, min(plain) / 2)
+print("# %s: plain %s Mbit/s (median %d), moved %s (floor %d)" % (name, plain, ref, moved, floor))
+ok = (len(later) > 0 and ref > 0 and moved[0] * 20 >= ref and min(later) >= floor
       and statistics.median(later) * 2 >= ref)
 sys.exit(0 if ok else 1)
 PY
