@@ -32,7 +32,7 @@ use crate::kext::sock::tcp_retransmit;
 use crate::proto::codec::{self, Inbound, Local};
 use crate::proto::context::reap::{ReapConfig, Traffic};
 use crate::proto::context::{
-    classify_in, shimmable, Connect, Context, ContextTag, Endpoint, Flow, Host, Locators, Message, Millis, NotOurs, Path, PayloadIn, Random,
+    classify_in, shimmable, Confusion, Connect, Context, ContextTag, Endpoint, Flow, Host, Locators, Message, Millis, NotOurs, Path, PayloadIn, Random,
     Received,
     Refusal, Responder, Route, State as CtxState, Table, Transmit, UlidPair,
 };
@@ -411,7 +411,11 @@ impl Table for Slots {
         if self.routes.insert(route, stats.clone(), i).is_err() {
             return false;
         }
-        let Ok(slot) = KBox::new(Slot { ctx, stats: stats.clone(), published: route }, GFP_ATOMIC) else {
+        // Written in place: a slot built on the stack first would add a
+        // kilobyte to the receive path's frames (an I2 ends here).
+        let kept = stats.clone();
+        let slot = kernel::init!(Slot { ctx, stats: kept, published: route });
+        let Ok(slot) = <KBox<Slot> as kernel::init::InPlaceInit<Slot>>::init(slot, GFP_ATOMIC) else {
             self.routes.remove(&route, i, &stats);
             return false;
         };
@@ -419,13 +423,12 @@ impl Table for Slots {
         self.count += 1;
         true
     }
-    fn drop_confused(&mut self, new: &Context) {
+    fn drop_confused(&mut self, new: &Confusion) {
         // Only a context rewriting with the peer tag `new` has can be
         // confused with it: the index has them all.
-        let Some(ct) = new.ct_peer() else { return };
         let mut same = KVec::new();
         let mut complete = true;
-        self.routes.each_with_peer_tag(ct, |e| complete &= same.push(e.slot, GFP_ATOMIC).is_ok());
+        self.routes.each_with_peer_tag(new.ct_peer, |e| complete &= same.push(e.slot, GFP_ATOMIC).is_ok());
         let check = |this: &mut Self, i: usize| {
             if this.slots.get(i).is_some_and(|s| s.ctx.confused_with(new)) {
                 this.remove(i);

@@ -29,7 +29,7 @@ use crate::crypto::{KernelMac, KernelRandom, KernelSha1};
 use crate::kext::crypto::now_ms;
 use crate::kext::net::{Net, PernetState};
 use crate::proto::hba;
-use crate::proto::context::{self as cx, Connect, Context, Endpoint, Host, Locators, Mac, Path, Responder, State, Table, UlidPair};
+use crate::proto::context::{self as cx, Confusion, Connect, Context, Endpoint, Host, Locators, Mac, Path, Responder, State, Table, UlidPair};
 use crate::kext::shim::{Registration, ShimOps, SkbExt};
 use crate::kext::sock::{OptIn, OptOut, Sock};
 use crate::kext::sock::{is_errno, rcu_barrier, KernelSocket};
@@ -254,7 +254,7 @@ impl Table for VecTable {
     fn insert(&mut self, ctx: Context) -> bool {
         self.0.push(ctx, kernel::alloc::flags::GFP_KERNEL).is_ok()
     }
-    fn drop_confused(&mut self, new: &Context) {
+    fn drop_confused(&mut self, new: &Confusion) {
         let mut kept = kernel::alloc::KVec::new();
         for c in self.0.iter().filter(|c| !c.confused_with(new)) {
             if kept.push(c.clone(), kernel::alloc::flags::GFP_KERNEL).is_err() {

@@ -216,6 +216,9 @@ fn with_verified(mut msg: Message, verified: Locators) -> Message {
 /// so that a forged one costs a MAC, not a hash per locator (RFC 5533 §16:
 /// no costly work for unauthenticated packets).  Its `locators` are empty
 /// at that point.
+// Not inlined: its locals would stay on the stack under the handling of
+// the message (the receive path of an I2 runs in softirq).
+#[inline(never)]
 pub fn parse<'a, H: Sha1 + ?Sized>(
     bytes: &'a [u8],
     path: Path,

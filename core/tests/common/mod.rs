@@ -76,7 +76,7 @@ impl Table for VecTable {
         self.0.push(ctx);
         true
     }
-    fn drop_confused(&mut self, new: &Context) {
+    fn drop_confused(&mut self, new: &Confusion) {
         self.0.retain(|c| !c.confused_with(new));
     }
 }

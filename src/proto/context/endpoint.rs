@@ -387,7 +387,7 @@ impl<T: Table> Table for Touched<'_, T> {
         }
         ok
     }
-    fn drop_confused(&mut self, new: &Context) {
+    fn drop_confused(&mut self, new: &Confusion) {
         self.table.drop_confused(new)
     }
     fn by_ulids(&mut self, ulids: &UlidPair, fii: u32) -> Option<&mut Context> {

@@ -16,9 +16,9 @@ pub trait Table {
     fn sweep(&mut self, f: impl FnMut(&mut Context, &Traffic) -> bool);
     /// Stores a new context; `false` when the table is full.
     fn insert(&mut self, ctx: Context) -> bool;
-    /// Discards every context other than `new` that is confused with it
-    /// (§7.6: the host must not send on them again).
-    fn drop_confused(&mut self, new: &Context);
+    /// Discards every context other than the new one that is confused
+    /// with it (§7.6: the host must not send on them again).
+    fn drop_confused(&mut self, new: &Confusion);
 
     /// The context of `ulids` and `fii`.
     fn by_ulids(&mut self, ulids: &UlidPair, fii: u32) -> Option<&mut Context> {
@@ -342,8 +342,9 @@ impl Host {
             Message::R2 { ct, init_nonce, locators } => {
                 let Some(ctx) = table.by_nonce(init_nonce, path) else { return Outcome::refused(Refusal::NoContext) };
                 ctx.on_r2(ct, &locators);
-                let snapshot = ctx.clone();
-                table.drop_confused(&snapshot);
+                if let Some(new) = ctx.confusion() {
+                    table.drop_confused(&new);
+                }
                 return Outcome::send(None, true);
             }
             Message::R1bis { packet_ct, resp_nonce, validator } => {
@@ -413,8 +414,9 @@ impl Host {
     ) -> Result<Transmit, Refusal> {
         if let Some(ctx) = table.by_ulids(&ulids, fii) {
             let tx = ctx.on_i2(ct, init_nonce, locators, path).ok_or(Refusal::Unverified)?;
-            let snapshot = ctx.clone();
-            table.drop_confused(&snapshot);
+            if let Some(new) = ctx.confusion() {
+                table.drop_confused(&new);
+            }
             return Ok(tx);
         }
         if !shimmable(&ulids.local) || !shimmable(&ulids.peer) {
@@ -451,7 +453,9 @@ impl Host {
         };
         ctx.establish(ct, locators);
         let tx = ctx.r2(init_nonce, *path);
-        table.drop_confused(&ctx);
+        if let Some(new) = ctx.confusion() {
+            table.drop_confused(&new);
+        }
         if table.insert(ctx) {
             Ok(tx)
         } else {

@@ -64,6 +64,17 @@ pub(super) fn ulid_option(ulids: &UlidPair, path: &Path) -> Option<UlidPair> {
     (path.src != ulids.local || path.dst != ulids.peer).then_some(*ulids)
 }
 
+/// The part of a new context that an older one may be confused with
+/// (§7.6); see [`Context::confusion`].
+#[derive(Clone, Copy, Debug)]
+pub struct Confusion {
+    /// The new context's peer tag.
+    pub ct_peer: ContextTag,
+    peer_locs: Locators,
+    ulids: UlidPair,
+    fii: u32,
+}
+
 impl Context {
     /// Starts a context towards `ulids.peer`: the I1 to send, and the
     /// context in I1-SENT.  `ct_local` must be unused by every other
@@ -586,12 +597,20 @@ impl Context {
         Some((class << AGE_BITS) | ((1 << AGE_BITS) - 1 - idle))
     }
 
+    /// What another context may be confused with (§7.6): a copy of
+    /// the few fields that decide it, so that the table can be searched
+    /// while this context is borrowed from it, without copying the context
+    /// (a kilobyte, on the stack of the receive path).  `None` without a
+    /// peer tag.
+    pub fn confusion(&self) -> Option<Confusion> {
+        Some(Confusion { ct_peer: self.ct_peer?, peer_locs: self.peer_locs, ulids: self.ulids, fii: self.fii })
+    }
+
     /// Confusion (§7.6): `self` is an older context whose peer tag and
     /// locators clash with `new`'s; the peer must have lost it.
-    pub fn confused_with(&self, new: &Context) -> bool {
+    pub fn confused_with(&self, new: &Confusion) -> bool {
         matches!(self.state, State::Established | State::I2bisSent)
-            && self.ct_peer.is_some()
-            && self.ct_peer == new.ct_peer
+            && self.ct_peer == Some(new.ct_peer)
             && self.peer_locs.overlaps(&new.peer_locs)
             && (self.ulids != new.ulids || self.fii != new.fii)
     }
