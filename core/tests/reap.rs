@@ -460,3 +460,111 @@ proptest::proptest! {
         }
     }
 }
+
+/// Hot standby on both hosts with a 3 s Send Timeout: the pair that
+/// avoids the current one is checked three times per Send Timeout and the
+/// peer answers each check on that pair; payload never leaves the current
+/// pair while it works.
+#[test]
+fn hot_standby_keeps_the_other_pair_verified() {
+    let mut w = World::new(100, 100);
+    let cfg = ReapConfig { hot_standby: true, send_timeout: 3_000, ..ReapConfig::default() };
+    w.a.reap.set_config(cfg);
+    w.run_until(10_000);
+    let s = w.a.reap.standby().expect("a standby pair");
+    assert_eq!(s.path, Path { src: A2, dst: B2 });
+    assert!(s.verified.is_some_and(|v| v + 1_000 >= w.now), "{s:?} at {}", w.now);
+    // A check at once, then one per second: 10 or 11 in 10 s.
+    assert!((10..=11).contains(&w.a.probes.len()), "{:?}", w.a.probes);
+    assert_eq!(w.b.probes.len(), w.a.probes.len(), "one answer per check");
+    assert_eq!((w.a.current, w.b.current), (Path { src: A1, dst: B1 }, Path { src: B1, dst: A1 }));
+    assert!(w.b.reap.standby().is_none(), "B did not ask for one");
+    // Turned off: no more checks.
+    w.a.reap.set_config(ReapConfig { hot_standby: false, ..cfg });
+    let n = w.a.probes.len();
+    w.run_until(20_000);
+    assert_eq!(w.a.probes.len(), n);
+    assert!(w.a.reap.standby().is_none());
+}
+
+/// A failure (here TCP's retransmission timeout) with a fresh standby
+/// pair: payload moves to it at once, with no exploration, and the probe
+/// that tells B (reporting B's answer) moves B too.
+#[test]
+fn hot_standby_switches_without_exploring() {
+    let mut w = World::new(100, 100);
+    w.a.reap.set_config(ReapConfig { hot_standby: true, ..ReapConfig::default() });
+    w.run_until(10_000);
+    assert!(w.a.reap.standby().is_some_and(|s| s.verified.is_some()));
+    w.cut_both(A1, B1);
+    w.run_until(10_200);
+    let (got_a, got_b) = (w.a.received, w.b.received);
+    let pairs = Pairs { current: w.a.current, local: &[A1, A2], peer: &[B1, B2] };
+    let out = w.a.reap.on_unreachable(w.now, w.now - 200, &pairs, &mut w.a.rng);
+    assert_eq!(out.moved, Some(Path { src: A2, dst: B2 }), "{out:?}");
+    assert!(matches!(out.tx, Some(Signal::Probe { state: ReapState::InboundOk, .. })), "{out:?}");
+    assert_eq!(w.a.reap.state(), ReapState::Operational, "no exploration");
+    let tell = w.a.apply(w.now, out);
+    w.send(true, tell);
+    // B moves on that probe: both directions flow within two steps.
+    w.run_until(w.now + 3 * STEP);
+    assert_eq!(w.b.current, Path { src: B2, dst: A2 });
+    assert_eq!((w.a.reap.state(), w.b.reap.state()), (ReapState::Operational, ReapState::Operational));
+    w.run_until(w.now + 1_000);
+    assert!(w.b.received >= got_b + 9 && w.a.received >= got_a + 9, "{} {}", w.b.received - got_b, w.a.received - got_a);
+    // The Send Timer restarted on the switch: no exploration follows.
+    w.run_until(60_000);
+    assert!(w.a.reap.moved_since(10_200) && !w.a.reap.moved_since(10_300), "moved once");
+    assert_eq!((w.a.current, w.b.current), (Path { src: A2, dst: B2 }, Path { src: B2, dst: A2 }));
+}
+
+/// Without traffic on the standby pair to keep it verified (its checks
+/// lost), the switch does not happen: a failure explores as without hot
+/// standby.
+#[test]
+fn a_stale_standby_pair_is_not_trusted() {
+    let mut w = World::new(100, 100);
+    w.a.reap.set_config(ReapConfig { hot_standby: true, ..ReapConfig::default() });
+    w.run_until(5_000);
+    w.cut_both(A2, B2);
+    w.run_until(30_000);
+    assert!(w.a.reap.standby().is_some_and(|s| s.verified.is_some_and(|v| v < 15_000)), "{:?}", w.a.reap.standby());
+    let pairs = Pairs { current: w.a.current, local: &[A1, A2], peer: &[B1, B2] };
+    let out = w.a.reap.on_unreachable(w.now, w.now - 200, &pairs, &mut w.a.rng);
+    assert_eq!(out.moved, None);
+    assert!(matches!(out.tx, Some(Signal::Probe { state: ReapState::Exploring, .. })), "{out:?}");
+}
+
+/// Hot-standby checks from a forger (or answers to checks never sent)
+/// verify nothing and move nothing; the answers a host gives are paced.
+#[test]
+fn forged_standby_traffic_verifies_and_moves_nothing() {
+    let mut a = Host::new(&[A1, A2], &[B1, B2], 1);
+    a.reap.set_config(ReapConfig { hot_standby: true, ..ReapConfig::default() });
+    let pairs = Pairs { current: a.current, local: &[A1, A2], peer: &[B1, B2] };
+    let out = a.reap.on_timeout(0, &Traffic::default(), &pairs, &mut a.rng);
+    let Some(Signal::Probe { path, .. }) = out.tx else { panic!("{out:?}") };
+    assert_eq!(path, Path { src: A2, dst: B2 });
+    // An answer naming a nonce A never sent.
+    let back = Path { src: B2, dst: A2 };
+    let own = [ProbeReport { source: B2, destination: A2, nonce: 7, data: 0 }];
+    let forged = [ProbeReport { source: A2, destination: B2, nonce: 0x1234_5678, data: 0 }];
+    let probe = PeerProbe { state: ReapState::Operational, sent: &own, received: &forged };
+    assert_eq!(a.reap.on_probe(10, &back, &probe, &pairs, &mut a.rng), ReapOut::default());
+    assert!(a.reap.standby().is_some_and(|s| s.verified.is_none()));
+    // A forged switch (InboundOk reporting a probe A never sent): no move.
+    let probe = PeerProbe { state: ReapState::InboundOk, ..probe };
+    let out = a.reap.on_probe(20, &back, &probe, &pairs, &mut a.rng);
+    assert_eq!(out.moved, None, "{out:?}");
+    // Checks are answered on the pair they came on, one per 100 ms.
+    let check = PeerProbe { state: ReapState::Operational, sent: &own, received: &[] };
+    let out = a.reap.on_probe(1_000, &back, &check, &pairs, &mut a.rng);
+    let Some(Signal::Probe { path, received, state: ReapState::Operational, .. }) = out.tx else { panic!("{out:?}") };
+    assert_eq!((path, received.as_slice()), (Path { src: A2, dst: B2 }, &own[..]));
+    assert_eq!(a.reap.on_probe(1_050, &back, &check, &pairs, &mut a.rng).tx, None);
+    assert!(a.reap.on_probe(1_100, &back, &check, &pairs, &mut a.rng).tx.is_some());
+    // A check whose own report names another pair is not answered.
+    let lying = [ProbeReport { source: B1, destination: A2, nonce: 7, data: 0 }];
+    let check = PeerProbe { state: ReapState::Operational, sent: &lying, received: &[] };
+    assert_eq!(a.reap.on_probe(2_000, &back, &check, &pairs, &mut a.rng).tx, None);
+}

@@ -44,6 +44,9 @@ pub struct ReapConfig {
     /// The application's own failure-detection timeout (0: none).  Longer
     /// than the Send Timeout, it suppresses our Keepalives (draft API §5.13).
     pub app_timeout: Millis,
+    /// Keep an alternative pair verified while the current one works,
+    /// and switch to it at once on a failure (`SHIM_HOT_STANDBY`).
+    pub hot_standby: bool,
 }
 
 impl Default for ReapConfig {
@@ -53,6 +56,7 @@ impl Default for ReapConfig {
             initial_probes: INITIAL_PROBES,
             initial_probe_timeout: INITIAL_PROBE_TIMEOUT,
             app_timeout: 0,
+            hot_standby: false,
         }
     }
 }
@@ -68,6 +72,31 @@ impl ReapConfig {
     pub fn announced(&self) -> Option<u16> {
         (self.send_timeout != SEND_TIMEOUT).then(|| u16::try_from(self.send_timeout / 1000).unwrap_or(u16::MAX))
     }
+
+    /// How often a hot-standby pair is checked: three times per Send
+    /// Timeout, as Keepalives go.
+    fn standby_interval(&self) -> Millis {
+        (self.send_timeout / 3).max(1)
+    }
+}
+
+/// The least time between two answers to the peer's hot-standby checks:
+/// whoever sends them (a forger included) gets at most this rate back.
+pub const STANDBY_ANSWER_GAP: Millis = 100;
+
+/// The alternative pair a hot-standby context keeps verified.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Standby {
+    /// The pair.
+    pub path: Path,
+    /// When the peer last answered a check on it, the answer coming back
+    /// on the same pair: it works both ways.
+    pub verified: Option<Millis>,
+    /// The peer's report of that answer: the switch echoes it, which
+    /// proves to the peer that the switch comes from us.
+    answer: Option<ProbeReport>,
+    /// When the last check went.
+    checked: Millis,
 }
 
 /// Most probe reports of each kind a Probe of ours carries, and most
@@ -245,6 +274,10 @@ pub struct Reap {
     sent: ProbeSet,
     /// The peer's probes received since we began exploring.
     received: ProbeSet,
+    /// Hot standby: the pair kept verified.
+    standby: Option<Standby>,
+    /// When we last answered a hot-standby check of the peer.
+    answered: Option<Millis>,
 }
 
 impl Default for Reap {
@@ -270,6 +303,8 @@ impl Reap {
             moved_at: None,
             sent: ProbeSet::default(),
             received: ProbeSet::default(),
+            standby: None,
+            answered: None,
         }
     }
 
@@ -295,7 +330,72 @@ impl Reap {
 
     /// Runs REAP as `config` says from now on.
     pub fn set_config(&mut self, config: ReapConfig) {
+        if !config.hot_standby {
+            self.standby = None;
+        }
         self.config = config;
+    }
+
+    /// The hot-standby pair, and when it was last verified.
+    pub fn standby(&self) -> Option<Standby> {
+        self.standby
+    }
+
+    /// When the hot-standby pair is next checked.
+    fn standby_due(&self) -> Option<Millis> {
+        if !self.config.hot_standby || self.state != ReapState::Operational {
+            return None;
+        }
+        Some(self.standby.map_or(0, |s| s.checked.saturating_add(self.config.standby_interval())))
+    }
+
+    /// The hot-standby pair, if the peer answered on it within a Send
+    /// Timeout and it is still a pair of the context's locators.
+    fn fresh_standby(&self, now: Millis, pairs: &Pairs<'_>) -> Option<Standby> {
+        let s = self.standby.filter(|s| self.config.hot_standby && s.path != pairs.current)?;
+        let fresh = s.verified.is_some_and(|v| v.saturating_add(self.config.send_timeout) >= now);
+        (fresh && pairs.rank(&s.path).is_some()).then_some(s)
+    }
+
+    /// Checks the hot-standby pair (the first pair exploration would
+    /// try): a Probe on it that reports nothing received, which the peer
+    /// answers on the same pair.
+    fn check_standby(&mut self, now: Millis, pairs: &Pairs<'_>, rng: &mut impl Random) -> ReapOut {
+        let path = pairs.get(0);
+        let kept = self.standby.filter(|s| s.path == path);
+        self.standby = Some(Standby { checked: now, ..kept.unwrap_or(Standby { path, verified: None, answer: None, checked: now }) });
+        if path == pairs.current {
+            // No other pair (yet): checked again at the next interval.
+            return ReapOut::default();
+        }
+        let report = ProbeReport { source: path.src, destination: path.dst, nonce: rng.next_u64() as u32, data: 0 };
+        self.sent.push(report);
+        let mut sent = ProbeSet::default();
+        sent.push(report);
+        let tx = Signal::Probe { path, state: ReapState::Operational, sent, received: ProbeSet::default() };
+        ReapOut { tx: Some(tx), moved: None }
+    }
+
+    /// The current pair failed and the hot-standby pair is fresh: payload
+    /// goes on it now, without exploring.  The peer is told by a Probe on
+    /// it that reports the peer's answer as received (InboundOk: we hear
+    /// it there), which moves it too.
+    fn switch_to_standby(&mut self, now: Millis, s: Standby, rng: &mut impl Random) -> ReapOut {
+        self.standby = None;
+        self.moved_at = Some(now);
+        // The Send Timer restarts: the pair was proven within a Send
+        // Timeout, and payload sent before now went on the one that failed.
+        self.heard = Some(now);
+        let report = ProbeReport { source: s.path.src, destination: s.path.dst, nonce: rng.next_u64() as u32, data: 0 };
+        self.sent.push(report);
+        let mut sent = ProbeSet::default();
+        sent.push(report);
+        let mut received = ProbeSet::default();
+        if let Some(a) = s.answer {
+            received.push(a);
+        }
+        let tx = Signal::Probe { path: s.path, state: ReapState::InboundOk, sent, received };
+        ReapOut { tx: Some(tx), moved: Some(s.path) }
     }
 
     /// When the Send Timer expires, if it runs: payload went out and
@@ -341,7 +441,10 @@ impl Reap {
 
     /// When [`Reap::on_timeout`] is next due.
     pub fn deadline(&self, t: &Traffic) -> Option<Millis> {
-        [self.send_expiry(t), self.keepalive_due(t), self.next_probe, self.confirm_by].into_iter().flatten().min()
+        [self.send_expiry(t), self.keepalive_due(t), self.next_probe, self.confirm_by, self.standby_due()]
+            .into_iter()
+            .flatten()
+            .min()
     }
 
     /// The timer: a failure found (exploration begins), a probe or a
@@ -360,6 +463,9 @@ impl Reap {
         if self.keepalive_due(t).is_some_and(|at| at <= now) {
             self.keepalive_sent = Some(now);
             return ReapOut { tx: Some(Signal::Keepalive(pairs.current)), moved: None };
+        }
+        if self.standby_due().is_some_and(|at| at <= now) {
+            return self.check_standby(now, pairs, rng);
         }
         ReapOut::default()
     }
@@ -388,8 +494,12 @@ impl Reap {
         self.moved_at.is_some_and(|m| at <= m)
     }
 
-    /// The current pair failed: Exploring, the first probe now.
+    /// The current pair failed: to the hot-standby pair if it is fresh,
+    /// else Exploring, the first probe now.
     fn explore(&mut self, now: Millis, pairs: &Pairs<'_>, rng: &mut impl Random) -> ReapOut {
+        if let Some(s) = self.fresh_standby(now, pairs) {
+            return self.switch_to_standby(now, s, rng);
+        }
         self.state = ReapState::Exploring;
         self.received.clear();
         self.confirm_by = None;
@@ -460,6 +570,12 @@ impl Reap {
         if let Some(first) = probe.sent.first().filter(|r| r.source == path.src && r.destination == path.dst) {
             self.received.push(*first);
         }
+        if probe.state == ReapState::Operational && self.state == ReapState::Operational {
+            if probe.received.is_empty() {
+                return self.answer_check(now, path, probe, pairs, rng);
+            }
+            self.standby_answered(now, path, probe);
+        }
         match probe.state {
             ReapState::Exploring => self.inbound_ok(now, path, rng),
             ReapState::InboundOk | ReapState::Operational => {
@@ -468,9 +584,13 @@ impl Reap {
                 // becomes current (§6.8; from an Operational probe too,
                 // which ends the peer's exploration and carries the same
                 // reports: without it a host whose own direction failed
-                // while it still heard the peer would never move).
+                // while it still heard the peer would never move).  An
+                // InboundOk probe moves us even when all was well: the
+                // peer switched to its hot-standby pair, which our answer
+                // proved, and reports that answer.
                 let was = self.state;
-                let pick = if was == ReapState::Operational { None } else { self.best_seen(probe.received, pairs) };
+                let settled = was == ReapState::Operational && probe.state == ReapState::Operational;
+                let pick = if settled { None } else { self.best_seen(probe.received, pairs) };
                 let current = pick.unwrap_or(pairs.current);
                 self.operational();
                 let mut out = ReapOut::default();
@@ -485,6 +605,46 @@ impl Reap {
                 }
                 out
             }
+        }
+    }
+
+    /// An Operational probe that reports nothing received is the peer's
+    /// hot-standby check: answered on the pair it came on, reversed,
+    /// reporting it, at most once per [`STANDBY_ANSWER_GAP`].  A check on
+    /// the current pair needs no answer.
+    fn answer_check(&mut self, now: Millis, path: &Path, probe: &PeerProbe<'_>, pairs: &Pairs<'_>, rng: &mut impl Random) -> ReapOut {
+        let reply = path.reversed();
+        let Some(first) = probe.sent.first().filter(|r| r.source == path.src && r.destination == path.dst) else {
+            return ReapOut::default();
+        };
+        let recent = self.answered.is_some_and(|a| now < a.saturating_add(STANDBY_ANSWER_GAP));
+        if reply == pairs.current || recent || pairs.rank(&reply).is_none() {
+            return ReapOut::default();
+        }
+        self.answered = Some(now);
+        let report = ProbeReport { source: reply.src, destination: reply.dst, nonce: rng.next_u64() as u32, data: 0 };
+        self.sent.push(report);
+        let mut sent = ProbeSet::default();
+        sent.push(report);
+        let mut received = ProbeSet::default();
+        received.push(*first);
+        ReapOut { tx: Some(Signal::Probe { path: reply, state: ReapState::Operational, sent, received }), moved: None }
+    }
+
+    /// An Operational probe that reports probes of ours: the answer to
+    /// our last hot-standby check if it names that check (nonce and pair)
+    /// and came back on the same pair, reversed.
+    fn standby_answered(&mut self, now: Millis, path: &Path, probe: &PeerProbe<'_>) {
+        let Some(s) = self.standby.as_mut() else { return };
+        let sent = self.sent.as_slice();
+        let ours = probe.received.iter().any(|r| {
+            r.source == s.path.src
+                && r.destination == s.path.dst
+                && sent.iter().any(|m| m.nonce == r.nonce && m.source == r.source && m.destination == r.destination)
+        });
+        if ours && *path == s.path.reversed() {
+            s.verified = Some(now);
+            s.answer = probe.sent.first().filter(|r| r.source == path.src && r.destination == path.dst).copied();
         }
     }
 
