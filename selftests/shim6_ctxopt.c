@@ -422,8 +422,7 @@ static bool output_has(const char *cmd, const char *text, bool want)
  * SHIM_PATHEXPLORE and SHIM_APP_TIMEOUT set how REAP runs on the socket's
  * context; a get reads what is in force, defaults filled in.  A new Send
  * Timeout reaches the peer (here the other context of the pair, in the
- * same namespace) as its Keepalive Timeout.  SHIM_HOT_STANDBY is not
- * implemented and says so.
+ * same namespace) as its Keepalive Timeout.
  */
 TEST_F(ctx, reap_parameters_read_back_and_reach_the_peer)
 {
@@ -471,9 +470,55 @@ TEST_F(ctx, reap_parameters_read_back_and_reach_the_peer)
 	EXPECT_EQ(30, shim_get_int(self->fd, SHIM_APP_TIMEOUT));
 	EXPECT_EQ(EINVAL, shim_set_int(self->fd, SHIM_APP_TIMEOUT, -1));
 
-	EXPECT_EQ(EOPNOTSUPP, shim_set_int(self->fd, SHIM_HOT_STANDBY, 1));
 	len = sizeof(val);
-	EXPECT_EQ(EOPNOTSUPP, shim_get(self->fd, SHIM_HOT_STANDBY, &val, &len));
+	ASSERT_EQ(0, shim_get(self->fd, SHIM_HOT_STANDBY, &val, &len));
+	EXPECT_EQ(0, val);
+}
+
+/* The current locator of the context whose local ULID is ULID, as JSON. */
+#define LOCATOR_OF(ulid) \
+	"shimctl -j context show | python3 -c 'import json, sys; " \
+	"print([c[\"locator_local\"] for c in json.load(sys.stdin) " \
+	"if c[\"ulid_local\"] == \"" ulid "\"])'"
+
+/*
+ * SHIM_HOT_STANDBY 1: REAP keeps the pair that shares no locator with the
+ * current one (X2 > X1 for X1 > X2) verified; the peer (the other context
+ * of the pair) answers its checks.  Then "unable to connect" feedback
+ * switches both contexts to it at once, without exploring.  0 drops it.
+ */
+TEST_F(ctx, hot_standby_is_verified_and_taken_at_once)
+{
+	struct shim_feedback fb = {
+		.fb_direction = SHIM_FB_DIR_OUTBOUND,
+		.fb_indicator = SHIM_FB_UNABLE_TO_CONNECT,
+	};
+	char in[64];
+
+	EXPECT_EQ(0, shim_get_int(self->fd, SHIM_HOT_STANDBY));
+	ASSERT_EQ(0, shim_set_int(self->fd, SHIM_HOT_STANDBY, 1));
+	EXPECT_EQ(1, shim_get_int(self->fd, SHIM_HOT_STANDBY));
+	EXPECT_EQ(EINVAL, shim_set_int(self->fd, SHIM_HOT_STANDBY, 2));
+	EXPECT_TRUE(output_has("shimctl context show", "hot-standby " X2 " > " X1 " verified", true));
+	EXPECT_TRUE(output_has("shimctl context show", " switches 0", true));
+	EXPECT_TRUE(output_has(LOCATOR_OF(X1), X1, true));
+	if (variant->type == SOCK_DGRAM) {
+		ASSERT_EQ(0, send_with_cmsg(self->fd, SHIM_FEEDBACK, &fb, sizeof(fb)));
+		EXPECT_TRUE(output_has(LOCATOR_OF(X1), X2, true));
+		EXPECT_TRUE(output_has(LOCATOR_OF(X2), X1, true));
+		EXPECT_TRUE(output_has("shimctl context show", " switches 1", true));
+		EXPECT_TRUE(output_has("shimctl context show", "reap exploring", false));
+		EXPECT_TRUE(output_has("shimctl stats show", "reap_feedback 1", true));
+		/* A new standby pair, against the new current one. */
+		EXPECT_TRUE(output_has("shimctl context show", "hot-standby " X1 " > " X2 " verified", true));
+		/* The datagram that carried the feedback, then a round trip. */
+		while (recv(self->server, in, sizeof(in), MSG_DONTWAIT) == sizeof(in))
+			;
+		EXPECT_TRUE(round_trip(self, variant->type));
+	}
+	ASSERT_EQ(0, shim_set_int(self->fd, SHIM_HOT_STANDBY, 0));
+	EXPECT_EQ(0, shim_get_int(self->fd, SHIM_HOT_STANDBY));
+	EXPECT_TRUE(output_has("shimctl context show", "hot-standby", false));
 }
 
 /*

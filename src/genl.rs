@@ -162,6 +162,18 @@ fn context(net: &Net, cursor: usize, msg: &mut DumpMsg) -> Result<Option<usize>>
             msg.put_u8(attr(uapi::shim6_genl_attr_SHIM6_A_CTX_REAP_STATE), reap_state(c.reap_state()))?;
             msg.put_u32(attr(uapi::shim6_genl_attr_SHIM6_A_CTX_SEND_TIMEOUT), ms(c.reap_config().send_timeout))?;
             msg.put_u32(attr(uapi::shim6_genl_attr_SHIM6_A_CTX_KEEPALIVE_TIMEOUT), ms(c.peer_send_timeout()))?;
+            let now = crate::kext::crypto::now_ms();
+            let (standby, switches) = c.reap_standby();
+            if c.reap_config().hot_standby {
+                msg.put_u32(attr(uapi::shim6_genl_attr_SHIM6_A_CTX_STANDBY_SWITCHES), switches)?;
+            }
+            if let Some(s) = standby {
+                msg.put_bytes(attr(uapi::shim6_genl_attr_SHIM6_A_CTX_STANDBY_LOCAL), &s.path.src)?;
+                msg.put_bytes(attr(uapi::shim6_genl_attr_SHIM6_A_CTX_STANDBY_PEER), &s.path.dst)?;
+                if let Some(v) = s.verified {
+                    msg.put_u32(attr(uapi::shim6_genl_attr_SHIM6_A_CTX_STANDBY_AGE), ms(now.saturating_sub(v)))?;
+                }
+            }
         }
         for (a, v) in [
             (uapi::shim6_genl_attr_SHIM6_A_CTX_PKTS_OUT, &stats.out_packets),

@@ -141,18 +141,17 @@ fn errno(e: so::Error) -> Error {
     }
 }
 
-/// What asks of REAP and is not implemented (`SHIM_HOT_STANDBY`,
-/// `SHIM_IF_SEND`): `ENOENT` without a context, as for every option that
+/// What is not implemented (`SHIM_IF_SEND`): `ENOENT` without a context, as for every option that
 /// needs one, else `EOPNOTSUPP` (the userspace one, 95;
 /// `kernel::error::code` has only the kernel-internal `ENOTSUPP`), never
 /// an answer that sends the application down the wrong path.
-fn reap_not_yet(sk: &Sock) -> Result {
+fn not_yet(sk: &Sock) -> Result {
     let ulids = ulids_of(sk).map_err(errno)?;
     NetState::of(sk.net()).ctl.path(&ulids).map_err(errno)?;
     Err(Error::from_errno(-(kernel::bindings::EOPNOTSUPP as i32)))
 }
 
-/// `SHIM_PATHEXPLORE` or `SHIM_APP_TIMEOUT` set: REAP of the socket's
+/// `SHIM_PATHEXPLORE`, `SHIM_APP_TIMEOUT` or `SHIM_HOT_STANDBY` set: REAP of the socket's
 /// context runs as `f` makes its parameters (shared by every socket of the
 /// ULID pair until contexts fork: the last writer's hold).
 fn set_reap(sk: &Sock, f: impl FnOnce(ReapConfig) -> Result<ReapConfig, so::Error>) -> Result {
@@ -290,7 +289,7 @@ impl ShimOps for SolShim {
         val.read(&mut buf)?;
         let value = so::decode_value(opt, &buf).map_err(errno)?;
         match (opt, value) {
-            (Opt::HotStandby, _) => return reap_not_yet(sk),
+            (Opt::HotStandby, so::Value::Bool(on)) => return set_reap(sk, |cfg| Ok(ReapConfig { hot_standby: on, ..cfg })),
             (Opt::PathExplore, so::Value::PathExplore(pe)) => return set_reap(sk, |cfg| pe.config(cfg)),
             (Opt::AppTimeout, so::Value::Uint(secs)) => {
                 return set_reap(sk, |cfg| Ok(ReapConfig { app_timeout: Millis::from(secs) * 1000, ..cfg }));
@@ -339,7 +338,7 @@ impl ShimOps for SolShim {
         let opt = Opt::from_raw(optname).ok_or(errno(so::Error::NoProtoOpt))?;
         so::check_get_len(opt, val.len()?).map_err(errno)?;
         match opt {
-            Opt::HotStandby => return reap_not_yet(sk),
+            Opt::HotStandby => return val.write(&so::encode_int(i32::from(reap_config(sk)?.hot_standby))),
             Opt::PathExplore => return val.write(&so::PathExplore::of(&reap_config(sk)?).encode()),
             Opt::AppTimeout => {
                 let secs = reap_config(sk)?.app_timeout / 1000;
@@ -384,7 +383,7 @@ impl ShimOps for SolShim {
                 return NetState::of(sk.net()).ctl.feedback(&ulids, reachable).map_err(errno);
             }
             // Choosing the interface is not implemented.
-            Cmsg::IfIndex(_) => return reap_not_yet(sk),
+            Cmsg::IfIndex(_) => return not_yet(sk),
         };
         let ulids = ulids_of(sk).map_err(errno)?;
         let l = so::locator_of(&addr);

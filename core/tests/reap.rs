@@ -504,6 +504,7 @@ fn hot_standby_switches_without_exploring() {
     assert_eq!(out.moved, Some(Path { src: A2, dst: B2 }), "{out:?}");
     assert!(matches!(out.tx, Some(Signal::Probe { state: ReapState::InboundOk, .. })), "{out:?}");
     assert_eq!(w.a.reap.state(), ReapState::Operational, "no exploration");
+    assert_eq!(w.a.reap.standby_switches(), 1);
     let tell = w.a.apply(w.now, out);
     w.send(true, tell);
     // B moves on that probe: both directions flow within two steps.

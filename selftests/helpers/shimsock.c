@@ -1130,6 +1130,7 @@ static int cmd_uapi(void)
 	printf("{\"SOL_SHIM\": %d, \"SHIM_ASSOCIATED\": %d, \"SHIM_DONTSHIM\": %d, "
 	       "\"SHIM_LOCLIST_LOCAL\": %d, \"SHIM_LOCLIST_PEER\": %d, "
 	       "\"SHIM_APP_TIMEOUT\": %d, \"SHIM_PATHEXPLORE\": %d, "
+	       "\"SHIM_HOT_STANDBY\": %d, "
 	       "\"SHIM_FEEDBACK\": %d, \"SHIM_FB_UNABLE_TO_CONNECT\": %d, "
 	       "\"SHIM_MAX_LOCATORS\": %d, \"shim_locator\": {\"size\": %zu, "
 	       "\"lc_family\": %zu, \"lc_addr\": %zu}, "
@@ -1139,6 +1140,7 @@ static int cmd_uapi(void)
 	       "\"fb_indicator\": %zu}}\n",
 	       SOL_SHIM, SHIM_ASSOCIATED, SHIM_DONTSHIM, SHIM_LOCLIST_LOCAL,
 	       SHIM_LOCLIST_PEER, SHIM_APP_TIMEOUT, SHIM_PATHEXPLORE,
+	       SHIM_HOT_STANDBY,
 	       SHIM_FEEDBACK, SHIM_FB_UNABLE_TO_CONNECT,
 	       SHIM_MAX_LOCATORS, sizeof(struct shim_locator),
 	       offsetof(struct shim_locator, lc_family),

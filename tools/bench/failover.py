@@ -18,8 +18,10 @@ Modes: mptcp (two subflows: a1 -> b1 and a2 -> b1; the shim off), shim
 (defaults: a UDP flow waits for REAP's Send Timer, a TCP stream's
 retransmission timeout is negative feedback), tuned (SHIM_PATHEXPLORE
 pe_keepaliveto 1 s), feedback (the UDP application gives SHIM_FEEDBACK
-"unable to connect" after 300 ms without an echo).  SHIM_HOT_STANDBY is
-not implemented and not measured.
+"unable to connect" after 200 ms without an echo: REAP explores), standby
+(SHIM_HOT_STANDBY, and for UDP the same feedback: the context switches to
+its verified standby pair without exploring; for TCP the retransmission
+timeout is the failure).
 """
 import ctypes
 import json
@@ -37,6 +39,9 @@ A1, A2, B1, B2 = (os.environ[k] for k in ("A1", "A2", "B1", "B2"))
 RUNS = int(os.environ.get("FAILOVER_RUNS", "3"))
 EVERY = 0.01
 BEFORE = 3.0
+# How long the UDP application of the feedback and standby modes waits
+# for an echo before it says "unable to connect".
+FEEDBACK_AFTER = 0.2
 UAPI = json.loads(subprocess.check_output(["shimsock", "uapi"]))
 SOL_SHIM = UAPI["SOL_SHIM"]
 IPPROTO_MPTCP = getattr(socket, "IPPROTO_MPTCP", 262)
@@ -180,6 +185,8 @@ class Run:
             if self.mode != "mptcp" and not tuned and self.associated(cli):
                 if self.mode == "tuned":
                     cli.setsockopt(SOL_SHIM, UAPI["SHIM_PATHEXPLORE"], pathexplore(1))
+                if self.mode == "standby":
+                    cli.setsockopt(SOL_SHIM, UAPI["SHIM_HOT_STANDBY"], 1)
                 tuned = True
             if cutter is None and now - start >= BEFORE:
                 if self.mode != "mptcp" and not tuned:
@@ -191,8 +198,8 @@ class Run:
             msg = struct.pack("!Q", n)
             self.sent.append(time.monotonic())
             try:
-                if (self.mode == "feedback" and now - self.last_echo > 0.3
-                        and now - last_feedback > 1.0):
+                if (self.mode in ("feedback", "standby") and self.proto == "udp"
+                        and now - self.last_echo > FEEDBACK_AFTER and now - last_feedback > 1.0):
                     cli.sendmsg([msg], feedback_cmsg())
                     last_feedback = now
                 else:
@@ -254,6 +261,8 @@ def main():
         ("tuned", "tcp", 8.0),
         ("tuned", "udp", 8.0),
         ("feedback", "udp", 8.0),
+        ("standby", "tcp", 8.0),
+        ("standby", "udp", 8.0),
     ]
     only = os.environ.get("FAILOVER_CASES")
     if only:

@@ -39,8 +39,6 @@
  *                SHIM6 context, which has IPv6 locators only
  *   ERANGE       getsockopt() of SHIM_LOCLIST_*: optval too small for
  *                the list (*optlen is set to the size needed)
- *   EOPNOTSUPP   SHIM_HOT_STANDBY on a socket that has a context: a
- *                hot-standby pair is not implemented yet
  *
  * Checks run in this order: option name (ENOPROTOOPT), reading optlen
  * (EFAULT), optlen (EINVAL, or E2BIG for a list too long), reading
@@ -80,16 +78,24 @@
  * needs pe_reserved == 0 and pe_initprobeto 0 or at least 100 ms (else
  * EINVAL).
  *
- * SHIM_PATHEXPLORE and SHIM_APP_TIMEOUT act on the context (ENOENT
- * without one), which every socket of the ULID pair shares: the last
- * value set holds for all of them (contexts do not fork yet).  A 0 in a
+ * SHIM_PATHEXPLORE, SHIM_APP_TIMEOUT and SHIM_HOT_STANDBY act on the
+ * context (ENOENT without one), which every socket of the ULID pair
+ * shares: the last value set holds for all of them (contexts do not fork
+ * yet).  A 0 in a
  * pe_* field keeps RFC 5534's default (4 probes, 15 s, 500 ms); a get
  * reads the values in force, defaults filled in (pe_keepaliveto clamped
  * to 255).  pe_keepaliveto is REAP's Send Timeout: a value other than
  * 15 s is announced to the peer (Keepalive Timeout option in an Update
  * Request), whose Keepalives then keep to it.  SHIM_APP_TIMEOUT longer
  * than the Send Timeout suppresses the context's Keepalives (draft
- * section 5.13); 0, the default, does not.
+ * section 5.13); 0, the default, does not.  SHIM_HOT_STANDBY 1 keeps
+ * an alternative pair (the first one exploration would try: one that
+ * shares no locator with the current pair, if any) verified by a Probe
+ * three times per Send Timeout, which the peer answers on that pair;
+ * when the current pair fails (Send Timer, TCP's retransmission timeout,
+ * SHIM_FEEDBACK) and the standby pair was verified within a Send
+ * Timeout, the context switches to it at once, without exploring, and
+ * tells the peer.  `shimctl context show` shows the standby pair.
  *
  * Socket state is per socket: accept(2) gives the new socket defaults.
  */
@@ -282,6 +288,10 @@ enum shim6_genl_attr {
 	SHIM6_A_CTX_REAP_STATE,		/* u8: enum shim6_reap_state */
 	SHIM6_A_CTX_SEND_TIMEOUT,	/* u32: our REAP Send Timeout, ms */
 	SHIM6_A_CTX_KEEPALIVE_TIMEOUT,	/* u32: the peer's, which our Keepalives serve, ms */
+	SHIM6_A_CTX_STANDBY_LOCAL,	/* in6_addr: hot-standby pair, our locator */
+	SHIM6_A_CTX_STANDBY_PEER,	/* in6_addr: hot-standby pair, the peer's */
+	SHIM6_A_CTX_STANDBY_AGE,	/* u32: ms since the peer last answered on it */
+	SHIM6_A_CTX_STANDBY_SWITCHES,	/* u32: failures taken by switching to it */
 	__SHIM6_A_MAX,
 };
 #define SHIM6_A_MAX			(__SHIM6_A_MAX - 1)

@@ -661,6 +661,12 @@ impl Context {
         self.apply(out)
     }
 
+    /// The hot-standby pair (`SHIM_HOT_STANDBY`), once REAP chose one,
+    /// and how many failures switched to such a pair.
+    pub fn reap_standby(&self) -> (Option<reap::Standby>, u32) {
+        (self.reap.standby(), self.reap.standby_switches())
+    }
+
     /// How REAP runs on this context.
     pub fn reap_config(&self) -> ReapConfig {
         self.reap.config()

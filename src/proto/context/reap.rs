@@ -278,6 +278,8 @@ pub struct Reap {
     standby: Option<Standby>,
     /// When we last answered a hot-standby check of the peer.
     answered: Option<Millis>,
+    /// Failures taken by switching to the hot-standby pair.
+    switches: u32,
 }
 
 impl Default for Reap {
@@ -305,6 +307,7 @@ impl Reap {
             received: ProbeSet::default(),
             standby: None,
             answered: None,
+            switches: 0,
         }
     }
 
@@ -339,6 +342,11 @@ impl Reap {
     /// The hot-standby pair, and when it was last verified.
     pub fn standby(&self) -> Option<Standby> {
         self.standby
+    }
+
+    /// How many failures were taken by switching to the hot-standby pair.
+    pub fn standby_switches(&self) -> u32 {
+        self.switches
     }
 
     /// When the hot-standby pair is next checked.
@@ -382,6 +390,7 @@ impl Reap {
     /// it there), which moves it too.
     fn switch_to_standby(&mut self, now: Millis, s: Standby, rng: &mut impl Random) -> ReapOut {
         self.standby = None;
+        self.switches = self.switches.saturating_add(1);
         self.moved_at = Some(now);
         // The Send Timer restarts: the pair was proven within a Send
         // Timeout, and payload sent before now went on the one that failed.

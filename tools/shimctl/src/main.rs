@@ -53,6 +53,10 @@ struct ContextInfo {
     reap: Option<u8>,
     send_timeout: Option<u32>,
     keepalive_timeout: Option<u32>,
+    /// The hot-standby pair, and how long ago the peer answered on it (ms).
+    standby: Option<(Ipv6Addr, Ipv6Addr)>,
+    standby_age: Option<u32>,
+    standby_switches: Option<u32>,
     /// Payload packets and octets out and in with the extension header.
     counters: [u64; 4],
 }
@@ -86,6 +90,7 @@ fn state_name(s: u8) -> &'static str {
 impl ContextInfo {
     fn from_attrs(attrs: &[Attr<'_>]) -> Self {
         let mut c = ContextInfo::default();
+        let mut standby = (None, None);
         for a in attrs {
             match u32::from(a.kind) {
                 uapi::shim6_genl_attr_SHIM6_A_CTX_STATE => c.state = a.u8().unwrap_or(0),
@@ -101,6 +106,10 @@ impl ContextInfo {
                 uapi::shim6_genl_attr_SHIM6_A_CTX_REAP_STATE => c.reap = a.u8(),
                 uapi::shim6_genl_attr_SHIM6_A_CTX_SEND_TIMEOUT => c.send_timeout = a.u32(),
                 uapi::shim6_genl_attr_SHIM6_A_CTX_KEEPALIVE_TIMEOUT => c.keepalive_timeout = a.u32(),
+                uapi::shim6_genl_attr_SHIM6_A_CTX_STANDBY_LOCAL => standby.0 = addr(a),
+                uapi::shim6_genl_attr_SHIM6_A_CTX_STANDBY_PEER => standby.1 = addr(a),
+                uapi::shim6_genl_attr_SHIM6_A_CTX_STANDBY_AGE => c.standby_age = a.u32(),
+                uapi::shim6_genl_attr_SHIM6_A_CTX_STANDBY_SWITCHES => c.standby_switches = a.u32(),
                 uapi::shim6_genl_attr_SHIM6_A_CTX_PKTS_OUT => c.counters[0] = a.u64().unwrap_or(0),
                 uapi::shim6_genl_attr_SHIM6_A_CTX_BYTES_OUT => c.counters[1] = a.u64().unwrap_or(0),
                 uapi::shim6_genl_attr_SHIM6_A_CTX_PKTS_IN => c.counters[2] = a.u64().unwrap_or(0),
@@ -108,6 +117,7 @@ impl ContextInfo {
                 _ => {}
             }
         }
+        c.standby = standby.0.zip(standby.1);
         c
     }
 
@@ -130,9 +140,18 @@ impl ContextInfo {
                 let _ = writeln!(s, "    {name} {}", l.join(" "));
             }
         }
+        let secs = |ms: u32| format!("{}.{:03}s", ms / 1000, ms % 1000);
         if let (Some(st), Some(kt)) = (self.send_timeout, self.keepalive_timeout) {
-            let secs = |ms: u32| format!("{}.{:03}s", ms / 1000, ms % 1000);
             let _ = writeln!(s, "    reap {} send-timeout {} keepalive-timeout {}", reap_name(self.reap), secs(st), secs(kt));
+        }
+        if let Some(n) = self.standby_switches {
+            let pair = self.standby.map_or("-".to_string(), |(l, p)| format!("{l} > {p}"));
+            let age = match (self.standby, self.standby_age) {
+                (None, _) => String::new(),
+                (Some(_), None) => " unverified".to_string(),
+                (Some(_), Some(a)) => format!(" verified {} ago", secs(a)),
+            };
+            let _ = writeln!(s, "    hot-standby {pair}{age} switches {n}");
         }
         let [po, bo, pi, bi] = self.counters;
         let _ = writeln!(s, "    shimmed out {po} packets {bo} bytes in {pi} packets {bi} bytes");
@@ -147,6 +166,7 @@ impl ContextInfo {
             "{{\"ulid_local\":{},\"ulid_peer\":{},\"state\":\"{}\",\"fii\":{},\"ct_local\":{},\"ct_peer\":{},\
              \"locator_local\":{},\"locator_peer\":{},\"local_locators\":[{}],\"peer_locators\":[{}],\
              \"reap\":{},\"send_timeout_ms\":{},\"keepalive_timeout_ms\":{},\
+             \"standby_local\":{},\"standby_peer\":{},\"standby_age_ms\":{},\"standby_switches\":{},\
              \"packets_out\":{},\"bytes_out\":{},\"packets_in\":{},\"bytes_in\":{}}}",
             opt(self.ulid_local),
             opt(self.ulid_peer),
@@ -161,6 +181,10 @@ impl ContextInfo {
             self.reap.map_or("null".to_string(), |r| format!("\"{}\"", reap_name(Some(r)))),
             self.send_timeout.map_or("null".to_string(), |v| v.to_string()),
             self.keepalive_timeout.map_or("null".to_string(), |v| v.to_string()),
+            opt(self.standby.map(|s| s.0)),
+            opt(self.standby.map(|s| s.1)),
+            self.standby_age.map_or("null".to_string(), |v| v.to_string()),
+            self.standby_switches.map_or("null".to_string(), |v| v.to_string()),
             self.counters[0],
             self.counters[1],
             self.counters[2],
