@@ -524,8 +524,8 @@ TEST_F(ctx, hot_standby_is_verified_and_taken_at_once)
 /*
  * SHIM_FEEDBACK: "unable to connect" starts an exploration at once
  * (counted as reap_feedback); the default indicator is not processed;
- * the form is checked.  SHIM_IF_SEND is not implemented and says so.  A
- * TCP socket refuses SOL_SHIM control messages (kernel patch 0007).
+ * the form is checked.  A TCP socket refuses SOL_SHIM control messages
+ * (kernel patch 0007).
  */
 TEST_F(ctx, feedback_starts_exploration)
 {
@@ -533,7 +533,6 @@ TEST_F(ctx, feedback_starts_exploration)
 		.fb_direction = SHIM_FB_DIR_OUTBOUND,
 		.fb_indicator = SHIM_FB_DEFAULT,
 	};
-	int lo = if_nametoindex("lo");
 	char in[64];
 
 	if (variant->type == SOCK_STREAM) {
@@ -560,8 +559,73 @@ TEST_F(ctx, feedback_starts_exploration)
 	fb.fb_indicator = SHIM_FB_UNABLE_TO_CONNECT;
 	fb.fb_direction = 2;
 	EXPECT_EQ(EINVAL, send_with_cmsg(self->fd, SHIM_FEEDBACK, &fb, sizeof(fb)));
+}
+
+/*
+ * The next datagram on BACK within 2 s: whether it came, and the peer
+ * locator it came from (SHIM_LOC_PEER_RECV) in PEER.
+ */
+static bool recv_peer_locator(int back, struct in6_addr *peer)
+{
+	char buf[CMSG_SPACE(sizeof(struct sockaddr_in6)) * 2], data[64];
+	struct iovec iov = { .iov_base = data, .iov_len = sizeof(data) };
+	struct msghdr m = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = buf, .msg_controllen = sizeof(buf),
+	};
+	struct pollfd p = { .fd = back, .events = POLLIN };
+	struct cmsghdr *c;
+	bool found = false;
+
+	if (poll(&p, 1, 2000) != 1 || recvmsg(back, &m, 0) != sizeof(data))
+		return false;
+	for (c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c)) {
+		if (c->cmsg_level == SOL_SHIM && c->cmsg_type == SHIM_LOC_PEER_RECV) {
+			memcpy(peer, &((struct sockaddr_in6 *)CMSG_DATA(c))->sin6_addr, sizeof(*peer));
+			found = true;
+		}
+	}
+	return found;
+}
+
+/*
+ * SHIM_IF_SEND: the datagram leaves from the context's locator on that
+ * interface (X2, which d1 has too; the current locator X1 is on d0 only),
+ * as the receiver's SHIM_LOC_PEER_RECV shows.  An interface without a
+ * locator of the context is EINVALIDLOCATOR, one that does not exist
+ * ENODEV, an index below 1 EINVAL.  TCP refuses it (kernel patch 0007).
+ */
+TEST_F(ctx, if_send_leaves_from_that_interfaces_locator)
+{
+	struct sockaddr_in6 client, x1 = sa(X1, 0), x2 = sa(X2, 0);
+	int one = 1, lo = if_nametoindex("lo"), none = 9999, zero = 0, d1;
+	socklen_t cl = sizeof(client);
+	struct in6_addr from;
+
 	ASSERT_LT(0, lo);
-	EXPECT_EQ(EOPNOTSUPP, send_with_cmsg(self->fd, SHIM_IF_SEND, &lo, sizeof(lo)));
+	if (variant->type == SOCK_STREAM) {
+		EXPECT_EQ(EOPNOTSUPP, send_with_cmsg(self->fd, SHIM_IF_SEND, &lo, sizeof(lo)));
+		return;
+	}
+	ASSERT_EQ(0, system("ip link add d1 type dummy && ip link set d1 up && "
+			    "ip addr add " X2 "/64 dev d1 nodad"));
+	d1 = if_nametoindex("d1");
+	ASSERT_LT(0, d1);
+	ASSERT_EQ(0, getsockname(self->fd, (struct sockaddr *)&client, &cl));
+	ASSERT_EQ(0, connect(self->server, (struct sockaddr *)&client, cl));
+	ASSERT_EQ(0, setsockopt(self->server, SOL_SHIM, SHIM_LOC_PEER_RECV, &one, sizeof(one)));
+	/* Towards X1, so that the source is all that changes. */
+	ASSERT_EQ(0, set_loc(self->fd, SHIM_LOC_PEER_SEND, loc(X1)));
+	ASSERT_EQ(0, send_with_cmsg(self->fd, SHIM_IF_SEND, &d1, sizeof(d1)));
+	ASSERT_TRUE(recv_peer_locator(self->server, &from));
+	EXPECT_EQ(0, memcmp(&from, &x2.sin6_addr, 16));
+	ASSERT_EQ(64, send(self->fd, SHIM6_MARKER, 64, 0));
+	ASSERT_TRUE(recv_peer_locator(self->server, &from));
+	EXPECT_EQ(0, memcmp(&from, &x1.sin6_addr, 16));
+
+	EXPECT_EQ(EINVALIDLOCATOR, send_with_cmsg(self->fd, SHIM_IF_SEND, &lo, sizeof(lo)));
+	EXPECT_EQ(ENODEV, send_with_cmsg(self->fd, SHIM_IF_SEND, &none, sizeof(none)));
+	EXPECT_EQ(EINVAL, send_with_cmsg(self->fd, SHIM_IF_SEND, &zero, sizeof(zero)));
 }
 
 TEST_F(ctx, recv_reports_the_locators_a_datagram_came_on)

@@ -655,6 +655,12 @@ impl Control {
         })
     }
 
+    /// Of `addrs`, the locator of ours that the context of `ulids` sends
+    /// from (`SHIM_IF_SEND`); `InvalidLocator` when none is its.
+    pub(crate) fn local_among(&self, ulids: &UlidPair, addrs: &[Addr]) -> Result<Addr, so::Error> {
+        self.on_context(ulids, |c, _| c.local_among(addrs).ok_or(so::Error::InvalidLocator))
+    }
+
     /// The locator pair of the context of `ulids`.
     pub(crate) fn path(&self, ulids: &UlidPair) -> Result<Path, so::Error> {
         self.on_context(ulids, |c, _| Ok(c.path()))

@@ -141,16 +141,6 @@ fn errno(e: so::Error) -> Error {
     }
 }
 
-/// What is not implemented (`SHIM_IF_SEND`): `ENOENT` without a context, as for every option that
-/// needs one, else `EOPNOTSUPP` (the userspace one, 95;
-/// `kernel::error::code` has only the kernel-internal `ENOTSUPP`), never
-/// an answer that sends the application down the wrong path.
-fn not_yet(sk: &Sock) -> Result {
-    let ulids = ulids_of(sk).map_err(errno)?;
-    NetState::of(sk.net()).ctl.path(&ulids).map_err(errno)?;
-    Err(Error::from_errno(-(kernel::bindings::EOPNOTSUPP as i32)))
-}
-
 /// `SHIM_PATHEXPLORE`, `SHIM_APP_TIMEOUT` or `SHIM_HOT_STANDBY` set: REAP of the socket's
 /// context runs as `f` makes its parameters (shared by every socket of the
 /// ULID pair until contexts fork: the last writer's hold).
@@ -369,7 +359,14 @@ impl ShimOps for SolShim {
 
     fn cmsg_send(sk: &Sock, ty: i32, data: &[u8], ext: &mut SkbExt<'_>) -> Result {
         let (side, addr) = match so::decode_cmsg(ty, data).map_err(errno)? {
-            Cmsg::IfIndex(i) if !sk.net().has_device(i) => return Err(ENODEV),
+            Cmsg::IfIndex(i) => {
+                // The interface first (ENODEV), then the context (ENOENT).
+                let addrs = sk.net().ipv6_addresses_on(i)?;
+                let ulids = ulids_of(sk).map_err(errno)?;
+                let a = NetState::of(sk.net()).ctl.local_among(&ulids, &addrs).map_err(errno)?;
+                ext.set_local(&a);
+                return Ok(());
+            }
             Cmsg::LocalLocator(a) => (Side::Local, a),
             Cmsg::PeerLocator(a) => (Side::Peer, a),
             Cmsg::Feedback(fb) => {
@@ -382,8 +379,6 @@ impl ShimOps for SolShim {
                 };
                 return NetState::of(sk.net()).ctl.feedback(&ulids, reachable).map_err(errno);
             }
-            // Choosing the interface is not implemented.
-            Cmsg::IfIndex(_) => return not_yet(sk),
         };
         let ulids = ulids_of(sk).map_err(errno)?;
         let l = so::locator_of(&addr);

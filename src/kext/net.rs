@@ -11,7 +11,7 @@ use kernel::alloc::{
 };
 use kernel::ffi::{c_int, c_uint, c_ulong, c_void};
 use kernel::bindings;
-use kernel::error::{code::EINVAL, from_result, to_result, Result};
+use kernel::error::{code::{EINVAL, ENODEV}, from_result, to_result, Result};
 use kernel::types::Opaque;
 
 use super::skb::Addr;
@@ -44,52 +44,72 @@ impl Net {
         unsafe { Net::from_raw(core::ptr::addr_of_mut!(bindings::init_net)) }
     }
 
-    /// Whether an interface with index `ifindex` exists in this namespace.
-    pub(crate) fn has_device(&self, ifindex: c_int) -> bool {
-        // SAFETY: The namespace is valid; the device is only compared with NULL, inside the
-        // RCU read-side section `dev_get_by_index_rcu` requires.
-        unsafe {
-            bindings::rcu_read_lock();
-            let found = !bindings::dev_get_by_index_rcu(self.as_ptr(), ifindex).is_null();
-            bindings::rcu_read_unlock();
-            found
-        }
-    }
-
     /// The IPv6 addresses of this namespace's devices that are usable
     /// (neither tentative nor failed duplicate address detection).
     pub(crate) fn ipv6_addresses(&self) -> Result<KVec<Addr>> {
         let mut out = KVec::new();
-        let mut res = Ok(());
-        // SAFETY: The device list is walked under RCU; each device's address list under its
-        // `inet6_dev` lock, read side, with bottom halves off as addrconf requires. Entries
-        // are `inet6_ifaddr`s linked through `if_list`.
+        // SAFETY: The device list is walked under RCU, as `first_net_device_rcu` and
+        // `next_net_device_rcu` require; each device is valid inside that section.
         unsafe {
             bindings::rcu_read_lock();
+            let mut res = Ok(());
             let mut dev = bindings::first_net_device_rcu(self.as_ptr());
-            while !dev.is_null() {
-                let idev = bindings::__in6_dev_get(dev);
-                if !idev.is_null() {
-                    bindings::read_lock_bh(&mut (*idev).lock);
-                    let head = core::ptr::addr_of_mut!((*idev).addr_list);
-                    let mut pos = (*head).next;
-                    while pos != head {
-                        let ifa = pos.cast::<u8>().sub(core::mem::offset_of!(bindings::inet6_ifaddr, if_list));
-                        let ifa = ifa.cast::<bindings::inet6_ifaddr>();
-                        let unusable = bindings::IFA_F_TENTATIVE | bindings::IFA_F_DADFAILED;
-                        if (*ifa).flags & unusable == 0 && res.is_ok() {
-                            res = out.push((*ifa).addr.in6_u.u6_addr8, GFP_ATOMIC);
-                        }
-                        pos = (*pos).next;
-                    }
-                    bindings::read_unlock_bh(&mut (*idev).lock);
-                }
+            while !dev.is_null() && res.is_ok() {
+                res = Self::push_ipv6_addresses(dev, &mut out);
                 dev = bindings::next_net_device_rcu(dev);
             }
             bindings::rcu_read_unlock();
+            res?;
         }
-        res?;
         Ok(out)
+    }
+
+    /// The usable IPv6 addresses of the interface `ifindex`; `ENODEV`
+    /// when there is none of that index.
+    pub(crate) fn ipv6_addresses_on(&self, ifindex: c_int) -> Result<KVec<Addr>> {
+        let mut out = KVec::new();
+        // SAFETY: The device is looked up and used inside one RCU read-side section, as
+        // `dev_get_by_index_rcu` requires.
+        unsafe {
+            bindings::rcu_read_lock();
+            let dev = bindings::dev_get_by_index_rcu(self.as_ptr(), ifindex);
+            let res = if dev.is_null() { Err(ENODEV) } else { Self::push_ipv6_addresses(dev, &mut out) };
+            bindings::rcu_read_unlock();
+            res?;
+        }
+        Ok(out)
+    }
+
+    /// Appends the usable IPv6 addresses of `dev` to `out`.
+    ///
+    /// # Safety
+    ///
+    /// `dev` is a valid device, and the caller holds the RCU read lock.
+    unsafe fn push_ipv6_addresses(dev: *mut bindings::net_device, out: &mut KVec<Addr>) -> Result {
+        let mut res = Ok(());
+        // SAFETY: `dev` is valid under RCU (the caller's contract); its address list is walked
+        // under its `inet6_dev` lock, read side, with bottom halves off as addrconf requires.
+        // Entries are `inet6_ifaddr`s linked through `if_list`.
+        unsafe {
+            let idev = bindings::__in6_dev_get(dev);
+            if idev.is_null() {
+                return Ok(());
+            }
+            bindings::read_lock_bh(&mut (*idev).lock);
+            let head = core::ptr::addr_of_mut!((*idev).addr_list);
+            let mut pos = (*head).next;
+            while pos != head {
+                let ifa = pos.cast::<u8>().sub(core::mem::offset_of!(bindings::inet6_ifaddr, if_list));
+                let ifa = ifa.cast::<bindings::inet6_ifaddr>();
+                let unusable = bindings::IFA_F_TENTATIVE | bindings::IFA_F_DADFAILED;
+                if (*ifa).flags & unusable == 0 && res.is_ok() {
+                    res = out.push((*ifa).addr.in6_u.u6_addr8, GFP_ATOMIC);
+                }
+                pos = (*pos).next;
+            }
+            bindings::read_unlock_bh(&mut (*idev).lock);
+        }
+        Ok(res?)
     }
 }
 

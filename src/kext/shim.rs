@@ -255,7 +255,8 @@ impl<T: ShimOps> Registration<T> {
     }
 
     unsafe extern "C" fn tcp_timeout(sk: *mut bindings::sock, sent_ms: u32) {
-        // SAFETY: `tcp_retransmit_timer()` passes its socket, live and locked for the call.
+        // SAFETY: `tcp_retransmit_timer()` and `tcp_send_loss_probe()` pass their socket, live
+        // and locked for the call.
         T::tcp_timeout(unsafe { Sock::from_raw(sk) }, sent_ms);
     }
 }

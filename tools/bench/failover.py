@@ -80,6 +80,8 @@ def cut(run):
     thread of its own, so that the flow does not pause for it.)"""
     sh(f"tc -n {NS_A} qdisc add dev a0 root netem loss 100%")
     run.cut_at = time.monotonic()
+    if os.environ.get("FAILOVER_DEBUG"):
+        print(f"  cut at {time.time():.6f}", flush=True)
     sh(f"tc -n {NS_R} qdisc add dev ra0 root netem loss 100%")
 
 
@@ -249,6 +251,17 @@ def mptcp(on):
         sh(f"ip -n {NS_B} mptcp endpoint add {B2} dev b1 signal")
 
 
+def timeline(name):
+    """FAILOVER_DEBUG: what A sends and receives around the cut, captured
+    to $FAILOVER_DEBUG/NAME.pcap."""
+    out = os.path.join(os.environ["FAILOVER_DEBUG"], f"{name}.pcap")
+    p = subprocess.Popen(["ip", "netns", "exec", NS_A, "tcpdump", "-q", "-i", "any", "-w", out,
+                          "ip6 and not icmp6"], stderr=subprocess.DEVNULL)
+    time.sleep(2.5)
+    p.terminate()
+    p.wait()
+
+
 def ms(v):
     return "never" if v is None else f"{v * 1000:.0f} ms"
 
@@ -278,6 +291,8 @@ def main():
                 threading.Timer(BEFORE - 0.5, lambda: sh(
                     f"ip netns exec {NS_A} ss -tniM; ip -n {NS_A} mptcp endpoint show; "
                     f"ip netns exec {NS_A} nstat -az | grep -i mpj | grep -v ' 0 '", check=False)).start()
+            if mode != "mptcp" and proto == "tcp" and os.environ.get("FAILOVER_DEBUG"):
+                threading.Timer(BEFORE - 0.5, timeline, args=(f"{mode}-{proto}-{i + 1}",)).start()
             port += 1
             r = Run(mode, proto, port, after).run()
             results.append(r)

@@ -138,8 +138,10 @@
  * at once, the other pairs first, payload staying on the current pair
  * until one is proven both ways; SHIM_FB_SATISFACTORY counts as hearing
  * the peer (REAP's Send Timer stops); SHIM_FB_DEFAULT is not processed.
- * Choosing the interface (SHIM_IF_SEND) is not implemented: with a
- * context it fails with EOPNOTSUPP.
+ * SHIM_IF_SEND (an ifindex above 0, else EINVAL) sends the datagram from
+ * the context's locator on that interface: the current one if it is
+ * there, else the first in the context's order; EINVALIDLOCATOR when the
+ * interface has none.
  */
 #define SHIM_FEEDBACK			15
 #define SHIM_IF_SEND			16

@@ -201,9 +201,12 @@ impl<T: Table> Endpoint<T> {
         let old_news = ctx.reap_moved_after(sent);
         let tx = ctx.reap_unreachable(now, sent, rng);
         let changed = ctx.route() != before;
+        // Moved already (to the hot-standby pair): the retransmission
+        // that is on its way takes the new pair; nothing to hurry later.
+        let moved_now = ctx.reap_moved_since(now);
         let at = wake_at(ctx, &Traffic::used_at(now));
         self.note_deadline(at);
-        if !old_news {
+        if !old_news && !moved_now {
             self.remember(Stalled { ulids: *ulids, flow, at: now });
         }
         (tx, changed)

@@ -514,6 +514,16 @@ impl Context {
         self.local_locs.contains(addr) || *addr == self.ulids.local
     }
 
+    /// Of `addrs` (an interface's, for `SHIM_IF_SEND`), the locator of
+    /// ours a datagram leaves from: the current one if it is there, else
+    /// the first of our locators in the context's order.
+    pub fn local_among(&self, addrs: &[Addr]) -> Option<Addr> {
+        if addrs.contains(&self.path.src) {
+            return Some(self.path.src);
+        }
+        self.local_locs.as_slice().iter().chain([&self.ulids.local]).find(|a| addrs.contains(a)).copied()
+    }
+
     /// Whether `addr` is a verified locator of the peer (only an
     /// established context has verified ones).
     pub fn has_peer(&self, addr: &Addr) -> bool {
