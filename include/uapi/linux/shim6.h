@@ -138,7 +138,7 @@
  * at once, the other pairs first, payload staying on the current pair
  * until one is proven both ways; SHIM_FB_SATISFACTORY counts as hearing
  * the peer (REAP's Send Timer stops); SHIM_FB_DEFAULT is not processed.
- * SHIM_IF_SEND (an ifindex above 0, else EINVAL) sends the datagram from
+ * SHIM_IF_SEND (an ifindex; below 1, ENODEV) sends the datagram from
  * the context's locator on that interface: the current one if it is
  * there, else the first in the context's order; EINVALIDLOCATOR when the
  * interface has none.
