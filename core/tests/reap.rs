@@ -569,3 +569,37 @@ fn forged_standby_traffic_verifies_and_moves_nothing() {
     let check = PeerProbe { state: ReapState::Operational, sent: &lying, received: &[] };
     assert_eq!(a.reap.on_probe(2_000, &back, &check, &pairs, &mut a.rng).tx, None);
 }
+
+/// Reports of probes from an earlier exploration are stale: a pair that
+/// worked then (here the current one, the only one that answered) must
+/// not keep a host on it once it died.
+#[test]
+fn stale_probe_reports_do_not_hold_a_dead_pair() {
+    let mut w = World::new(100, 100);
+    w.run_until(5_000);
+    // Only A1 <-> B1 works: A's exploration ends on it, and B keeps the
+    // report of A's probe there.
+    for (x, y) in [(A2, B2), (A1, B2), (A2, B1)] {
+        w.cut_both(x, y);
+    }
+    let pairs = Pairs { current: w.a.current, local: &[A1, A2], peer: &[B1, B2] };
+    let out = w.a.reap.on_unreachable(w.now, w.now - 200, &pairs, &mut w.a.rng);
+    let first = w.a.apply(w.now, out);
+    w.send(true, first);
+    w.run_until(20_000);
+    assert_eq!(w.a.current, Path { src: A1, dst: B1 });
+    assert_eq!((w.a.reap.state(), w.b.reap.state()), (ReapState::Operational, ReapState::Operational));
+    // Now A1 <-> B1 dies and the others come back.
+    w.cut.clear();
+    w.cut_both(A1, B1);
+    w.run_until(20_200);
+    let got_b = w.b.received;
+    let pairs = Pairs { current: w.a.current, local: &[A1, A2], peer: &[B1, B2] };
+    let out = w.a.reap.on_unreachable(w.now, w.now - 200, &pairs, &mut w.a.rng);
+    let first = w.a.apply(w.now, out);
+    w.send(true, first);
+    w.run_until(20_400);
+    assert_eq!(w.a.current, Path { src: A2, dst: B2 }, "moved within a round trip");
+    w.run_until(21_000);
+    assert!(w.b.received >= got_b + 5, "B got {} since", w.b.received - got_b);
+}

@@ -252,12 +252,12 @@ def mptcp(on):
 
 
 def timeline(name):
-    """FAILOVER_DEBUG: what A sends and receives around the cut, captured
-    to $FAILOVER_DEBUG/NAME.pcap."""
+    """FAILOVER_DEBUG: what A sends and receives from the start of a run to
+    2 s after the cut, captured to $FAILOVER_DEBUG/NAME.pcap."""
     out = os.path.join(os.environ["FAILOVER_DEBUG"], f"{name}.pcap")
     p = subprocess.Popen(["ip", "netns", "exec", NS_A, "tcpdump", "-q", "-i", "any", "-w", out,
                           "ip6 and not icmp6"], stderr=subprocess.DEVNULL)
-    time.sleep(2.5)
+    time.sleep(BEFORE + 2.0)
     p.terminate()
     p.wait()
 
@@ -292,7 +292,7 @@ def main():
                     f"ip netns exec {NS_A} ss -tniM; ip -n {NS_A} mptcp endpoint show; "
                     f"ip netns exec {NS_A} nstat -az | grep -i mpj | grep -v ' 0 '", check=False)).start()
             if mode != "mptcp" and proto == "tcp" and os.environ.get("FAILOVER_DEBUG"):
-                threading.Timer(BEFORE - 0.5, timeline, args=(f"{mode}-{proto}-{i + 1}",)).start()
+                threading.Timer(0, timeline, args=(f"{mode}-{proto}-{i + 1}",)).start()
             port += 1
             r = Run(mode, proto, port, after).run()
             results.append(r)

@@ -510,6 +510,10 @@ impl Reap {
             return self.switch_to_standby(now, s, rng);
         }
         self.state = ReapState::Exploring;
+        // Reports of earlier probes, ours or the peer's, speak of pairs
+        // as they were then: one that worked then may be the one that
+        // just failed.
+        self.sent.clear();
         self.received.clear();
         self.confirm_by = None;
         self.probes = 0;
@@ -575,6 +579,11 @@ impl Reap {
     /// steer us to a pair.
     pub fn on_probe(&mut self, now: Millis, path: &Path, probe: &PeerProbe<'_>, pairs: &Pairs<'_>, rng: &mut impl Random) -> ReapOut {
         self.heard = Some(now);
+        // The peer begins an exploration: what we received of its earlier
+        // ones says nothing of the pairs now.
+        if probe.state == ReapState::Exploring && self.state == ReapState::Operational {
+            self.received.clear();
+        }
         // The peer's own report of this probe must name the pair it came on.
         if let Some(first) = probe.sent.first().filter(|r| r.source == path.src && r.destination == path.dst) {
             self.received.push(*first);
