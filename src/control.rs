@@ -815,7 +815,8 @@ impl Control {
         let out = self.event(|st| {
             let now = now_ms();
             let sent = now.saturating_sub(Millis::from(sent_ms));
-            let (tx, changed) = st.ep.unreachable(ulids, flow, sent, now, &mut st.rng);
+            let heard = st.ep.table.of(ulids).map_or(0, |s| s.stats.traffic().last_received);
+            let (tx, changed) = st.ep.unreachable(ulids, flow, sent, heard, now, &mut st.rng);
             if changed {
                 st.ep.table.publish();
             }

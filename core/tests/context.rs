@@ -872,8 +872,8 @@ fn a_stalled_flow_is_told_when_its_context_moves() {
         v
     };
     let stranger = UlidPair { local: A1, peer: A3 };
-    assert_eq!(a.ep.unreachable(&stranger, flow, 500, 500, &mut a.rng), (None, false));
-    let (probe, changed) = a.ep.unreachable(&ulids, flow, 800, 1_000, &mut a.rng);
+    assert_eq!(a.ep.unreachable(&stranger, flow, 500, 0, 500, &mut a.rng), (None, false));
+    let (probe, changed) = a.ep.unreachable(&ulids, flow, 800, 0, 1_000, &mut a.rng);
     let probe = probe.expect("a probe at once");
     assert!(changed, "exploring: the packet path hands payload to REAP");
     assert_eq!(a.ctx(&b).reap_state(), ReapState::Exploring);
@@ -887,11 +887,11 @@ fn a_stalled_flow_is_told_when_its_context_moves() {
     b.receive_all(&confirm[0], 1_015);
     // A timeout of what was sent before the move: no exploration, and
     // nothing to tell the flow later (it is resending now).
-    assert_eq!(a.ep.unreachable(&ulids, flow, 900, 1_030, &mut a.rng), (None, false));
+    assert_eq!(a.ep.unreachable(&ulids, flow, 900, 0, 1_030, &mut a.rng), (None, false));
     assert_eq!(moved(&mut a, 1_040), []);
     // Stalled again on the new pair, which keeps working: forgotten after
     // STALL_MEMORY, and a later move does not name it.
-    let (again, _) = a.ep.unreachable(&ulids, flow, 2_000, 2_000, &mut a.rng);
+    let (again, _) = a.ep.unreachable(&ulids, flow, 2_000, 0, 2_000, &mut a.rng);
     assert!(again.is_some());
     assert_eq!(moved(&mut a, 2_000 + STALL_MEMORY - 1), []);
     assert_eq!(moved(&mut a, 2_000 + STALL_MEMORY), []);
@@ -908,7 +908,7 @@ fn stalled_flows_are_bounded() {
     let mut probe = None;
     for port in 0..(MAX_STALLED as u16 + 4) {
         let at = 1_000 + Millis::from(port);
-        let (tx, _) = a.ep.unreachable(&ulids, Flow { local_port: port, peer_port: 80 }, at, at, &mut a.rng);
+        let (tx, _) = a.ep.unreachable(&ulids, Flow { local_port: port, peer_port: 80 }, at, 0, at, &mut a.rng);
         probe = probe.or(tx);
     }
     let probe = probe.expect("the first stall explores");

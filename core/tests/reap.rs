@@ -300,13 +300,13 @@ fn negative_feedback_explores_at_once() {
     w.run_until(10_200);
     let got_b = w.b.received;
     let pairs = Pairs { current: w.a.current, local: &[A1, A2], peer: &[B1, B2] };
-    let out = w.a.reap.on_unreachable(w.now, w.now - 200, &pairs, &mut w.a.rng);
+    let out = w.a.reap.on_unreachable(w.now, w.now - 200, w.a.traffic.last_received, &pairs, &mut w.a.rng);
     let Some(Signal::Probe { path, state: ReapState::Exploring, .. }) = out.tx else { panic!("{out:?}") };
     assert_eq!(path, Path { src: A2, dst: B2 }, "a pair that avoids both failed locators first");
     let first = w.a.apply(w.now, out);
     w.send(true, first);
     // Already exploring: more feedback adds no probe.
-    assert_eq!(w.a.reap.on_unreachable(w.now, w.now, &pairs, &mut w.a.rng), ReapOut::default());
+    assert_eq!(w.a.reap.on_unreachable(w.now, w.now, w.a.traffic.last_received, &pairs, &mut w.a.rng), ReapOut::default());
     let fed_at = w.now;
     while w.b.received == got_b && w.now < 20_000 {
         w.run_until(w.now + STEP);
@@ -320,9 +320,9 @@ fn negative_feedback_explores_at_once() {
     // A timeout of what was sent before the move is no news: TCP resends
     // it on the new pair.  One of what was sent after it is.
     let pairs = Pairs { current: w.a.current, local: &[A1, A2], peer: &[B1, B2] };
-    assert_eq!(w.a.reap.on_unreachable(w.now, fed_at, &pairs, &mut w.a.rng), ReapOut::default());
+    assert_eq!(w.a.reap.on_unreachable(w.now, fed_at, w.a.traffic.last_received, &pairs, &mut w.a.rng), ReapOut::default());
     assert_eq!(w.a.reap.state(), ReapState::Operational);
-    let out = w.a.reap.on_unreachable(w.now, w.now - 200, &pairs, &mut w.a.rng);
+    let out = w.a.reap.on_unreachable(w.now, w.now - 200, w.a.traffic.last_received, &pairs, &mut w.a.rng);
     assert!(matches!(out.tx, Some(Signal::Probe { state: ReapState::Exploring, .. })), "{out:?}");
 }
 
@@ -333,7 +333,7 @@ fn negative_feedback_on_a_working_path_settles() {
     let mut w = World::new(100, 100);
     w.run_until(5_000);
     let pairs = Pairs { current: w.a.current, local: &[A1, A2], peer: &[B1, B2] };
-    let out = w.a.reap.on_unreachable(w.now, w.now - 200, &pairs, &mut w.a.rng);
+    let out = w.a.reap.on_unreachable(w.now, w.now - 200, w.a.traffic.last_received, &pairs, &mut w.a.rng);
     let first = w.a.apply(w.now, out);
     w.send(true, first);
     let (got_a, got_b) = (w.a.received, w.b.received);
@@ -500,7 +500,7 @@ fn hot_standby_switches_without_exploring() {
     w.run_until(10_200);
     let (got_a, got_b) = (w.a.received, w.b.received);
     let pairs = Pairs { current: w.a.current, local: &[A1, A2], peer: &[B1, B2] };
-    let out = w.a.reap.on_unreachable(w.now, w.now - 200, &pairs, &mut w.a.rng);
+    let out = w.a.reap.on_unreachable(w.now, w.now - 200, w.a.traffic.last_received, &pairs, &mut w.a.rng);
     assert_eq!(out.moved, Some(Path { src: A2, dst: B2 }), "{out:?}");
     assert!(matches!(out.tx, Some(Signal::Probe { state: ReapState::InboundOk, .. })), "{out:?}");
     assert_eq!(w.a.reap.state(), ReapState::Operational, "no exploration");
@@ -531,7 +531,7 @@ fn a_stale_standby_pair_is_not_trusted() {
     w.run_until(30_000);
     assert!(w.a.reap.standby().is_some_and(|s| s.verified.is_some_and(|v| v < 15_000)), "{:?}", w.a.reap.standby());
     let pairs = Pairs { current: w.a.current, local: &[A1, A2], peer: &[B1, B2] };
-    let out = w.a.reap.on_unreachable(w.now, w.now - 200, &pairs, &mut w.a.rng);
+    let out = w.a.reap.on_unreachable(w.now, w.now - 200, w.a.traffic.last_received, &pairs, &mut w.a.rng);
     assert_eq!(out.moved, None);
     assert!(matches!(out.tx, Some(Signal::Probe { state: ReapState::Exploring, .. })), "{out:?}");
 }
@@ -583,7 +583,7 @@ fn stale_probe_reports_do_not_hold_a_dead_pair() {
         w.cut_both(x, y);
     }
     let pairs = Pairs { current: w.a.current, local: &[A1, A2], peer: &[B1, B2] };
-    let out = w.a.reap.on_unreachable(w.now, w.now - 200, &pairs, &mut w.a.rng);
+    let out = w.a.reap.on_unreachable(w.now, w.now - 200, w.a.traffic.last_received, &pairs, &mut w.a.rng);
     let first = w.a.apply(w.now, out);
     w.send(true, first);
     w.run_until(20_000);
@@ -595,11 +595,48 @@ fn stale_probe_reports_do_not_hold_a_dead_pair() {
     w.run_until(20_200);
     let got_b = w.b.received;
     let pairs = Pairs { current: w.a.current, local: &[A1, A2], peer: &[B1, B2] };
-    let out = w.a.reap.on_unreachable(w.now, w.now - 200, &pairs, &mut w.a.rng);
+    let out = w.a.reap.on_unreachable(w.now, w.now - 200, w.a.traffic.last_received, &pairs, &mut w.a.rng);
     let first = w.a.apply(w.now, out);
     w.send(true, first);
     w.run_until(20_400);
     assert_eq!(w.a.current, Path { src: A2, dst: B2 }, "moved within a round trip");
     w.run_until(21_000);
     assert!(w.b.received >= got_b + 5, "B got {} since", w.b.received - got_b);
+}
+
+/// One connection stalls (a peer that lost its state, a middlebox) while
+/// the peer's payload keeps coming: REAP probes the current pair first
+/// and keeps it, hot standby or not, instead of moving every flow.  When
+/// the current pair does fail one way (A to B), its probe goes unanswered
+/// and the next, half a second later, finds another pair.
+#[test]
+fn a_stall_while_the_peer_is_heard_verifies_the_current_pair_first() {
+    let mut w = World::new(100, 100);
+    w.a.reap.set_config(ReapConfig { hot_standby: true, ..ReapConfig::default() });
+    w.run_until(20_000);
+    let pairs = Pairs { current: w.a.current, local: &[A1, A2], peer: &[B1, B2] };
+    let out = w.a.reap.on_unreachable(w.now, w.now - 13_000, w.a.traffic.last_received, &pairs, &mut w.a.rng);
+    let Some(Signal::Probe { path, state: ReapState::Exploring, .. }) = out.tx else { panic!("{out:?}") };
+    assert_eq!((path, out.moved), (Path { src: A1, dst: B1 }, None), "the current pair, no switch");
+    let first = w.a.apply(w.now, out);
+    w.send(true, first);
+    w.run_until(30_000);
+    assert_eq!((w.a.current, w.b.current), (Path { src: A1, dst: B1 }, Path { src: B1, dst: A1 }));
+    assert_eq!((w.a.reap.state(), w.b.reap.state()), (ReapState::Operational, ReapState::Operational));
+    assert_eq!(w.a.reap.standby_switches(), 0);
+
+    // A1 -> B1 dies; B's payload still reaches A.
+    w.a.reap.set_config(ReapConfig::default());
+    w.cut.push((A1, B1));
+    w.run_until(30_200);
+    let at = w.now;
+    let pairs = Pairs { current: w.a.current, local: &[A1, A2], peer: &[B1, B2] };
+    let out = w.a.reap.on_unreachable(w.now, w.now - 200, w.a.traffic.last_received, &pairs, &mut w.a.rng);
+    let first = w.a.apply(w.now, out);
+    w.send(true, first);
+    while w.a.current == (Path { src: A1, dst: B1 }) && w.now < 40_000 {
+        w.run_until(w.now + STEP);
+    }
+    let took = w.now - at;
+    assert!((reap_consts::INITIAL_PROBE_TIMEOUT..reap_consts::INITIAL_PROBE_TIMEOUT + 100).contains(&took), "moved after {took} ms");
 }

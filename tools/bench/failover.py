@@ -257,7 +257,7 @@ def timeline(name):
     out = os.path.join(os.environ["FAILOVER_DEBUG"], f"{name}.pcap")
     p = subprocess.Popen(["ip", "netns", "exec", NS_A, "tcpdump", "-q", "-i", "any", "-w", out,
                           "ip6 and not icmp6"], stderr=subprocess.DEVNULL)
-    time.sleep(BEFORE + 2.0)
+    time.sleep(BEFORE + 3.0)
     p.terminate()
     p.wait()
 
@@ -293,6 +293,7 @@ def main():
                     f"ip netns exec {NS_A} nstat -az | grep -i mpj | grep -v ' 0 '", check=False)).start()
             if mode != "mptcp" and proto == "tcp" and os.environ.get("FAILOVER_DEBUG"):
                 threading.Timer(0, timeline, args=(f"{mode}-{proto}-{i + 1}",)).start()
+                time.sleep(1.0)  # tcpdump starts slowly under TCG
             port += 1
             r = Run(mode, proto, port, after).run()
             results.append(r)

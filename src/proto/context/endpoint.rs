@@ -179,8 +179,9 @@ impl<T: Table> Endpoint<T> {
 
     /// Negative feedback: the flow `flow` of the context of `ulids` (FII
     /// 0) found the peer unreachable (TCP's retransmission timer fired)
-    /// with what it sent at `sent`.  REAP explores now, unless the context
-    /// moved since `sent`; once the context moves, [`Endpoint::moved_flows`]
+    /// with what it sent at `sent` (the peer's payload last came in at
+    /// `last_received`: see [`reap::Reap::on_unreachable`]).  REAP explores
+    /// now, unless the context moved since `sent`; once the context moves, [`Endpoint::moved_flows`]
     /// names the flow, whose transport then resends at once rather than at
     /// the end of a timer it backed off while the path was dead.  Returns
     /// what REAP sends, and whether the packet path must see the context
@@ -190,6 +191,7 @@ impl<T: Table> Endpoint<T> {
         ulids: &UlidPair,
         flow: Flow,
         sent: Millis,
+        last_received: Millis,
         now: Millis,
         rng: &mut impl Random,
     ) -> (Option<Transmit>, bool) {
@@ -199,7 +201,7 @@ impl<T: Table> Endpoint<T> {
         let before = ctx.route();
         // Lost on the pair the context left: resent on this one already.
         let old_news = ctx.reap_moved_after(sent);
-        let tx = ctx.reap_unreachable(now, sent, rng);
+        let tx = ctx.reap_unreachable(now, sent, last_received, rng);
         let changed = ctx.route() != before;
         // Moved already (to the hot-standby pair): the retransmission
         // that is on its way takes the new pair; nothing to hurry later.

@@ -661,13 +661,14 @@ impl Context {
     }
 
     /// Negative feedback: an upper layer found the peer unreachable with
-    /// what it sent at `sent`.
-    pub fn reap_unreachable(&mut self, now: Millis, sent: Millis, rng: &mut impl Random) -> Option<Transmit> {
+    /// what it sent at `sent`; the peer's payload last came in at
+    /// `last_received`.
+    pub fn reap_unreachable(&mut self, now: Millis, sent: Millis, last_received: Millis, rng: &mut impl Random) -> Option<Transmit> {
         if self.state != State::Established {
             return None;
         }
         let pairs = Pairs { current: self.path, local: self.local_locs.as_slice(), peer: self.peer_locs.as_slice() };
-        let out = self.reap.on_unreachable(now, sent, &pairs, rng);
+        let out = self.reap.on_unreachable(now, sent, last_received, &pairs, rng);
         self.apply(out)
     }
 
@@ -709,7 +710,8 @@ impl Context {
             self.reap.on_satisfactory(now);
             return None;
         }
-        self.reap_unreachable(now, now, rng)
+        // The application's word: no evidence of ours weighs against it.
+        self.reap_unreachable(now, now, 0, rng)
     }
 
     /// A Keepalive arrived on `path`.

@@ -268,6 +268,9 @@ pub struct Reap {
     /// Exploring or InboundOk: when the next probe is due, how many went.
     next_probe: Option<Millis>,
     probes: u32,
+    /// This exploration probes the current pair first (negative feedback
+    /// while the peer's payload still came in).
+    current_first: bool,
     /// When we last moved to another pair.
     moved_at: Option<Millis>,
     /// Probes of ours, for our reports and to check the peer's.
@@ -302,6 +305,7 @@ impl Reap {
             confirm_by: None,
             next_probe: None,
             probes: 0,
+            current_first: false,
             moved_at: None,
             sent: ProbeSet::default(),
             received: ProbeSet::default(),
@@ -466,7 +470,10 @@ impl Reap {
             return self.explore(now, pairs, rng);
         }
         if self.next_probe.is_some_and(|at| at <= now) {
-            let path = pairs.get(self.probes as usize);
+            let path = match self.probes.checked_sub(u32::from(self.current_first)) {
+                Some(i) => pairs.get(i as usize),
+                None => pairs.current,
+            };
             return self.probe(now, path, rng);
         }
         if self.keepalive_due(t).is_some_and(|at| at <= now) {
@@ -484,10 +491,27 @@ impl Reap {
     /// what it sent at `sent`: explore now, not at the end of the Send
     /// Timer.  Nothing while we probe already, nor for what was sent
     /// before we last moved: that was lost on the pair we left, and is
-    /// being resent on this one.
-    pub fn on_unreachable(&mut self, now: Millis, sent: Millis, pairs: &Pairs<'_>, rng: &mut impl Random) -> ReapOut {
+    /// being resent on this one.  When the peer's payload came in at
+    /// `last_received`, in the later half of the wait, the current pair may
+    /// well work (one connection's trouble: a peer that lost its state, a
+    /// middlebox): it is probed first, and kept if it answers, instead of
+    /// moving every flow off it (or to the hot-standby pair).
+    pub fn on_unreachable(
+        &mut self,
+        now: Millis,
+        sent: Millis,
+        last_received: Millis,
+        pairs: &Pairs<'_>,
+        rng: &mut impl Random,
+    ) -> ReapOut {
         if self.state != ReapState::Operational || self.moved_after(sent) {
             return ReapOut::default();
+        }
+        let midway = sent.saturating_add(now.saturating_sub(sent) / 2);
+        if last_received > midway {
+            self.begin_exploring();
+            self.current_first = true;
+            return self.probe(now, pairs.current, rng);
         }
         self.explore(now, pairs, rng)
     }
@@ -509,6 +533,11 @@ impl Reap {
         if let Some(s) = self.fresh_standby(now, pairs) {
             return self.switch_to_standby(now, s, rng);
         }
+        self.begin_exploring();
+        self.probe(now, pairs.get(0), rng)
+    }
+
+    fn begin_exploring(&mut self) {
         self.state = ReapState::Exploring;
         // Reports of earlier probes, ours or the peer's, speak of pairs
         // as they were then: one that worked then may be the one that
@@ -517,7 +546,7 @@ impl Reap {
         self.received.clear();
         self.confirm_by = None;
         self.probes = 0;
-        self.probe(now, pairs.get(0), rng)
+        self.current_first = false;
     }
 
     /// Sends a probe on `path` in the current state, and paces the next:
@@ -686,5 +715,6 @@ impl Reap {
         self.next_probe = None;
         self.confirm_by = None;
         self.probes = 0;
+        self.current_first = false;
     }
 }
