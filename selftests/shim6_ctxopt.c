@@ -747,7 +747,7 @@ static bool towards_silent_peer(int deferred, int *cap, int *fd)
 
 TEST(deferred_setup_0_holds_datagrams_until_the_setup_ends)
 {
-	int cap, fd;
+	int cap, fd, i;
 
 	if (!shim6_loaded())
 		SKIP(return, "the shim6 module is not loaded");
@@ -763,6 +763,13 @@ TEST(deferred_setup_0_holds_datagrams_until_the_setup_ends)
 	ASSERT_TRUE(towards_silent_peer(0, &cap, &fd));
 	EXPECT_EQ(1 << 1, watch(cap));
 	EXPECT_EQ(0, watch(cap) & 1);
+	/* A context holds 16: the 17th send fails, and nothing leaves. */
+	for (i = 1; i < 16; i++)
+		ASSERT_EQ(sizeof(SHIM6_MARKER), send(fd, SHIM6_MARKER, sizeof(SHIM6_MARKER), 0));
+	EXPECT_EQ(-1, send(fd, SHIM6_MARKER, sizeof(SHIM6_MARKER), 0));
+	EXPECT_EQ(EAGAIN, errno);
+	EXPECT_EQ(0, watch(cap) & 1);
+	EXPECT_TRUE(output_has("shimctl stats show", "hold_full 1", true));
 	/* The setup ends without a context (here: SHIM6 switched off), and
 	 * the datagram leaves unshimmed.
 	 */

@@ -54,6 +54,8 @@ pub(crate) enum DataDrop {
     RewriteFailed,
     /// An ICMPv6 error quoting nothing of ours.
     IcmpUnmatched,
+    /// A packet that must wait for its context found the hold full.
+    HoldFull,
 }
 
 /// Stores `v` in `a` unless it holds it already.
@@ -502,6 +504,9 @@ struct Counters {
     /// Stalled TCP connections made to retransmit at once after their
     /// context moved.
     tcp_resent: AtomicU64,
+    /// Packets of `SHIM_DEFERRED_CONTEXT_SETUP` 0 sockets refused
+    /// (EAGAIN) because the hold was full.
+    hold_full: AtomicU64,
 }
 
 impl Counters {
@@ -543,6 +548,7 @@ impl Counters {
             Some(5) => ("rewrite_failed", &self.rewrite_failed),
             Some(6) => ("reap_feedback", &self.reap_feedback),
             Some(7) => ("tcp_resent", &self.tcp_resent),
+            Some(8) => ("hold_full", &self.hold_full),
             Some(_) => return None,
         };
         Some((name, c.load(Ordering::Relaxed)))
@@ -1121,6 +1127,7 @@ impl Control {
         Counters::count(match why {
             DataDrop::RewriteFailed => &self.counters.rewrite_failed,
             DataDrop::IcmpUnmatched => &self.counters.icmp_unmatched,
+            DataDrop::HoldFull => &self.counters.hold_full,
         });
     }
 

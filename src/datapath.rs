@@ -177,7 +177,17 @@ impl Control {
             // counters; the others leave without touching the refcount.
             (out, matches!(out, Decision::Rewrite(..) | Decision::Hold).then(|| stats.clone()))
         });
-        let steal = |stats: &Stats| if self.reserve_hold(stats) { Out::Steal } else { Out::Accept };
+        // A full hold refuses the packet (the sender's call fails with
+        // EAGAIN): sending it unshimmed would break the promise of
+        // SHIM_DEFERRED_CONTEXT_SETUP 0 behind the application's back.
+        let steal = |stats: &Stats| {
+            if self.reserve_hold(stats) {
+                Out::Steal
+            } else {
+                self.dropped(DataDrop::HoldFull);
+                Out::Refuse(EAGAIN)
+            }
+        };
         let (out, stats) = decided.unwrap_or_else(|| (pkt.classify(None, chosen), None));
         match (out, stats) {
             (Decision::Rewrite(path, ct), Some(stats)) => {

@@ -640,3 +640,23 @@ fn a_stall_while_the_peer_is_heard_verifies_the_current_pair_first() {
     let took = w.now - at;
     assert!((reap_consts::INITIAL_PROBE_TIMEOUT..reap_consts::INITIAL_PROBE_TIMEOUT + 100).contains(&took), "moved after {took} ms");
 }
+
+/// Both hosts keep a hot standby; A's payload to B dies one way while
+/// the hot-standby checks and answers go on over the other pair: they
+/// must not hold A's Send Timer off, or nobody would ever notice.
+#[test]
+fn hot_standby_checks_do_not_hide_a_failure() {
+    let mut w = World::new(100, 0);
+    for h in [&mut w.a, &mut w.b] {
+        h.reap.set_config(ReapConfig { hot_standby: true, ..ReapConfig::default() });
+    }
+    w.run_until(5_000);
+    let got_b = w.b.received;
+    w.cut.push((A1, B1));
+    // B's Keepalives stop A's Send Timer until B's Keepalive Timeout (RFC
+    // 5534 §5.3): found by 5 + 15 + 15 s.
+    w.run_until(40_000);
+    assert_ne!(w.a.current, Path { src: A1, dst: B1 }, "A left the pair that cannot reach B");
+    w.run_until(50_000);
+    assert!(w.b.received > got_b + 100, "B got {} since", w.b.received - got_b);
+}

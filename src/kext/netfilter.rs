@@ -21,6 +21,9 @@ pub(crate) enum Verdict {
     Accept,
     /// It is dropped.
     Drop,
+    /// It is dropped, and the call that sent it fails with this error
+    /// (`NF_DROP_ERR`).
+    Refuse(Error),
     /// The hook's owner takes it ([`HookPoint::stolen`]).
     Steal,
 }
@@ -92,6 +95,7 @@ impl<H: HookPoint> Hook<H> {
         match H::run(owner, &mut view) {
             Verdict::Accept => bindings::NF_ACCEPT,
             Verdict::Drop => bindings::NF_DROP,
+            Verdict::Refuse(e) => (e.to_errno().unsigned_abs() << 16) | bindings::NF_DROP,
             Verdict::Steal => {
                 let Some(skb) = NonNull::new(skb) else { return bindings::NF_DROP };
                 // SAFETY: Answering NF_STOLEN hands the skb over.

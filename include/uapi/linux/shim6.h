@@ -112,6 +112,12 @@
 #define SHIM_LOCLIST_PEER		11	/* struct shim_locator[] */
 #define SHIM_APP_TIMEOUT		12	/* seconds; 0: none */
 #define SHIM_PATHEXPLORE		13	/* struct shim_pathexplore */
+/*
+ * SHIM_CONTEXT_DEFERRED_SETUP 0: the socket's packets wait for their
+ * context's setup (16 per context, 64 per namespace); beyond that the
+ * send fails with EAGAIN and nothing leaves.  A setup that fails lets
+ * them go unshimmed.
+ */
 #define SHIM_CONTEXT_DEFERRED_SETUP	14	/* 1 (default): setup deferred */
 /* Section 5.14 of the draft spells it this way. */
 #define SHIM_DEFERRED_CONTEXT_SETUP	SHIM_CONTEXT_DEFERRED_SETUP

@@ -607,7 +607,13 @@ impl Reap {
     /// they name a probe we sent (its nonce): nobody off the path can
     /// steer us to a pair.
     pub fn on_probe(&mut self, now: Millis, path: &Path, probe: &PeerProbe<'_>, pairs: &Pairs<'_>, rng: &mut impl Random) -> ReapOut {
-        self.heard = Some(now);
+        // Hot-standby checks and their answers travel off the current
+        // pair: they say nothing of whether our payload gets through, and
+        // must not hold the Send Timer off.
+        let standby = probe.state == ReapState::Operational && self.state == ReapState::Operational;
+        if !standby || *path == pairs.current.reversed() {
+            self.heard = Some(now);
+        }
         // The peer begins an exploration: what we received of its earlier
         // ones says nothing of the pairs now.
         if probe.state == ReapState::Exploring && self.state == ReapState::Operational {
@@ -617,7 +623,7 @@ impl Reap {
         if let Some(first) = probe.sent.first().filter(|r| r.source == path.src && r.destination == path.dst) {
             self.received.push(*first);
         }
-        if probe.state == ReapState::Operational && self.state == ReapState::Operational {
+        if standby {
             if probe.received.is_empty() {
                 return self.answer_check(now, path, probe, pairs, rng);
             }
