@@ -530,7 +530,7 @@ impl Counters {
     }
 
     /// How many counters there are.
-    const LEN: usize = Refusal::ALL.len() + 8;
+    const LEN: usize = Refusal::ALL.len() + 9;
 
     /// Counter `index` (name, value), in a fixed order.
     fn get(&self, index: usize) -> Option<(&'static str, u64)> {
