@@ -930,7 +930,7 @@ fn a_new_send_timeout_is_announced_to_the_peer() {
     let (mut a, mut b) = established();
     let ulids = a.ulids(&b);
     let fast = ReapConfig { send_timeout: 2_000, ..ReapConfig::default() };
-    let mut set = |a: &mut Peer, cfg: ReapConfig, now| {
+    let set = |a: &mut Peer, cfg: ReapConfig, now| {
         let Peer { ep, rng, .. } = a;
         ep.on_established(&ulids, now, |c| c.set_reap_config(cfg, now, rng)).expect("established").0
     };
@@ -967,7 +967,7 @@ fn application_feedback_drives_reap() {
     use reap::{ReapState, Traffic};
     let (mut a, b) = established();
     let ulids = a.ulids(&b);
-    let mut fb = |a: &mut Peer, reachable, now| {
+    let fb = |a: &mut Peer, reachable, now| {
         let Peer { ep, rng, .. } = a;
         ep.on_established(&ulids, now, |c| c.reap_feedback(reachable, now, rng)).expect("established").0
     };

@@ -660,3 +660,57 @@ fn hot_standby_checks_do_not_hide_a_failure() {
     w.run_until(50_000);
     assert!(w.b.received > got_b + 100, "B got {} since", w.b.received - got_b);
 }
+
+/// An application chose A2 -> B2 (`SHIM_LOC_*_PREF`).  A transport's
+/// timeout on it probes it first and keeps it when it answers (a late
+/// Packet Too Big is enough to time TCP out); the application's own
+/// feedback does not; when the chosen pair does fail, the next probe, half
+/// a second on, finds another.
+#[test]
+fn a_chosen_pair_is_probed_before_a_transport_leaves_it() {
+    let chosen = Path { src: A2, dst: B2 };
+    let mut w = World::new(100, 0);
+    w.run_until(2_000);
+    w.a.current = chosen;
+    w.a.reap.chose(chosen);
+    w.run_until(10_000);
+    let timeout = |w: &mut World| {
+        let pairs = Pairs { current: w.a.current, local: &[A1, A2], peer: &[B1, B2] };
+        let out = w.a.reap.on_unreachable(w.now, w.now - 200, w.a.traffic.last_received, &pairs, &mut w.a.rng);
+        let first = w.a.apply(w.now, out);
+        w.send(true, first);
+        out
+    };
+    let out = timeout(&mut w);
+    let Some(Signal::Probe { path, state: ReapState::Exploring, .. }) = out.tx else { panic!("{out:?}") };
+    assert_eq!((path, out.moved), (chosen, None), "the chosen pair first, nothing moved");
+    w.run_until(20_000);
+    assert_eq!((w.a.current, w.a.reap.state()), (chosen, ReapState::Operational));
+
+    // The application says the pair fails: the others first.
+    let pairs = Pairs { current: w.a.current, local: &[A1, A2], peer: &[B1, B2] };
+    let out = w.a.reap.on_feedback(w.now, &pairs, &mut w.a.rng);
+    let Some(Signal::Probe { path, state: ReapState::Exploring, .. }) = out.tx else { panic!("{out:?}") };
+    assert_eq!(path, Path { src: A1, dst: B1 });
+    let first = w.a.apply(w.now, out);
+    w.send(true, first);
+    w.run_until(30_000);
+    assert_eq!(w.a.current, Path { src: A1, dst: B1 });
+
+    // Chosen again, then cut both ways: one probe interval more.
+    w.a.current = chosen;
+    w.a.reap.chose(chosen);
+    w.run_until(35_000);
+    w.cut_both(A2, B2);
+    w.run_until(35_200);
+    let at = w.now;
+    timeout(&mut w);
+    while w.a.current == chosen && w.now < 45_000 {
+        w.run_until(w.now + STEP);
+    }
+    let took = w.now - at;
+    assert!((reap_consts::INITIAL_PROBE_TIMEOUT..reap_consts::INITIAL_PROBE_TIMEOUT + 100).contains(&took), "moved after {took} ms");
+    let got_b = w.b.received;
+    w.run_until(46_000);
+    assert!(w.b.received > got_b, "payload flows on {:?}", w.a.current);
+}

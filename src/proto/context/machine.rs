@@ -536,6 +536,7 @@ impl Context {
         let ok = self.has_local(addr);
         if ok {
             self.path.src = *addr;
+            self.reap.chose(self.path);
         }
         ok
     }
@@ -547,6 +548,7 @@ impl Context {
         let ok = self.has_peer(addr);
         if ok {
             self.path.dst = *addr;
+            self.reap.chose(self.path);
         }
         ok
     }
@@ -644,9 +646,8 @@ impl Context {
         if self.state != State::Established {
             return None;
         }
-        // The pairs REAP may move to: ours against the peer's.
-        let pairs = Pairs { current: self.path, local: self.local_locs.as_slice(), peer: self.peer_locs.as_slice() };
-        let out = self.reap.on_timeout(now, traffic, &pairs, rng);
+        let (reap, pairs) = self.reap_and_pairs();
+        let out = reap.on_timeout(now, traffic, &pairs, rng);
         self.apply(out)
     }
 
@@ -667,8 +668,8 @@ impl Context {
         if self.state != State::Established {
             return None;
         }
-        let pairs = Pairs { current: self.path, local: self.local_locs.as_slice(), peer: self.peer_locs.as_slice() };
-        let out = self.reap.on_unreachable(now, sent, last_received, &pairs, rng);
+        let (reap, pairs) = self.reap_and_pairs();
+        let out = reap.on_unreachable(now, sent, last_received, &pairs, rng);
         self.apply(out)
     }
 
@@ -710,8 +711,9 @@ impl Context {
             self.reap.on_satisfactory(now);
             return None;
         }
-        // The application's word: no evidence of ours weighs against it.
-        self.reap_unreachable(now, now, 0, rng)
+        let (reap, pairs) = self.reap_and_pairs();
+        let out = reap.on_feedback(now, &pairs, rng);
+        self.apply(out)
     }
 
     /// A Keepalive arrived on `path`.
@@ -728,8 +730,8 @@ impl Context {
         if self.state != State::Established {
             return None;
         }
-        let pairs = Pairs { current: self.path, local: self.local_locs.as_slice(), peer: self.peer_locs.as_slice() };
-        let out = self.reap.on_probe(now, path, probe, &pairs, rng);
+        let (reap, pairs) = self.reap_and_pairs();
+        let out = reap.on_probe(now, path, probe, &pairs, rng);
         self.apply(out)
     }
 
@@ -743,6 +745,11 @@ impl Context {
     }
 
     /// Takes the pair REAP moved to, and makes its signal a message.
+    /// REAP, and the pairs it may move to: ours against the peer's.
+    fn reap_and_pairs(&mut self) -> (&mut Reap, Pairs<'_>) {
+        (&mut self.reap, Pairs { current: self.path, local: self.local_locs.as_slice(), peer: self.peer_locs.as_slice() })
+    }
+
     fn apply(&mut self, out: ReapOut) -> Option<Transmit> {
         if let Some(p) = out.moved {
             self.path = p;

@@ -273,6 +273,9 @@ pub struct Reap {
     current_first: bool,
     /// When we last moved to another pair.
     moved_at: Option<Millis>,
+    /// The pair an application chose (`SHIM_LOC_*_PREF`), while it is
+    /// the current one.
+    chosen: Option<Path>,
     /// Probes of ours, for our reports and to check the peer's.
     sent: ProbeSet,
     /// The peer's probes received since we began exploring.
@@ -307,6 +310,7 @@ impl Reap {
             probes: 0,
             current_first: false,
             moved_at: None,
+            chosen: None,
             sent: ProbeSet::default(),
             received: ProbeSet::default(),
             standby: None,
@@ -486,16 +490,19 @@ impl Reap {
         ReapOut::default()
     }
 
-    /// Negative feedback (RFC 5534 §5.3, draft API §7.3): an upper layer
-    /// found the peer unreachable (TCP's retransmission timer fired) with
-    /// what it sent at `sent`: explore now, not at the end of the Send
-    /// Timer.  Nothing while we probe already, nor for what was sent
-    /// before we last moved: that was lost on the pair we left, and is
-    /// being resent on this one.  When the peer's payload came in at
-    /// `last_received`, in the later half of the wait, the current pair may
-    /// well work (one connection's trouble: a peer that lost its state, a
-    /// middlebox): it is probed first, and kept if it answers, instead of
-    /// moving every flow off it (or to the hot-standby pair).
+    /// Negative feedback from a transport (RFC 5534 §5.3): TCP's
+    /// retransmission timer fired with what it sent at `sent`: explore
+    /// now, not at the end of the Send Timer.  Nothing while we probe
+    /// already, nor for what was sent before we last moved: that was lost
+    /// on the pair we left, and is being resent on this one.
+    ///
+    /// The current pair is probed first, and kept if it answers, instead
+    /// of moving every flow off it (or to the hot-standby pair), when it
+    /// may well work: the peer's payload came in at `last_received`, in the
+    /// later half of the wait (one connection's trouble: a peer that lost
+    /// its state, a middlebox), or an application chose it.  A transport's
+    /// timeout says less than the application that pinned the pair (a
+    /// Packet Too Big that came late is enough).
     pub fn on_unreachable(
         &mut self,
         now: Millis,
@@ -508,12 +515,29 @@ impl Reap {
             return ReapOut::default();
         }
         let midway = sent.saturating_add(now.saturating_sub(sent) / 2);
-        if last_received > midway {
+        if last_received > midway || self.chosen == Some(pairs.current) {
             self.begin_exploring();
             self.current_first = true;
             return self.probe(now, pairs.current, rng);
         }
         self.explore(now, pairs, rng)
+    }
+
+    /// Negative feedback from the application itself (`SHIM_FEEDBACK`,
+    /// draft API §7.3): its word that the current pair fails outweighs
+    /// any evidence of ours, and its own choice of that pair.
+    pub fn on_feedback(&mut self, now: Millis, pairs: &Pairs<'_>, rng: &mut impl Random) -> ReapOut {
+        if self.state != ReapState::Operational {
+            return ReapOut::default();
+        }
+        self.explore(now, pairs, rng)
+    }
+
+    /// An application chose `path` (`SHIM_LOC_LOCAL_PREF`,
+    /// `SHIM_LOC_PEER_PREF`): while it stays current, a transport's
+    /// timeout probes it before leaving it.
+    pub fn chose(&mut self, path: Path) {
+        self.chosen = Some(path);
     }
 
     /// Whether we moved to another pair after `at`.
