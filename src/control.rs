@@ -1241,7 +1241,7 @@ fn emit(st: &State, txs: &[Option<Transmit>]) -> KVec<Packet> {
     for tx in txs.iter().flatten() {
         let Ok(mut buf) = KVec::from_elem(0u8, MAX_MESSAGE, GFP_ATOMIC) else { break };
         // A host without an HBA set sends no Locator List (see codec).
-        let Ok(n) = codec::emit(tx, &Local { pds: st.pds.as_deref() }, &mut buf) else { continue };
+        let Ok(n) = codec::emit(tx, &Local { pds: st.pds.as_deref(), verified: &st.ep.host.locators }, &mut buf) else { continue };
         // Out of memory: lost like any other control message.
         let _ = out.push((tx.path, buf, n), GFP_ATOMIC);
     }

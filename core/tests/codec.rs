@@ -45,7 +45,7 @@ impl Wire {
     /// Emits `tx` as `from` would and returns the bytes of its Shim6 header.
     fn send(&mut self, from: &Peer, tx: &Transmit) -> Vec<u8> {
         let mut buf = vec![0u8; 1280];
-        let n = codec::emit(tx, &Local { pds: Some(&from.pds) }, &mut buf).expect("emit");
+        let n = codec::emit(tx, &Local { pds: Some(&from.pds), verified: &from.host.locators }, &mut buf).expect("emit");
         buf.truncate(n);
         self.packets.push(ipv6_packet(&tx.path, &buf));
         buf
@@ -144,9 +144,35 @@ fn a_pds_that_does_not_cover_the_ulid_is_refused() {
     let mut wire = Wire::default();
     let r1 = wire.deliver(&a, &mut b, &i1);
     let i2 = a.host.receive(&mut a.table, &received(&mut wire, &b, &r1[0]), 0, &mut a.rng, &mut TestMac).tx[0].unwrap();
-    // The I2 leaves with C's PDS instead of A's.
-    let bytes = wire.send(&c, &i2);
+    // The I2 leaves with A's locators and C's PDS instead of A's.
+    let mut bytes = vec![0u8; 1280];
+    let n = codec::emit(&i2, &Local { pds: Some(&c.pds), verified: &a.host.locators }, &mut bytes).expect("emit");
+    bytes.truncate(n);
     assert_eq!(codec::parse(&bytes, i2.path, &mut RustCrypto, |_| true).err(), Some(Discard::ForeignPds));
+}
+
+/// A host whose HBA set does not hold the ULID a context is for (an
+/// address of the host outside the set) sends that context no Locator
+/// List, and no PDS the peer would find foreign: the setup completes, on
+/// the ULID alone for that side.
+#[test]
+fn a_ulid_outside_the_hba_set_sets_up_without_a_locator_list() {
+    let (mut a, mut b) = peers();
+    b.ulid = [0x20, 1, 0xd, 0xb8, 0xb, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 3];
+    let ct = Host::fresh_tag(&a.table, &mut a.rng);
+    let path = Path { src: a.ulid, dst: b.ulid };
+    let ulids = UlidPair { local: a.ulid, peer: b.ulid };
+    let (ctx, i1) = Context::initiate(ulids, 0, ct, a.host.locators, path, 0, &mut a.rng);
+    a.table.0.push(ctx);
+    let mut wire = Wire::default();
+    let r1 = wire.deliver(&a, &mut b, &i1);
+    let i2 = wire.deliver(&b, &mut a, &r1[0]);
+    let r2 = wire.deliver(&a, &mut b, &i2[0]);
+    assert!(wire.deliver(&b, &mut a, &r2[0]).is_empty());
+    assert_eq!(a.table.0[0].state(), State::Established);
+    assert_eq!(a.table.0[0].peer_locators().as_slice(), [b.ulid]);
+    assert_eq!(b.table.0[0].local_locators().as_slice(), [b.ulid]);
+    assert_eq!(b.table.0[0].peer_locators().as_slice().len(), 2, "A's list, verified");
 }
 
 fn received(wire: &mut Wire, from: &Peer, tx: &Transmit) -> Received {

@@ -848,7 +848,7 @@ fn reap_messages_survive_the_wire() {
     ] {
         let tx = Transmit { path, msg };
         let mut buf = [0u8; 1280];
-        let n = codec::emit(&tx, &codec::Local { pds: None }, &mut buf).expect("emitted");
+        let n = codec::emit(&tx, &codec::Local { pds: None, verified: &Locators::default() }, &mut buf).expect("emitted");
         let mut sha = shim6_core::rustcrypto::RustCrypto;
         match codec::parse(&buf[..n], path, &mut sha, |_| true) {
             Ok(codec::Inbound::Context(rx)) => assert_eq!(rx.msg, msg),
@@ -939,7 +939,7 @@ fn a_new_send_timeout_is_announced_to_the_peer() {
     assert_eq!(keepalive, Some(2));
     // Through the wire and back.
     let mut buf = [0u8; 1280];
-    let n = codec::emit(&ur, &codec::Local { pds: None }, &mut buf).expect("emitted");
+    let n = codec::emit(&ur, &codec::Local { pds: None, verified: &Locators::default() }, &mut buf).expect("emitted");
     match codec::parse(&buf[..n], ur.path, &mut shim6_core::rustcrypto::RustCrypto, |_| true) {
         Ok(codec::Inbound::Context(rx)) => assert!(matches!(rx.msg, Message::UpdateRequest { keepalive: Some(2), .. })),
         other => panic!("{other:?}"),
@@ -977,4 +977,25 @@ fn application_feedback_drives_reap() {
     let probe = fb(&mut a, false, 3_000).expect("a probe at once");
     assert_eq!(kind(&probe), "Probe");
     assert_eq!(a.ctx(&b).reap_state(), ReapState::Exploring);
+}
+
+/// A ULID outside the host's HBA set (an address the set does not
+/// verify) has no other locator: its context offers the peer only the
+/// ULID, which the peer can check, not the set's locators, which the
+/// set's PDS does not bind to that ULID (the peer would refuse them all
+/// and never finish the setup).
+#[test]
+fn a_ulid_outside_the_hba_set_has_no_other_locator() {
+    const B3: Addr = [0x20, 0x01, 0x0d, 0xb8, 0xb, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 1];
+    let mut a = Peer::new(A1, &[A1, A2], 1, 0);
+    let mut b = Peer::new(B3, &[B1, B2], 2, 0);
+    let i1 = a.initiate(&b, 0);
+    let r1 = b.receive(&i1, 0).unwrap();
+    let i2 = a.receive(&r1, 0).unwrap();
+    let r2 = b.receive(&i2, 0).unwrap();
+    a.receive(&r2, 0);
+    assert_eq!(a.ctx(&b).state(), State::Established);
+    assert_eq!(b.ctx(&a).local_locators().as_slice(), [B3]);
+    assert_eq!(a.ctx(&b).peer_locators().as_slice(), [B3]);
+    assert_eq!(a.ctx(&b).local_locators().as_slice(), [A1, A2], "A1 is in A's set");
 }

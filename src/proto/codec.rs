@@ -21,6 +21,11 @@ pub struct Local<'a> {
     /// without one sends no Locator List: its ULID is then its only
     /// locator, which the peer knows anyway.
     pub pds: Option<&'a [u8]>,
+    /// The addresses that PDS verifies (our HBA set's): a Locator List
+    /// goes only when every locator in it is one.  A context whose ULID
+    /// is outside the set has only that ULID, which the PDS does not
+    /// bind: with a list the peer would refuse the setup (foreign PDS).
+    pub verified: &'a Locators,
 }
 
 
@@ -28,10 +33,13 @@ fn ulid_option(u: Option<UlidPair>) -> Option<o::UlidPair> {
     u.map(|u| o::UlidPair { sender: u.local, receiver: u.peer })
 }
 
-/// Our Locator List, every locator HBA-verified by our PDS.
-fn with_locators<'b>(generation: u32, locs: &'b Locators, methods: &'b [u8], pds: Option<&'b [u8]>) -> Result<OptionSet<'b>, Error> {
-    let Some(pds) = pds else { return Ok(OptionSet::default()) };
+/// Our Locator List, every locator HBA-verified by our PDS; none when
+/// the PDS does not verify them all.
+fn with_locators<'b>(generation: u32, locs: &'b Locators, methods: &'b [u8], local: &Local<'b>) -> Result<OptionSet<'b>, Error> {
     let l = locs.as_slice();
+    let Some(pds) = local.pds.filter(|_| l.iter().all(|a| local.verified.contains(a))) else {
+        return Ok(OptionSet::default());
+    };
     Ok(OptionSet {
         locator_list: Some(LocatorList::new(generation, methods.get(..l.len()).ok_or(Error::Malformed)?, l)?),
         cga_parameters: Some(pds),
@@ -43,7 +51,6 @@ fn with_locators<'b>(generation: u32, locs: &'b Locators, methods: &'b [u8], pds
 /// header for `tx.path`); returns its length.
 pub fn emit(tx: &Transmit, local: &Local<'_>, buf: &mut [u8]) -> Result<usize, Error> {
     const METHODS: [u8; context::MAX_LOCATORS] = [verification::HBA; context::MAX_LOCATORS];
-    let pds = local.pds;
     let fii = |f: u32| (f != 0).then_some(f);
     let mut sent_bytes = [[0u8; m::REPORT_LEN]; MAX_REPORTS];
     let mut received_bytes = [[0u8; m::REPORT_LEN]; MAX_REPORTS];
@@ -66,13 +73,13 @@ pub fn emit(tx: &Transmit, local: &Local<'_>, buf: &mut [u8]) -> Result<usize, E
                 responder_validator: Some(validator.as_slice()),
                 ulid_pair: ulid_option(*ulids),
                 forked_instance: fii(*f),
-                ..with_locators(0, locators, &METHODS, pds)?
+                ..with_locators(0, locators, &METHODS, local)?
             },
         }),
         Message::R2 { ct, init_nonce, locators } => Repr::R2(m::R2 {
             responder_tag: *ct,
             initiator_nonce: *init_nonce,
-            options: with_locators(0, locators, &METHODS, pds)?,
+            options: with_locators(0, locators, &METHODS, local)?,
         }),
         Message::R1bis { packet_ct, resp_nonce, validator } => Repr::R1bis(m::R1bis {
             packet_tag: *packet_ct,
@@ -89,14 +96,14 @@ pub fn emit(tx: &Transmit, local: &Local<'_>, buf: &mut [u8]) -> Result<usize, E
                     responder_validator: Some(validator.as_slice()),
                     ulid_pair: ulid_option(*ulids),
                     forked_instance: fii(*f),
-                    ..with_locators(0, locators, &METHODS, pds)?
+                    ..with_locators(0, locators, &METHODS, local)?
                 },
             })
         }
         Message::UpdateRequest { ct, nonce, generation, locators, keepalive } => Repr::UpdateRequest(m::UpdateRequest {
             receiver_tag: *ct,
             request_nonce: *nonce,
-            options: OptionSet { keepalive_timeout: *keepalive, ..with_locators(*generation, locators, &METHODS, pds)? },
+            options: OptionSet { keepalive_timeout: *keepalive, ..with_locators(*generation, locators, &METHODS, local)? },
         }),
         Message::UpdateAck { ct, nonce } => {
             Repr::UpdateAck(m::UpdateAck { receiver_tag: *ct, request_nonce: *nonce })

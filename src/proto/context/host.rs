@@ -202,11 +202,16 @@ impl Host {
     }
 
     /// The locators of a context whose ULID is `ulid`: the ULID, which
-    /// is always one, and our verified ones.
+    /// is always one, and our verified ones if the ULID is one of them.
+    /// The HBA set vouches for its members together (RFC 5535 §7.2): a
+    /// ULID outside it has no other locator, and a peer would refuse a
+    /// list that the set's PDS does not bind to that ULID.
     pub fn locators_for(&self, ulid: &Addr) -> Locators {
         let mut l = Locators::new(&[*ulid]);
-        for a in self.locators.as_slice() {
-            l.push(*a);
+        if self.locators.contains(ulid) {
+            for a in self.locators.as_slice() {
+                l.push(*a);
+            }
         }
         l
     }
