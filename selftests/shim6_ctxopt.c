@@ -339,14 +339,17 @@ TEST_F(ctx, send_locators_are_sticky_and_cleared_by_zero)
 	ASSERT_TRUE(round_trip(self, variant->type));
 }
 
-/* sendmsg() with one SOL_SHIM locator; 0 or the errno. */
-/* A datagram with one SOL_SHIM control message: 0 or sendmsg's errno. */
-static int send_with_cmsg(int fd, int type, const void *val, size_t len)
+/*
+ * A datagram with one SOL_SHIM control message, to TO (NULL: the connected
+ * peer): 0 or sendmsg's errno.
+ */
+static int send_to_with_cmsg(int fd, struct sockaddr_in6 *to, int type, const void *val, size_t len)
 {
 	char buf[CMSG_SPACE(sizeof(struct sockaddr_in6))] = {};
 	char data[64] = SHIM6_MARKER;
 	struct iovec iov = { .iov_base = data, .iov_len = sizeof(data) };
 	struct msghdr m = {
+		.msg_name = to, .msg_namelen = to ? sizeof(*to) : 0,
 		.msg_iov = &iov, .msg_iovlen = 1,
 		.msg_control = buf, .msg_controllen = CMSG_SPACE(len),
 	};
@@ -357,6 +360,12 @@ static int send_with_cmsg(int fd, int type, const void *val, size_t len)
 	c->cmsg_len = CMSG_LEN(len);
 	memcpy(CMSG_DATA(c), val, len);
 	return sendmsg(fd, &m, 0) == sizeof(data) ? 0 : errno;
+}
+
+/* A datagram with one SOL_SHIM control message: 0 or sendmsg's errno. */
+static int send_with_cmsg(int fd, int type, const void *val, size_t len)
+{
+	return send_to_with_cmsg(fd, NULL, type, val, len);
 }
 
 static int send_with_locator(int fd, int type, const char *addr)
@@ -416,6 +425,72 @@ static bool output_has(const char *cmd, const char *text, bool want)
 		usleep(100000);
 	}
 	return false;
+}
+
+/*
+ * A chosen locator must be one of the packet's own context, now.  A
+ * sticky SHIM_LOC_PEER_SEND, verified when set, is used only while the
+ * context has that locator: once SHIM_LOCLIST_PEER leaves it out, the
+ * packets take the context's pair, counted as sticky_ignored.  On UDP, a
+ * datagram sent elsewhere (sendto X3: another context) neither takes the
+ * socket's choice (it would go to X1, which is not X3's) nor may carry
+ * its own: EINVALIDLOCATOR, counted as invalid_locator.
+ */
+TEST_F(ctx, chosen_locators_must_be_the_packets_own_contexts)
+{
+	struct shim_locator keep[1] = { loc(X2) };
+	struct sockaddr_in6 x1 = sa(X1, 0), x3 = sa(X3, PORT + 1);
+	struct sockaddr_in6 peer = sa(X2, 0);
+	int other, probe, assoc = 0, i;
+	char in[64] = SHIM6_MARKER;
+	socklen_t len;
+
+	ASSERT_EQ(0, set_loc(self->fd, SHIM_LOC_PEER_SEND, loc(X1)));
+	ASSERT_TRUE(round_trip(self, variant->type));
+	EXPECT_TRUE(output_has("shimctl stats show", "sticky_ignored 0", true));
+	ASSERT_EQ(0, setsockopt(self->fd, SOL_SHIM, SHIM_LOCLIST_PEER, keep, sizeof(keep)));
+	ASSERT_TRUE(round_trip(self, variant->type));
+	EXPECT_TRUE(output_has("shimctl stats show", "sticky_ignored 0", false));
+	if (variant->type == SOCK_STREAM)
+		return;
+
+	/* Verified against this socket's context again (X2 is its peer's). */
+	ASSERT_EQ(0, set_loc(self->fd, SHIM_LOC_PEER_SEND, loc(X2)));
+	other = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	ASSERT_LE(0, other);
+	ASSERT_EQ(0, bind(other, (struct sockaddr *)&x3, sizeof(x3)));
+	probe = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	ASSERT_LE(0, probe);
+	ASSERT_EQ(0, bind(probe, (struct sockaddr *)&x1, sizeof(x1)));
+	ASSERT_EQ(0, connect(probe, (struct sockaddr *)&x3, sizeof(x3)));
+	/* Every datagram to X3 arrives, before and after its context forms. */
+	for (i = 0; i < 100 && assoc != 1; i++) {
+		struct pollfd p = { .fd = other, .events = POLLIN };
+
+		ASSERT_EQ(sizeof(in), sendto(self->fd, in, sizeof(in), 0,
+					     (struct sockaddr *)&x3, sizeof(x3)));
+		ASSERT_EQ(1, poll(&p, 1, 2000));
+		ASSERT_EQ(sizeof(in), recv(other, in, sizeof(in), 0));
+		len = sizeof(assoc);
+		ASSERT_EQ(0, getsockopt(probe, SOL_SHIM, SHIM_ASSOCIATED, &assoc, &len));
+		usleep(20000);
+	}
+	ASSERT_EQ(1, assoc);
+	for (i = 0; i < 5; i++) {
+		struct pollfd p = { .fd = other, .events = POLLIN };
+
+		ASSERT_EQ(sizeof(in), sendto(self->fd, in, sizeof(in), 0,
+					     (struct sockaddr *)&x3, sizeof(x3)));
+		ASSERT_EQ(1, poll(&p, 1, 2000));
+		ASSERT_EQ(sizeof(in), recv(other, in, sizeof(in), 0));
+	}
+	/* Its own choice, good for the connected peer's context, not X3's. */
+	EXPECT_EQ(EINVALIDLOCATOR, send_to_with_cmsg(self->fd, &x3, SHIM_LOC_PEER_SEND, &peer, sizeof(peer)));
+	EXPECT_TRUE(output_has("shimctl stats show", "invalid_locator 1", true));
+	/* To the connected peer, the same choice is good. */
+	ASSERT_EQ(0, send_with_cmsg(self->fd, SHIM_LOC_PEER_SEND, &peer, sizeof(peer)));
+	close(probe);
+	close(other);
 }
 
 /*

@@ -48,7 +48,8 @@ const MAX_HELD: usize = MAX_QUEUED / 4;
 /// Largest control message we emit (RFC 5533 §5.1: packets stay within 1280).
 const MAX_MESSAGE: usize = 1280 - 40;
 
-/// Drops of the data path, counted by the control plane with its own.
+/// What the data path dropped, refused or overrode, counted by the control
+/// plane with its own counters.
 pub(crate) enum DataDrop {
     /// Payload that could not take the extension header or a route.
     RewriteFailed,
@@ -56,6 +57,10 @@ pub(crate) enum DataDrop {
     IcmpUnmatched,
     /// A packet that must wait for its context found the hold full.
     HoldFull,
+    /// A datagram chose locators that are not its context's.
+    InvalidLocator,
+    /// A socket's sticky locator choice is not its packet's context's.
+    StickyIgnored,
 }
 
 /// Stores `v` in `a` unless it holds it already.
@@ -507,6 +512,12 @@ struct Counters {
     /// Packets of `SHIM_DEFERRED_CONTEXT_SETUP` 0 sockets refused
     /// (EAGAIN) because the hold was full.
     hold_full: AtomicU64,
+    /// Datagrams refused (EINVALIDLOCATOR) because the locators they
+    /// chose are not their context's.
+    invalid_locator: AtomicU64,
+    /// Packets that left on their context's pair because their socket's
+    /// sticky `SHIM_LOC_*_SEND` choice is not that context's (any more).
+    sticky_ignored: AtomicU64,
 }
 
 impl Counters {
@@ -529,27 +540,34 @@ impl Counters {
         }
     }
 
+    /// The counters other than the core's refusals, named, in a fixed
+    /// order.
+    fn named(&self) -> [(&'static str, &AtomicU64); 11] {
+        [
+            ("malformed", &self.malformed),
+            ("no_validator", &self.no_validator),
+            ("foreign_pds", &self.foreign_pds),
+            ("payload_unmatched", &self.payload_unmatched),
+            ("icmp_unmatched", &self.icmp_unmatched),
+            ("rewrite_failed", &self.rewrite_failed),
+            ("reap_feedback", &self.reap_feedback),
+            ("tcp_resent", &self.tcp_resent),
+            ("hold_full", &self.hold_full),
+            ("invalid_locator", &self.invalid_locator),
+            ("sticky_ignored", &self.sticky_ignored),
+        ]
+    }
+
     /// How many counters there are.
-    const LEN: usize = Refusal::ALL.len() + 9;
+    fn len(&self) -> usize {
+        Refusal::ALL.len() + self.named().len()
+    }
 
     /// Counter `index` (name, value), in a fixed order.
     fn get(&self, index: usize) -> Option<(&'static str, u64)> {
-        let n = Refusal::ALL.len();
-        let (name, c) = match index.checked_sub(n) {
-            None => {
-                let why = Refusal::ALL.get(index)?;
-                (why.name(), self.refused.get(index)?)
-            }
-            Some(0) => ("malformed", &self.malformed),
-            Some(1) => ("no_validator", &self.no_validator),
-            Some(2) => ("foreign_pds", &self.foreign_pds),
-            Some(3) => ("payload_unmatched", &self.payload_unmatched),
-            Some(4) => ("icmp_unmatched", &self.icmp_unmatched),
-            Some(5) => ("rewrite_failed", &self.rewrite_failed),
-            Some(6) => ("reap_feedback", &self.reap_feedback),
-            Some(7) => ("tcp_resent", &self.tcp_resent),
-            Some(8) => ("hold_full", &self.hold_full),
-            Some(_) => return None,
+        let (name, c) = match index.checked_sub(Refusal::ALL.len()) {
+            None => (Refusal::ALL.get(index)?.name(), self.refused.get(index)?),
+            Some(i) => *self.named().get(i)?,
         };
         Some((name, c.load(Ordering::Relaxed)))
     }
@@ -659,6 +677,12 @@ impl Control {
             };
             ok.then_some(()).ok_or(so::Error::InvalidLocator)
         })
+    }
+
+    /// Whether the context of `ulids` may send on `path` now: a packet's
+    /// chosen locators checked against its own context.
+    pub(crate) fn may_send_on(&self, ulids: &UlidPair, path: &Path) -> bool {
+        self.locked(|st| st.ep.table.of(ulids).is_some_and(|s| s.ctx.may_send_on(path)))
     }
 
     /// Of `addrs`, the locator of ours that the context of `ulids` sends
@@ -930,7 +954,7 @@ impl Control {
             return Some(c);
         }
         let (n, limit) = self.locked(|st| (st.ep.table.len(), st.ep.table.limit));
-        match index.checked_sub(Counters::LEN)? {
+        match index.checked_sub(self.counters.len())? {
             0 => Some(("contexts", n as u64)),
             1 => Some(("max_contexts", limit as u64)),
             _ => None,
@@ -1128,6 +1152,8 @@ impl Control {
             DataDrop::RewriteFailed => &self.counters.rewrite_failed,
             DataDrop::IcmpUnmatched => &self.counters.icmp_unmatched,
             DataDrop::HoldFull => &self.counters.hold_full,
+            DataDrop::InvalidLocator => &self.counters.invalid_locator,
+            DataDrop::StickyIgnored => &self.counters.sticky_ignored,
         });
     }
 

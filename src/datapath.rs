@@ -20,10 +20,11 @@ use crate::kext::net::Net;
 use crate::kext::netfilter::{HookPoint, Verdict as Out, LOCAL_IN, LOCAL_OUT};
 use crate::kext::skb::{OwnedSkb, Skb};
 use crate::kext::sock::Sock;
-use crate::proto::context::{Out as Decision, Outgoing, Path, UlidPair};
+use crate::proto::context::{Chosen, Out as Decision, Outgoing, Path, UlidPair};
 use crate::proto::wire::ipv6::{self, HEADER_LEN as IPV6_HDR_LEN};
 use crate::proto::wire::payload::HEADER_LEN;
 use crate::proto::wire::{ContextTag, Header, Peek, PROTOCOL};
+use crate::uapi;
 
 /// IPv6 next header of TCP.
 const TCP: u8 = 6;
@@ -164,11 +165,27 @@ impl Control {
         let ulids = UlidPair { local: src, peer: dst };
         // The datagram's own locators (SOL_SHIM cmsg), else the socket's
         // sticky ones (SHIM_LOC_*_SEND): looked up only for packets that
-        // have a context.
-        let chosen = || skb.sent_locators().or_else(|| sk.map(crate::sockopt::send_locators)).unwrap_or_default();
+        // have a context, and checked against it (under the table's lock)
+        // only when there are some.
+        let chosen = || match skb.sent_locators() {
+            Some((src, dst)) => Chosen { src, dst, datagram: true },
+            None => sk.map_or(Chosen::default(), |sk| {
+                let (src, dst) = crate::sockopt::send_locators(sk);
+                Chosen { src, dst, datagram: false }
+            }),
+        };
         let decided = self.with_route(&ulids, |r, stats| {
             self.sent(r, stats);
-            let out = pkt.classify(Some(r), chosen);
+            let mut failed = false;
+            let verify = |path: &Path| {
+                let ok = self.may_send_on(&ulids, path);
+                failed = !ok;
+                ok
+            };
+            let out = pkt.classify(Some(r), chosen, verify);
+            if failed && out != Decision::InvalidLocator {
+                self.dropped(DataDrop::StickyIgnored);
+            }
             // Counted as it travels: with the extension header.
             if matches!(out, Decision::Rewrite(..)) {
                 Stats::count(&stats.out_packets, &stats.out_octets, skb.packet_len() + HEADER_LEN as u32);
@@ -188,8 +205,12 @@ impl Control {
                 Out::Refuse(EAGAIN)
             }
         };
-        let (out, stats) = decided.unwrap_or_else(|| (pkt.classify(None, chosen), None));
+        let (out, stats) = decided.unwrap_or_else(|| (pkt.classify(None, chosen, |_| false), None));
         match (out, stats) {
+            (Decision::InvalidLocator, _) => {
+                self.dropped(DataDrop::InvalidLocator);
+                Out::Refuse(Error::from_errno(-(uapi::EINVALIDLOCATOR as i32)))
+            }
             (Decision::Rewrite(path, ct), Some(stats)) => {
                 // A jumbogram (BIG TCP) cannot take the header: its socket
                 // goes back to 64 KiB packets and resends this one so.

@@ -723,7 +723,9 @@ fn classify_outgoing_packets() {
     let (mut a, b) = established();
     let ulids = a.ctx(&b).ulids();
     let pkt = Outgoing { src: ulids.local, dst: ulids.peer, next_header: 6, may_initiate: true, ..Outgoing::default() };
-    let never = || -> (Option<Addr>, Option<Addr>) { panic!("locators asked for a packet without a context") };
+    let never = || -> Chosen { panic!("locators asked for a packet without a context") };
+    let no_check = |_: &Path| -> bool { panic!("no locator chosen, nothing to verify") };
+    let sticky = |src, dst| move || Chosen { src, dst, datagram: false };
 
     assert!(pkt.shimmable());
     let link_local = [0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1];
@@ -737,33 +739,41 @@ fn classify_outgoing_packets() {
     }
 
     // No context: upper-layer traffic of a socket that may start one does.
-    assert_eq!(pkt.classify(None, never), Out::Initiate { hold: false });
-    assert_eq!(Outgoing { setup_first: true, ..pkt }.classify(None, never), Out::Initiate { hold: true });
-    assert_eq!(Outgoing { next_header: 58, setup_first: true, ..pkt }.classify(None, never), Out::Pass);
-    assert_eq!(Outgoing { may_initiate: false, ..pkt }.classify(None, never), Out::Pass);
+    assert_eq!(pkt.classify(None, never, no_check), Out::Initiate { hold: false });
+    assert_eq!(Outgoing { setup_first: true, ..pkt }.classify(None, never, no_check), Out::Initiate { hold: true });
+    assert_eq!(Outgoing { next_header: 58, setup_first: true, ..pkt }.classify(None, never, no_check), Out::Pass);
+    assert_eq!(Outgoing { may_initiate: false, ..pkt }.classify(None, never, no_check), Out::Pass);
 
     // Established on the ULIDs: untouched, unless the packet picks locators.
     let route = a.ctx(&b).route();
-    assert_eq!(pkt.classify(Some(&route), || (None, None)), Out::Pass);
+    assert_eq!(pkt.classify(Some(&route), sticky(None, None), no_check), Out::Pass);
     let ct = b.ctx(&a).ct_local();
     let picked = Path { src: A2, dst: B2 };
-    assert_eq!(pkt.classify(Some(&route), || (Some(A2), Some(B2))), Out::Rewrite(picked, ct));
+    assert_eq!(pkt.classify(Some(&route), sticky(Some(A2), Some(B2)), |_| true), Out::Rewrite(picked, ct));
     // Moved: rewritten, the packet's own choice first.
     let ca = a.ep.table.0.iter_mut().next().unwrap();
     assert!(ca.prefer_peer(&B2));
     let route = a.ctx(&b).route();
-    assert_eq!(pkt.classify(Some(&route), || (None, None)), Out::Rewrite(Path { src: A1, dst: B2 }, ct));
-    assert_eq!(pkt.classify(Some(&route), || (Some(A2), None)), Out::Rewrite(picked, ct));
-    assert_eq!(pkt.classify(Some(&route), || (None, Some(B1))), Out::Pass, "back on the ULIDs");
+    assert_eq!(pkt.classify(Some(&route), sticky(None, None), no_check), Out::Rewrite(Path { src: A1, dst: B2 }, ct));
+    assert_eq!(pkt.classify(Some(&route), sticky(Some(A2), None), |_| true), Out::Rewrite(picked, ct));
+    assert_eq!(pkt.classify(Some(&route), sticky(None, Some(B1)), |_| true), Out::Pass, "back on the ULIDs");
+    // A choice that is not the context's (now): a socket's sticky one is
+    // ignored, a datagram's own refused.
+    let verified = |p: &Path| a.ctx(&b).may_send_on(p);
+    assert_eq!(pkt.classify(Some(&route), sticky(Some(A3), None), verified), Out::Rewrite(Path { src: A1, dst: B2 }, ct));
+    let datagram = |src, dst| move || Chosen { src, dst, datagram: true };
+    assert_eq!(pkt.classify(Some(&route), datagram(None, Some(A2)), verified), Out::InvalidLocator);
+    assert_eq!(pkt.classify(Some(&route), datagram(Some(A2), Some(B1)), verified), Out::Rewrite(Path { src: A2, dst: B1 }, ct));
+    assert_eq!(pkt.classify(Some(&route), datagram(Some(A1), Some(B1)), verified), Out::Pass, "the ULIDs are always the context's");
 
     // Being set up: held only for a socket that asked, never ICMPv6.
     let (mut c, d) = pair();
     c.initiate(&d, 0);
     let setting_up = c.ctx(&d).route();
     let first = Outgoing { setup_first: true, ..pkt };
-    assert_eq!(first.classify(Some(&setting_up), || (None, None)), Out::Hold);
-    assert_eq!(pkt.classify(Some(&setting_up), || (None, None)), Out::Pass);
-    assert_eq!(Outgoing { next_header: 58, ..first }.classify(Some(&setting_up), || (None, None)), Out::Pass);
+    assert_eq!(first.classify(Some(&setting_up), sticky(None, None), no_check), Out::Hold);
+    assert_eq!(pkt.classify(Some(&setting_up), sticky(None, None), no_check), Out::Pass);
+    assert_eq!(Outgoing { next_header: 58, ..first }.classify(Some(&setting_up), sticky(None, None), no_check), Out::Pass);
 
     // Incoming: the route vouches for the ULIDs and the pairs it knows.
     let rb = b.ctx(&a).route();

@@ -32,6 +32,25 @@ pub struct Outgoing {
     pub setup_first: bool,
 }
 
+/// The locators an outgoing packet's datagram or socket chose
+/// (`SHIM_LOC_*_SEND`, `SHIM_IF_SEND`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Chosen {
+    /// Our locator, if chosen.
+    pub src: Option<Addr>,
+    /// The peer's, if chosen.
+    pub dst: Option<Addr>,
+    /// The datagram's own choice (SOL_SHIM ancillary data), not its
+    /// socket's sticky one.
+    pub datagram: bool,
+}
+
+impl Chosen {
+    fn any(&self) -> bool {
+        self.src.is_some() || self.dst.is_some()
+    }
+}
+
 /// What becomes of an outgoing packet.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Out {
@@ -48,6 +67,9 @@ pub enum Out {
         /// See [`Out::Hold`].
         hold: bool,
     },
+    /// Its datagram chose locators that are not those of its own context
+    /// (now): refused (`EINVALIDLOCATOR`), nothing leaves.
+    InvalidLocator,
 }
 
 impl Outgoing {
@@ -63,24 +85,35 @@ impl Outgoing {
     }
 
     /// The decision for a [`Outgoing::shimmable`] packet, given the route
-    /// of its ULID pair's context (if any) and, asked only for a packet
-    /// that has one, the locators chosen by the datagram or its socket
-    /// (`SHIM_LOC_*_SEND`).
-    pub fn classify(&self, route: Option<&Route>, chosen: impl FnOnce() -> (Option<Addr>, Option<Addr>)) -> Out {
+    /// of its ULID pair's context (if any), the locators chosen by the
+    /// datagram or its socket (asked only when they could matter), and
+    /// `verify`, which says whether a pair is its context's now: the route
+    /// does not carry the locator lists, and a choice made for one
+    /// context (the connected peer's, or before a locator left) must not
+    /// steer another.  A datagram whose own choice fails is refused; a
+    /// socket's sticky choice that fails is ignored (the context's pair),
+    /// which `verify` counts.
+    pub fn classify(&self, route: Option<&Route>, chosen: impl FnOnce() -> Chosen, verify: impl FnOnce(&Path) -> bool) -> Out {
         // Only upper-layer traffic waits or sets up: never ICMPv6, which
         // may be the very error that ends a setup.
         let upper = self.next_header != ICMPV6;
         let hold = upper && self.setup_first;
-        match route {
-            Some(r) => {
-                let (src, dst) = chosen();
-                match r.out(src, dst) {
-                    Some((path, ct)) => Out::Rewrite(path, ct),
-                    None if r.setting_up && hold => Out::Hold,
-                    None => Out::Pass,
-                }
-            }
-            None if upper && self.may_initiate => Out::Initiate { hold },
+        // Without a context (a datagram's choice was verified against it,
+        // which went since), the packet leaves on the ULIDs.
+        let Some(r) = route else {
+            return if upper && self.may_initiate { Out::Initiate { hold } } else { Out::Pass };
+        };
+        let c = chosen();
+        let out = match (c.any(), r.ct_peer.is_some()) {
+            (false, _) => r.out(None, None),
+            // Locators are chosen among an established context's.
+            (true, true) if verify(&r.path_with(c.src, c.dst)) => r.out(c.src, c.dst),
+            (true, _) if c.datagram => return Out::InvalidLocator,
+            (true, _) => r.out(None, None),
+        };
+        match out {
+            Some((path, ct)) => Out::Rewrite(path, ct),
+            None if r.setting_up && hold => Out::Hold,
             None => Out::Pass,
         }
     }

@@ -524,6 +524,12 @@ impl Context {
         self.local_locs.as_slice().iter().chain([&self.ulids.local]).find(|a| addrs.contains(a)).copied()
     }
 
+    /// Whether payload of this context may go on `path`: our locator or
+    /// ULID to a verified locator of the peer or its ULID.
+    pub fn may_send_on(&self, path: &Path) -> bool {
+        self.has_local(&path.src) && (path.dst == self.ulids.peer || self.has_peer(&path.dst))
+    }
+
     /// Whether `addr` is a verified locator of the peer (only an
     /// established context has verified ones).
     pub fn has_peer(&self, addr: &Addr) -> bool {
@@ -829,8 +835,14 @@ impl Route {
     /// (`SHIM_LOC_*_SEND`), verified when it was made.
     pub fn out(&self, src: Option<Addr>, dst: Option<Addr>) -> Option<(Path, ContextTag)> {
         let ct = self.ct_peer?;
-        let path = Path { src: src.unwrap_or(self.path.src), dst: dst.unwrap_or(self.path.dst) };
+        let path = self.path_with(src, dst);
         (path.src != self.ulids.local || path.dst != self.ulids.peer).then_some((path, ct))
+    }
+
+    /// The current pair, with `src` and `dst` in place of its own where
+    /// given.
+    pub fn path_with(&self, src: Option<Addr>, dst: Option<Addr>) -> Path {
+        Path { src: src.unwrap_or(self.path.src), dst: dst.unwrap_or(self.path.dst) }
     }
 
     /// The ULIDs of payload that arrived on `path` with our tag, when no
