@@ -24,7 +24,8 @@
 #  3. Both of A's uplinks fail; after 8 s a0 comes back: the flows find it
 #     within REAP's probe intervals, which have grown by then.
 # Through all of it the TCP stream stays intact (every round echoed in
-# order) and the applications keep their ULIDs.
+# order) and the applications keep their ULIDs.  shimctl monitor on A
+# tells each step as it happens: the failure found, the probes, the move.
 
 set -u
 ns_a=shim6-ra-$$
@@ -45,9 +46,14 @@ cleanup() {
 trap cleanup EXIT
 
 echo "TAP version 13"
-echo "1..10"
+echo "1..12"
 
 two_hosts
+
+# Every event of A, from before its contexts exist: one JSON object each.
+shimctl -j -n "$ns_a" monitor >"$dir/monitor" 2>&1 &
+pids="$pids $!"
+sleep 0.5
 
 # serve ADDR ARGS...: an echo server on ADDR in B, once it listens.
 serve() {
@@ -175,6 +181,30 @@ result $? "reap: TCP's timeouts started the exploration (reap_feedback A $(count
 [ "$(locators "$ns_a" "$a1" "$b1" | cut -d' ' -f1)" = "$a2" ] && [ "$(locators "$ns_b" "$b1" "$a1" | cut -d' ' -f2)" = "$a2" ]
 result $? "reap: both ends of the main context left the dead uplink for $a2 ($(locators "$ns_a" "$a1" "$b1"); $(locators "$ns_b" "$b1" "$a1"))"
 
+# events ULID_LOCAL ULID_PEER: what shimctl monitor told of that context,
+# "event:detail" each.
+events() {
+	python3 - "$dir/monitor" "$1" "$2" <<'PY'
+import json, sys
+for line in open(sys.argv[1]):
+    e = json.loads(line)
+    if (e.get("ulid_local"), e.get("ulid_peer")) == tuple(sys.argv[2:]):
+        print(e["event"] + ":" + e.get("state", e.get("reap", "")) + ":" + e.get("locator_local", ""))
+PY
+}
+# In order: set up, then the failure found (exploring), probes, the move
+# to a2 and back to operational (one call: any order among the two).
+events "$a1" "$b1" | python3 -c '
+import sys
+ev, a2 = sys.stdin.read().split(), sys.argv[1]
+i = ev.index("state:established:")
+i = ev.index("reap:exploring:", i)
+i = next(j for j in range(i, len(ev)) if ev[j].startswith("probe-sent:"))
+m = ev.index("moved::" + a2, i)
+assert "reap:operational:" in ev[i:m + 3], ev
+' "$a2"
+result $? "monitor: shimctl monitor told the main context's setup, failure, probes and move as they happened ($(events "$a1" "$b1" | head -12 | tr '\n' ' '))"
+
 # 2. a0 comes back; a1 stops carrying A's packets (R's still reach A).
 fail_link a0 heal
 fail_link a1 out
@@ -213,4 +243,15 @@ read -r _ t <"$dir/main"
 ! grep -q "^tcp:" "$dir/main.log" && [ "$t" -gt 0 ]
 result $? "reap: the TCP stream stayed intact throughout ($t rounds echoed in order)"
 grep -q "^tcp:" "$dir/main.log" && sed 's/^/# /' "$dir/main.log"
+
+# A flush is told: one "gone" per context that was (or came since).
+shimctl -n "$ns_a" context flush
+ok=1
+for _ in $(seq 20); do
+	sleep 0.2
+	gone=$(grep -c '"event":"gone"' "$dir/monitor")
+	[ "$gone" -ge 2 ] && ok=0 && break
+done
+grep -q -e '"event":"lost"' -e '"event":"overrun"' "$dir/monitor" && ok=1
+result $ok "monitor: a flush of A's contexts is told, one gone each, and no event was lost (${gone:-0} gone, $(grep -c . "$dir/monitor") events in all, $(grep -c -e '"event":"lost"' -e '"event":"overrun"' "$dir/monitor") losses)"
 totals

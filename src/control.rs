@@ -26,6 +26,7 @@ use crate::kext::crypto::now_ms;
 use crate::kext::bh::bh_disabled;
 use crate::kext::net::NetRef;
 use crate::kext::timer::{HasTimer, Timer};
+use crate::monitor;
 use crate::routes::Routes;
 use crate::kext::skb::{send_ipv6, Addr, OwnedSkb};
 use crate::kext::sock::tcp_retransmit;
@@ -277,6 +278,10 @@ pub(crate) struct Slots {
     all_dirty: bool,
     /// Where the next eviction sample starts.
     evict_at: usize,
+    /// Contexts that left since the monitor was last told, and how many
+    /// more did that found no room in `gone`.
+    gone: KVec<(UlidPair, u32)>,
+    gone_lost: u32,
 }
 
 impl Slots {
@@ -289,6 +294,8 @@ impl Slots {
             dirty: KVec::new(),
             all_dirty: false,
             evict_at: 0,
+            gone: KVec::new(),
+            gone_lost: 0,
         }
     }
 
@@ -332,6 +339,9 @@ impl Slots {
         let Some(s) = self.slots.take(slot) else { return };
         self.routes.remove(&s.published, slot, &s.stats);
         self.count -= 1;
+        if self.gone.push((s.ctx.ulids(), s.ctx.fii()), GFP_ATOMIC).is_err() {
+            self.gone_lost = self.gone_lost.saturating_add(1);
+        }
     }
 
     /// Forgets every context.
@@ -623,7 +633,35 @@ impl Control {
     }
 
     fn locked<R>(&self, f: impl FnOnce(&mut State) -> R) -> R {
-        bh_disabled(|| f(&mut self.state.lock()))
+        bh_disabled(|| {
+            let mut st = self.state.lock();
+            let r = f(&mut st);
+            self.tell(&mut st);
+            r
+        })
+    }
+
+    /// Tells `shimctl monitor` what changed (each message only if someone
+    /// listens), in order: the contexts that left, then the others'
+    /// changes.
+    fn tell(&self, st: &mut State) {
+        let net = &*self.net;
+        let mut lost = 0u32;
+        let mut told = |r: Result| {
+            if r.is_err() {
+                lost = lost.saturating_add(1);
+            }
+        };
+        let table = &mut st.ep.table;
+        for (ulids, fii) in core::mem::take(&mut table.gone) {
+            told(monitor::gone(net, &ulids, fii));
+        }
+        let unqueued = core::mem::take(&mut table.gone_lost).saturating_add(st.ep.drain_events(|e| told(monitor::event(net, e))));
+        let lost = lost.saturating_add(unqueued);
+        if lost != 0 {
+            // Out of memory again: the listener rereads the table at the next loss.
+            let _ = monitor::lost(net, lost);
+        }
     }
 
     /// Runs `f`, an event, on the state, then makes the timer fire by the

@@ -8,10 +8,10 @@ use kernel::prelude::*;
 
 use kernel::error::code::{EINVAL, ERANGE};
 
-use crate::kext::genl::{Attrs, Commands, DumpMsg, Kind};
+use crate::kext::genl::{Attrs, Commands, Kind, Msg, Multicast};
+use crate::monitor::{attr, reap_state, state, MULTICAST};
 use crate::kext::net::{Net, PernetState};
 use crate::netns::NetState;
-use crate::proto::context::reap::ReapState;
 use crate::proto::context::State;
 use crate::uapi;
 
@@ -24,29 +24,6 @@ const LOCATOR_GET: u8 = uapi::shim6_genl_cmd_SHIM6_CMD_LOCATOR_GET as u8;
 const CONTEXT_FLUSH: u8 = uapi::shim6_genl_cmd_SHIM6_CMD_CONTEXT_FLUSH as u8;
 const NETNS_SET: u8 = uapi::shim6_genl_cmd_SHIM6_CMD_NETNS_SET as u8;
 const STATS_GET: u8 = uapi::shim6_genl_cmd_SHIM6_CMD_STATS_GET as u8;
-
-fn attr(a: uapi::shim6_genl_attr) -> u16 {
-    a as u16
-}
-
-fn state(s: State) -> u8 {
-    (match s {
-        State::I1Sent => uapi::shim6_ctx_state_SHIM6_CTX_I1_SENT,
-        State::I2Sent => uapi::shim6_ctx_state_SHIM6_CTX_I2_SENT,
-        State::I2bisSent => uapi::shim6_ctx_state_SHIM6_CTX_I2BIS_SENT,
-        State::Established => uapi::shim6_ctx_state_SHIM6_CTX_ESTABLISHED,
-        State::EFailed => uapi::shim6_ctx_state_SHIM6_CTX_E_FAILED,
-        State::NoSupport => uapi::shim6_ctx_state_SHIM6_CTX_NO_SUPPORT,
-    }) as u8
-}
-
-fn reap_state(s: ReapState) -> u8 {
-    (match s {
-        ReapState::Operational => uapi::shim6_reap_state_SHIM6_REAP_OPERATIONAL,
-        ReapState::Exploring => uapi::shim6_reap_state_SHIM6_REAP_EXPLORING,
-        ReapState::InboundOk => uapi::shim6_reap_state_SHIM6_REAP_INBOUND_OK,
-    }) as u8
-}
 
 impl Commands for Shim6Genl {
     const NAME: &'static [u8] = uapi::SHIM6_GENL_NAME;
@@ -61,13 +38,19 @@ impl Commands for Shim6Genl {
         (STATS_GET, Kind::Dump),
     ];
 
-    fn dump(cmd: u8, net: &Net, cursor: usize, msg: &mut DumpMsg) -> Result<Option<usize>> {
+    fn dump(cmd: u8, net: &Net, cursor: usize, msg: &mut Msg) -> Result<Option<usize>> {
         match cmd {
             CONTEXT_GET => context(net, cursor, msg),
             LOCATOR_GET => locator(net, cursor, msg),
             STATS_GET => stat(net, cursor, msg),
             _ => Err(EINVAL),
         }
+    }
+
+    const MCGRPS: &'static [&'static [u8]] = &[uapi::SHIM6_GENL_MCGRP_EVENTS];
+
+    fn multicast() -> &'static Multicast {
+        &MULTICAST
     }
 
     fn doit(cmd: u8, net: &Net, attrs: &Attrs<'_>) -> Result {
@@ -116,7 +99,7 @@ impl Commands for Shim6Genl {
 }
 
 /// One counter of what the namespace dropped or refused.
-fn stat(net: &Net, index: usize, msg: &mut DumpMsg) -> Result<Option<usize>> {
+fn stat(net: &Net, index: usize, msg: &mut Msg) -> Result<Option<usize>> {
     let Some((name, value)) = NetState::of(net).ctl.drop_counter(index) else { return Ok(None) };
     msg.put_string(attr(uapi::shim6_genl_attr_SHIM6_A_STAT_NAME), name)?;
     msg.put_u64(attr(uapi::shim6_genl_attr_SHIM6_A_STAT_VALUE), value, attr(uapi::shim6_genl_attr_SHIM6_A_PAD))?;
@@ -124,7 +107,7 @@ fn stat(net: &Net, index: usize, msg: &mut DumpMsg) -> Result<Option<usize>> {
 }
 
 /// One address of the namespace and whether it is a locator.
-fn locator(net: &Net, index: usize, msg: &mut DumpMsg) -> Result<Option<usize>> {
+fn locator(net: &Net, index: usize, msg: &mut Msg) -> Result<Option<usize>> {
     let (locators, addrs, _) = NetState::of(net).ctl.locators();
     let Some(a) = addrs.get(index) else { return Ok(None) };
     let flags = if locators.contains(a) { uapi::SHIM6_LOC_F_LOCATOR } else { 0 };
@@ -134,7 +117,7 @@ fn locator(net: &Net, index: usize, msg: &mut DumpMsg) -> Result<Option<usize>> 
 }
 
 /// The namespace's first context at or after `cursor` (a slot).
-fn context(net: &Net, cursor: usize, msg: &mut DumpMsg) -> Result<Option<usize>> {
+fn context(net: &Net, cursor: usize, msg: &mut Msg) -> Result<Option<usize>> {
         let Some((slot, c, stats)) = NetState::of(net).ctl.context_from(cursor) else { return Ok(None) };
         let pad = attr(uapi::shim6_genl_attr_SHIM6_A_PAD);
         msg.put_u8(attr(uapi::shim6_genl_attr_SHIM6_A_CTX_STATE), state(c.state()))?;

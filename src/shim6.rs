@@ -14,6 +14,7 @@ mod crypto;
 mod datapath;
 mod genl;
 mod kext;
+mod monitor;
 mod netns;
 // The core is a library shared with the host test crate: its API is `pub`
 // for that crate, and parts of it serve options that need a context.

@@ -989,6 +989,80 @@ fn application_feedback_drives_reap() {
     assert_eq!(a.ctx(&b).reap_state(), ReapState::Exploring);
 }
 
+fn events(p: &mut Peer) -> (Vec<Change>, u32) {
+    let mut out = Vec::new();
+    let lost = p.ep.drain_events(|e| out.push(e.change));
+    (out, lost)
+}
+
+/// What `shimctl monitor` hears: the setup states, then REAP's failure
+/// and exploration (probes with their pair and count, the state changes,
+/// the move), and the application's feedback; a drain empties the queue;
+/// what overflows it is counted.
+#[test]
+fn events_tell_the_monitor_what_each_context_did() {
+    use reap::{ReapState, Traffic};
+    let (mut a, mut b) = established();
+    assert_eq!(events(&mut a), (vec![Change::State(State::I1Sent), Change::State(State::I2Sent), Change::State(State::Established)], 0));
+    assert_eq!(events(&mut b), (vec![Change::State(State::Established)], 0));
+    assert_eq!(events(&mut a), (vec![], 0));
+
+    let dead = a.ctx(&b).path();
+    a.ep.table.1 = Traffic { last_sent: 1_000, last_received: 0, unanswered_since: Some(1_000), owed_since: None };
+    let mut now = 1_000 + reap::reap_consts::SEND_TIMEOUT;
+    let first = a.tick(now).pop().expect("a probe");
+    now = a.ep.poll_timeout().expect("the next probe");
+    let through = a.tick(now).pop().expect("a probe");
+    assert_eq!(
+        events(&mut a).0,
+        [
+            Change::Reap(ReapState::Exploring),
+            Change::ProbeSent { path: first.path, state: ReapState::Exploring, count: 1 },
+            Change::ProbeSent { path: through.path, state: ReapState::Exploring, count: 1 },
+        ]
+    );
+    let answer = b.receive_all(&through, now + 5);
+    assert_eq!(
+        events(&mut b).0,
+        [
+            Change::ProbeHeard { path: through.path, state: ReapState::Exploring, count: 1 },
+            Change::Reap(ReapState::InboundOk),
+            Change::ProbeSent { path: through.path.reversed(), state: ReapState::InboundOk, count: 1 },
+        ]
+    );
+    a.receive_all(&answer[0], now + 10);
+    assert_eq!(
+        events(&mut a).0,
+        [
+            Change::ProbeHeard { path: answer[0].path, state: ReapState::InboundOk, count: 1 },
+            Change::Reap(ReapState::Operational),
+            Change::Moved { from: dead, to: through.path },
+            Change::ProbeSent { path: through.path, state: ReapState::Operational, count: 1 },
+        ]
+    );
+
+    let ulids = a.ulids(&b);
+    let Peer { ep, rng, .. } = &mut a;
+    for reachable in [true, true, false] {
+        ep.on_established(&ulids, now + 20, |c| c.reap_feedback(reachable, now + 20, rng));
+    }
+    let (changes, lost) = events(&mut a);
+    let fb = |reachable| Change::Feedback { reachable, count: 1 };
+    assert_eq!(changes.get(..4), Some(&[fb(true), fb(true), fb(false), Change::Reap(ReapState::Exploring)][..]), "{changes:?}");
+    assert_eq!(lost, 0);
+
+    // More changes than the queue holds between two drains: counted.
+    let sides = if a.ctx(&b).path().src == A1 { [A2, A1] } else { [A1, A2] };
+    for i in 0..MAX_EVENTS + 4 {
+        let side = sides[i % 2];
+        let Peer { ep, .. } = &mut a;
+        ep.on_established(&ulids, now + 30, |c| c.prefer_local(&side));
+    }
+    let (changes, lost) = events(&mut a);
+    assert_eq!((changes.len(), lost), (MAX_EVENTS, 4));
+    assert!(changes.iter().all(|c| matches!(c, Change::Moved { .. })), "{changes:?}");
+}
+
 /// A ULID outside the host's HBA set (an address the set does not
 /// verify) has no other locator: its context offers the peer only the
 /// ULID, which the peer can check, not the set's locators, which the

@@ -1,28 +1,33 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! A generic netlink family: dump commands and (admin) do commands.
+//! A generic netlink family: dump commands, (admin) do commands, and
+//! multicast groups.
 
 use core::marker::PhantomData;
+use core::sync::atomic::{AtomicPtr, Ordering};
 
 use kernel::alloc::{flags::GFP_KERNEL, KBox, KVec};
 use kernel::bindings;
-use kernel::error::{code::EINVAL, to_result, Result};
+use kernel::error::{
+    code::{EINVAL, ENOMEM, ESRCH},
+    to_result, Error, Result,
+};
 use kernel::ffi::{c_int, c_long};
 use kernel::ThisModule;
 
 use super::net::Net;
 
-/// One message of a dump being written.
+/// One message being written: of a dump, or to multicast.
 ///
 /// # Invariants
 ///
-/// `skb` is the dump's reply skb and `hdr` the header `genlmsg_put` returned in it.
-pub(crate) struct DumpMsg {
+/// `skb` is a netlink skb whose last message, a generic netlink one, is being written.
+pub(crate) struct Msg {
     skb: *mut bindings::sk_buff,
     admin: bool,
 }
 
-impl DumpMsg {
+impl Msg {
     /// Whether the requester has `CAP_NET_ADMIN` over the namespace (in
     /// its user namespace): only it may see secrets such as context tags.
     pub(crate) fn admin(&self) -> bool {
@@ -121,19 +126,109 @@ pub(crate) trait Commands: 'static {
     /// `cmd` of `net` into `msg`: the cursor of the next, `Ok(None)` past
     /// the last.  A cursor lets a table with holes go on where it stopped,
     /// instead of counting from its start for each message.
-    fn dump(cmd: u8, net: &Net, cursor: usize, msg: &mut DumpMsg) -> Result<Option<usize>>;
+    fn dump(cmd: u8, net: &Net, cursor: usize, msg: &mut Msg) -> Result<Option<usize>>;
     /// Runs do command `cmd` on `net`.
     fn doit(cmd: u8, net: &Net, attrs: &Attrs<'_>) -> Result;
+    /// Multicast groups, by name; a group is its index here.
+    const MCGRPS: &'static [&'static [u8]];
+    /// Where the registered family is found to multicast.
+    fn multicast() -> &'static Multicast;
+}
+
+/// Room for one multicast message's attributes: events are small.
+const MULTICAST_SIZE: usize = 512;
+
+/// A family's multicast side, usable from any context while the family
+/// is registered, a no-op before and after.
+///
+/// # Invariants
+///
+/// `family` is NULL or points to a registered family; it is set NULL, and a
+/// grace period passes, before the family is unregistered.
+pub(crate) struct Multicast {
+    family: AtomicPtr<bindings::genl_family>,
+}
+
+impl Multicast {
+    /// Not registered yet.
+    pub(crate) const fn new() -> Self {
+        // INVARIANT: NULL.
+        Self { family: AtomicPtr::new(core::ptr::null_mut()) }
+    }
+
+    /// Sends a message of command `cmd`, written by `f`, to the listeners of
+    /// `group` in `net`; nothing, and `f` is not called, without one.
+    /// `GFP_ATOMIC`: may be called under a spinlock.
+    pub(crate) fn send(&self, net: &Net, group: u32, cmd: u8, f: impl FnOnce(&mut Msg) -> Result) -> Result {
+        // SAFETY: Inside the read-side section the family stays registered (type invariant),
+        // and `net`, valid for the call, has its generic netlink socket.
+        unsafe {
+            bindings::rcu_read_lock();
+            let r = Self::send_locked(self.family.load(Ordering::Acquire), net, group, cmd, f);
+            bindings::rcu_read_unlock();
+            r
+        }
+    }
+
+    /// # Safety
+    ///
+    /// `family` is NULL or a family that stays registered for the call.
+    unsafe fn send_locked(
+        family: *mut bindings::genl_family,
+        net: &Net,
+        group: u32,
+        cmd: u8,
+        f: impl FnOnce(&mut Msg) -> Result,
+    ) -> Result {
+        if family.is_null() {
+            return Ok(());
+        }
+        // SAFETY: `family` is registered (the caller's guarantee) with more than `group`
+        // groups (checked), and `net` is valid.
+        let listening = unsafe {
+            group < u32::from((*family).n_mcgrps)
+                && bindings::netlink_has_listeners((*net.as_ptr()).genl_sock, (*family).mcgrp_offset + group) != 0
+        };
+        if !listening {
+            return Ok(());
+        }
+        // SAFETY: Allocates a netlink skb of a page; NULL on failure.
+        let skb = unsafe { bindings::genlmsg_new(MULTICAST_SIZE, bindings::GFP_ATOMIC) };
+        if skb.is_null() {
+            return Err(ENOMEM);
+        }
+        // SAFETY: `skb` is a fresh netlink skb and `family` registered.
+        let hdr = unsafe { bindings::genlmsg_put(skb, 0, 0, family, 0, cmd) };
+        // INVARIANT: `skb` is a netlink skb with a generic netlink message begun.
+        let mut msg = Msg { skb, admin: false };
+        let written = if hdr.is_null() { Err(Error::from_errno(-(bindings::EMSGSIZE as i32))) } else { f(&mut msg) };
+        match written {
+            // SAFETY: `hdr` is the message begun in `skb`; the multicast consumes `skb`.
+            Ok(()) => to_result(unsafe {
+                bindings::genlmsg_end(skb, hdr);
+                bindings::genlmsg_multicast_netns(family, net.as_ptr(), skb, 0, group, bindings::GFP_ATOMIC)
+            })
+            // No listener left since: as good as sent.
+            .or_else(|e| if e == ESRCH { Ok(()) } else { Err(e) }),
+            Err(e) => {
+                // SAFETY: `skb` is ours, not sent.
+                unsafe { bindings::nlmsg_free(skb) };
+                Err(e)
+            }
+        }
+    }
 }
 
 /// The registered family; unregistered on drop.
 ///
 /// # Invariants
 ///
-/// `family` and `ops` are registered (`family.small_ops` points at `ops`) until drop.
+/// `family`, `ops` and `groups` are registered (`family.small_ops` points at `ops`,
+/// `family.mcgrps` at `groups`) until drop.
 pub(crate) struct Family<T: Commands> {
     family: KBox<bindings::genl_family>,
     _ops: KVec<bindings::genl_small_ops>,
+    _groups: KVec<bindings::genl_multicast_group>,
     _p: PhantomData<T>,
 }
 
@@ -163,6 +258,14 @@ impl<T: Commands> Family<T> {
                 GFP_KERNEL,
             )?;
         }
+        let mut groups = KVec::with_capacity(T::MCGRPS.len(), GFP_KERNEL)?;
+        for name in T::MCGRPS {
+            let mut g = bindings::genl_multicast_group::default();
+            for (d, s) in g.name.iter_mut().zip(name.iter()) {
+                *d = *s;
+            }
+            groups.push(g, GFP_KERNEL)?;
+        }
         let mut f = bindings::genl_family::default();
         for (d, s) in f.name.iter_mut().zip(T::NAME) {
             *d = *s;
@@ -173,13 +276,18 @@ impl<T: Commands> Family<T> {
         f.small_ops = ops.as_ptr();
         f.n_small_ops = u8::try_from(ops.len()).map_err(|_| EINVAL)?;
         f.resv_start_op = last + 1;
+        f.mcgrps = groups.as_ptr();
+        f.n_mcgrps = u8::try_from(groups.len()).map_err(|_| EINVAL)?;
         f.module = module.as_ptr();
         let mut family = KBox::new(f, GFP_KERNEL)?;
-        // SAFETY: `family` and `ops` are valid and stay at their addresses until drop (a
-        // `KVec`'s buffer does not move with it).
+        // SAFETY: `family`, `ops` and `groups` are valid and stay at their addresses until
+        // drop (a `KVec`'s buffer does not move with it).
         to_result(unsafe { bindings::genl_register_family(&mut *family) })?;
+        // INVARIANT (of `Multicast`): registered above, unregistered only by drop, which
+        // clears it first.
+        T::multicast().family.store(&mut *family, Ordering::Release);
         // INVARIANT: Registered above.
-        Ok(Self { family, _ops: ops, _p: PhantomData })
+        Ok(Self { family, _ops: ops, _groups: groups, _p: PhantomData })
     }
 
     unsafe extern "C" fn doit(_skb: *mut bindings::sk_buff, info: *mut bindings::genl_info) -> c_int {
@@ -222,7 +330,7 @@ impl<T: Commands> Family<T> {
                 if hdr.is_null() {
                     break;
                 }
-                let mut msg = DumpMsg { skb, admin };
+                let mut msg = Msg { skb, admin };
                 match T::dump(cmd, net, at, &mut msg) {
                     Ok(Some(next)) => {
                         bindings::genlmsg_end(skb, hdr);
@@ -246,6 +354,10 @@ impl<T: Commands> Family<T> {
 
 impl<T: Commands> Drop for Family<T> {
     fn drop(&mut self) {
+        // Senders that still see the family finish before it goes (`Multicast`'s invariant).
+        T::multicast().family.store(core::ptr::null_mut(), Ordering::Release);
+        // SAFETY: Waits for a grace period; drop runs in process context.
+        unsafe { bindings::synchronize_rcu() };
         // SAFETY: Registered by the type invariant; returns once no operation runs.
         unsafe { bindings::genl_unregister_family(&*self.family) };
     }

@@ -254,9 +254,34 @@ struct shim_feedback {
  * errors that match no context), then two gauges: "contexts" (how many
  * the namespace keeps now) and "max_contexts" (its limit).  Names are
  * stable; new ones may come.
+ *
+ * Multicast group SHIM6_GENL_MCGRP_EVENTS ("events"): SHIM6_CMD_EVENT
+ * messages, one per change of a context of the namespace (shimctl
+ * monitor), SHIM6_A_EV_TYPE saying which (enum shim6_event).  Each but
+ * SHIM6_EV_LOST names the context (SHIM6_A_CTX_ULID_LOCAL,
+ * SHIM6_A_CTX_ULID_PEER, SHIM6_A_CTX_FII), and then carries:
+ *   SHIM6_EV_STATE: new, or its setup state changed: SHIM6_A_CTX_STATE.
+ *   SHIM6_EV_REAP: REAP's state changed: SHIM6_A_CTX_REAP_STATE.
+ *   SHIM6_EV_MOVED: payload goes on another locator pair: the new one in
+ *   SHIM6_A_CTX_LOC_LOCAL and SHIM6_A_CTX_LOC_PEER, the one left in
+ *   SHIM6_A_EV_FROM_LOCAL and SHIM6_A_EV_FROM_PEER.
+ *   SHIM6_EV_PROBE_SENT, SHIM6_EV_PROBE_HEARD: REAP Probes went or came,
+ *   SHIM6_A_EV_COUNT of them since the last event, the last on the pair
+ *   SHIM6_A_CTX_LOC_LOCAL (ours), SHIM6_A_CTX_LOC_PEER (the peer's),
+ *   carrying the sender's SHIM6_A_CTX_REAP_STATE.
+ *   SHIM6_EV_FEEDBACK: SHIM_FEEDBACK from an application, SHIM6_A_EV_COUNT
+ *   times, the last saying SHIM6_A_EV_REACHABLE (u8: 1 satisfactory, 0
+ *   unable to reach or unsatisfactory).
+ *   SHIM6_EV_GONE: the context left the table (idle, failed, flushed,
+ *   replaced by a newer one for the same peer).
+ * SHIM6_EV_LOST: SHIM6_A_EV_COUNT changes were not told for want of
+ * memory or room; a listener that must know rereads SHIM6_CMD_CONTEXT_GET.
+ * Messages go with GFP_ATOMIC: a slow listener sees ENOBUFS as with
+ * any netlink multicast.
  */
 #define SHIM6_GENL_NAME			"shim6"
 #define SHIM6_GENL_VERSION		1
+#define SHIM6_GENL_MCGRP_EVENTS		"events"
 
 enum shim6_genl_cmd {
 	SHIM6_CMD_UNSPEC,
@@ -266,6 +291,7 @@ enum shim6_genl_cmd {
 	SHIM6_CMD_CONTEXT_FLUSH,
 	SHIM6_CMD_NETNS_SET,
 	SHIM6_CMD_STATS_GET,
+	SHIM6_CMD_EVENT,
 	__SHIM6_CMD_MAX,
 };
 
@@ -300,6 +326,11 @@ enum shim6_genl_attr {
 	SHIM6_A_CTX_STANDBY_PEER,	/* in6_addr: hot-standby pair, the peer's */
 	SHIM6_A_CTX_STANDBY_AGE,	/* u32: ms since the peer last answered on it */
 	SHIM6_A_CTX_STANDBY_SWITCHES,	/* u32: failures taken by switching to it */
+	SHIM6_A_EV_TYPE,		/* u8: enum shim6_event */
+	SHIM6_A_EV_FROM_LOCAL,		/* in6_addr: the pair left, our locator */
+	SHIM6_A_EV_FROM_PEER,		/* in6_addr: the pair left, the peer's */
+	SHIM6_A_EV_COUNT,		/* u32: how many times */
+	SHIM6_A_EV_REACHABLE,		/* u8: the feedback said satisfactory */
 	__SHIM6_A_MAX,
 };
 #define SHIM6_A_MAX			(__SHIM6_A_MAX - 1)
@@ -326,6 +357,18 @@ enum shim6_reap_state {
 	SHIM6_REAP_OPERATIONAL = 1,
 	SHIM6_REAP_EXPLORING,
 	SHIM6_REAP_INBOUND_OK,
+};
+
+/* SHIM6_A_EV_TYPE */
+enum shim6_event {
+	SHIM6_EV_STATE = 1,
+	SHIM6_EV_REAP,
+	SHIM6_EV_MOVED,
+	SHIM6_EV_PROBE_SENT,
+	SHIM6_EV_PROBE_HEARD,
+	SHIM6_EV_FEEDBACK,
+	SHIM6_EV_GONE,
+	SHIM6_EV_LOST,
 };
 
 #endif /* _UAPI_LINUX_SHIM6_H */

@@ -54,6 +54,8 @@ pub struct Endpoint<T: Table> {
     wake: Option<Millis>,
     /// Flows waiting for their context to move ([`Endpoint::unreachable`]).
     stalled: [Option<Stalled>; MAX_STALLED],
+    /// What changed in the contexts handled since the caller last drained.
+    events: Events,
 }
 
 /// What [`Endpoint::connect`] did.  (Its I1 travels by value, as every
@@ -86,7 +88,7 @@ pub enum PayloadIn {
 impl<T: Table> Endpoint<T> {
     /// An endpoint over `table`, nothing to wait for yet.
     pub fn new(host: Host, table: T) -> Self {
-        Endpoint { host, table, wake: None, stalled: [None; MAX_STALLED] }
+        Endpoint { host, table, wake: None, stalled: [None; MAX_STALLED], events: Events::default() }
     }
 
     /// When [`Endpoint::handle_timeout`] is next due, if ever.
@@ -99,10 +101,16 @@ impl<T: Table> Endpoint<T> {
     }
 
     /// Notes the deadline of the context whose local tag is `ct`, as used
-    /// at `now`.
+    /// at `now`, and what changed in it.
     fn expect_context(&mut self, ct: ContextTag, now: Millis) {
-        let at = self.table.by_local_tag(ct).and_then(|c| wake_at(c, &Traffic::used_at(now)));
+        let at = self.table.by_local_tag(ct).and_then(|c| handled(&mut self.events, c, &Traffic::used_at(now)));
         self.note_deadline(at);
+    }
+
+    /// Hands `f` what changed in the contexts since the last call, oldest
+    /// first; returns how many changes were lost for want of room.
+    pub fn drain_events(&mut self, f: impl FnMut(&Event)) -> u32 {
+        self.events.drain(f)
     }
 
     /// Starts a context for `ulids` (FII 0) on the ULIDs themselves, a
@@ -118,11 +126,10 @@ impl<T: Table> Endpoint<T> {
         let path = Path { src: ulids.local, dst: ulids.peer };
         let locators = self.host.locators_for(&ulids.local);
         let (ctx, i1) = Context::initiate(ulids, 0, ct, locators, path, now, rng);
-        let at = wake_at(&ctx, &Traffic::used_at(now));
         if !self.table.insert(ctx) {
             return Connect::Refused(Refusal::TableFull);
         }
-        self.note_deadline(at);
+        self.expect_context(ct, now);
         Connect::Started(i1)
     }
 
@@ -133,7 +140,8 @@ impl<T: Table> Endpoint<T> {
         let out = self.host.receive(&mut seen, rx, now, rng, mac);
         let (cts, all) = (seen.ct, seen.all);
         if all {
-            let at = self.table.contexts().filter_map(|c| wake_at(c, &Traffic::used_at(now))).min();
+            let events = &mut self.events;
+            let at = self.table.contexts_mut().filter_map(|c| handled(events, c, &Traffic::used_at(now))).min();
             self.note_deadline(at);
         }
         for ct in cts.into_iter().flatten() {
@@ -172,7 +180,7 @@ impl<T: Table> Endpoint<T> {
         let before = ctx.route();
         let tx = ctx.reap_payload(now, path, rng);
         let changed = ctx.route() != before;
-        let at = wake_at(ctx, &Traffic::used_at(now));
+        let at = handled(&mut self.events, ctx, &Traffic::used_at(now));
         self.note_deadline(at);
         (tx, changed)
     }
@@ -206,7 +214,7 @@ impl<T: Table> Endpoint<T> {
         // Moved already (to the hot-standby pair): the retransmission
         // that is on its way takes the new pair; nothing to hurry later.
         let moved_now = ctx.reap_moved_since(now);
-        let at = wake_at(ctx, &Traffic::used_at(now));
+        let at = handled(&mut self.events, ctx, &Traffic::used_at(now));
         self.note_deadline(at);
         if !old_news && !moved_now {
             self.remember(Stalled { ulids: *ulids, flow, at: now });
@@ -251,7 +259,7 @@ impl<T: Table> Endpoint<T> {
         let before = ctx.route();
         let r = f(ctx);
         let changed = ctx.route() != before;
-        let at = wake_at(ctx, &Traffic::used_at(now));
+        let at = handled(&mut self.events, ctx, &Traffic::used_at(now));
         self.note_deadline(at);
         Some((r, changed))
     }
@@ -266,7 +274,7 @@ impl<T: Table> Endpoint<T> {
         if !ctx.on_no_support(nonce, now) {
             return false;
         }
-        let at = wake_at(ctx, &Traffic::used_at(now));
+        let at = handled(&mut self.events, ctx, &Traffic::used_at(now));
         self.note_deadline(at);
         true
     }
@@ -288,7 +296,7 @@ impl<T: Table> Endpoint<T> {
                 send(tx);
             }
             changed |= ctx.route() != before;
-            next = earliest(next, wake_at(ctx, &Traffic::used_at(now)));
+            next = earliest(next, handled(&mut self.events, ctx, &Traffic::used_at(now)));
         }
         self.note_deadline(next);
         changed
@@ -318,12 +326,19 @@ impl<T: Table> Endpoint<T> {
                 send(tx);
             }
             changed |= ctx.route() != before;
-            next = earliest(next, wake_at(ctx, traffic));
+            next = earliest(next, handled(&mut self.events, ctx, traffic));
             true
         });
         self.wake = next;
         changed
     }
+}
+
+/// A call handled `ctx`: queues what changed in it, and says when it next
+/// needs the timer.
+fn handled(events: &mut Events, ctx: &mut Context, traffic: &Traffic) -> Option<Millis> {
+    events.report(ctx);
+    wake_at(ctx, traffic)
 }
 
 /// When `ctx`, with `traffic`, next needs the timer: its own and REAP's

@@ -455,6 +455,7 @@ impl Host {
             update: None,
             heard: None,
             reap: Reap::default(),
+            log: Log::default(),
         };
         ctx.establish(ct, locators);
         let tx = ctx.r2(init_nonce, *path);

@@ -53,6 +53,8 @@ pub struct Context {
     pub(super) heard: Option<Path>,
     /// Failure detection and exploration, while established.
     pub(super) reap: Reap,
+    /// What `shimctl monitor` learns of it.
+    pub(super) log: Log,
 }
 
 /// How many replaced Locator List generations a context remembers.
@@ -106,6 +108,7 @@ impl Context {
             update: None,
             heard: None,
             reap: Reap::default(),
+            log: Log::default(),
         };
         ctx.timer = Some(Retransmit { count: 0, at: backoff(consts::I1_TIMEOUT, 0, now, rng) });
         let tx = ctx.i1();
@@ -713,6 +716,7 @@ impl Context {
         if self.state != State::Established {
             return None;
         }
+        self.log.feedback(reachable);
         if reachable {
             self.reap.on_satisfactory(now);
             return None;
@@ -736,6 +740,7 @@ impl Context {
         if self.state != State::Established {
             return None;
         }
+        self.log.probe_heard(*path, probe.state);
         let (reap, pairs) = self.reap_and_pairs();
         let out = reap.on_probe(now, path, probe, &pairs, rng);
         self.apply(out)
@@ -764,6 +769,7 @@ impl Context {
         Some(match out.tx? {
             Signal::Keepalive(path) => Transmit { path, msg: Message::Keepalive { ct } },
             Signal::Probe { path, state, sent, received } => {
+                self.log.probe_sent(path, state);
                 Transmit { path, msg: Message::Probe { ct, state, sent, received } }
             }
         })

@@ -28,6 +28,7 @@
 
 mod classify;
 mod endpoint;
+mod events;
 mod host;
 mod machine;
 pub mod reap;
@@ -36,6 +37,7 @@ mod types;
 
 pub use classify::*;
 pub use endpoint::*;
+pub use events::*;
 pub use host::*;
 pub use machine::*;
 use reap::{Pairs, PeerProbe, Reap, ReapConfig, ReapOut, ReapState, Signal, Traffic};

@@ -7,6 +7,7 @@
 //!     shimctl [-n NETNS] set enabled on|off
 //!     shimctl [-n NETNS] set max-contexts N
 //!     shimctl [-j] [-n NETNS] locator show
+//!     shimctl [-j] [-n NETNS] monitor
 //!     shimctl [-n NETNS] hba set PDS-HEX | hba clear
 //!     shimctl [-j] hba [modifier HEX] [extended-modifier HEX] PREFIX/64...
 //!
@@ -22,6 +23,7 @@ use std::process::ExitCode;
 use shim6_core::uapi;
 
 mod hba;
+mod monitor;
 mod netlink;
 
 use netlink::{Attr, GenlSocket};
@@ -32,6 +34,7 @@ const USAGE: &str = "usage: shimctl [-j] [-n NETNS] context show\n       \
                      shimctl [-n NETNS] set max-contexts N\n       \
                      shimctl [-j] [-n NETNS] locator show\n       \
                      shimctl [-j] [-n NETNS] stats show\n       \
+                     shimctl [-j] [-n NETNS] monitor\n       \
                      shimctl [-n NETNS] hba set PDS-HEX | hba clear\n       \
                      shimctl [-j] hba [modifier HEX] [extended-modifier HEX] PREFIX/64...";
 
@@ -351,6 +354,7 @@ fn main() -> ExitCode {
         ["context"] | ["context", "show"] | ["ctx"] | ["ctx", "show"] => context_show(json),
         ["locator"] | ["locator", "show"] | ["loc"] | ["loc", "show"] => locator_show(json),
         ["stats"] | ["stats", "show"] => stats_show(json),
+        ["monitor"] => monitor::run(json),
         ["context", "flush"] | ["ctx", "flush"] => {
             request(uapi::shim6_genl_cmd_SHIM6_CMD_CONTEXT_FLUSH, &[], "flushing the contexts")
         }

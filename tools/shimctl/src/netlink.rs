@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Just enough generic netlink: resolve a family, run a dump, read the
-//! attributes of each message.
+//! Just enough generic netlink: resolve a family and its multicast
+//! groups, run a dump, listen to a group, read the attributes of each
+//! message.
 
 use std::io;
 
@@ -12,6 +13,11 @@ const GENL_ID_CTRL: u16 = 0x10;
 const CTRL_CMD_GETFAMILY: u8 = 3;
 const CTRL_ATTR_FAMILY_ID: u16 = 1;
 const CTRL_ATTR_FAMILY_NAME: u16 = 2;
+const CTRL_ATTR_MCAST_GROUPS: u16 = 7;
+const CTRL_ATTR_MCAST_GRP_NAME: u16 = 1;
+const CTRL_ATTR_MCAST_GRP_ID: u16 = 2;
+const SOL_NETLINK: libc::c_int = 270;
+const NETLINK_ADD_MEMBERSHIP: libc::c_int = 1;
 
 const fn align4(n: usize) -> usize {
     (n + 3) & !3
@@ -147,16 +153,82 @@ impl GenlSocket {
     /// The id of the family called `name` (NUL-terminated); `ENOENT` when
     /// no such family is registered.
     pub fn family_id(&mut self, name: &[u8]) -> io::Result<u16> {
+        self.family(name).map(|(id, _)| id)
+    }
+
+    /// The id of the family called `name` (NUL-terminated) and its
+    /// multicast groups (name, id); `ENOENT` when no such family is
+    /// registered.
+    pub fn family(&mut self, name: &[u8]) -> io::Result<(u16, Vec<(Vec<u8>, u32)>)> {
         let seq = self.send(GENL_ID_CTRL, 0, CTRL_CMD_GETFAMILY, 1, &[(CTRL_ATTR_FAMILY_NAME, name)])?;
         let mut id = None;
+        let mut groups = Vec::new();
         self.recv(seq, false, |attrs| {
-            id = attrs
-                .iter()
-                .find(|a| a.kind == CTRL_ATTR_FAMILY_ID)
-                .and_then(|a| a.data.get(..2))
-                .map(|b| u16::from_ne_bytes([b[0], b[1]]));
+            for a in attrs {
+                match a.kind {
+                    CTRL_ATTR_FAMILY_ID => id = a.data.get(..2).map(|b| u16::from_ne_bytes([b[0], b[1]])),
+                    CTRL_ATTR_MCAST_GROUPS => {
+                        for g in self::attrs(a.data) {
+                            let inner = self::attrs(g.data);
+                            let name = inner.iter().find(|x| x.kind == CTRL_ATTR_MCAST_GRP_NAME);
+                            let gid = inner.iter().find(|x| x.kind == CTRL_ATTR_MCAST_GRP_ID).and_then(Attr::u32);
+                            if let (Some(n), Some(gid)) = (name, gid) {
+                                groups.push((n.data.to_vec(), gid));
+                            }
+                        }
+                    }
+                    _ => {}
+                }
+            }
         })?;
-        id.ok_or_else(|| io::Error::from_raw_os_error(libc::ENOENT))
+        let id = id.ok_or_else(|| io::Error::from_raw_os_error(libc::ENOENT))?;
+        Ok((id, groups))
+    }
+
+    /// Joins multicast group `group` (its id).
+    pub fn join(&mut self, group: u32) -> io::Result<()> {
+        // SAFETY: `group` is a valid `u32` for the option's length.
+        let r = unsafe {
+            libc::setsockopt(
+                self.fd,
+                SOL_NETLINK,
+                NETLINK_ADD_MEMBERSHIP,
+                (&group as *const u32).cast(),
+                core::mem::size_of::<u32>() as libc::socklen_t,
+            )
+        };
+        if r < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(())
+    }
+
+    /// Receives the messages of `family` sent to the groups joined, calling
+    /// `each` with the command and attributes of each, until `each` says
+    /// stop or an error (`ENOBUFS`: messages were lost, the caller may go
+    /// on).
+    pub fn listen(&mut self, family: u16, mut each: impl FnMut(u8, &[Attr<'_>]) -> bool) -> io::Result<()> {
+        let mut buf = vec![0u8; 65536];
+        loop {
+            // SAFETY: `buf` is valid for its length.
+            let n = unsafe { libc::recv(self.fd, buf.as_mut_ptr().cast(), buf.len(), 0) };
+            if n < 0 {
+                return Err(io::Error::last_os_error());
+            }
+            let mut rest = &buf[..n as usize];
+            while rest.len() >= NLMSG_HDRLEN {
+                let len = u32::from_ne_bytes(rest[0..4].try_into().unwrap_or_default()) as usize;
+                let kind = u16::from_ne_bytes([rest[4], rest[5]]);
+                if len < NLMSG_HDRLEN + GENL_HDRLEN || len > rest.len() {
+                    return Err(io::Error::new(io::ErrorKind::InvalidData, "truncated netlink message"));
+                }
+                let body = &rest[NLMSG_HDRLEN..len];
+                rest = rest.get(align4(len)..).unwrap_or(&[]);
+                if kind == family && !each(body[0], &attrs(&body[GENL_HDRLEN..])) {
+                    return Ok(());
+                }
+            }
+        }
     }
 
     /// Runs do command `cmd` of `family` with `attrs`; the kernel's error
