@@ -29,6 +29,8 @@ if [ "$mode" = demo ]; then
 		insmod "$ko" && echo "insmod shim6: ok"
 		build/shim6_demo
 		tools/demo/context.sh
+		echo
+		tools/demo/failover.sh
 	} >"$out/demo.log" 2>&1
 	exit 0
 fi
