@@ -22,7 +22,7 @@ use kernel::prelude::*;
 use kernel::sync::{Arc, SpinLock};
 
 use crate::crypto::{KernelMac, KernelRandom, KernelSha1};
-use crate::kext::crypto::now_ms;
+use crate::kext::crypto::{now_ms, realtime_ns};
 use crate::kext::bh::bh_disabled;
 use crate::kext::net::NetRef;
 use crate::kext::timer::{HasTimer, Timer};
@@ -646,6 +646,10 @@ impl Control {
     /// changes.
     fn tell(&self, st: &mut State) {
         let net = &*self.net;
+        if st.ep.table.gone.is_empty() && st.ep.table.gone_lost == 0 && !st.ep.has_events() {
+            return;
+        }
+        let at = realtime_ns();
         let mut lost = 0u32;
         let mut told = |r: Result| {
             if r.is_err() {
@@ -654,13 +658,13 @@ impl Control {
         };
         let table = &mut st.ep.table;
         for (ulids, fii) in core::mem::take(&mut table.gone) {
-            told(monitor::gone(net, &ulids, fii));
+            told(monitor::gone(net, at, &ulids, fii));
         }
-        let unqueued = core::mem::take(&mut table.gone_lost).saturating_add(st.ep.drain_events(|e| told(monitor::event(net, e))));
+        let unqueued = core::mem::take(&mut table.gone_lost).saturating_add(st.ep.drain_events(|e| told(monitor::event(net, at, e))));
         let lost = lost.saturating_add(unqueued);
         if lost != 0 {
             // Out of memory again: the listener rereads the table at the next loss.
-            let _ = monitor::lost(net, lost);
+            let _ = monitor::lost(net, at, lost);
         }
     }
 

@@ -49,8 +49,9 @@ fn event_type(t: uapi::shim6_event) -> u8 {
     t as u8
 }
 
-/// Tells `net`'s listeners of the events group that a context changed.
-pub(crate) fn event(net: &Net, e: &Event) -> Result {
+/// Tells `net`'s listeners of the events group that a context changed, at
+/// `at` (ns, `CLOCK_REALTIME`).
+pub(crate) fn event(net: &Net, at: u64, e: &Event) -> Result {
     MULTICAST.send(net, EVENTS, EVENT, |msg| {
         let t = match e.change {
             Change::State(_) => uapi::shim6_event_SHIM6_EV_STATE,
@@ -60,7 +61,7 @@ pub(crate) fn event(net: &Net, e: &Event) -> Result {
             Change::ProbeHeard { .. } => uapi::shim6_event_SHIM6_EV_PROBE_HEARD,
             Change::Feedback { .. } => uapi::shim6_event_SHIM6_EV_FEEDBACK,
         };
-        put_context(msg, t, &e.ulids, e.fii)?;
+        put_context(msg, t, at, &e.ulids, e.fii)?;
         let count = |msg: &mut Msg, n: u32| msg.put_u32(attr(uapi::shim6_genl_attr_SHIM6_A_EV_COUNT), n);
         let pair = |msg: &mut Msg, local: &[u8; 16], peer: &[u8; 16]| -> Result {
             msg.put_bytes(attr(uapi::shim6_genl_attr_SHIM6_A_CTX_LOC_LOCAL), local)?;
@@ -94,21 +95,26 @@ pub(crate) fn event(net: &Net, e: &Event) -> Result {
 }
 
 /// Tells `net`'s listeners that the context of `ulids` and `fii` left the
-/// table.
-pub(crate) fn gone(net: &Net, ulids: &UlidPair, fii: u32) -> Result {
-    MULTICAST.send(net, EVENTS, EVENT, |msg| put_context(msg, uapi::shim6_event_SHIM6_EV_GONE, ulids, fii))
+/// table, at `at`.
+pub(crate) fn gone(net: &Net, at: u64, ulids: &UlidPair, fii: u32) -> Result {
+    MULTICAST.send(net, EVENTS, EVENT, |msg| put_context(msg, uapi::shim6_event_SHIM6_EV_GONE, at, ulids, fii))
 }
 
-/// Tells `net`'s listeners that `n` events were not told.
-pub(crate) fn lost(net: &Net, n: u32) -> Result {
+/// Tells `net`'s listeners that `n` events were not told, at `at`.
+pub(crate) fn lost(net: &Net, at: u64, n: u32) -> Result {
     MULTICAST.send(net, EVENTS, EVENT, |msg| {
-        msg.put_u8(attr(uapi::shim6_genl_attr_SHIM6_A_EV_TYPE), event_type(uapi::shim6_event_SHIM6_EV_LOST))?;
+        put_type(msg, uapi::shim6_event_SHIM6_EV_LOST, at)?;
         msg.put_u32(attr(uapi::shim6_genl_attr_SHIM6_A_EV_COUNT), n)
     })
 }
 
-fn put_context(msg: &mut Msg, t: uapi::shim6_event, ulids: &UlidPair, fii: u32) -> Result {
+fn put_type(msg: &mut Msg, t: uapi::shim6_event, at: u64) -> Result {
     msg.put_u8(attr(uapi::shim6_genl_attr_SHIM6_A_EV_TYPE), event_type(t))?;
+    msg.put_u64(attr(uapi::shim6_genl_attr_SHIM6_A_EV_TIME), at, attr(uapi::shim6_genl_attr_SHIM6_A_PAD))
+}
+
+fn put_context(msg: &mut Msg, t: uapi::shim6_event, at: u64, ulids: &UlidPair, fii: u32) -> Result {
+    put_type(msg, t, at)?;
     msg.put_bytes(attr(uapi::shim6_genl_attr_SHIM6_A_CTX_ULID_LOCAL), &ulids.local)?;
     msg.put_bytes(attr(uapi::shim6_genl_attr_SHIM6_A_CTX_ULID_PEER), &ulids.peer)?;
     msg.put_u32(attr(uapi::shim6_genl_attr_SHIM6_A_CTX_FII), fii)

@@ -86,3 +86,11 @@ pub(crate) fn now_ms() -> u64 {
         bindings::jiffies64_to_msecs(j as u64)
     }
 }
+
+/// The wall clock (`CLOCK_REALTIME`), in nanoseconds since the epoch: for
+/// what users read as a time of day.
+pub(crate) fn realtime_ns() -> u64 {
+    // SAFETY: Reads the timekeeper; callable from any context.
+    let t = unsafe { bindings::ktime_get_with_offset(bindings::tk_offsets_TK_OFFS_REAL) };
+    u64::try_from(t).unwrap_or(0)
+}

@@ -331,6 +331,7 @@ enum shim6_genl_attr {
 	SHIM6_A_EV_FROM_PEER,		/* in6_addr: the pair left, the peer's */
 	SHIM6_A_EV_COUNT,		/* u32: how many times */
 	SHIM6_A_EV_REACHABLE,		/* u8: the feedback said satisfactory */
+	SHIM6_A_EV_TIME,		/* u64: when it was told, ns since the epoch (CLOCK_REALTIME) */
 	__SHIM6_A_MAX,
 };
 #define SHIM6_A_MAX			(__SHIM6_A_MAX - 1)

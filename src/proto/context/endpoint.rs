@@ -107,6 +107,11 @@ impl<T: Table> Endpoint<T> {
         self.note_deadline(at);
     }
 
+    /// Whether changes wait for [`Endpoint::drain_events`].
+    pub fn has_events(&self) -> bool {
+        !self.events.is_empty()
+    }
+
     /// Hands `f` what changed in the contexts since the last call, oldest
     /// first; returns how many changes were lost for want of room.
     pub fn drain_events(&mut self, f: impl FnMut(&Event)) -> u32 {

@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! `shimctl monitor`: one line per change of a context, as `ip monitor`
-//! prints them, with the time it was heard (UTC).
+//! prints them, with the time the module told it (UTC).
 
 use std::io::{self, Write as _};
 use std::net::Ipv6Addr;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use shim6_core::uapi;
 
@@ -27,6 +27,8 @@ struct Event {
     from_peer: Option<Ipv6Addr>,
     count: Option<u32>,
     reachable: Option<u8>,
+    /// When the module told it, ns since the epoch.
+    time: Option<u64>,
 }
 
 impl Event {
@@ -46,6 +48,7 @@ impl Event {
                 uapi::shim6_genl_attr_SHIM6_A_EV_FROM_PEER => e.from_peer = addr(a),
                 uapi::shim6_genl_attr_SHIM6_A_EV_COUNT => e.count = a.u32(),
                 uapi::shim6_genl_attr_SHIM6_A_EV_REACHABLE => e.reachable = a.u8(),
+                uapi::shim6_genl_attr_SHIM6_A_EV_TIME => e.time = a.u64(),
                 _ => {}
             }
         }
@@ -129,9 +132,8 @@ impl Event {
     }
 }
 
-/// Now, as `2026-11-30T12:34:56.789Z`.
-fn timestamp() -> String {
-    let d = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
+/// `d` since the epoch, as `2026-11-30T12:34:56.789Z`.
+fn timestamp(d: Duration) -> String {
     let secs = d.as_secs();
     let (days, rest) = ((secs / 86_400) as i64, secs % 86_400);
     // Days since 1970-01-01 to a civil date (H. Hinnant's algorithm).
@@ -153,6 +155,10 @@ fn timestamp() -> String {
     )
 }
 
+fn now() -> Duration {
+    SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default()
+}
+
 /// Prints every event of the namespace until killed (or stdout closes).
 pub fn run(json: bool) -> Result<String, String> {
     let (mut sock, family) = shim6_family()?;
@@ -172,14 +178,15 @@ pub fn run(json: bool) -> Result<String, String> {
                 return true;
             }
             let e = Event::from_attrs(attrs);
-            let time = timestamp();
+            // The module's time of the change; ours if it has none.
+            let time = timestamp(e.time.map_or_else(now, Duration::from_nanos));
             let line = if json { e.json(&time) } else { e.text(&time) };
             out.write_all(line.as_bytes()).and_then(|()| out.flush()).is_ok()
         });
         match r {
             // The socket's buffer overflowed: said, and on.
             Err(e) if e.raw_os_error() == Some(libc::ENOBUFS) => {
-                let time = timestamp();
+                let time = timestamp(now());
                 let line = if json {
                     format!("{{\"time\":\"{time}\",\"event\":\"overrun\"}}\n")
                 } else {
