@@ -752,6 +752,60 @@ TEST_F(ctx, recv_reports_the_locators_a_datagram_came_on)
 	EXPECT_EQ(0, memcmp(&peer->sin6_addr, &x2.sin6_addr, 16));
 }
 
+/*
+ * Draft section 6: an unconnected UDP server learns the locators of each
+ * datagram (SHIM_LOC_*_RECV need no context then) and chooses the peer's
+ * locator for each reply, checked against the reply's own context on its
+ * way out: EINVALIDLOCATOR for one that is not the peer's, or when the
+ * destination has no context.  A TCP listener has no datagrams: ENOENT.
+ */
+TEST_F(ctx, unconnected_server_learns_and_chooses_locators_per_datagram)
+{
+	struct sockaddr_in6 from, *local = NULL, *peer = NULL, x1 = sa(X1, 0), x2 = sa(X2, 0);
+	struct sockaddr_in6 x3 = sa(X3, PORT), other = sa(X3, 0);
+	char buf[CMSG_SPACE(sizeof(from)) * 2], data[64];
+	struct iovec iov = { .iov_base = data, .iov_len = sizeof(data) };
+	struct msghdr m = {
+		.msg_name = &from, .msg_namelen = sizeof(from),
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = buf, .msg_controllen = sizeof(buf),
+	};
+	struct pollfd p = { .fd = self->fd, .events = POLLIN };
+	struct cmsghdr *c;
+	int one = 1;
+
+	if (variant->type == SOCK_STREAM) {
+		EXPECT_EQ(-1, setsockopt(self->server, SOL_SHIM, SHIM_LOC_PEER_RECV, &one, sizeof(one)));
+		EXPECT_EQ(ENOENT, errno);
+		return;
+	}
+	ASSERT_EQ(0, setsockopt(self->server, SOL_SHIM, SHIM_LOC_LOCAL_RECV, &one, sizeof(one)));
+	ASSERT_EQ(0, setsockopt(self->server, SOL_SHIM, SHIM_LOC_PEER_RECV, &one, sizeof(one)));
+	/* The flow X1 -> X2 travels X2 -> X1. */
+	ASSERT_EQ(0, set_loc(self->fd, SHIM_LOC_LOCAL_SEND, loc(X2)));
+	ASSERT_EQ(0, set_loc(self->fd, SHIM_LOC_PEER_SEND, loc(X1)));
+	ASSERT_EQ(sizeof(data), send(self->fd, SHIM6_MARKER, sizeof(data), 0));
+	ASSERT_EQ(sizeof(data), recvmsg(self->server, &m, 0));
+	for (c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c)) {
+		if (c->cmsg_level == SOL_SHIM && c->cmsg_type == SHIM_LOC_LOCAL_RECV)
+			local = (struct sockaddr_in6 *)CMSG_DATA(c);
+		else if (c->cmsg_level == SOL_SHIM && c->cmsg_type == SHIM_LOC_PEER_RECV)
+			peer = (struct sockaddr_in6 *)CMSG_DATA(c);
+	}
+	ASSERT_TRUE(local && peer);
+	EXPECT_EQ(0, memcmp(&local->sin6_addr, &x1.sin6_addr, 16));
+	EXPECT_EQ(0, memcmp(&peer->sin6_addr, &x2.sin6_addr, 16));
+
+	/* The reply to the ULID it came from, on the peer's other locator. */
+	ASSERT_EQ(0, send_to_with_cmsg(self->server, &from, SHIM_LOC_PEER_SEND, &x2, sizeof(x2)));
+	ASSERT_EQ(1, poll(&p, 1, 2000));
+	ASSERT_EQ(sizeof(data), recv(self->fd, data, sizeof(data), 0));
+	/* Not the peer's locator; a destination without a context. */
+	EXPECT_EQ(EINVALIDLOCATOR, send_to_with_cmsg(self->server, &from, SHIM_LOC_PEER_SEND, &other, sizeof(other)));
+	EXPECT_EQ(EINVALIDLOCATOR, send_to_with_cmsg(self->server, &x3, SHIM_LOC_PEER_SEND, &x2, sizeof(x2)));
+	EXPECT_TRUE(output_has("shimctl stats show", "invalid_locator 2", true));
+}
+
 TEST_F(ctx, dontshim_socket_has_no_context)
 {
 	struct sockaddr_in6 x1 = sa(X1, 0), x2 = sa(X2, PORT);

@@ -365,6 +365,18 @@ TEST_F(sockopt, unknown_names)
 	}
 }
 
+/*
+ * The errno of option @opt without a context: SHIM_LOC_*_RECV need none on
+ * an unconnected IPv6 datagram socket (draft section 6), which reports
+ * the locators of each datagram.
+ */
+static int without_context(const struct shim6_kind *k, int opt)
+{
+	bool recv = opt == SHIM_LOC_LOCAL_RECV || opt == SHIM_LOC_PEER_RECV;
+
+	return recv && k->family == AF_INET6 && k->type != SOCK_STREAM ? 0 : ENOENT;
+}
+
 TEST_F(sockopt, needs_context)
 {
 	union shim_optbuf buf;
@@ -375,8 +387,8 @@ TEST_F(sockopt, needs_context)
 	for (i = 0; i < (int)ARRAY_SIZE(ctx_int_opts); i++) {
 		int val = ctx_int_opts[i].opt == SHIM_APP_TIMEOUT ? 15 : 1;
 
-		EXPECT_EQ(ENOENT, shim_set_int(self->fd, ctx_int_opts[i].opt,
-					       val))
+		EXPECT_EQ(without_context(&variant->kind, ctx_int_opts[i].opt),
+			  shim_set_int(self->fd, ctx_int_opts[i].opt, val))
 			TH_LOG("set %s = %d", ctx_int_opts[i].name, val);
 	}
 	EXPECT_EQ(ENOENT, shim_set_int(self->fd, SHIM_HOT_STANDBY, 0));
@@ -415,8 +427,8 @@ TEST_F(sockopt, needs_context)
 	/* getsockopt with a buffer large enough */
 	for (i = 0; i < (int)ARRAY_SIZE(ctx_int_opts); i++) {
 		len = sizeof(int);
-		EXPECT_EQ(ENOENT, shim_get(self->fd, ctx_int_opts[i].opt,
-					   &buf, &len))
+		EXPECT_EQ(without_context(&variant->kind, ctx_int_opts[i].opt),
+			  shim_get(self->fd, ctx_int_opts[i].opt, &buf, &len))
 			TH_LOG("get %s", ctx_int_opts[i].name);
 	}
 	len = sizeof(buf.pe);

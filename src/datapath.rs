@@ -137,6 +137,15 @@ impl Control {
         }
     }
 
+    /// What becomes of a packet the shim leaves as it is, or refuses.
+    fn verdict(&self, d: Decision) -> Out {
+        if d == Decision::InvalidLocator {
+            self.dropped(DataDrop::InvalidLocator);
+            return Out::Refuse(Error::from_errno(-(uapi::EINVALIDLOCATOR as i32)));
+        }
+        Out::Accept
+    }
+
     fn local_out(&self, skb: &mut Skb<'_>) -> Out {
         if !self.enabled() {
             return Out::Accept;
@@ -158,9 +167,10 @@ impl Control {
             dont_shim: skb.policy_sk().is_some_and(crate::sockopt::dont_shim),
             may_initiate: may_initiate(sk),
             setup_first: sk.is_some_and(crate::sockopt::setup_first),
+            chose_locators: skb.sent_locators().is_some(),
         };
         if !pkt.shimmable() {
-            return Out::Accept;
+            return self.verdict(pkt.unshimmed());
         }
         let ulids = UlidPair { local: src, peer: dst };
         // The datagram's own locators (SOL_SHIM cmsg), else the socket's
@@ -207,10 +217,7 @@ impl Control {
         };
         let (out, stats) = decided.unwrap_or_else(|| (pkt.classify(None, chosen, |_| false), None));
         match (out, stats) {
-            (Decision::InvalidLocator, _) => {
-                self.dropped(DataDrop::InvalidLocator);
-                Out::Refuse(Error::from_errno(-(uapi::EINVALIDLOCATOR as i32)))
-            }
+            (Decision::InvalidLocator, _) => self.verdict(out),
             (Decision::Rewrite(path, ct), Some(stats)) => {
                 // A jumbogram (BIG TCP) cannot take the header: its socket
                 // goes back to 64 KiB packets and resends this one so.

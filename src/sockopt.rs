@@ -165,6 +165,20 @@ fn ulids_of(sk: &Sock) -> Result<UlidPair, so::Error> {
     Ok(UlidPair { local, peer })
 }
 
+/// The context a `SHIM_LOC_*_RECV` option or a datagram's own locators
+/// are checked against now: the connected socket's, which must exist
+/// (`None` once checked); an unconnected datagram socket has none yet
+/// (draft §6): its datagrams' locators are reported as they come, and
+/// those it chooses are checked against each datagram's own context on
+/// its way out (`Ok(None)`).
+fn context_of(sk: &Sock) -> Result<Option<UlidPair>, so::Error> {
+    match ulids_of(sk) {
+        Ok(ulids) => Ok(Some(ulids)),
+        Err(_) if !dont_shim(sk) && sk.unconnected_v6_datagram() => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
 /// setsockopt() of an option that acts on the socket's context.
 fn set_with_context(sk: &Sock, opt: Opt, buf: &[u8]) -> Result<(), so::Error> {
     let ctl = &NetState::of(sk.net()).ctl;
@@ -299,8 +313,9 @@ impl ShimOps for SolShim {
             }
         };
         if with_context {
-            let ulids = ulids_of(sk).map_err(errno)?;
-            NetState::of(sk.net()).ctl.path(&ulids).map_err(errno)?;
+            if let Some(ulids) = context_of(sk).map_err(errno)? {
+                NetState::of(sk.net()).ctl.path(&ulids).map_err(errno)?;
+            }
         }
         // Validate before creating state: a refused option leaves the socket as it was.
         set(flags(sk)).map_err(errno)?;
@@ -349,8 +364,9 @@ impl ShimOps for SolShim {
             return get_with_context(sk, opt, val);
         }
         if matches!(opt, Opt::LocLocalRecv | Opt::LocPeerRecv) {
-            let ulids = ulids_of(sk).map_err(errno)?;
-            NetState::of(sk.net()).ctl.path(&ulids).map_err(errno)?;
+            if let Some(ulids) = context_of(sk).map_err(errno)? {
+                NetState::of(sk.net()).ctl.path(&ulids).map_err(errno)?;
+            }
             return val.write(&so::encode_int(so::get_bool_with_context(opt, flags(sk)).map_err(errno)?));
         }
         let v = so::get_without_context(opt, flags(sk)).map_err(errno)?;
@@ -380,10 +396,12 @@ impl ShimOps for SolShim {
                 return NetState::of(sk.net()).ctl.feedback(&ulids, reachable).map_err(errno);
             }
         };
-        let ulids = ulids_of(sk).map_err(errno)?;
+        let ulids = context_of(sk).map_err(errno)?;
         let l = so::locator_of(&addr);
         let a = so::shim6_addr(&l).map_err(errno)?;
-        NetState::of(sk.net()).ctl.check_locator(&ulids, side, &a).map_err(errno)?;
+        if let Some(ulids) = ulids {
+            NetState::of(sk.net()).ctl.check_locator(&ulids, side, &a).map_err(errno)?;
+        }
         match side {
             Side::Local => ext.set_local(&a),
             Side::Peer => ext.set_peer(&a),

@@ -743,6 +743,11 @@ fn classify_outgoing_packets() {
     assert_eq!(Outgoing { setup_first: true, ..pkt }.classify(None, never, no_check), Out::Initiate { hold: true });
     assert_eq!(Outgoing { next_header: 58, setup_first: true, ..pkt }.classify(None, never, no_check), Out::Pass);
     assert_eq!(Outgoing { may_initiate: false, ..pkt }.classify(None, never, no_check), Out::Pass);
+    // A datagram that chose locators (an unconnected socket's, checked
+    // only now) has no context to choose them from.
+    assert_eq!(Outgoing { chose_locators: true, ..pkt }.classify(None, never, no_check), Out::InvalidLocator);
+    assert_eq!(Outgoing { dst: link_local, chose_locators: true, ..pkt }.unshimmed(), Out::InvalidLocator);
+    assert_eq!(Outgoing { dst: link_local, ..pkt }.unshimmed(), Out::Pass);
 
     // Established on the ULIDs: untouched, unless the packet picks locators.
     let route = a.ctx(&b).route();

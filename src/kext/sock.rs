@@ -49,6 +49,15 @@ impl Sock {
         (p != [0; 16]).then_some((l, p))
     }
 
+    /// Whether this is an IPv6 datagram socket (UDP, raw) without a
+    /// connected peer.
+    pub(crate) fn unconnected_v6_datagram(&self) -> bool {
+        // SAFETY: By the type invariant the socket is valid; family and type are fixed at
+        // creation.
+        let (family, ty) = unsafe { ((*self.as_ptr()).__sk_common.skc_family, (*self.as_ptr()).sk_type) };
+        u32::from(family) == bindings::AF_INET6 && u32::from(ty) != bindings::sock_type_SOCK_STREAM && self.v6_pair().is_none()
+    }
+
     /// (local, peer) ports of a connected inet socket.
     pub(crate) fn ports(&self) -> (u16, u16) {
         // SAFETY: By the type invariant the socket is valid; the ports are plain integers,

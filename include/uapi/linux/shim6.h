@@ -48,7 +48,18 @@
  * A socket's context is the one of its ULID pair: a connected IPv6 socket
  * (not SHIM_DONTSHIM) once that context is established.  A locator is
  * valid when it is one of the context's own (local) or one of the peer's
- * that passed HBA verification (peer).
+ * that passed HBA verification (peer).  An unconnected IPv6 datagram
+ * socket has no context of its own: SHIM_LOC_LOCAL_RECV and
+ * SHIM_LOC_PEER_RECV work there without one (each datagram reports the
+ * locators it came on), the other context options answer ENOENT.
+ *
+ * Locators chosen for sending (SHIM_LOC_*_SEND, sticky or per datagram)
+ * are checked again as each packet leaves, against that packet's own
+ * context as it is then (a sendto() elsewhere, a locator the context has
+ * dropped since): a datagram's own choice that fails makes sendmsg(2)
+ * fail with EINVALIDLOCATOR and nothing leaves; a sticky choice that
+ * fails is ignored for that packet, which takes its context's pair
+ * ("sticky_ignored" in shimctl stats show).
  *
  * The context belongs to the ULID pair, not to the socket: every socket
  * of the pair, whoever owns it, shares it.  SHIM_LOC_*_PREF and
@@ -139,7 +150,11 @@
  * AF_INET6 or AF_INET, ENODEV for an SHIM_IF_SEND interface that does
  * not exist, ENOENT when the socket has no context, EINVALIDLOCATOR when
  * a locator fails validation, and ENOPROTOOPT when no shim module is
- * loaded.  SHIM_FEEDBACK acts on the socket's context: SHIM_FB_UNABLE_TO_CONNECT
+ * loaded.  On an unconnected socket the locators are checked against the
+ * context of the datagram's destination only as it leaves: EINVALIDLOCATOR
+ * when they are not that context's or it has none; SHIM_IF_SEND and
+ * SHIM_FEEDBACK need a connected socket's context (ENOENT).
+ * SHIM_FEEDBACK acts on the socket's context: SHIM_FB_UNABLE_TO_CONNECT
  * and SHIM_FB_UNSATISFACTORY (either direction) start REAP's exploration
  * at once, the other pairs first, payload staying on the current pair
  * until one is proven both ways; SHIM_FB_SATISFACTORY counts as hearing

@@ -30,6 +30,8 @@ pub struct Outgoing {
     /// Its socket set `SHIM_DEFERRED_CONTEXT_SETUP` 0: its packets wait
     /// for their context.
     pub setup_first: bool,
+    /// The datagram chose its own locators (SOL_SHIM ancillary data).
+    pub chose_locators: bool,
 }
 
 /// The locators an outgoing packet's datagram or socket chose
@@ -84,6 +86,17 @@ impl Outgoing {
             && !self.dont_shim
     }
 
+    /// The decision for a packet that is not [`Outgoing::shimmable`]: it
+    /// leaves as it is, unless its datagram chose locators, which no
+    /// context of it can have.
+    pub fn unshimmed(&self) -> Out {
+        if self.chose_locators {
+            Out::InvalidLocator
+        } else {
+            Out::Pass
+        }
+    }
+
     /// The decision for a [`Outgoing::shimmable`] packet, given the route
     /// of its ULID pair's context (if any), the locators chosen by the
     /// datagram or its socket (asked only when they could matter), and
@@ -98,9 +111,12 @@ impl Outgoing {
         // may be the very error that ends a setup.
         let upper = self.next_header != ICMPV6;
         let hold = upper && self.setup_first;
-        // Without a context (a datagram's choice was verified against it,
-        // which went since), the packet leaves on the ULIDs.
+        // Without a context, locators a datagram chose are none of its
+        // context's (an unconnected socket's choice is checked only here).
         let Some(r) = route else {
+            if self.chose_locators {
+                return Out::InvalidLocator;
+            }
             return if upper && self.may_initiate { Out::Initiate { hold } } else { Out::Pass };
         };
         let c = chosen();
