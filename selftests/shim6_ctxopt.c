@@ -268,6 +268,54 @@ TEST_F(ctx, loclist_get_buffer_semantics)
 	EXPECT_FALSE(same(&l[0], X3) || same(&l[1], X3));
 }
 
+/*
+ * A locator reads back with what the shim knows of it: lc_flags HBA (both
+ * lists come from HBA sets here), lc_ifidx for ours (d0), lc_preference
+ * as an application set it, the list kept highest preference first.
+ * SHIM_MAX_LOCATORS entries are accepted; repeats count once.
+ */
+TEST_F(ctx, loclist_reads_back_flags_ifidx_and_preferences)
+{
+	struct shim_locator l[SHIM_MAX_LOCATORS], set[2] = { loc(X1), loc(X2) };
+	unsigned int d0 = if_nametoindex("d0");
+	socklen_t len = sizeof(l);
+	int i;
+
+	ASSERT_LT(0, d0);
+	ASSERT_EQ(0, getsockopt(self->fd, SOL_SHIM, SHIM_LOCLIST_LOCAL, l, &len));
+	ASSERT_EQ(2 * sizeof(l[0]), len);
+	for (i = 0; i < 2; i++) {
+		EXPECT_EQ(SHIM_LOC_FLAG_HBA, l[i].lc_flags);
+		EXPECT_EQ(d0, l[i].lc_ifidx);
+		EXPECT_EQ(0, l[i].lc_preference);
+	}
+	len = sizeof(l);
+	ASSERT_EQ(0, getsockopt(self->fd, SOL_SHIM, SHIM_LOCLIST_PEER, l, &len));
+	for (i = 0; i < 2; i++) {
+		EXPECT_EQ(SHIM_LOC_FLAG_HBA, l[i].lc_flags);
+		EXPECT_EQ(0, l[i].lc_ifidx);
+	}
+
+	set[0].lc_preference = 1;
+	set[1].lc_preference = 9;
+	ASSERT_EQ(0, setsockopt(self->fd, SOL_SHIM, SHIM_LOCLIST_LOCAL, set, sizeof(set)));
+	len = sizeof(l);
+	ASSERT_EQ(0, getsockopt(self->fd, SOL_SHIM, SHIM_LOCLIST_LOCAL, l, &len));
+	ASSERT_EQ(2 * sizeof(l[0]), len);
+	EXPECT_TRUE(same(&l[0], X2) && same(&l[1], X1));
+	EXPECT_EQ(9, l[0].lc_preference);
+	EXPECT_EQ(1, l[1].lc_preference);
+	ASSERT_TRUE(round_trip(self, variant->type));
+
+	for (i = 0; i < SHIM_MAX_LOCATORS; i++)
+		l[i] = loc(X2);
+	ASSERT_EQ(0, setsockopt(self->fd, SOL_SHIM, SHIM_LOCLIST_PEER, l, sizeof(l)));
+	len = sizeof(l);
+	ASSERT_EQ(0, getsockopt(self->fd, SOL_SHIM, SHIM_LOCLIST_PEER, l, &len));
+	EXPECT_EQ(sizeof(l[0]), len);
+	ASSERT_TRUE(round_trip(self, variant->type));
+}
+
 TEST_F(ctx, loclist_set_restricts_and_validates)
 {
 	struct shim_locator l[SHIM_MAX_LOCATORS + 1];

@@ -34,8 +34,7 @@ use crate::proto::codec::{self, Inbound, Local};
 use crate::proto::context::reap::{ReapConfig, Traffic};
 use crate::proto::context::{
     classify_in, shimmable, Confusion, Connect, Context, ContextTag, Endpoint, Flow, Host, Locators, Message, Millis, NotOurs, Path, PayloadIn, Random,
-    Received,
-    Refusal, Responder, Route, State as CtxState, Table, Transmit, UlidPair,
+    Preferences, Received, Refusal, Responder, Route, State as CtxState, Table, Transmit, UlidPair,
 };
 use crate::proto::hba;
 use crate::proto::sockopt::{self as so, Side};
@@ -739,22 +738,36 @@ impl Control {
     }
 
     /// Our or the peer's locators (`side`) in the context of `ulids`.
-    pub(crate) fn locator_list(&self, ulids: &UlidPair, side: Side) -> Result<Locators, so::Error> {
-        self.on_context(ulids, |c, _| {
-            Ok(match side {
-                Side::Local => *c.local_locators(),
-                Side::Peer => *c.peer_locators(),
+    pub(crate) fn locator_list(&self, ulids: &UlidPair, side: Side) -> Result<KVec<so::Locator>, so::Error> {
+        // The list, its preferences, and those of it that HBA verifies.
+        let (locs, prefs, hba) = self.locked(|st| {
+            let set = st.ep.host.locators;
+            on_established(st, ulids, |c, _| {
+                Ok(match side {
+                    Side::Local => (*c.local_locators(), *c.local_preferences(), set),
+                    Side::Peer => {
+                        let verified = if c.peer_verified() { *c.peer_locators() } else { Locators::default() };
+                        (*c.peer_locators(), *c.peer_preferences(), verified)
+                    }
+                })
             })
-        })
+        })?;
+        let mut out = KVec::new();
+        for (i, a) in locs.as_slice().iter().enumerate() {
+            let flags = if hba.contains(a) { so::SHIM_LOC_FLAG_HBA } else { 0 };
+            let l = so::Locator { flags, preference: prefs.get(i), ..so::locator_of(a) };
+            out.push(l, GFP_KERNEL).map_err(|_| so::Error::NoContext)?;
+        }
+        Ok(out)
     }
 
     /// `SHIM_LOCLIST_*` set: the context keeps only `keep` of our locators
     /// (the peer hears of it) or of the peer's (`side`).
-    pub(crate) fn restrict(&self, ulids: &UlidPair, side: Side, keep: &Locators) -> Result<(), so::Error> {
+    pub(crate) fn restrict(&self, ulids: &UlidPair, side: Side, keep: &Locators, prefs: Preferences) -> Result<(), so::Error> {
         let out = self.event(|st| {
             let update = on_established(st, ulids, |c, rng| match side {
-                Side::Local => c.restrict_local(keep, now_ms(), rng).map_err(|NotOurs| so::Error::InvalidLocator),
-                Side::Peer => c.restrict_peer(keep).then_some(None).ok_or(so::Error::InvalidLocator),
+                Side::Local => c.restrict_local(keep, prefs, now_ms(), rng).map_err(|NotOurs| so::Error::InvalidLocator),
+                Side::Peer => c.restrict_peer(keep, prefs).then_some(None).ok_or(so::Error::InvalidLocator),
             })?;
             Ok(emit(st, &[update]))
         })?;

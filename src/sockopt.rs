@@ -15,7 +15,7 @@ use crate::kext::skb::Addr;
 use crate::kext::sock::{OptIn, OptOut, Sock};
 use crate::netns::NetState;
 use crate::proto::context::reap::ReapConfig;
-use crate::proto::context::{Flow, Locators, Millis, UlidPair};
+use crate::proto::context::{Flow, Millis, UlidPair};
 use crate::proto::sockopt::{self as so, Cmsg, Indicator, Opt, Side, SockFlags};
 use crate::uapi;
 
@@ -212,14 +212,8 @@ fn set_with_context(sk: &Sock, opt: Opt, buf: &[u8]) -> Result<(), so::Error> {
             let mut list = [so::locator_of(&[0; 16]); so::MAX_LOCATORS];
             let n = so::decode_locator_list(buf, &mut list)?;
             let ulids = ulids_of(sk)?;
-            let mut keep = Locators::default();
-            for l in list.iter().take(n) {
-                // More than the context can hold cannot all be its locators.
-                if !keep.push(so::shim6_addr(l)?) {
-                    return Err(so::Error::InvalidLocator);
-                }
-            }
-            ctl.restrict(&ulids, side, &keep)
+            let (keep, prefs) = so::by_preference(list.get(..n).unwrap_or(&[]))?;
+            ctl.restrict(&ulids, side, &keep, prefs)
         }
         _ => Err(so::Error::NoContext),
     }
@@ -240,10 +234,16 @@ fn get_with_context(sk: &Sock, opt: Opt, val: &OptOut) -> Result {
             val.write(&so::locator_of(&a).encode())
         }
         Opt::LoclistLocal | Opt::LoclistPeer => {
-            let locs = ctl.locator_list(&ulids, side).map_err(errno)?;
+            let mut locs = ctl.locator_list(&ulids, side).map_err(errno)?;
+            if side == Side::Local {
+                // Interface indexes beyond the field's 255 read as 0, unknown.
+                for l in locs.iter_mut() {
+                    l.ifidx = sk.net().ifindex_of(&l.addr).and_then(|i| u8::try_from(i).ok()).unwrap_or(0);
+                }
+            }
             let optlen = usize::try_from(val.len()?).map_err(|_| EINVAL)?;
-            let mut buf = KVec::from_elem(0u8, locs.as_slice().len() * so::LOCATOR_LEN, GFP_KERNEL)?;
-            match so::encode_locator_list(locs.as_slice(), optlen, &mut buf) {
+            let mut buf = KVec::from_elem(0u8, locs.len() * so::LOCATOR_LEN, GFP_KERNEL)?;
+            match so::encode_locator_list(&locs, optlen, &mut buf) {
                 Ok(Some(n)) => val.write(buf.get(..n).unwrap_or(&[])),
                 Ok(None) => val.set_len(buf.len()),
                 Err(so::Error::Range(need)) => {

@@ -494,7 +494,7 @@ fn the_pair_last_heard_needs_no_table() {
     // A's locator A2 leaves B's context: its pair leaves the route.
     let mut keep = Locators::default();
     keep.push(A1);
-    assert!(cb.restrict_peer(&keep));
+    assert!(cb.restrict_peer(&keep, Preferences::default()));
     assert_eq!(cb.route().heard, None);
     assert_eq!(cb.route().restore(&path), None);
 }
@@ -525,15 +525,15 @@ fn locator_lists_are_restricted_to_known_locators() {
     let (mut a, mut b) = established();
     let ca = a.ep.table.0.iter_mut().next().unwrap();
     assert!(ca.prefer_peer(&B2));
-    assert!(!ca.restrict_peer(&Locators::new(&[B1, A2])), "A2 is not B's");
-    assert!(!ca.restrict_peer(&Locators::default()), "an empty list");
+    assert!(!ca.restrict_peer(&Locators::new(&[B1, A2]), Preferences::default()), "A2 is not B's");
+    assert!(!ca.restrict_peer(&Locators::default(), Preferences::default()), "an empty list");
     assert_eq!(ca.peer_locators().as_slice().len(), 2, "a refused list changes nothing");
-    assert!(ca.restrict_peer(&Locators::new(&[B1])));
+    assert!(ca.restrict_peer(&Locators::new(&[B1]), Preferences::default()));
     assert_eq!(ca.peer_locators().as_slice(), &[B1]);
     assert_eq!(ca.path().dst, B1, "the destination left the list");
 
-    assert_eq!(ca.restrict_local(&Locators::new(&[B1]), 0, &mut a.rng), Err(NotOurs));
-    let ur = ca.restrict_local(&Locators::new(&[A2]), 0, &mut a.rng).unwrap().expect("Update Request");
+    assert_eq!(ca.restrict_local(&Locators::new(&[B1]), Preferences::default(), 0, &mut a.rng), Err(NotOurs));
+    let ur = ca.restrict_local(&Locators::new(&[A2]), Preferences::default(), 0, &mut a.rng).unwrap().expect("Update Request");
     assert_eq!(ca.path().src, A2, "the source left the list");
     let ack = b.receive(&ur, 10).expect("acknowledged");
     assert_eq!(kind(&ack), "UpdateAck");
@@ -1087,4 +1087,20 @@ fn a_ulid_outside_the_hba_set_has_no_other_locator() {
     assert_eq!(b.ctx(&a).local_locators().as_slice(), [B3]);
     assert_eq!(a.ctx(&b).peer_locators().as_slice(), [B3]);
     assert_eq!(a.ctx(&b).local_locators().as_slice(), [A1, A2], "A1 is in A's set");
+}
+
+/// Preferences an application gave a list follow its locators when the
+/// list changes for another reason (a locator leaves, the peer updates):
+/// the same address keeps its preference, a new one has none.
+#[test]
+fn locator_preferences_follow_their_locators() {
+    let (mut a, _b) = established();
+    let ca = a.ep.table.0.iter_mut().next().unwrap();
+    let ur = ca.restrict_local(&Locators::new(&[A2, A1]), Preferences::new(&[9, 1]), 0, &mut a.rng);
+    assert!(matches!(ur, Ok(Some(_))));
+    assert_eq!((ca.local_preferences().get(0), ca.local_preferences().get(1)), (9, 1));
+    ca.update_locators(Locators::new(&[A1, A3]), 10, &mut a.rng);
+    assert_eq!((ca.local_preferences().get(0), ca.local_preferences().get(1)), (1, 0), "A1 keeps 1, A3 has none");
+    assert!(ca.restrict_peer(&Locators::new(&[B2, B1]), Preferences::new(&[5, 4])));
+    assert_eq!(ca.peer_preferences().get(0), 5);
 }

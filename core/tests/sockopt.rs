@@ -511,14 +511,33 @@ proptest! {
 
 #[test]
 fn locator_lists_read_back_with_the_drafts_buffer_semantics() {
-    let a: [Addr; 2] = [[0x20, 1, 0xd, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1], [0x20, 1, 0xd, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2]];
+    let addrs: [Addr; 2] = [[0x20, 1, 0xd, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1], [0x20, 1, 0xd, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2]];
+    let a = addrs.map(|a| Locator { ifidx: 3, flags: SHIM_LOC_FLAG_HBA, preference: 7, ..locator_of(&a) });
     let mut out = [0u8; 3 * LOCATOR_LEN];
     // optlen 0 asks for the size; too small is ERANGE with the size needed.
     assert_eq!(encode_locator_list(&a, 0, &mut out), Ok(None));
     assert_eq!(encode_locator_list(&a, LOCATOR_LEN, &mut out), Err(Error::Range(2 * LOCATOR_LEN)));
     assert_eq!(encode_locator_list(&a, 3 * LOCATOR_LEN, &mut out), Ok(Some(2 * LOCATOR_LEN)));
     let back = Locator::decode(&out[LOCATOR_LEN..]).unwrap().unwrap();
-    assert_eq!((back.family, back.addr), (AF_INET6, a[1]));
+    assert_eq!(back, a[1], "every field as given");
+}
+
+/// A SHIM_LOCLIST_* set is kept highest lc_preference first, equal ones in
+/// the order given, a repeat at its first place; IPv4 refused, more
+/// distinct locators than a context holds cannot all be its own.
+#[test]
+fn locator_lists_are_ordered_by_preference() {
+    let l = |last: u8, preference: u8| Locator { preference, ..locator_of(&[0x20, 1, 0xd, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, last]) };
+    let (keep, prefs) = by_preference(&[l(1, 0), l(2, 5), l(3, 5), l(4, 9), l(2, 1)]).unwrap();
+    let order: Vec<u8> = keep.as_slice().iter().map(|a| a[15]).collect();
+    assert_eq!(order, [4, 2, 3, 1]);
+    assert_eq!((0..5).map(|i| prefs.get(i)).collect::<Vec<_>>(), [9, 5, 5, 0, 0]);
+    let v4 = Locator { family: AF_INET, ..l(9, 0) };
+    assert_eq!(by_preference(&[l(1, 0), v4]).err(), Some(Error::Ipv4Locator));
+    let many: Vec<Locator> = (1..=17).map(|i| l(i, 0)).collect();
+    assert_eq!(by_preference(&many).err(), Some(Error::InvalidLocator));
+    let repeated: Vec<Locator> = (0..32).map(|i| l(1 + i % 16, 0)).collect();
+    assert_eq!(by_preference(&repeated).map(|(k, _)| k.as_slice().len()), Ok(16), "SHIM_MAX_LOCATORS entries, 16 distinct");
 }
 
 #[test]

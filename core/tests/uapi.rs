@@ -127,6 +127,7 @@ fn shim_feedback_layout() {
 #[test]
 fn locator_flags() {
     assert_eq!(uapi::SHIM_LOC_FLAG_HBA, 0x01);
+    assert_eq!(uapi::SHIM_LOC_FLAG_HBA, u32::from(so::SHIM_LOC_FLAG_HBA));
     assert_eq!(uapi::SHIM_LOC_FLAG_CGA, 0x02);
 }
 

@@ -80,6 +80,22 @@ impl Net {
         Ok(out)
     }
 
+    /// The index of the interface that has the address `addr`, if one
+    /// has.
+    pub(crate) fn ifindex_of(&self, addr: &Addr) -> Option<c_int> {
+        let mut a = bindings::in6_addr::default();
+        a.in6_u.u6_addr8 = *addr;
+        // SAFETY: The device is looked up and read inside one RCU read-side section, as
+        // `ipv6_dev_find` requires; `a` is valid for the call.
+        unsafe {
+            bindings::rcu_read_lock();
+            let dev = bindings::ipv6_dev_find(self.as_ptr(), &a, core::ptr::null_mut());
+            let i = (!dev.is_null()).then(|| (*dev).ifindex);
+            bindings::rcu_read_unlock();
+            i
+        }
+    }
+
     /// Appends the usable IPv6 addresses of `dev` to `out`.
     ///
     /// # Safety

@@ -26,11 +26,14 @@ pub const SOCKADDR_IN_LEN: usize = 16;
 pub const SOCKADDR_IN6_LEN: usize = 28;
 /// `SHIM_MAX_LOCATORS`.
 pub const MAX_LOCATORS: usize = 32;
+/// `SHIM_LOC_FLAG_HBA`: the locator is verified by its Hash Based Address
+/// set.
+pub const SHIM_LOC_FLAG_HBA: u8 = 0x01;
 /// The shortest `pe_initprobeto` accepted, in milliseconds.
 pub const MIN_INITPROBETO: u16 = 100;
 
 use crate::proto::context::reap::ReapConfig;
-use crate::proto::context::Millis;
+use crate::proto::context::{Locators, Millis, Preferences};
 
 /// Why a socket option or control message was refused.  The kernel glue
 /// maps each to its errno (see the UAPI header for the contract).
@@ -410,18 +413,18 @@ pub fn locator_of(addr: &Addr) -> Locator {
 
 /// getsockopt() of a `SHIM_LOCLIST_*` with `optlen` octets of room:
 /// `Ok(Some(n))` when `out[..n]` holds the list; `Ok(None)` when `optlen`
-/// is 0, a query of the size, which is then `addrs.len()` locators.
-pub fn encode_locator_list(addrs: &[Addr], optlen: usize, out: &mut [u8]) -> Result<Option<usize>> {
-    let need = addrs.len() * LOCATOR_LEN;
+/// is 0, a query of the size, which is then `list.len()` locators.
+pub fn encode_locator_list(list: &[Locator], optlen: usize, out: &mut [u8]) -> Result<Option<usize>> {
+    let need = list.len() * LOCATOR_LEN;
     if optlen == 0 {
         return Ok(None);
     }
     if optlen < need || out.len() < need {
         return Err(Error::Range(need));
     }
-    for (i, a) in addrs.iter().enumerate() {
+    for (i, l) in list.iter().enumerate() {
         if let Some(chunk) = out.get_mut(i * LOCATOR_LEN..(i + 1) * LOCATOR_LEN) {
-            chunk.copy_from_slice(&locator_of(a).encode());
+            chunk.copy_from_slice(&l.encode());
         }
     }
     Ok(Some(need))
@@ -436,6 +439,44 @@ pub fn decode_locator_list(buf: &[u8], out: &mut [Locator; MAX_LOCATORS]) -> Res
         *slot = Locator::decode(chunk)?.ok_or(Error::Invalid)?;
     }
     Ok(n)
+}
+
+/// The locators of a `SHIM_LOCLIST_*` set, highest `lc_preference` first
+/// (equal ones in the order given; a repeat counts once, at its first
+/// place), with their preferences: the order REAP tries them in.  IPv4
+/// locators have no place in a SHIM6 context; more distinct locators than
+/// a context holds cannot all be its own.
+pub fn by_preference(list: &[Locator]) -> Result<(Locators, Preferences)> {
+    let mut order = [0usize; MAX_LOCATORS];
+    let n = list.len().min(MAX_LOCATORS);
+    let pref = |j: usize| list.get(j).map_or(0, |l: &Locator| l.preference);
+    for (i, l) in list.iter().take(n).enumerate() {
+        shim6_addr(l)?;
+        // Insertion sort, stable: it goes after those it does not beat.
+        if let Some(slot) = order.get_mut(i) {
+            *slot = i;
+        }
+        let mut at = i;
+        while at > 0 && order.get(at - 1).is_some_and(|&j| pref(j) < l.preference) {
+            order.swap(at - 1, at);
+            at -= 1;
+        }
+    }
+    let mut keep = Locators::default();
+    let mut prefs = [0u8; crate::proto::context::MAX_LOCATORS];
+    for &i in order.iter().take(n) {
+        let Some(l) = list.get(i) else { continue };
+        let before = keep.as_slice().len();
+        if !keep.push(l.addr) {
+            return Err(Error::InvalidLocator);
+        }
+        if keep.as_slice().len() > before {
+            if let Some(p) = prefs.get_mut(before) {
+                *p = l.preference;
+            }
+        }
+    }
+    Ok((keep, Preferences::new(&prefs)))
 }
 
 /// `struct shim_pathexplore`.

@@ -81,7 +81,16 @@
  * multiple of sizeof(struct shim_locator) (else EINVAL) for at most
  * SHIM_MAX_LOCATORS locators (else E2BIG); on get, a buffer too small
  * for the whole list fails with ERANGE and *optlen set to the size
- * needed, and *optlen == 0 asks for that size without failing.
+ * needed, and *optlen == 0 asks for that size without failing.  A
+ * context holds at most 16 locators a side: a set that names more
+ * distinct addresses cannot name only its own (EINVALIDLOCATOR); repeats
+ * count once.  A set keeps the list highest lc_preference first (equal
+ * ones in the order given), which is the order REAP tries locator pairs
+ * in; a get reads each locator back with lc_preference as last set (0
+ * when none was), lc_flags SHIM_LOC_FLAG_HBA when its HBA set verifies
+ * it (ours in our set; the peer's from a list its PDS verified), and, for
+ * ours, lc_ifidx the index of the interface that has it (0 when none
+ * has, or above 255).
  *
  * A struct shim_locator given to setsockopt() must name lc_family
  * AF_INET6, or AF_INET with a v4-mapped lc_addr (else EINVAL); an
@@ -177,7 +186,7 @@
 /* Locator information (draft section 7.1). */
 struct shim_locator {
 	__u8	lc_family;	/* AF_INET6, or AF_INET (v4-mapped lc_addr) */
-	__u8	lc_ifidx;	/* interface index; filled on read only */
+	__u8	lc_ifidx;	/* interface index (ours); filled on read only */
 	__u8	lc_flags;	/* SHIM_LOC_FLAG_* */
 	__u8	lc_preference;	/* preference value */
 	__u8	lc_addr[16];	/* the locator */

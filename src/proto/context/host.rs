@@ -447,6 +447,8 @@ impl Host {
             resp: None,
             local_locs: self.locators_for(&ulids.local),
             peer_locs: Locators::default(),
+            local_prefs: Preferences::default(),
+            peer_prefs: Preferences::default(),
             path: path.reversed(),
             timer: None,
             peer_generation: None,

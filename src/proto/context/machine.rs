@@ -37,6 +37,9 @@ pub struct Context {
     pub(super) resp: Option<(u32, Validator, ContextTag)>,
     pub(super) local_locs: Locators,
     pub(super) peer_locs: Locators,
+    /// What applications prefer of each list (`SHIM_LOCLIST_*`).
+    pub(super) local_prefs: Preferences,
+    pub(super) peer_prefs: Preferences,
     /// Current locator pair (Lp(local), Lp(peer)).
     pub(super) path: Path,
     pub(super) timer: Option<Retransmit>,
@@ -100,6 +103,8 @@ impl Context {
             resp: None,
             local_locs,
             peer_locs: Locators::new(&[path.dst]),
+            local_prefs: Preferences::default(),
+            peer_prefs: Preferences::default(),
             path,
             timer: None,
             peer_generation: None,
@@ -205,6 +210,23 @@ impl Context {
     /// Our locators.
     pub fn local_locators(&self) -> &Locators {
         &self.local_locs
+    }
+
+    /// What applications prefer of our locators, in their order.
+    pub fn local_preferences(&self) -> &Preferences {
+        &self.local_prefs
+    }
+
+    /// What applications prefer of the peer's locators, in their order.
+    pub fn peer_preferences(&self) -> &Preferences {
+        &self.peer_prefs
+    }
+
+    /// Whether the peer's locators came in a list its PDS verified (HBA),
+    /// rather than being its ULID alone (the codec keeps no locator of a
+    /// list that fails verification).
+    pub fn peer_verified(&self) -> bool {
+        self.peer_locs.as_slice().len() > 1 || self.peer_generation.is_some()
     }
 
     /// Whether outgoing payload is rewritten: only ESTABLISHED and
@@ -340,10 +362,12 @@ impl Context {
     pub(super) fn establish(&mut self, ct: ContextTag, locators: &Locators) {
         self.state = State::Established;
         self.ct_peer = Some(ct);
+        let old = self.peer_locs;
         self.peer_locs = *locators;
         // The peer's ULID is always one of its locators; anything else
         // must have come verified in `locators`.
         self.peer_locs.push(self.ulids.peer);
+        self.peer_prefs = self.peer_prefs.realigned(&old, &self.peer_locs);
         self.resp = None;
         self.timer = None;
     }
@@ -389,6 +413,7 @@ impl Context {
     /// Our locators changed: tell the peer with an Update Request.  Only
     /// one update is outstanding; a newer one replaces it (§10.3).
     pub fn update_locators(&mut self, locators: Locators, now: Millis, rng: &mut impl Random) -> Option<Transmit> {
+        self.local_prefs = self.local_prefs.realigned(&self.local_locs, &locators);
         self.local_locs = locators;
         if !locators.contains(&self.path.src) {
             if let Some(src) = locators.as_slice().first() {
@@ -449,8 +474,10 @@ impl Context {
         if self.peer_generation == Some(generation) || locators.as_slice().is_empty() {
             return [first, Some(ack)];
         }
+        let was = self.peer_locs;
         self.peer_locs = *locators;
         self.peer_locs.push(self.ulids.peer);
+        self.peer_prefs = self.peer_prefs.realigned(&was, &self.peer_locs);
         if let Some(old) = self.peer_generation.replace(generation) {
             self.seen_generations.rotate_right(1);
             if let Some(first) = self.seen_generations.first_mut() {
@@ -565,7 +592,7 @@ impl Context {
     /// Keeps only `keep` of the peer's verified locators
     /// (`SHIM_LOCLIST_PEER`); `false`, changing nothing, if one of them is
     /// not verified.  The destination moves to the first if it left.
-    pub fn restrict_peer(&mut self, keep: &Locators) -> bool {
+    pub fn restrict_peer(&mut self, keep: &Locators, prefs: Preferences) -> bool {
         let first = match keep.as_slice().first() {
             Some(f) if self.state == State::Established => *f,
             _ => return false,
@@ -574,6 +601,7 @@ impl Context {
             return false;
         }
         self.peer_locs = *keep;
+        self.peer_prefs = prefs;
         if !keep.contains(&self.path.dst) {
             self.path.dst = first;
         }
@@ -583,11 +611,13 @@ impl Context {
     /// Offers the peer only `keep` of our locators (`SHIM_LOCLIST_LOCAL`):
     /// the Update Request saying so, or `Err(NotOurs)`, changing nothing, if
     /// one of them is not ours.
-    pub fn restrict_local(&mut self, keep: &Locators, now: Millis, rng: &mut impl Random) -> Result<Option<Transmit>, NotOurs> {
+    pub fn restrict_local(&mut self, keep: &Locators, prefs: Preferences, now: Millis, rng: &mut impl Random) -> Result<Option<Transmit>, NotOurs> {
         if keep.as_slice().is_empty() || !keep.as_slice().iter().all(|a| self.has_local(a)) {
             return Err(NotOurs);
         }
-        Ok(self.update_locators(*keep, now, rng))
+        let tx = self.update_locators(*keep, now, rng);
+        self.local_prefs = prefs;
+        Ok(tx)
     }
 
     /// Whether the host may forget this context, last used at

@@ -69,6 +69,38 @@ impl Locators {
     }
 }
 
+/// Preferences an application gave a context's locators (`lc_preference`
+/// of `SHIM_LOCLIST_*`, higher first), one per locator of the list they go
+/// with, in its order; 0 where none was given.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Preferences([u8; MAX_LOCATORS]);
+
+impl Preferences {
+    /// `p[i]` for the `i`-th locator; beyond [`MAX_LOCATORS`], dropped.
+    pub fn new(p: &[u8]) -> Self {
+        let mut out = [0; MAX_LOCATORS];
+        for (d, s) in out.iter_mut().zip(p) {
+            *d = *s;
+        }
+        Preferences(out)
+    }
+
+    /// The preference of the `i`-th locator.
+    pub fn get(&self, i: usize) -> u8 {
+        self.0.get(i).copied().unwrap_or(0)
+    }
+
+    /// The same preferences for the same locators once `old` became `new`
+    /// (0 for those `new` adds).
+    pub fn realigned(&self, old: &Locators, new: &Locators) -> Self {
+        let mut out = [0; MAX_LOCATORS];
+        for (d, a) in out.iter_mut().zip(new.as_slice()) {
+            *d = old.as_slice().iter().position(|o| o == a).map_or(0, |i| self.get(i));
+        }
+        Preferences(out)
+    }
+}
+
 /// A Responder Validator, up to [`VALIDATOR_LEN`] octets.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Validator {
