@@ -78,12 +78,18 @@ fn ipv6_packet(path: &Path, shim: &[u8]) -> Vec<u8> {
     p
 }
 
-fn handshake(wire: &mut Wire, a: &mut Peer, b: &mut Peer) {
+/// `a` starts a context with `b` on their ULIDs: its I1.
+fn initiate(a: &mut Peer, b: &Peer) -> Transmit {
     let ct = Host::fresh_tag(&a.table, &mut a.rng);
     let path = Path { src: a.ulid, dst: b.ulid };
     let ulids = UlidPair { local: a.ulid, peer: b.ulid };
     let (ctx, i1) = Context::initiate(ulids, 0, ct, a.host.locators, path, 0, &mut a.rng);
     a.table.0.push(ctx);
+    i1
+}
+
+fn handshake(wire: &mut Wire, a: &mut Peer, b: &mut Peer) {
+    let i1 = initiate(a, b);
     let r1 = wire.deliver(a, b, &i1);
     let i2 = wire.deliver(b, a, &r1[0]);
     let r2 = wire.deliver(a, b, &i2[0]);
@@ -136,11 +142,7 @@ fn locators_outside_the_hba_set_are_never_used() {
 fn a_pds_that_does_not_cover_the_ulid_is_refused() {
     let (mut a, mut b) = peers();
     let c = hba_host(&PREFIXES_B, 33);
-    let ct = Host::fresh_tag(&a.table, &mut a.rng);
-    let path = Path { src: a.ulid, dst: b.ulid };
-    let ulids = UlidPair { local: a.ulid, peer: b.ulid };
-    let (ctx, i1) = Context::initiate(ulids, 0, ct, a.host.locators, path, 0, &mut a.rng);
-    a.table.0.push(ctx);
+    let i1 = initiate(&mut a, &b);
     let mut wire = Wire::default();
     let r1 = wire.deliver(&a, &mut b, &i1);
     let i2 = a.host.receive(&mut a.table, &received(&mut wire, &b, &r1[0]), 0, &mut a.rng, &mut TestMac).tx[0].unwrap();
@@ -159,11 +161,7 @@ fn a_pds_that_does_not_cover_the_ulid_is_refused() {
 fn a_ulid_outside_the_hba_set_sets_up_without_a_locator_list() {
     let (mut a, mut b) = peers();
     b.ulid = [0x20, 1, 0xd, 0xb8, 0xb, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 3];
-    let ct = Host::fresh_tag(&a.table, &mut a.rng);
-    let path = Path { src: a.ulid, dst: b.ulid };
-    let ulids = UlidPair { local: a.ulid, peer: b.ulid };
-    let (ctx, i1) = Context::initiate(ulids, 0, ct, a.host.locators, path, 0, &mut a.rng);
-    a.table.0.push(ctx);
+    let i1 = initiate(&mut a, &b);
     let mut wire = Wire::default();
     let r1 = wire.deliver(&a, &mut b, &i1);
     let i2 = wire.deliver(&b, &mut a, &r1[0]);

@@ -110,9 +110,9 @@ impl GenlSocket {
         Ok(self.seq)
     }
 
-    /// Receives the answers to request `seq`, calling `each` with the
-    /// attributes of every message, until the reply (or dump) is done.
-    fn recv(&mut self, seq: u32, dump: bool, mut each: impl FnMut(&[Attr<'_>])) -> io::Result<()> {
+    /// Receives messages, handing `f` the type, sequence number and body
+    /// of each, until `f` returns what to end with.
+    fn receive(&mut self, mut f: impl FnMut(u16, u32, &[u8]) -> Option<io::Result<()>>) -> io::Result<()> {
         let mut buf = vec![0u8; 65536];
         loop {
             // SAFETY: `buf` is valid for its length.
@@ -124,30 +124,38 @@ impl GenlSocket {
             while rest.len() >= NLMSG_HDRLEN {
                 let len = u32::from_ne_bytes(rest[0..4].try_into().unwrap_or_default()) as usize;
                 let kind = u16::from_ne_bytes([rest[4], rest[5]]);
-                let mseq = u32::from_ne_bytes(rest[8..12].try_into().unwrap_or_default());
+                let seq = u32::from_ne_bytes(rest[8..12].try_into().unwrap_or_default());
                 if len < NLMSG_HDRLEN || len > rest.len() {
                     return Err(io::Error::new(io::ErrorKind::InvalidData, "truncated netlink message"));
                 }
                 let body = &rest[NLMSG_HDRLEN..len];
                 rest = rest.get(align4(len)..).unwrap_or(&[]);
-                if mseq != seq {
-                    continue;
-                }
-                match i32::from(kind) {
-                    libc::NLMSG_DONE => return Ok(()),
-                    libc::NLMSG_ERROR => {
-                        let err = i32::from_ne_bytes(body.get(..4).and_then(|b| b.try_into().ok()).unwrap_or_default());
-                        return if err == 0 { Ok(()) } else { Err(io::Error::from_raw_os_error(-err)) };
-                    }
-                    _ => {
-                        each(&attrs(body.get(GENL_HDRLEN..).unwrap_or(&[])));
-                        if !dump {
-                            return Ok(());
-                        }
-                    }
+                if let Some(r) = f(kind, seq, body) {
+                    return r;
                 }
             }
         }
+    }
+
+    /// Receives the answers to request `seq`, calling `each` with the
+    /// attributes of every message, until the reply (or dump) is done.
+    fn recv(&mut self, seq: u32, dump: bool, mut each: impl FnMut(&[Attr<'_>])) -> io::Result<()> {
+        self.receive(|kind, mseq, body| {
+            if mseq != seq {
+                return None;
+            }
+            match i32::from(kind) {
+                libc::NLMSG_DONE => Some(Ok(())),
+                libc::NLMSG_ERROR => {
+                    let err = i32::from_ne_bytes(body.get(..4).and_then(|b| b.try_into().ok()).unwrap_or_default());
+                    Some(if err == 0 { Ok(()) } else { Err(io::Error::from_raw_os_error(-err)) })
+                }
+                _ => {
+                    each(&attrs(body.get(GENL_HDRLEN..).unwrap_or(&[])));
+                    (!dump).then_some(Ok(()))
+                }
+            }
+        })
     }
 
     /// The id of the family called `name` (NUL-terminated); `ENOENT` when
@@ -208,27 +216,10 @@ impl GenlSocket {
     /// stop or an error (`ENOBUFS`: messages were lost, the caller may go
     /// on).
     pub fn listen(&mut self, family: u16, mut each: impl FnMut(u8, &[Attr<'_>]) -> bool) -> io::Result<()> {
-        let mut buf = vec![0u8; 65536];
-        loop {
-            // SAFETY: `buf` is valid for its length.
-            let n = unsafe { libc::recv(self.fd, buf.as_mut_ptr().cast(), buf.len(), 0) };
-            if n < 0 {
-                return Err(io::Error::last_os_error());
-            }
-            let mut rest = &buf[..n as usize];
-            while rest.len() >= NLMSG_HDRLEN {
-                let len = u32::from_ne_bytes(rest[0..4].try_into().unwrap_or_default()) as usize;
-                let kind = u16::from_ne_bytes([rest[4], rest[5]]);
-                if len < NLMSG_HDRLEN + GENL_HDRLEN || len > rest.len() {
-                    return Err(io::Error::new(io::ErrorKind::InvalidData, "truncated netlink message"));
-                }
-                let body = &rest[NLMSG_HDRLEN..len];
-                rest = rest.get(align4(len)..).unwrap_or(&[]);
-                if kind == family && !each(body[0], &attrs(&body[GENL_HDRLEN..])) {
-                    return Ok(());
-                }
-            }
-        }
+        self.receive(|kind, _, body| {
+            let (Some(&cmd), Some(a)) = (body.first(), body.get(GENL_HDRLEN..)) else { return None };
+            (kind == family && !each(cmd, &attrs(a))).then_some(Ok(()))
+        })
     }
 
     /// Runs do command `cmd` of `family` with `attrs`; the kernel's error
