@@ -192,13 +192,14 @@ for line in open(sys.argv[1]):
         print(e["event"] + ":" + e.get("state", e.get("reap", "")) + ":" + e.get("locator_local", ""))
 PY
 }
-# In order: set up, then the failure found (exploring), probes, the move
-# to a2 and back to operational (one call: any order among the two).
+# In order: set up, then the failure found (A explores, or hears B's
+# exploration first: inbound-ok), A's probes, the move to a2 and back to
+# operational (one call: any order among the two).
 events "$a1" "$b1" | python3 -c '
 import sys
 ev, a2 = sys.stdin.read().split(), sys.argv[1]
 i = ev.index("state:established:")
-i = ev.index("reap:exploring:", i)
+i = next(j for j in range(i, len(ev)) if ev[j] in ("reap:exploring:", "reap:inbound-ok:"))
 i = next(j for j in range(i, len(ev)) if ev[j].startswith("probe-sent:"))
 m = ev.index("moved::" + a2, i)
 assert "reap:operational:" in ev[i:m + 3], ev
