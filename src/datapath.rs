@@ -159,6 +159,8 @@ impl Control {
             None => (first, IPV6_HDR_LEN),
         };
         let sk = skb.sk();
+        // The datagram's own locators (SOL_SHIM cmsg): read once per packet.
+        let sent = skb.sent_locators();
         let pkt = Outgoing {
             src,
             dst,
@@ -167,7 +169,7 @@ impl Control {
             dont_shim: skb.policy_sk().is_some_and(crate::sockopt::dont_shim),
             may_initiate: may_initiate(sk),
             setup_first: sk.is_some_and(crate::sockopt::setup_first),
-            chose_locators: skb.sent_locators().is_some(),
+            chose_locators: sent.is_some(),
         };
         if !pkt.shimmable() {
             return self.verdict(pkt.unshimmed());
@@ -177,7 +179,7 @@ impl Control {
         // sticky ones (SHIM_LOC_*_SEND): looked up only for packets that
         // have a context, and checked against it (under the table's lock)
         // only when there are some.
-        let chosen = || match skb.sent_locators() {
+        let chosen = || match sent {
             Some((src, dst)) => Chosen { src, dst, datagram: true },
             None => sk.map_or(Chosen::default(), |sk| {
                 let (src, dst) = crate::sockopt::send_locators(sk);
