@@ -33,8 +33,8 @@ use crate::kext::sock::tcp_retransmit;
 use crate::proto::codec::{self, Inbound, Local};
 use crate::proto::context::reap::{ReapConfig, Traffic};
 use crate::proto::context::{
-    classify_in, shimmable, Confusion, Connect, Context, ContextTag, Endpoint, Flow, Host, Locators, Message, Millis, NotOurs, Path, PayloadIn, Random,
-    Preferences, Received, Refusal, Responder, Route, State as CtxState, Table, Transmit, UlidPair,
+    classify_in, shimmable, Confusion, Connect, Context, ContextTag, Endpoint, Flow, Host, Locators, Message, Millis, Owner, Path, PayloadIn,
+    Random, Received, Refusal, Responder, Route, SteerError, Steered, Table, Transmit, UlidPair, Want,
 };
 use crate::proto::hba;
 use crate::proto::sockopt::{self as so, Side};
@@ -327,9 +327,9 @@ impl Slots {
         Some(s)
     }
 
-    /// The slot of the context sockets use for `ulids` (FII 0).
-    fn of(&self, ulids: &UlidPair) -> Option<&Slot> {
-        let i = self.routes.by_ulids(ulids, 0, |e| e.slot)?;
+    /// The slot of the context of `ulids` and `fii`.
+    fn of(&self, ulids: &UlidPair, fii: u32) -> Option<&Slot> {
+        let i = self.routes.by_ulids(ulids, fii, |e| e.slot)?;
         self.slots.get(i)
     }
 
@@ -521,6 +521,9 @@ struct Counters {
     /// Packets of `SHIM_DEFERRED_CONTEXT_SETUP` 0 sockets refused
     /// (EAGAIN) because the hold was full.
     hold_full: AtomicU64,
+    /// Contexts forked for a socket whose option conflicted with another
+    /// socket's on the same ULID pair.
+    forked: AtomicU64,
     /// Datagrams refused (EINVALIDLOCATOR) because the locators they
     /// chose are not their context's.
     invalid_locator: AtomicU64,
@@ -551,7 +554,7 @@ impl Counters {
 
     /// The counters other than the core's refusals, named, in a fixed
     /// order.
-    fn named(&self) -> [(&'static str, &AtomicU64); 11] {
+    fn named(&self) -> [(&'static str, &AtomicU64); 12] {
         [
             ("malformed", &self.malformed),
             ("no_validator", &self.no_validator),
@@ -562,6 +565,7 @@ impl Counters {
             ("reap_feedback", &self.reap_feedback),
             ("tcp_resent", &self.tcp_resent),
             ("hold_full", &self.hold_full),
+            ("forked", &self.forked),
             ("invalid_locator", &self.invalid_locator),
             ("sticky_ignored", &self.sticky_ignored),
         ]
@@ -680,38 +684,64 @@ impl Control {
         })
     }
 
-    /// Whether the ULID pair `(local, peer)` has an established context.
-    pub(crate) fn associated(&self, local: &[u8; 16], peer: &[u8; 16]) -> bool {
-        let ulids = UlidPair { local: *local, peer: *peer };
-        self.locked(|st| st.ep.table.by_ulids(&ulids, 0).is_some_and(|c| c.state() == CtxState::Established))
+    /// Whether a socket on `ulids` with FII `fii` has an established
+    /// context ([`Endpoint::socket_context`]).
+    pub(crate) fn associated(&self, ulids: &UlidPair, fii: u32) -> bool {
+        self.locked(|st| st.ep.socket_context(ulids, fii).is_some())
     }
 
-    /// Runs `f` on the established context of `ulids` (the one a connected
-    /// socket has), republishing what it changed; `NoContext` without one.
+    /// Runs `f` on the context a socket on `ulids` whose own context has
+    /// FII `fii` uses ([`Endpoint::socket_context`]), republishing what it
+    /// changed; `NoContext` without one.
     fn on_context<R>(
         &self,
         ulids: &UlidPair,
+        fii: u32,
         f: impl FnOnce(&mut Context, &mut KernelRandom) -> Result<R, so::Error>,
     ) -> Result<R, so::Error> {
-        self.locked(|st| on_established(st, ulids, f))
+        self.locked(|st| on_established(st, ulids, fii, f))
     }
 
-    /// `SHIM_LOC_*_PREF` set: the context's payload uses `addr` as its
-    /// locator on `side` from now on.
-    pub(crate) fn prefer(&self, ulids: &UlidPair, side: Side, addr: &Addr) -> Result<(), so::Error> {
-        self.on_context(ulids, |c, _| {
-            let ok = match side {
-                Side::Local => c.prefer_local(addr),
-                Side::Peer => c.prefer_peer(addr),
+    /// `SHIM_LOC_*_PREF`, `SHIM_LOCLIST_*` or `SHIM_PATHEXPLORE` set by the
+    /// socket `owner` on `ulids` (its own context: FII `fii`): applied, or
+    /// the context forked for the socket, whose new FII this returns
+    /// ([`Endpoint::steer`]).
+    pub(crate) fn steer(&self, ulids: &UlidPair, fii: u32, owner: Owner, want: &Want) -> Result<Option<u32>, so::Error> {
+        let (out, forked) = self.event(|st| {
+            let State { ep, rng, .. } = st;
+            let steered = ep.steer(ulids, fii, owner, want, now_ms(), rng);
+            ep.table.publish();
+            let (tx, forked) = match steered {
+                Ok(Steered::Applied(tx)) => (tx, None),
+                Ok(Steered::Forked(fii, i1)) => (Some(i1), Some(fii)),
+                Err(SteerError::NoContext) => return Err(so::Error::NoContext),
+                Err(SteerError::InvalidLocator) => return Err(so::Error::InvalidLocator),
+                Err(SteerError::Refused(Refusal::RateLimited)) => return Err(so::Error::Again),
+                Err(SteerError::Refused(_)) => return Err(so::Error::NoRoom),
             };
-            ok.then_some(()).ok_or(so::Error::InvalidLocator)
-        })
+            Ok((emit(st, &[tx]), forked))
+        })?;
+        if forked.is_some() {
+            Counters::count(&self.counters.forked);
+        }
+        self.transmit(&out);
+        Ok(forked)
+    }
+
+    /// The socket `owner` closed: its forked context goes, and the
+    /// settings it held on shared ones are free for others.
+    pub(crate) fn socket_closed(&self, owner: Owner) {
+        self.event(|st| {
+            if st.ep.release(owner) {
+                st.ep.table.publish();
+            }
+        });
     }
 
     /// Whether `addr` is one of our or the peer's verified locators
-    /// (`side`) in the context of `ulids`.
-    pub(crate) fn check_locator(&self, ulids: &UlidPair, side: Side, addr: &Addr) -> Result<(), so::Error> {
-        self.on_context(ulids, |c, _| {
+    /// (`side`) in the context of a socket on `ulids` with FII `fii`.
+    pub(crate) fn check_locator(&self, ulids: &UlidPair, fii: u32, side: Side, addr: &Addr) -> Result<(), so::Error> {
+        self.on_context(ulids, fii, |c, _| {
             let ok = match side {
                 Side::Local => c.has_local(addr),
                 Side::Peer => c.has_peer(addr),
@@ -720,29 +750,31 @@ impl Control {
         })
     }
 
-    /// Whether the context of `ulids` may send on `path` now: a packet's
-    /// chosen locators checked against its own context.
-    pub(crate) fn may_send_on(&self, ulids: &UlidPair, path: &Path) -> bool {
-        self.locked(|st| st.ep.table.of(ulids).is_some_and(|s| s.ctx.may_send_on(path)))
+    /// Whether the context of `ulids` and `fii` may send on `path` now: a
+    /// packet's chosen locators checked against its own context.
+    pub(crate) fn may_send_on(&self, ulids: &UlidPair, fii: u32, path: &Path) -> bool {
+        self.locked(|st| st.ep.table.of(ulids, fii).is_some_and(|s| s.ctx.may_send_on(path)))
     }
 
-    /// Of `addrs`, the locator of ours that the context of `ulids` sends
-    /// from (`SHIM_IF_SEND`); `InvalidLocator` when none is its.
-    pub(crate) fn local_among(&self, ulids: &UlidPair, addrs: &[Addr]) -> Result<Addr, so::Error> {
-        self.on_context(ulids, |c, _| c.local_among(addrs).ok_or(so::Error::InvalidLocator))
+    /// Of `addrs`, the locator of ours that the context of a socket on
+    /// `ulids` with FII `fii` sends from (`SHIM_IF_SEND`);
+    /// `InvalidLocator` when none is its.
+    pub(crate) fn local_among(&self, ulids: &UlidPair, fii: u32, addrs: &[Addr]) -> Result<Addr, so::Error> {
+        self.on_context(ulids, fii, |c, _| c.local_among(addrs).ok_or(so::Error::InvalidLocator))
     }
 
-    /// The locator pair of the context of `ulids`.
-    pub(crate) fn path(&self, ulids: &UlidPair) -> Result<Path, so::Error> {
-        self.on_context(ulids, |c, _| Ok(c.path()))
+    /// The locator pair of the context of a socket on `ulids` with FII `fii`.
+    pub(crate) fn path(&self, ulids: &UlidPair, fii: u32) -> Result<Path, so::Error> {
+        self.on_context(ulids, fii, |c, _| Ok(c.path()))
     }
 
-    /// Our or the peer's locators (`side`) in the context of `ulids`.
-    pub(crate) fn locator_list(&self, ulids: &UlidPair, side: Side) -> Result<KVec<so::Locator>, so::Error> {
+    /// Our or the peer's locators (`side`) in the context of a socket on
+    /// `ulids` with FII `fii`.
+    pub(crate) fn locator_list(&self, ulids: &UlidPair, fii: u32, side: Side) -> Result<KVec<so::Locator>, so::Error> {
         // The list, its preferences, and those of it that HBA verifies.
         let (locs, prefs, hba) = self.locked(|st| {
             let set = st.ep.host.locators;
-            on_established(st, ulids, |c, _| {
+            on_established(st, ulids, fii, |c, _| {
                 Ok(match side {
                     Side::Local => (*c.local_locators(), *c.local_preferences(), set),
                     Side::Peer => {
@@ -761,46 +793,34 @@ impl Control {
         Ok(out)
     }
 
-    /// `SHIM_LOCLIST_*` set: the context keeps only `keep` of our locators
-    /// (the peer hears of it) or of the peer's (`side`).
-    pub(crate) fn restrict(&self, ulids: &UlidPair, side: Side, keep: &Locators, prefs: Preferences) -> Result<(), so::Error> {
-        let out = self.event(|st| {
-            let update = on_established(st, ulids, |c, rng| match side {
-                Side::Local => c.restrict_local(keep, prefs, now_ms(), rng).map_err(|NotOurs| so::Error::InvalidLocator),
-                Side::Peer => c.restrict_peer(keep, prefs).then_some(None).ok_or(so::Error::InvalidLocator),
-            })?;
-            Ok(emit(st, &[update]))
-        })?;
-        self.transmit(&out);
-        Ok(())
+    /// How REAP runs on the context of a socket on `ulids` with FII `fii`.
+    pub(crate) fn reap_config(&self, ulids: &UlidPair, fii: u32) -> Result<ReapConfig, so::Error> {
+        self.on_context(ulids, fii, |c, _| Ok(c.reap_config()))
     }
 
-    /// How REAP runs on the context of `ulids`.
-    pub(crate) fn reap_config(&self, ulids: &UlidPair) -> Result<ReapConfig, so::Error> {
-        self.on_context(ulids, |c, _| Ok(c.reap_config()))
-    }
-
-    /// REAP of the context of `ulids` runs as `f` makes its parameters; a
-    /// new Send Timeout is announced to the peer.
+    /// REAP of the context of a socket on `ulids` with FII `fii` runs as
+    /// `f` makes its parameters; a new Send Timeout is announced to the
+    /// peer.
     pub(crate) fn set_reap(
         &self,
         ulids: &UlidPair,
+        fii: u32,
         f: impl FnOnce(ReapConfig) -> Result<ReapConfig, so::Error>,
     ) -> Result<(), so::Error> {
         let out = self.event(|st| {
-            let update = on_established(st, ulids, |c, rng| Ok(c.set_reap_config(f(c.reap_config())?, now_ms(), rng)))?;
+            let update = on_established(st, ulids, fii, |c, rng| Ok(c.set_reap_config(f(c.reap_config())?, now_ms(), rng)))?;
             Ok(emit(st, &[update]))
         })?;
         self.transmit(&out);
         Ok(())
     }
 
-    /// An application's feedback on the context of `ulids`
-    /// (`SHIM_FEEDBACK`): the peer is `reachable`, or it is not, which
-    /// starts an exploration now.
-    pub(crate) fn feedback(&self, ulids: &UlidPair, reachable: bool) -> Result<(), so::Error> {
+    /// An application's feedback on the context of its socket on `ulids`
+    /// with FII `fii` (`SHIM_FEEDBACK`): the peer is `reachable`, or it is
+    /// not, which starts an exploration now.
+    pub(crate) fn feedback(&self, ulids: &UlidPair, fii: u32, reachable: bool) -> Result<(), so::Error> {
         let out = self.event(|st| {
-            let probe = on_established(st, ulids, |c, rng| Ok(c.reap_feedback(reachable, now_ms(), rng)))?;
+            let probe = on_established(st, ulids, fii, |c, rng| Ok(c.reap_feedback(reachable, now_ms(), rng)))?;
             if probe.is_some() {
                 Counters::count(&self.counters.reap_feedback);
             }
@@ -829,7 +849,7 @@ impl Control {
             let total = queue.len();
             let mut ready = KVec::new();
             for (ulids, skb) in queue {
-                let slot = st.ep.table.of(&ulids);
+                let slot = st.ep.table.of(&ulids, 0);
                 let waiting = slot.is_some_and(|s| s.ctx.route().setting_up);
                 if let (Some(s), false) = (slot, waiting) {
                     s.stats.held.fetch_sub(1, Ordering::Relaxed);
@@ -893,15 +913,16 @@ impl Control {
     /// sent `sent_ms` ago: negative feedback for REAP, which explores at
     /// once if the ULID pair has an established context that did not move
     /// since.  (The flow's socket is locked: nothing here waits for one.)
-    pub(crate) fn unreachable(&self, ulids: &UlidPair, flow: Flow, sent_ms: u32) {
+    pub(crate) fn unreachable(&self, ulids: &UlidPair, fii: u32, flow: Flow, sent_ms: u32) {
         if self.routes.is_empty() {
             return;
         }
         let out = self.event(|st| {
             let now = now_ms();
             let sent = now.saturating_sub(Millis::from(sent_ms));
-            let heard = st.ep.table.of(ulids).map_or(0, |s| s.stats.traffic().last_received);
-            let (tx, changed) = st.ep.unreachable(ulids, flow, sent, heard, now, &mut st.rng);
+            let used = st.ep.socket_context(ulids, fii).map_or(0, |c| c.fii());
+            let heard = st.ep.table.of(ulids, used).map_or(0, |s| s.stats.traffic().last_received);
+            let (tx, changed) = st.ep.unreachable(ulids, fii, flow, sent, heard, now, &mut st.rng);
             if changed {
                 st.ep.table.publish();
             }
@@ -1092,10 +1113,12 @@ impl Control {
         !self.disabled.load(Ordering::Relaxed)
     }
 
-    /// Runs `f` on the route and counters of the context that sockets of
-    /// `ulids` use, under RCU (`f` must not sleep).
-    pub(crate) fn with_route<R>(&self, ulids: &UlidPair, f: impl FnOnce(&Route, &Arc<Stats>) -> R) -> Option<R> {
-        self.routes.by_ulids(ulids, 0, |e| f(&e.route, &e.stats))
+    /// Runs `f` on the route and counters of the context a socket on
+    /// `ulids` whose own context has FII `fii` (0: none) uses, under RCU
+    /// (`f` must not sleep): its own once established, else the shared one.
+    pub(crate) fn with_route<R>(&self, ulids: &UlidPair, fii: u32, f: impl FnOnce(&Route, &Arc<Stats>) -> R) -> Option<R> {
+        let own = fii != 0 && self.routes.by_ulids(ulids, fii, |e| e.route.established) == Some(true);
+        self.routes.by_ulids(ulids, if own { fii } else { 0 }, |e| f(&e.route, &e.stats))
     }
 
     /// Room to hold one more packet of the context of `stats` while it is
@@ -1126,7 +1149,7 @@ impl Control {
             // cannot hold; sending it on would only bring it back here.
             if st.queue.push((ulids, skb), GFP_ATOMIC).is_err() {
                 self.queued.fetch_sub(1, Ordering::Relaxed);
-                if let Some(s) = st.ep.table.of(&ulids) {
+                if let Some(s) = st.ep.table.of(&ulids, 0) {
                     s.stats.held.fetch_sub(1, Ordering::Relaxed);
                 }
             }
@@ -1142,7 +1165,7 @@ impl Control {
         let (out, stats) = self.event(|st| match st.ep.connect(ulids, now_ms(), &mut st.rng) {
             Connect::Started(i1) => {
                 st.ep.table.publish();
-                let stats = st.ep.table.of(&ulids).map(|s| s.stats.clone());
+                let stats = st.ep.table.of(&ulids, 0).map(|s| s.stats.clone());
                 (emit(st, &[Some(i1)]), stats)
             }
             Connect::Exists | Connect::Refused(_) => (KVec::new(), None),
@@ -1252,10 +1275,11 @@ unsafe impl HasTimer for Control {
 fn on_established<R>(
     st: &mut State,
     ulids: &UlidPair,
+    fii: u32,
     f: impl FnOnce(&mut Context, &mut KernelRandom) -> Result<R, so::Error>,
 ) -> Result<R, so::Error> {
     let State { ep, rng, .. } = st;
-    let (r, changed) = ep.on_established(ulids, now_ms(), |c| f(c, rng)).ok_or(so::Error::NoContext)?;
+    let (r, changed) = ep.on_established(ulids, fii, now_ms(), |c| f(c, rng)).ok_or(so::Error::NoContext)?;
     if changed {
         ep.table.publish();
     }

@@ -128,7 +128,7 @@ impl Control {
             return;
         }
         let ulids = UlidPair { local: dst, peer: src };
-        if self.with_route(&ulids, |r, stats| {
+        if self.with_route(&ulids, 0, |r, stats| {
             self.heard(r, stats);
             r.exploring
         }) == Some(true)
@@ -186,11 +186,13 @@ impl Control {
                 Chosen { src, dst, datagram: false }
             }),
         };
-        let decided = self.with_route(&ulids, |r, stats| {
+        // A socket that forked a context sends on it once it is up.
+        let fii = sk.map_or(0, crate::sockopt::fii);
+        let decided = self.with_route(&ulids, fii, |r, stats| {
             self.sent(r, stats);
             let mut failed = false;
             let verify = |path: &Path| {
-                let ok = self.may_send_on(&ulids, path);
+                let ok = self.may_send_on(&ulids, r.fii, path);
                 failed = !ok;
                 ok
             };

@@ -124,6 +124,9 @@ fn context(net: &Net, cursor: usize, msg: &mut Msg) -> Result<Option<usize>> {
         msg.put_bytes(attr(uapi::shim6_genl_attr_SHIM6_A_CTX_ULID_LOCAL), &c.ulids().local)?;
         msg.put_bytes(attr(uapi::shim6_genl_attr_SHIM6_A_CTX_ULID_PEER), &c.ulids().peer)?;
         msg.put_u32(attr(uapi::shim6_genl_attr_SHIM6_A_CTX_FII), c.fii())?;
+        if c.owner() != 0 {
+            msg.put_u32(attr(uapi::shim6_genl_attr_SHIM6_A_CTX_OWNER), c.owner())?;
+        }
         // The tags are all that keeps an off-path host from injecting into
         // a context: only an administrator of the namespace sees them.
         if msg.admin() {

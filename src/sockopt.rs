@@ -5,7 +5,7 @@
 
 use core::sync::atomic::{AtomicU32, Ordering};
 
-use kernel::error::code::{E2BIG, EINVAL, ENODEV, ENOENT, ERANGE};
+use kernel::error::code::{E2BIG, EAGAIN, EINVAL, ENODEV, ENOENT, ERANGE};
 use kernel::prelude::*;
 
 use crate::kext::net::PernetState;
@@ -15,7 +15,7 @@ use crate::kext::skb::Addr;
 use crate::kext::sock::{OptIn, OptOut, Sock};
 use crate::netns::NetState;
 use crate::proto::context::reap::ReapConfig;
-use crate::proto::context::{Flow, Millis, UlidPair};
+use crate::proto::context::{Explore, Flow, Millis, UlidPair, Want};
 use crate::proto::sockopt::{self as so, Cmsg, Indicator, Opt, Side, SockFlags};
 use crate::uapi;
 
@@ -46,9 +46,9 @@ const _: () = {
 /// The owner of `SOL_SHIM`.
 pub(crate) struct SolShim;
 
-/// What a socket remembers: [`FLAGS`], [`COUNTED`] and its sticky
-/// locators.
-pub(crate) type SockOpts = SockWords<11>;
+/// What a socket remembers: [`FLAGS`], [`COUNTED`], its sticky locators,
+/// and its own context if it forked one.
+pub(crate) type SockOpts = SockWords<13>;
 /// [`SockFlags`]: zero is the draft's defaults.
 const FLAGS: usize = 0;
 /// Non-zero once the socket is counted in its namespace.
@@ -59,6 +59,11 @@ const SEND_SEQ: usize = 2;
 const LOCAL_SEND: usize = 3;
 /// `SHIM_LOC_PEER_SEND`, four words; all-zero when unset.
 const PEER_SEND: usize = 7;
+/// The FII of the context the socket forked (0: none).
+const FII: usize = 11;
+/// The socket as its contexts know it (its inode number), once it steered
+/// one: 0 until then.
+const OWNER: usize = 12;
 
 fn words_of(state: &SockOpts, side: Side) -> Option<&[AtomicU32; 4]> {
     match side {
@@ -128,6 +133,29 @@ pub(crate) fn send_locators(sk: &Sock) -> (Option<Addr>, Option<Addr>) {
     SolShim::state(sk).map_or((None, None), |s| (load_send(s, Side::Local), load_send(s, Side::Peer)))
 }
 
+/// The FII of the socket's own context (0: it forked none).
+pub(crate) fn fii(sk: &Sock) -> u32 {
+    SolShim::state(sk).map_or(0, |s| s.word::<FII>().load(Ordering::Relaxed))
+}
+
+/// A socket option asks `want` of the socket's context: applied, or the
+/// context forked for this socket (draft §9.1), which it uses from then on.
+fn steer(sk: &Sock, want: &Want) -> Result<(), so::Error> {
+    let ulids = ulids_of(sk)?;
+    let state = SolShim::state_or_create(sk).map_err(|_| so::Error::NoRoom)?;
+    let mut owner = state.word::<OWNER>().load(Ordering::Relaxed);
+    if owner == 0 {
+        // No inode (0): the socket never forks, it steers the shared context.
+        owner = u32::try_from(sk.inode()).unwrap_or(0);
+        state.word::<OWNER>().store(owner, Ordering::Relaxed);
+    }
+    let fii = state.word::<FII>().load(Ordering::Relaxed);
+    if let Some(new) = NetState::of(sk.net()).ctl.steer(&ulids, fii, owner, want)? {
+        state.word::<FII>().store(new, Ordering::Relaxed);
+    }
+    Ok(())
+}
+
 fn errno(e: so::Error) -> Error {
     match e {
         so::Error::NoProtoOpt => Error::from_errno(-(kernel::bindings::ENOPROTOOPT as i32)),
@@ -138,21 +166,24 @@ fn errno(e: so::Error) -> Error {
         so::Error::NoDevice => ENODEV,
         so::Error::Range(_) => ERANGE,
         so::Error::Ipv4Locator => Error::from_errno(-(kernel::bindings::EAFNOSUPPORT as i32)),
+        so::Error::Again => EAGAIN,
+        so::Error::NoRoom => Error::from_errno(-(kernel::bindings::ENOBUFS as i32)),
     }
 }
 
-/// `SHIM_PATHEXPLORE`, `SHIM_APP_TIMEOUT` or `SHIM_HOT_STANDBY` set: REAP of the socket's
-/// context runs as `f` makes its parameters (shared by every socket of the
-/// ULID pair until contexts fork: the last writer's hold).
-fn set_reap(sk: &Sock, f: impl FnOnce(ReapConfig) -> Result<ReapConfig, so::Error>) -> Result {
+/// `SHIM_APP_TIMEOUT` or `SHIM_HOT_STANDBY` set: REAP of the socket's
+/// context runs as `f` makes its parameters.  These never fork: the
+/// context's are the last writer's (`SHIM_PATHEXPLORE` forks, see
+/// [`steer`]).
+fn set_reap(sk: &Sock, f: impl FnOnce(ReapConfig) -> ReapConfig) -> Result {
     let ulids = ulids_of(sk).map_err(errno)?;
-    NetState::of(sk.net()).ctl.set_reap(&ulids, f).map_err(errno)
+    NetState::of(sk.net()).ctl.set_reap(&ulids, fii(sk), |cfg| Ok(f(cfg))).map_err(errno)
 }
 
 /// How REAP runs on the socket's context.
 fn reap_config(sk: &Sock) -> Result<ReapConfig> {
     let ulids = ulids_of(sk).map_err(errno)?;
-    NetState::of(sk.net()).ctl.reap_config(&ulids).map_err(errno)
+    NetState::of(sk.net()).ctl.reap_config(&ulids, fii(sk)).map_err(errno)
 }
 
 /// The ULID pair of a socket's context: a connected IPv6 socket that does
@@ -187,20 +218,21 @@ fn set_with_context(sk: &Sock, opt: Opt, buf: &[u8]) -> Result<(), so::Error> {
         Opt::LocLocalPref | Opt::LocPeerPref => {
             // The all-zero locator only clears the sticky SEND options.
             let l = so::Locator::decode(buf)?.ok_or(so::Error::Invalid)?;
-            let ulids = ulids_of(sk)?;
-            ctl.prefer(&ulids, side, &so::shim6_addr(&l)?)
+            let a = so::shim6_addr(&l)?;
+            steer(sk, &if side == Side::Local { Want::PreferLocal(a) } else { Want::PreferPeer(a) })
         }
         Opt::LocLocalSend | Opt::LocPeerSend => {
             let ulids = ulids_of(sk)?;
+            let fii = fii(sk);
             let addr = match so::Locator::decode(buf)? {
                 Some(l) => {
                     let a = so::shim6_addr(&l)?;
-                    ctl.check_locator(&ulids, side, &a)?;
+                    ctl.check_locator(&ulids, fii, side, &a)?;
                     a
                 }
                 // All-zero clears the choice.
                 None => {
-                    ctl.path(&ulids)?;
+                    ctl.path(&ulids, fii)?;
                     [0; 16]
                 }
             };
@@ -211,9 +243,9 @@ fn set_with_context(sk: &Sock, opt: Opt, buf: &[u8]) -> Result<(), so::Error> {
         Opt::LoclistLocal | Opt::LoclistPeer => {
             let mut list = [so::locator_of(&[0; 16]); so::MAX_LOCATORS];
             let n = so::decode_locator_list(buf, &mut list)?;
-            let ulids = ulids_of(sk)?;
+            ulids_of(sk)?;
             let (keep, prefs) = so::by_preference(list.get(..n).unwrap_or(&[]))?;
-            ctl.restrict(&ulids, side, &keep, prefs)
+            steer(sk, &if side == Side::Local { Want::RestrictLocal(keep, prefs) } else { Want::RestrictPeer(keep, prefs) })
         }
         _ => Err(so::Error::NoContext),
     }
@@ -223,10 +255,11 @@ fn set_with_context(sk: &Sock, opt: Opt, buf: &[u8]) -> Result<(), so::Error> {
 fn get_with_context(sk: &Sock, opt: Opt, val: &OptOut) -> Result {
     let ctl = &NetState::of(sk.net()).ctl;
     let ulids = ulids_of(sk).map_err(errno)?;
+    let fii = fii(sk);
     let side = opt.side().unwrap_or(Side::Local);
     match opt {
         Opt::LocLocalPref | Opt::LocPeerPref => {
-            let path = ctl.path(&ulids).map_err(errno)?;
+            let path = ctl.path(&ulids, fii).map_err(errno)?;
             let a = match side {
                 Side::Local => path.src,
                 Side::Peer => path.dst,
@@ -234,7 +267,7 @@ fn get_with_context(sk: &Sock, opt: Opt, val: &OptOut) -> Result {
             val.write(&so::locator_of(&a).encode())
         }
         Opt::LoclistLocal | Opt::LoclistPeer => {
-            let mut locs = ctl.locator_list(&ulids, side).map_err(errno)?;
+            let mut locs = ctl.locator_list(&ulids, fii, side).map_err(errno)?;
             if side == Side::Local {
                 // Interface indexes beyond the field's 255 read as 0, unknown.
                 for l in locs.iter_mut() {
@@ -255,7 +288,7 @@ fn get_with_context(sk: &Sock, opt: Opt, val: &OptOut) -> Result {
         }
         Opt::LocLocalSend | Opt::LocPeerSend => {
             // A socket with a context and no choice reads the all-zero locator.
-            ctl.path(&ulids).map_err(errno)?;
+            ctl.path(&ulids, fii).map_err(errno)?;
             let a = SolShim::state(sk).and_then(|s| load_send(s, side));
             val.write(&a.map_or([0; so::LOCATOR_LEN], |a| so::locator_of(&a).encode()))
         }
@@ -293,10 +326,13 @@ impl ShimOps for SolShim {
         val.read(&mut buf)?;
         let value = so::decode_value(opt, &buf).map_err(errno)?;
         match (opt, value) {
-            (Opt::HotStandby, so::Value::Bool(on)) => return set_reap(sk, |cfg| Ok(ReapConfig { hot_standby: on, ..cfg })),
-            (Opt::PathExplore, so::Value::PathExplore(pe)) => return set_reap(sk, |cfg| pe.config(cfg)),
+            (Opt::HotStandby, so::Value::Bool(on)) => return set_reap(sk, |cfg| ReapConfig { hot_standby: on, ..cfg }),
+            (Opt::PathExplore, so::Value::PathExplore(pe)) => {
+                let explore = Explore::of(&pe.config(ReapConfig::default()).map_err(errno)?);
+                return steer(sk, &Want::Explore(explore)).map_err(errno);
+            }
             (Opt::AppTimeout, so::Value::Uint(secs)) => {
-                return set_reap(sk, |cfg| Ok(ReapConfig { app_timeout: Millis::from(secs) * 1000, ..cfg }));
+                return set_reap(sk, |cfg| ReapConfig { app_timeout: Millis::from(secs) * 1000, ..cfg });
             }
             _ => {}
         }
@@ -314,7 +350,7 @@ impl ShimOps for SolShim {
         };
         if with_context {
             if let Some(ulids) = context_of(sk).map_err(errno)? {
-                NetState::of(sk.net()).ctl.path(&ulids).map_err(errno)?;
+                NetState::of(sk.net()).ctl.path(&ulids, fii(sk)).map_err(errno)?;
             }
         }
         // Validate before creating state: a refused option leaves the socket as it was.
@@ -354,7 +390,7 @@ impl ShimOps for SolShim {
         if opt == Opt::Associated {
             let ctl = &NetState::of(sk.net()).ctl;
             // A socket that bypasses the shim is never associated.
-            let yes = !dont_shim(sk) && sk.v6_pair().is_some_and(|(l, p)| ctl.associated(&l, &p));
+            let yes = !dont_shim(sk) && sk.v6_pair().is_some_and(|(l, p)| ctl.associated(&UlidPair { local: l, peer: p }, fii(sk)));
             return val.write(&so::encode_int(i32::from(yes)));
         }
         if matches!(
@@ -365,7 +401,7 @@ impl ShimOps for SolShim {
         }
         if matches!(opt, Opt::LocLocalRecv | Opt::LocPeerRecv) {
             if let Some(ulids) = context_of(sk).map_err(errno)? {
-                NetState::of(sk.net()).ctl.path(&ulids).map_err(errno)?;
+                NetState::of(sk.net()).ctl.path(&ulids, fii(sk)).map_err(errno)?;
             }
             return val.write(&so::encode_int(so::get_bool_with_context(opt, flags(sk)).map_err(errno)?));
         }
@@ -379,7 +415,7 @@ impl ShimOps for SolShim {
                 // The interface first (ENODEV), then the context (ENOENT).
                 let addrs = sk.net().ipv6_addresses_on(i)?;
                 let ulids = ulids_of(sk).map_err(errno)?;
-                let a = NetState::of(sk.net()).ctl.local_among(&ulids, &addrs).map_err(errno)?;
+                let a = NetState::of(sk.net()).ctl.local_among(&ulids, fii(sk), &addrs).map_err(errno)?;
                 ext.set_local(&a);
                 return Ok(());
             }
@@ -389,18 +425,18 @@ impl ShimOps for SolShim {
                 let ulids = ulids_of(sk).map_err(errno)?;
                 let reachable = match fb.indicator {
                     // Must not be processed (draft §7.3), once the context is there.
-                    Indicator::Default => return NetState::of(sk.net()).ctl.path(&ulids).map(|_| ()).map_err(errno),
+                    Indicator::Default => return NetState::of(sk.net()).ctl.path(&ulids, fii(sk)).map(|_| ()).map_err(errno),
                     Indicator::UnableToConnect | Indicator::Unsatisfactory => false,
                     Indicator::Satisfactory => true,
                 };
-                return NetState::of(sk.net()).ctl.feedback(&ulids, reachable).map_err(errno);
+                return NetState::of(sk.net()).ctl.feedback(&ulids, fii(sk), reachable).map_err(errno);
             }
         };
         let ulids = context_of(sk).map_err(errno)?;
         let l = so::locator_of(&addr);
         let a = so::shim6_addr(&l).map_err(errno)?;
         if let Some(ulids) = ulids {
-            NetState::of(sk.net()).ctl.check_locator(&ulids, side, &a).map_err(errno)?;
+            NetState::of(sk.net()).ctl.check_locator(&ulids, fii(sk), side, &a).map_err(errno)?;
         }
         match side {
             Side::Local => ext.set_local(&a),
@@ -439,10 +475,14 @@ impl ShimOps for SolShim {
         }
         let Some((local, peer)) = sk.v6_pair() else { return };
         let (local_port, peer_port) = sk.ports();
-        NetState::of(sk.net()).ctl.unreachable(&UlidPair { local, peer }, Flow { local_port, peer_port }, sent_ms);
+        NetState::of(sk.net()).ctl.unreachable(&UlidPair { local, peer }, fii(sk), Flow { local_port, peer_port }, sent_ms);
     }
 
     fn sk_release(sk: &Sock, state: &SockOpts) {
+        let owner = state.word::<OWNER>().load(Ordering::Relaxed);
+        if owner != 0 {
+            NetState::of(sk.net()).ctl.socket_closed(owner);
+        }
         if state.word::<COUNTED>().load(Ordering::Relaxed) != 0 {
             NetState::of(sk.net()).socket_released();
         }

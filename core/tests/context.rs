@@ -46,7 +46,7 @@ impl Peer {
     }
 
     fn receive_all(&mut self, tx: &Transmit, now: Millis) -> Vec<Transmit> {
-        let rx = Received { path: tx.path, msg: tx.msg };
+        let rx = Received { path: tx.path, msg: as_received(tx.msg) };
         self.ep.receive(&rx, now, &mut self.rng, &mut TestMac).tx.into_iter().flatten().collect()
     }
 
@@ -65,6 +65,17 @@ impl Peer {
     fn deadline(&self) -> Option<Millis> {
         self.ep.table.0.iter().filter_map(Context::deadline).min()
     }
+}
+
+/// `msg` as the receiver's codec hands it over: a ULID Pair option names
+/// the pair from the sender's side, the receiver's is the other way round.
+fn as_received(mut msg: Message) -> Message {
+    let swap = |u: &mut Option<UlidPair>| *u = u.map(|u| UlidPair { local: u.peer, peer: u.local });
+    match &mut msg {
+        Message::I1 { ulids, .. } | Message::I2 { ulids, .. } | Message::I2bis { ulids, .. } => swap(ulids),
+        _ => {}
+    }
+    msg
 }
 
 fn pair() -> (Peer, Peer) {
@@ -448,11 +459,11 @@ fn payload_is_untouched_on_the_ulid_pair() {
 fn preferences_move_payload_to_verified_locators_only() {
     let (mut a, b) = established();
     let ca = a.ep.table.0.iter_mut().next().unwrap();
-    assert!(!ca.prefer_peer(&A2), "not a locator of the peer");
-    assert!(!ca.prefer_local(&B2), "not one of ours");
+    assert!(ca.honour(&Want::PreferPeer(A2), 0, &mut Rng(0)).is_err(), "not a locator of the peer");
+    assert!(ca.honour(&Want::PreferLocal(B2), 0, &mut Rng(0)).is_err(), "not one of ours");
     assert_eq!(ca.payload_out(), None, "a refused preference changes nothing");
-    assert!(ca.prefer_peer(&B2));
-    assert!(ca.prefer_local(&A2));
+    assert!(ca.honour(&Want::PreferPeer(B2), 0, &mut Rng(0)).is_ok());
+    assert!(ca.honour(&Want::PreferLocal(A2), 0, &mut Rng(0)).is_ok());
     let ct_b = b.ctx(&a).ct_local();
     let (path, ct) = a.ctx(&b).payload_out().expect("rewritten");
     assert_eq!((path.src, path.dst, ct), (A2, B2, ct_b));
@@ -467,7 +478,7 @@ fn preferences_move_payload_to_verified_locators_only() {
 
     // Back to the ULIDs: untouched again.
     let ca = a.ep.table.0.iter_mut().next().unwrap();
-    assert!(ca.prefer_peer(&B1) && ca.prefer_local(&A1));
+    assert!(ca.honour(&Want::PreferPeer(B1), 0, &mut Rng(0)).is_ok() && ca.honour(&Want::PreferLocal(A1), 0, &mut Rng(0)).is_ok());
     assert_eq!(ca.payload_out(), None);
 }
 
@@ -478,7 +489,7 @@ fn preferences_move_payload_to_verified_locators_only() {
 fn the_pair_last_heard_needs_no_table() {
     let (mut a, mut b) = established();
     let ca = a.ep.table.0.iter_mut().next().unwrap();
-    assert!(ca.prefer_peer(&B2) && ca.prefer_local(&A2));
+    assert!(ca.honour(&Want::PreferPeer(B2), 0, &mut Rng(0)).is_ok() && ca.honour(&Want::PreferLocal(A2), 0, &mut Rng(0)).is_ok());
     let (path, _) = a.ctx(&b).payload_out().expect("rewritten");
     assert_eq!(b.ctx(&a).route().restore(&path), None, "not heard yet: the table decides");
 
@@ -494,7 +505,7 @@ fn the_pair_last_heard_needs_no_table() {
     // A's locator A2 leaves B's context: its pair leaves the route.
     let mut keep = Locators::default();
     keep.push(A1);
-    assert!(cb.restrict_peer(&keep, Preferences::default()));
+    assert!(cb.honour(&Want::RestrictPeer(keep, Preferences::default()), 0, &mut Rng(0)).is_ok());
     assert_eq!(cb.route().heard, None);
     assert_eq!(cb.route().restore(&path), None);
 }
@@ -524,11 +535,11 @@ fn payload_before_r2_sends_i2_then_is_delivered() {
 fn locator_lists_are_restricted_to_known_locators() {
     let (mut a, mut b) = established();
     let ca = a.ep.table.0.iter_mut().next().unwrap();
-    assert!(ca.prefer_peer(&B2));
-    assert!(!ca.restrict_peer(&Locators::new(&[B1, A2]), Preferences::default()), "A2 is not B's");
-    assert!(!ca.restrict_peer(&Locators::default(), Preferences::default()), "an empty list");
+    assert!(ca.honour(&Want::PreferPeer(B2), 0, &mut Rng(0)).is_ok());
+    assert!(ca.honour(&Want::RestrictPeer(Locators::new(&[B1, A2]), Preferences::default()), 0, &mut Rng(0)).is_err(), "A2 is not B's");
+    assert!(ca.honour(&Want::RestrictPeer(Locators::default(), Preferences::default()), 0, &mut Rng(0)).is_err(), "an empty list");
     assert_eq!(ca.peer_locators().as_slice().len(), 2, "a refused list changes nothing");
-    assert!(ca.restrict_peer(&Locators::new(&[B1]), Preferences::default()));
+    assert!(ca.honour(&Want::RestrictPeer(Locators::new(&[B1]), Preferences::default()), 0, &mut Rng(0)).is_ok());
     assert_eq!(ca.peer_locators().as_slice(), &[B1]);
     assert_eq!(ca.path().dst, B1, "the destination left the list");
 
@@ -551,7 +562,7 @@ fn a_route_applies_per_packet_choices_and_restores_only_what_it_knows() {
     assert_eq!(r.out(Some(A2), None), Some((Path { src: A2, dst: B1 }, ct_b)));
     assert_eq!(r.out(None, Some(B2)), Some((Path { src: A1, dst: B2 }, ct_b)));
     assert_eq!(r.out(Some(A1), Some(B1)), None);
-    assert!(ca.prefer_peer(&B2));
+    assert!(ca.honour(&Want::PreferPeer(B2), 0, &mut Rng(0)).is_ok());
     let r = ca.route();
     assert_eq!(r.out(None, Some(B1)), None, "a datagram's own choice wins over the context's");
     assert_eq!(r.restore(&Path { src: B2, dst: A1 }), Some(ulids));
@@ -757,7 +768,7 @@ fn classify_outgoing_packets() {
     assert_eq!(pkt.classify(Some(&route), sticky(Some(A2), Some(B2)), |_| true), Out::Rewrite(picked, ct));
     // Moved: rewritten, the packet's own choice first.
     let ca = a.ep.table.0.iter_mut().next().unwrap();
-    assert!(ca.prefer_peer(&B2));
+    assert!(ca.honour(&Want::PreferPeer(B2), 0, &mut Rng(0)).is_ok());
     let route = a.ctx(&b).route();
     assert_eq!(pkt.classify(Some(&route), sticky(None, None), no_check), Out::Rewrite(Path { src: A1, dst: B2 }, ct));
     assert_eq!(pkt.classify(Some(&route), sticky(Some(A2), None), |_| true), Out::Rewrite(picked, ct));
@@ -887,8 +898,8 @@ fn a_stalled_flow_is_told_when_its_context_moves() {
         v
     };
     let stranger = UlidPair { local: A1, peer: A3 };
-    assert_eq!(a.ep.unreachable(&stranger, flow, 500, 0, 500, &mut a.rng), (None, false));
-    let (probe, changed) = a.ep.unreachable(&ulids, flow, 800, 0, 1_000, &mut a.rng);
+    assert_eq!(a.ep.unreachable(&stranger, 0, flow, 500, 0, 500, &mut a.rng), (None, false));
+    let (probe, changed) = a.ep.unreachable(&ulids, 0, flow, 800, 0, 1_000, &mut a.rng);
     let probe = probe.expect("a probe at once");
     assert!(changed, "exploring: the packet path hands payload to REAP");
     assert_eq!(a.ctx(&b).reap_state(), ReapState::Exploring);
@@ -902,15 +913,15 @@ fn a_stalled_flow_is_told_when_its_context_moves() {
     b.receive_all(&confirm[0], 1_015);
     // A timeout of what was sent before the move: no exploration, and
     // nothing to tell the flow later (it is resending now).
-    assert_eq!(a.ep.unreachable(&ulids, flow, 900, 0, 1_030, &mut a.rng), (None, false));
+    assert_eq!(a.ep.unreachable(&ulids, 0, flow, 900, 0, 1_030, &mut a.rng), (None, false));
     assert_eq!(moved(&mut a, 1_040), []);
     // Stalled again on the new pair, which keeps working: forgotten after
     // STALL_MEMORY, and a later move does not name it.
-    let (again, _) = a.ep.unreachable(&ulids, flow, 2_000, 0, 2_000, &mut a.rng);
+    let (again, _) = a.ep.unreachable(&ulids, 0, flow, 2_000, 0, 2_000, &mut a.rng);
     assert!(again.is_some());
     assert_eq!(moved(&mut a, 2_000 + STALL_MEMORY - 1), []);
     assert_eq!(moved(&mut a, 2_000 + STALL_MEMORY), []);
-    a.ep.on_established(&ulids, 2_000 + STALL_MEMORY, |c| c.prefer_peer(&B1));
+    a.ep.on_established(&ulids, 0, 2_000 + STALL_MEMORY, |c| c.honour(&Want::PreferPeer(B1), 0, &mut Rng(0)).is_ok());
     assert_eq!(moved(&mut a, 2_000 + STALL_MEMORY + 1), []);
 }
 
@@ -923,7 +934,7 @@ fn stalled_flows_are_bounded() {
     let mut probe = None;
     for port in 0..(MAX_STALLED as u16 + 4) {
         let at = 1_000 + Millis::from(port);
-        let (tx, _) = a.ep.unreachable(&ulids, Flow { local_port: port, peer_port: 80 }, at, 0, at, &mut a.rng);
+        let (tx, _) = a.ep.unreachable(&ulids, 0, Flow { local_port: port, peer_port: 80 }, at, 0, at, &mut a.rng);
         probe = probe.or(tx);
     }
     let probe = probe.expect("the first stall explores");
@@ -947,7 +958,7 @@ fn a_new_send_timeout_is_announced_to_the_peer() {
     let fast = ReapConfig { send_timeout: 2_000, ..ReapConfig::default() };
     let set = |a: &mut Peer, cfg: ReapConfig, now| {
         let Peer { ep, rng, .. } = a;
-        ep.on_established(&ulids, now, |c| c.set_reap_config(cfg, now, rng)).expect("established").0
+        ep.on_established(&ulids, 0, now, |c| c.set_reap_config(cfg, now, rng)).expect("established").0
     };
     let ur = set(&mut a, fast, 100).expect("an Update Request");
     let Message::UpdateRequest { keepalive, .. } = ur.msg else { panic!("{ur:?}") };
@@ -984,7 +995,7 @@ fn application_feedback_drives_reap() {
     let ulids = a.ulids(&b);
     let fb = |a: &mut Peer, reachable, now| {
         let Peer { ep, rng, .. } = a;
-        ep.on_established(&ulids, now, |c| c.reap_feedback(reachable, now, rng)).expect("established").0
+        ep.on_established(&ulids, 0, now, |c| c.reap_feedback(reachable, now, rng)).expect("established").0
     };
     a.ep.table.1 = Traffic { last_sent: 1_000, last_received: 0, unanswered_since: Some(1_000), owed_since: None };
     assert_eq!(fb(&mut a, true, 2_000), None);
@@ -1049,7 +1060,7 @@ fn events_tell_the_monitor_what_each_context_did() {
     let ulids = a.ulids(&b);
     let Peer { ep, rng, .. } = &mut a;
     for reachable in [true, true, false] {
-        ep.on_established(&ulids, now + 20, |c| c.reap_feedback(reachable, now + 20, rng));
+        ep.on_established(&ulids, 0, now + 20, |c| c.reap_feedback(reachable, now + 20, rng));
     }
     let (changes, lost) = events(&mut a);
     let fb = |reachable| Change::Feedback { reachable, count: 1 };
@@ -1061,7 +1072,7 @@ fn events_tell_the_monitor_what_each_context_did() {
     for i in 0..MAX_EVENTS + 4 {
         let side = sides[i % 2];
         let Peer { ep, .. } = &mut a;
-        ep.on_established(&ulids, now + 30, |c| c.prefer_local(&side));
+        ep.on_established(&ulids, 0, now + 30, |c| c.honour(&Want::PreferLocal(side), 0, &mut Rng(0)).is_ok());
     }
     let (changes, lost) = events(&mut a);
     assert_eq!((changes.len(), lost), (MAX_EVENTS, 4));
@@ -1101,6 +1112,140 @@ fn locator_preferences_follow_their_locators() {
     assert_eq!((ca.local_preferences().get(0), ca.local_preferences().get(1)), (9, 1));
     ca.update_locators(Locators::new(&[A1, A3]), 10, &mut a.rng);
     assert_eq!((ca.local_preferences().get(0), ca.local_preferences().get(1)), (1, 0), "A1 keeps 1, A3 has none");
-    assert!(ca.restrict_peer(&Locators::new(&[B2, B1]), Preferences::new(&[5, 4])));
+    assert!(ca.honour(&Want::RestrictPeer(Locators::new(&[B2, B1]), Preferences::new(&[5, 4])), 0, &mut Rng(0)).is_ok());
     assert_eq!(ca.peer_preferences().get(0), 5);
+}
+
+// Context forking (draft API §9.1).
+
+/// Sockets of A's, as the endpoint names them.
+const S1: Owner = 101;
+const S2: Owner = 102;
+
+impl Peer {
+    fn steer(&mut self, peer: &Peer, fii: u32, owner: Owner, want: Want, now: Millis) -> Result<Steered, SteerError> {
+        let u = self.ulids(peer);
+        self.ep.steer(&u, fii, owner, &want, now, &mut self.rng)
+    }
+
+    fn ctx_of(&self, peer: &Peer, fii: u32) -> Option<&Context> {
+        let u = self.ulids(peer);
+        self.ep.table.0.iter().find(|c| c.ulids() == u && c.fii() == fii)
+    }
+}
+
+/// A forks with `i1`, B answers: A's fork established; what A sent last.
+fn set_up_fork(a: &mut Peer, b: &mut Peer, i1: &Transmit, now: Millis) -> Option<Transmit> {
+    let r1 = b.receive(i1, now).expect("R1");
+    let i2 = a.receive(&r1, now).expect("I2");
+    let r2 = b.receive(&i2, now).expect("R2");
+    a.receive(&r2, now)
+}
+
+#[test]
+fn a_conflicting_preference_forks_a_context_of_the_sockets_own() {
+    let (mut a, mut b) = established();
+    assert_eq!(a.steer(&b, 0, S1, Want::PreferPeer(B2), 10), Ok(Steered::Applied(None)));
+    assert_eq!(a.ctx(&b).holder(Class::Peer), S1);
+    // The same again from another socket: nothing to fork for.
+    assert_eq!(a.steer(&b, 0, S2, Want::PreferPeer(B2), 20), Ok(Steered::Applied(None)));
+    assert_eq!(a.ep.table.0.len(), 1);
+    // Another class is free: S2 holds it on the shared context.
+    assert_eq!(a.steer(&b, 0, S2, Want::PreferLocal(A2), 30), Ok(Steered::Applied(None)));
+    assert_eq!(a.ctx(&b).holder(Class::Local), S2);
+
+    let Ok(Steered::Forked(fii, i1)) = a.steer(&b, 0, S2, Want::PreferPeer(B1), 40) else { panic!("no fork") };
+    assert_ne!(fii, 0);
+    let Message::I1 { fii: sent, ulids, .. } = i1.msg else { panic!("{i1:?}") };
+    assert_eq!(sent, fii, "the I1 carries the FII option");
+    assert_eq!(ulids, Some(a.ulids(&b)), "on locators: with the ULID pair option");
+    assert_eq!(i1.path, Path { src: A2, dst: B1 }, "on the shared pair as S2 wants it");
+    assert_eq!(a.ctx_of(&b, 0).unwrap().path().dst, B2, "S1's context keeps S1's pair");
+    // Until the fork is up, S2's packets and options use the shared one.
+    let u = a.ulids(&b);
+    assert_eq!(a.ep.socket_context(&u, fii).map(|c| c.fii()), Some(0));
+
+    assert_eq!(set_up_fork(&mut a, &mut b, &i1, 50), None);
+    let fork = a.ctx_of(&b, fii).unwrap();
+    assert_eq!((fork.state(), fork.owner()), (State::Established, S2));
+    assert_eq!(fork.path(), Path { src: A2, dst: B1 });
+    assert!(fork.peer_locators().contains(&B2), "the peer's list, verified again");
+    assert_ne!(fork.ct_local(), a.ctx_of(&b, 0).unwrap().ct_local());
+    let theirs = b.ctx_of(&a, fii).expect("B keys the fork by ULIDs and FII");
+    assert_eq!(theirs.ct_peer(), Some(fork.ct_local()));
+    assert_eq!(b.ep.table.0.len(), 2);
+    assert_eq!(a.ep.socket_context(&u, fii).map(|c| c.fii()), Some(fii));
+
+    // S2 steers its own context from now on, whatever S1 holds.
+    assert_eq!(a.steer(&b, fii, S2, Want::PreferPeer(B2), 60), Ok(Steered::Applied(None)));
+    assert_eq!(a.ctx_of(&b, fii).unwrap().path().dst, B2);
+    assert_eq!(a.ep.table.0.len(), 2);
+}
+
+#[test]
+fn a_fork_takes_only_the_contexts_verified_locators() {
+    let (mut a, b) = established();
+    a.steer(&b, 0, S1, Want::PreferPeer(B2), 10).unwrap();
+    assert_eq!(a.steer(&b, 0, S2, Want::PreferPeer(A2), 20), Err(SteerError::InvalidLocator));
+    a.steer(&b, 0, S1, Want::RestrictPeer(Locators::new(&[B2]), Preferences::default()), 30).unwrap();
+    let stranger = Locators::new(&[B1, A3]);
+    assert_eq!(
+        a.steer(&b, 0, S2, Want::RestrictPeer(stranger, Preferences::default()), 40),
+        Err(SteerError::InvalidLocator)
+    );
+    assert_eq!(a.ep.table.0.len(), 1, "nothing forked");
+    // Without a context, nothing at all.
+    let (mut c, d) = pair();
+    assert_eq!(c.steer(&d, 0, S1, Want::PreferPeer(B2), 0), Err(SteerError::NoContext));
+}
+
+#[test]
+fn a_closed_socket_frees_what_it_held_and_its_fork_goes() {
+    let (mut a, mut b) = established();
+    a.steer(&b, 0, S1, Want::PreferPeer(B2), 10).unwrap();
+    let Ok(Steered::Forked(fii, i1)) = a.steer(&b, 0, S2, Want::PreferPeer(B1), 20) else { panic!() };
+    set_up_fork(&mut a, &mut b, &i1, 30);
+    // Idle far beyond the collection timeout: a fork lives with its socket.
+    a.ep.table.1 = reap::Traffic::used_at(30);
+    a.tick(30 + 2 * consts::IDLE_TIMEOUT);
+    assert!(a.ctx_of(&b, fii).is_some(), "the fork stays while S2 lives");
+    assert!(a.ctx_of(&b, 0).is_none(), "the idle shared context went");
+
+    let (mut a, mut b) = established();
+    a.steer(&b, 0, S1, Want::PreferPeer(B2), 10).unwrap();
+    let Ok(Steered::Forked(fii, i1)) = a.steer(&b, 0, S2, Want::PreferPeer(B1), 20) else { panic!() };
+    set_up_fork(&mut a, &mut b, &i1, 30);
+    assert!(!a.ep.release(S1), "S1 had no fork");
+    assert_eq!(a.ctx(&b).holder(Class::Peer), 0, "S1's hold is free");
+    assert!(a.ep.release(S2), "S2's fork goes");
+    assert!(a.ctx_of(&b, fii).is_none());
+    // S2's FII now names nothing: it steers the shared context again.
+    assert_eq!(a.steer(&b, fii, S2, Want::PreferPeer(B1), 40), Ok(Steered::Applied(None)));
+    assert_eq!((a.ctx(&b).path().dst, a.ctx(&b).holder(Class::Peer)), (B1, S2));
+}
+
+#[test]
+fn a_fork_keeps_its_sockets_exploration_and_peer_list() {
+    let (mut a, mut b) = established();
+    let mine = Explore { initial_probes: 2, send_timeout: 20_000, initial_probe_timeout: 300 };
+    let theirs = Explore { initial_probes: 6, ..Explore::of(&reap::ReapConfig::default()) };
+    a.steer(&b, 0, S1, Want::Explore(theirs), 10).unwrap();
+    let Ok(Steered::Forked(fii, i1)) = a.steer(&b, 0, S2, Want::Explore(mine), 20) else { panic!() };
+    // The Send Timeout is not the default: announced once the fork is up.
+    let update = set_up_fork(&mut a, &mut b, &i1, 30).expect("Update Request");
+    let Message::UpdateRequest { keepalive, .. } = update.msg else { panic!("{update:?}") };
+    assert_eq!(keepalive, Some(20));
+    assert_eq!(Explore::of(&a.ctx_of(&b, fii).unwrap().reap_config()), mine);
+    assert_eq!(Explore::of(&a.ctx_of(&b, 0).unwrap().reap_config()), theirs);
+
+    // A peer list from a fork still being set up holds once it is up.
+    let (mut a, mut b) = established();
+    a.steer(&b, 0, S1, Want::PreferPeer(B2), 10).unwrap();
+    let keep = Want::RestrictPeer(Locators::new(&[B1]), Preferences::new(&[7]));
+    let Ok(Steered::Forked(fii, i1)) = a.steer(&b, 0, S2, keep, 20) else { panic!() };
+    assert_eq!(set_up_fork(&mut a, &mut b, &i1, 30), None);
+    let fork = a.ctx_of(&b, fii).unwrap();
+    assert_eq!(fork.peer_locators().as_slice(), &[B1]);
+    assert_eq!(fork.peer_preferences().get(0), 7);
+    assert_eq!(fork.path().dst, B1);
 }

@@ -87,6 +87,14 @@ impl Sock {
         unsafe { core::ptr::write_volatile(&raw mut (*self.as_ptr()).sk_gso_max_size, bindings::GSO_LEGACY_MAX_SIZE) };
     }
 
+    /// The inode number of the socket's file, as `ss -e` (`ino:`) and
+    /// `/proc/PID/fd` (`socket:[N]`) show it; 0 without one.
+    pub(crate) fn inode(&self) -> usize {
+        // SAFETY: By the type invariant the socket is valid; `sock_i_ino` takes the
+        // socket's callback lock itself, and answers 0 for a socket without a file.
+        unsafe { bindings::sock_i_ino(self.as_ptr()) }
+    }
+
     /// The network namespace of the socket.
     pub(crate) fn net(&self) -> &Net {
         // SAFETY: By the type invariant the socket is valid; a socket holds its namespace

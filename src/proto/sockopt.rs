@@ -56,6 +56,11 @@ pub enum Error {
     Range(usize),
     /// `EAFNOSUPPORT`: an IPv4 locator, which SHIM6 cannot use.
     Ipv4Locator,
+    /// `EAGAIN`: the context must fork, and the namespace's rate limit on
+    /// new contexts says not now.
+    Again,
+    /// `ENOBUFS`: the context must fork, and the table has no room.
+    NoRoom,
 }
 
 /// Result of the codecs.

@@ -356,6 +356,7 @@ enum shim6_genl_attr {
 	SHIM6_A_EV_COUNT,		/* u32: how many times */
 	SHIM6_A_EV_REACHABLE,		/* u8: the feedback said satisfactory */
 	SHIM6_A_EV_TIME,		/* u64: when it was told, ns since the epoch (CLOCK_REALTIME) */
+	SHIM6_A_CTX_OWNER,		/* u32: a fork's socket, by inode number (ss -e "ino:") */
 	__SHIM6_A_MAX,
 };
 #define SHIM6_A_MAX			(__SHIM6_A_MAX - 1)

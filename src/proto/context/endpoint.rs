@@ -38,6 +38,7 @@ pub struct Flow {
 #[derive(Clone, Copy, Debug)]
 struct Stalled {
     ulids: UlidPair,
+    fii: u32,
     flow: Flow,
     at: Millis,
 }
@@ -102,7 +103,7 @@ impl<T: Table> Endpoint<T> {
 
     /// Notes the deadline of the context whose local tag is `ct`, as used
     /// at `now`, and what changed in it.
-    fn expect_context(&mut self, ct: ContextTag, now: Millis) {
+    pub(super) fn expect_context(&mut self, ct: ContextTag, now: Millis) {
         let at = self.table.by_local_tag(ct).and_then(|c| handled(&mut self.events, c, &Traffic::used_at(now)));
         self.note_deadline(at);
     }
@@ -190,8 +191,8 @@ impl<T: Table> Endpoint<T> {
         (tx, changed)
     }
 
-    /// Negative feedback: the flow `flow` of the context of `ulids` (FII
-    /// 0) found the peer unreachable (TCP's retransmission timer fired)
+    /// Negative feedback: the flow `flow` of a socket on `ulids` with FII
+    /// `fii` ([`Endpoint::socket_context`]) found the peer unreachable (TCP's retransmission timer fired)
     /// with what it sent at `sent` (the peer's payload last came in at
     /// `last_received`: see [`reap::Reap::on_unreachable`]).  REAP explores
     /// now, unless the context moved since `sent`; once the context moves, [`Endpoint::moved_flows`]
@@ -202,15 +203,15 @@ impl<T: Table> Endpoint<T> {
     pub fn unreachable(
         &mut self,
         ulids: &UlidPair,
+        fii: u32,
         flow: Flow,
         sent: Millis,
         last_received: Millis,
         now: Millis,
         rng: &mut impl Random,
     ) -> (Option<Transmit>, bool) {
-        let Some(ctx) = self.table.by_ulids(ulids, 0).filter(|c| c.state() == State::Established) else {
-            return (None, false);
-        };
+        let Some(ctx) = socket_context(&mut self.table, ulids, fii) else { return (None, false) };
+        let fii = ctx.fii();
         let before = ctx.route();
         // Lost on the pair the context left: resent on this one already.
         let old_news = ctx.reap_moved_after(sent);
@@ -222,7 +223,7 @@ impl<T: Table> Endpoint<T> {
         let at = handled(&mut self.events, ctx, &Traffic::used_at(now));
         self.note_deadline(at);
         if !old_news && !moved_now {
-            self.remember(Stalled { ulids: *ulids, flow, at: now });
+            self.remember(Stalled { ulids: *ulids, fii, flow, at: now });
         }
         (tx, changed)
     }
@@ -230,7 +231,7 @@ impl<T: Table> Endpoint<T> {
     /// Keeps `s`: in the place of the same flow, else a free one, else
     /// the one that stalled longest ago.
     fn remember(&mut self, s: Stalled) {
-        let same = |e: &Option<Stalled>| e.is_some_and(|e| e.ulids == s.ulids && e.flow == s.flow);
+        let same = |e: &Option<Stalled>| e.is_some_and(|e| e.ulids == s.ulids && e.fii == s.fii && e.flow == s.flow);
         let i = self.stalled.iter().position(same).or_else(|| self.stalled.iter().position(Option::is_none));
         let i = i.or_else(|| (0..MAX_STALLED).min_by_key(|&i| self.stalled.get(i).copied().flatten().map(|e| e.at)));
         if let Some(e) = i.and_then(|i| self.stalled.get_mut(i)) {
@@ -244,7 +245,7 @@ impl<T: Table> Endpoint<T> {
     pub fn moved_flows(&mut self, now: Millis, mut f: impl FnMut(&UlidPair, Flow)) {
         for e in self.stalled.iter_mut() {
             let Some(s) = *e else { continue };
-            match self.table.by_ulids(&s.ulids, 0).map(|c| c.reap_moved_since(s.at)) {
+            match self.table.by_ulids(&s.ulids, s.fii).map(|c| c.reap_moved_since(s.at)) {
                 Some(true) => {
                     f(&s.ulids, s.flow);
                     *e = None;
@@ -255,12 +256,19 @@ impl<T: Table> Endpoint<T> {
         }
     }
 
-    /// Runs `f` on the established context of `ulids` (the one connected
-    /// sockets have, FII 0): a socket option reads or steers it.  `None`
-    /// without one; else what `f` gave, and whether the packet path must
-    /// see the context again.
-    pub fn on_established<R>(&mut self, ulids: &UlidPair, now: Millis, f: impl FnOnce(&mut Context) -> R) -> Option<(R, bool)> {
-        let ctx = self.table.by_ulids(ulids, 0).filter(|c| c.state() == State::Established)?;
+    /// The context a socket on `ulids` whose own context has FII `fii`
+    /// (0: none) uses, as its packets do: its own once established, else
+    /// the shared one (FII 0), if established.
+    pub fn socket_context(&mut self, ulids: &UlidPair, fii: u32) -> Option<&mut Context> {
+        socket_context(&mut self.table, ulids, fii)
+    }
+
+    /// Runs `f` on the context of a socket on `ulids` with FII `fii`
+    /// ([`Endpoint::socket_context`]): a socket option reads or steers it.
+    /// `None` without one; else what `f` gave, and whether the packet path
+    /// must see the context again.
+    pub fn on_established<R>(&mut self, ulids: &UlidPair, fii: u32, now: Millis, f: impl FnOnce(&mut Context) -> R) -> Option<(R, bool)> {
+        let ctx = socket_context(&mut self.table, ulids, fii)?;
         let before = ctx.route();
         let r = f(ctx);
         let changed = ctx.route() != before;
@@ -337,6 +345,12 @@ impl<T: Table> Endpoint<T> {
         self.wake = next;
         changed
     }
+}
+
+fn socket_context<'a>(table: &'a mut impl Table, ulids: &UlidPair, fii: u32) -> Option<&'a mut Context> {
+    let established = |c: &Context| c.state() == State::Established;
+    let own = fii != 0 && table.by_ulids(ulids, fii).is_some_and(|c| established(c));
+    table.by_ulids(ulids, if own { fii } else { 0 }).filter(|c| established(c))
 }
 
 /// A call handled `ctx`: queues what changed in it, and says when it next

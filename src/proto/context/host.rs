@@ -346,11 +346,11 @@ impl Host {
             }
             Message::R2 { ct, init_nonce, locators } => {
                 let Some(ctx) = table.by_nonce(init_nonce, path) else { return Outcome::refused(Refusal::NoContext) };
-                ctx.on_r2(ct, &locators);
+                let update = ctx.on_r2(ct, &locators, now, rng);
                 if let Some(new) = ctx.confusion() {
                     table.drop_confused(&new);
                 }
-                return Outcome::send(None, true);
+                return Outcome::send(update, true);
             }
             Message::R1bis { packet_ct, resp_nonce, validator } => {
                 let Some(ctx) = table.by_peer_tag(packet_ct, path) else { return Outcome::refused(Refusal::NoContext) };
@@ -458,6 +458,9 @@ impl Host {
             heard: None,
             reap: Reap::default(),
             log: Log::default(),
+            owner: 0,
+            claims: [0; CLASSES],
+            peer_keep: None,
         };
         ctx.establish(ct, locators);
         let tx = ctx.r2(init_nonce, *path);

@@ -58,6 +58,14 @@ pub struct Context {
     pub(super) reap: Reap,
     /// What `shimctl monitor` learns of it.
     pub(super) log: Log,
+    /// The socket whose own context this is (0: shared by the ULID pair's
+    /// sockets, or the peer's fork).
+    pub(super) owner: Owner,
+    /// The sockets holding each [`Class`] of its settings (0: none).
+    pub(super) claims: [Owner; CLASSES],
+    /// A fork's `SHIM_LOCLIST_PEER`, applied again to the peer's list
+    /// once it is established.
+    pub(super) peer_keep: Option<(Locators, Preferences)>,
 }
 
 /// How many replaced Locator List generations a context remembers.
@@ -114,6 +122,9 @@ impl Context {
             heard: None,
             reap: Reap::default(),
             log: Log::default(),
+            owner: 0,
+            claims: [0; CLASSES],
+            peer_keep: None,
         };
         ctx.timer = Some(Retransmit { count: 0, at: backoff(consts::I1_TIMEOUT, 0, now, rng) });
         let tx = ctx.i1();
@@ -353,10 +364,14 @@ impl Context {
         self.i2()
     }
 
-    pub(super) fn on_r2(&mut self, ct: ContextTag, locators: &Locators) {
-        if matches!(self.state, State::I1Sent | State::I2Sent | State::I2bisSent) {
-            self.establish(ct, locators);
+    /// An R2 answered us: established, and a fork's socket's requests
+    /// made good on the peer's list (maybe an Update Request).
+    pub(super) fn on_r2(&mut self, ct: ContextTag, locators: &Locators, now: Millis, rng: &mut impl Random) -> Option<Transmit> {
+        if !matches!(self.state, State::I1Sent | State::I2Sent | State::I2bisSent) {
+            return None;
         }
+        self.establish(ct, locators);
+        (self.owner != 0).then(|| self.forked_established(now, rng)).flatten()
     }
 
     pub(super) fn establish(&mut self, ct: ContextTag, locators: &Locators) {
@@ -429,7 +444,7 @@ impl Context {
 
     /// An Update Request of a new generation, retransmitted until
     /// acknowledged.
-    fn start_update(&mut self, now: Millis, rng: &mut impl Random) -> Option<Transmit> {
+    pub(super) fn start_update(&mut self, now: Millis, rng: &mut impl Random) -> Option<Transmit> {
         self.local_generation = rng.next_u64() as u32;
         let at = backoff(consts::UPDATE_TIMEOUT, 0, now, rng);
         self.update = Some((rng.next_u64() as u32, Retransmit { count: 0, at }));
@@ -566,48 +581,6 @@ impl Context {
         self.state == State::Established && self.peer_locs.contains(addr)
     }
 
-    /// Makes `addr`, one of our locators, the source of this context's
-    /// payload (`SHIM_LOC_LOCAL_PREF`); `false` if it is not one.
-    pub fn prefer_local(&mut self, addr: &Addr) -> bool {
-        let ok = self.has_local(addr);
-        if ok {
-            self.path.src = *addr;
-            self.reap.chose(self.path);
-        }
-        ok
-    }
-
-    /// Makes `addr`, a verified locator of the peer, the destination of
-    /// this context's payload (`SHIM_LOC_PEER_PREF`); `false` if it is not
-    /// one.
-    pub fn prefer_peer(&mut self, addr: &Addr) -> bool {
-        let ok = self.has_peer(addr);
-        if ok {
-            self.path.dst = *addr;
-            self.reap.chose(self.path);
-        }
-        ok
-    }
-
-    /// Keeps only `keep` of the peer's verified locators
-    /// (`SHIM_LOCLIST_PEER`); `false`, changing nothing, if one of them is
-    /// not verified.  The destination moves to the first if it left.
-    pub fn restrict_peer(&mut self, keep: &Locators, prefs: Preferences) -> bool {
-        let first = match keep.as_slice().first() {
-            Some(f) if self.state == State::Established => *f,
-            _ => return false,
-        };
-        if !keep.as_slice().iter().all(|a| self.peer_locs.contains(a)) {
-            return false;
-        }
-        self.peer_locs = *keep;
-        self.peer_prefs = prefs;
-        if !keep.contains(&self.path.dst) {
-            self.path.dst = first;
-        }
-        true
-    }
-
     /// Offers the peer only `keep` of our locators (`SHIM_LOCLIST_LOCAL`):
     /// the Update Request saying so, or `Err(NotOurs)`, changing nothing, if
     /// one of them is not ours.
@@ -623,9 +596,13 @@ impl Context {
     /// Whether the host may forget this context, last used at
     /// `last_used`: established, no update outstanding, idle for
     /// [`consts::IDLE_TIMEOUT`].  Contexts being set up or held down have
-    /// timers of their own.
+    /// timers of their own; a socket's fork lives as long as the socket
+    /// ([`Endpoint::release`]).
     pub fn collectable(&self, last_used: Millis, now: Millis) -> bool {
-        self.state == State::Established && self.update.is_none() && now.saturating_sub(last_used) >= consts::IDLE_TIMEOUT
+        self.owner == 0
+            && self.state == State::Established
+            && self.update.is_none()
+            && now.saturating_sub(last_used) >= consts::IDLE_TIMEOUT
     }
 
     /// How readily this context, last used at `last_used`, gives its slot

@@ -29,6 +29,7 @@
 mod classify;
 mod endpoint;
 mod events;
+mod fork;
 mod host;
 mod machine;
 pub mod reap;
@@ -38,6 +39,7 @@ mod types;
 pub use classify::*;
 pub use endpoint::*;
 pub use events::*;
+pub use fork::*;
 pub use host::*;
 pub use machine::*;
 use reap::{Pairs, PeerProbe, Reap, ReapConfig, ReapOut, ReapState, Signal, Traffic};

@@ -44,6 +44,8 @@ struct ContextInfo {
     ulid_local: Option<Ipv6Addr>,
     ulid_peer: Option<Ipv6Addr>,
     fii: u32,
+    /// A fork's socket (inode number).
+    owner: Option<u32>,
     /// The tags: only an administrator of the namespace is told them.
     ct_local: Option<u64>,
     ct_peer: Option<u64>,
@@ -100,6 +102,7 @@ impl ContextInfo {
                 uapi::shim6_genl_attr_SHIM6_A_CTX_ULID_LOCAL => c.ulid_local = addr(a),
                 uapi::shim6_genl_attr_SHIM6_A_CTX_ULID_PEER => c.ulid_peer = addr(a),
                 uapi::shim6_genl_attr_SHIM6_A_CTX_FII => c.fii = a.u32().unwrap_or(0),
+                uapi::shim6_genl_attr_SHIM6_A_CTX_OWNER => c.owner = a.u32(),
                 uapi::shim6_genl_attr_SHIM6_A_CTX_CT_LOCAL => c.ct_local = a.u64(),
                 uapi::shim6_genl_attr_SHIM6_A_CTX_CT_PEER => c.ct_peer = a.u64(),
                 uapi::shim6_genl_attr_SHIM6_A_CTX_LOC_LOCAL => c.loc_local = addr(a),
@@ -127,11 +130,12 @@ impl ContextInfo {
     fn text(&self) -> String {
         let opt = |a: Option<Ipv6Addr>| a.map_or("-".to_string(), |a| a.to_string());
         let mut s = format!(
-            "ulid {} > {} state {} fii {}\n    ct-local {} ct-peer {}\n    locators {} > {}\n",
+            "ulid {} > {} state {} fii {}{}\n    ct-local {} ct-peer {}\n    locators {} > {}\n",
             opt(self.ulid_local),
             opt(self.ulid_peer),
             state_name(self.state),
             self.fii,
+            self.owner.map_or(String::new(), |o| format!(" owner ino {o}")),
             self.ct_local.map_or("-".to_string(), |c| format!("{c:#x}")),
             self.ct_peer.map_or("-".to_string(), |c| format!("{c:#x}")),
             opt(self.loc_local),
@@ -166,7 +170,7 @@ impl ContextInfo {
         let opt = |a: Option<Ipv6Addr>| a.map_or("null".to_string(), |a| format!("\"{a}\""));
         let list = |l: &[Ipv6Addr]| l.iter().map(|a| format!("\"{a}\"")).collect::<Vec<_>>().join(",");
         format!(
-            "{{\"ulid_local\":{},\"ulid_peer\":{},\"state\":\"{}\",\"fii\":{},\"ct_local\":{},\"ct_peer\":{},\
+            "{{\"ulid_local\":{},\"ulid_peer\":{},\"state\":\"{}\",\"fii\":{},\"owner_ino\":{},\"ct_local\":{},\"ct_peer\":{},\
              \"locator_local\":{},\"locator_peer\":{},\"local_locators\":[{}],\"peer_locators\":[{}],\
              \"reap\":{},\"send_timeout_ms\":{},\"keepalive_timeout_ms\":{},\
              \"standby_local\":{},\"standby_peer\":{},\"standby_age_ms\":{},\"standby_switches\":{},\
@@ -175,6 +179,7 @@ impl ContextInfo {
             opt(self.ulid_peer),
             state_name(self.state),
             self.fii,
+            self.owner.map_or("null".to_string(), |o| o.to_string()),
             self.ct_local.map_or("null".to_string(), |c| c.to_string()),
             self.ct_peer.map_or("null".to_string(), |c| c.to_string()),
             opt(self.loc_local),
