@@ -15,6 +15,7 @@
 #include <net/if.h>
 #include <sched.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "kselftest_harness.h"
@@ -539,6 +540,87 @@ TEST_F(ctx, chosen_locators_must_be_the_packets_own_contexts)
 	ASSERT_EQ(0, send_with_cmsg(self->fd, SHIM_LOC_PEER_SEND, &peer, sizeof(peer)));
 	close(probe);
 	close(other);
+}
+
+/* Whether the context forked for the socket with inode INO shows, as
+ * (state, FII, peer locator, sent any shimmed packet), TEXT (or not).
+ */
+static bool fork_shows(unsigned long ino, const char *text, bool want)
+{
+	char cmd[512];
+
+	snprintf(cmd, sizeof(cmd),
+		 "shimctl -j context show | python3 -c 'import json, sys; "
+		 "print([(c[\"state\"], c[\"fii\"], c[\"locator_peer\"], c[\"packets_out\"] > 0) "
+		 "for c in json.load(sys.stdin) if c[\"owner_ino\"] == %lu])'", ino);
+	return output_has(cmd, text, want);
+}
+
+/*
+ * Context forking (draft section 9.1).  The socket under test holds the
+ * locators of the X1 > X2 context: X2 > X1.  Another socket of the ULID
+ * pair asking for X1 again forks nothing, nor does its ancillary data;
+ * asking for X2 gives it a context of its own (FII 1, shown with its
+ * inode, set up with the peer's side), which its datagrams take (X2 >
+ * X2) while the first socket's pair stays.  It steers its own context
+ * from then on; closing it removes the fork.
+ */
+TEST_F(ctx, conflicting_preferences_fork_a_context_per_socket)
+{
+	struct sockaddr_in6 x1 = sa(X1, 0), sink_at = sa(X2, PORT + 2), peer = sa(X2, 0);
+	struct shim_locator l;
+	char in[64] = SHIM6_MARKER, text[160];
+	int other, sink, i;
+	socklen_t len;
+	struct stat st;
+
+	ASSERT_EQ(0, set_loc(self->fd, SHIM_LOC_LOCAL_PREF, loc(X2)));
+	ASSERT_EQ(0, set_loc(self->fd, SHIM_LOC_PEER_PREF, loc(X1)));
+	sink = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	ASSERT_LE(0, sink);
+	ASSERT_EQ(0, bind(sink, (struct sockaddr *)&sink_at, sizeof(sink_at)));
+	other = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	ASSERT_LE(0, other);
+	ASSERT_EQ(0, bind(other, (struct sockaddr *)&x1, sizeof(x1)));
+	ASSERT_EQ(0, connect(other, (struct sockaddr *)&sink_at, sizeof(sink_at)));
+	ASSERT_EQ(0, fstat(other, &st));
+
+	ASSERT_EQ(0, set_loc(other, SHIM_LOC_PEER_PREF, loc(X1)));
+	ASSERT_EQ(0, send_with_cmsg(other, SHIM_LOC_PEER_SEND, &peer, sizeof(peer)));
+	EXPECT_TRUE(output_has("shimctl stats show", "forked 0", true));
+
+	ASSERT_EQ(0, set_loc(other, SHIM_LOC_PEER_PREF, loc(X2)));
+	EXPECT_TRUE(output_has("shimctl stats show", "forked 1", true));
+	snprintf(text, sizeof(text), "('established', 1, '%s'", X2);
+	ASSERT_TRUE(fork_shows(st.st_ino, text, true));
+	snprintf(text, sizeof(text), "fii 1 owner ino %lu", (unsigned long)st.st_ino);
+	EXPECT_TRUE(output_has("shimctl context show", text, true));
+	for (i = 0; i < 5; i++) {
+		struct pollfd p = { .fd = sink, .events = POLLIN };
+
+		ASSERT_EQ(sizeof(in), send(other, in, sizeof(in), 0));
+		ASSERT_EQ(1, poll(&p, 1, 2000));
+		ASSERT_EQ(sizeof(in), recv(sink, in, sizeof(in), 0));
+	}
+	snprintf(text, sizeof(text), "('established', 1, '%s', True)", X2);
+	EXPECT_TRUE(fork_shows(st.st_ino, text, true));
+	len = sizeof(l);
+	ASSERT_EQ(0, getsockopt(other, SOL_SHIM, SHIM_LOC_PEER_PREF, &l, &len));
+	EXPECT_TRUE(same(&l, X2));
+	len = sizeof(l);
+	ASSERT_EQ(0, getsockopt(self->fd, SOL_SHIM, SHIM_LOC_PEER_PREF, &l, &len));
+	EXPECT_TRUE(same(&l, X1));
+	ASSERT_TRUE(round_trip(self, variant->type));
+
+	/* Its own context now: no second fork. */
+	ASSERT_EQ(0, set_loc(other, SHIM_LOC_PEER_PREF, loc(X1)));
+	snprintf(text, sizeof(text), "('established', 1, '%s'", X1);
+	EXPECT_TRUE(fork_shows(st.st_ino, text, true));
+	EXPECT_TRUE(output_has("shimctl stats show", "forked 1", true));
+
+	close(other);
+	EXPECT_TRUE(fork_shows(st.st_ino, "[]", true));
+	close(sink);
 }
 
 /*

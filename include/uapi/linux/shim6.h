@@ -62,13 +62,29 @@
  * ("sticky_ignored" in shimctl stats show).
  *
  * The context belongs to the ULID pair, not to the socket: every socket
- * of the pair, whoever owns it, shares it.  SHIM_LOC_*_PREF and
- * SHIM_LOCLIST_* set by one socket therefore move or restrict the flows
- * of all of them, including other users' (no privilege is checked).
- * Until sockets can fork a context of their own (a Forked Instance
- * Identifier), a host whose users distrust each other should not let
- * them share ULID pairs.  SHIM_LOC_*_SEND and per-datagram locators act
- * on the socket's or datagram's packets only.
+ * of the pair, whoever owns it, shares it (FII 0), until one forks.
+ * Settings come in three classes: our locators (SHIM_LOC_LOCAL_PREF,
+ * SHIM_LOCLIST_LOCAL), the peer's (SHIM_LOC_PEER_PREF,
+ * SHIM_LOCLIST_PEER) and path exploration (SHIM_PATHEXPLORE).  The first
+ * socket to set a class on the shared context holds it, until it closes;
+ * another socket that sets something else in a class held by another
+ * forks the context (draft section 9.1): it gets a context of its own
+ * (a non-zero Forked Instance Identifier, shown by shimctl with the
+ * socket's inode), a copy of the shared one with that class back to the
+ * defaults and its value applied, set up with the peer (an I1 with the
+ * FII option).  Its packets and options use the shared context until its
+ * own is established, and its own from then on; it goes when the socket
+ * closes.  A set that asks for what is in force forks nothing; so does
+ * ancillary data, always.  A fork that cannot be made fails the set with
+ * EAGAIN (the namespace's rate limit on new contexts) or ENOBUFS (no
+ * room).  The peer keeps the forked context too, but sends its own
+ * packets on its FII 0 context (RFC 5533 section 5.15.7).
+ *
+ * Sockets that hold nothing follow the shared context: a socket that
+ * sets a class first moves or restricts every other flow of the pair,
+ * including other users' (no privilege is checked), except those of
+ * sockets that set that class themselves.  SHIM_LOC_*_SEND and
+ * per-datagram locators act on the socket's or datagram's packets only.
  *
  * A listener's SHIM_DONTSHIM also covers its SYN-ACKs, and accept()
  * gives the new socket the listener's SHIM_DONTSHIM; every other option
@@ -99,9 +115,9 @@
  * EINVAL).
  *
  * SHIM_PATHEXPLORE, SHIM_APP_TIMEOUT and SHIM_HOT_STANDBY act on the
- * context (ENOENT without one), which every socket of the ULID pair
- * shares: the last value set holds for all of them (contexts do not fork
- * yet).  A 0 in a
+ * socket's context (ENOENT without one); SHIM_PATHEXPLORE may fork it
+ * (above), the other two never do: their last value holds for every
+ * socket on that context.  A 0 in a
  * pe_* field keeps RFC 5534's default (4 probes, 15 s, 500 ms); a get
  * reads the values in force, defaults filled in (pe_keepaliveto clamped
  * to 255).  pe_keepaliveto is REAP's Send Timeout: a value other than

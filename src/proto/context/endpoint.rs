@@ -200,6 +200,7 @@ impl<T: Table> Endpoint<T> {
     /// the end of a timer it backed off while the path was dead.  Returns
     /// what REAP sends, and whether the packet path must see the context
     /// again.
+    #[allow(clippy::too_many_arguments)]
     pub fn unreachable(
         &mut self,
         ulids: &UlidPair,

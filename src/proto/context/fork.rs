@@ -190,6 +190,7 @@ impl Context {
     /// class back to the defaults (`locals`: all our locators for the
     /// ULID) and `want` applied, in I1-SENT on the copy's pair.  `None`
     /// if `want` names a locator that is not the context's.
+    #[allow(clippy::too_many_arguments)]
     pub(super) fn fork(
         &self,
         owner: Owner,

@@ -789,8 +789,8 @@ impl Context {
 pub struct Route {
     /// The context's ULIDs.
     pub ulids: UlidPair,
-    /// Its Forked Instance Identifier: outgoing packets use only the
-    /// contexts of FII 0, as no socket forks one yet.
+    /// Its Forked Instance Identifier: a socket that forked a context
+    /// sends on it, every other packet on the context of FII 0.
     pub fii: u32,
     /// Our tag: payload carrying it is for this context.
     pub ct_local: ContextTag,
