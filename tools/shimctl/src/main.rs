@@ -170,16 +170,15 @@ impl ContextInfo {
         let opt = |a: Option<Ipv6Addr>| a.map_or("null".to_string(), |a| format!("\"{a}\""));
         let list = |l: &[Ipv6Addr]| l.iter().map(|a| format!("\"{a}\"")).collect::<Vec<_>>().join(",");
         format!(
-            "{{\"ulid_local\":{},\"ulid_peer\":{},\"state\":\"{}\",\"fii\":{},\"owner_ino\":{},\"ct_local\":{},\"ct_peer\":{},\
+            "{{\"ulid_local\":{},\"ulid_peer\":{},\"state\":\"{}\",\"fii\":{},\"ct_local\":{},\"ct_peer\":{},\
              \"locator_local\":{},\"locator_peer\":{},\"local_locators\":[{}],\"peer_locators\":[{}],\
              \"reap\":{},\"send_timeout_ms\":{},\"keepalive_timeout_ms\":{},\
              \"standby_local\":{},\"standby_peer\":{},\"standby_age_ms\":{},\"standby_switches\":{},\
-             \"packets_out\":{},\"bytes_out\":{},\"packets_in\":{},\"bytes_in\":{}}}",
+             \"packets_out\":{},\"bytes_out\":{},\"packets_in\":{},\"bytes_in\":{},\"owner_ino\":{}}}",
             opt(self.ulid_local),
             opt(self.ulid_peer),
             state_name(self.state),
             self.fii,
-            self.owner.map_or("null".to_string(), |o| o.to_string()),
             self.ct_local.map_or("null".to_string(), |c| c.to_string()),
             self.ct_peer.map_or("null".to_string(), |c| c.to_string()),
             opt(self.loc_local),
@@ -197,6 +196,7 @@ impl ContextInfo {
             self.counters[1],
             self.counters[2],
             self.counters[3],
+            self.owner.map_or("null".to_string(), |o| o.to_string()),
         )
     }
 }
