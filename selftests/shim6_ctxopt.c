@@ -839,8 +839,9 @@ TEST_F(ctx, if_send_leaves_from_that_interfaces_locator)
  * Returns the ancillary data's length, or -1 on a short read or a control
  * message that is not a SOL_SHIM locator.
  */
-static ssize_t recv_locators(int fd, struct sockaddr_in6 *from,
-			     struct sockaddr_in6 *local, struct sockaddr_in6 *peer)
+/* A datagram's locators, reported under cmsg types LTYPE and PTYPE. */
+static ssize_t recv_locators_as(int fd, int ltype, int ptype, struct sockaddr_in6 *from,
+				struct sockaddr_in6 *local, struct sockaddr_in6 *peer)
 {
 	char buf[CMSG_SPACE(sizeof(*from)) * 2], data[64];
 	struct iovec iov = { .iov_base = data, .iov_len = sizeof(data) };
@@ -858,12 +859,20 @@ static ssize_t recv_locators(int fd, struct sockaddr_in6 *from,
 	for (c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c)) {
 		if (c->cmsg_level != SOL_SHIM || c->cmsg_len != CMSG_LEN(sizeof(*from)))
 			return -1;
-		if (c->cmsg_type == SHIM_LOC_LOCAL_RECV)
+		if (c->cmsg_type == ltype)
 			memcpy(local, CMSG_DATA(c), sizeof(*local));
-		else if (c->cmsg_type == SHIM_LOC_PEER_RECV)
+		else if (c->cmsg_type == ptype)
 			memcpy(peer, CMSG_DATA(c), sizeof(*peer));
+		else
+			return -1;
 	}
 	return m.msg_controllen;
+}
+
+static ssize_t recv_locators(int fd, struct sockaddr_in6 *from,
+			     struct sockaddr_in6 *local, struct sockaddr_in6 *peer)
+{
+	return recv_locators_as(fd, SHIM_LOC_LOCAL_RECV, SHIM_LOC_PEER_RECV, from, local, peer);
 }
 
 TEST_F(ctx, recv_reports_the_locators_a_datagram_came_on)
@@ -897,6 +906,97 @@ TEST_F(ctx, recv_reports_the_locators_a_datagram_came_on)
 	ASSERT_EQ(AF_INET6, peer.sin6_family);
 	EXPECT_EQ(0, memcmp(&local.sin6_addr, &x1.sin6_addr, 16));
 	EXPECT_EQ(0, memcmp(&peer.sin6_addr, &x2.sin6_addr, 16));
+}
+
+static struct shim_locator_rfc6316 rfc_loc(const char *addr, __u16 prio, __u16 weight)
+{
+	struct shim_locator_rfc6316 l = {
+		.lc_family = AF_INET6, .lc_prio = prio, .lc_weight = weight,
+	};
+
+	inet_pton(AF_INET6, addr, &l.lc_addr);
+	return l;
+}
+
+/*
+ * RFC 6316's numbers (the draft's plus 16) act on the same state as the
+ * draft's: a preference set with one reads back with the other; the RFC's
+ * locators carry lc_prio and lc_weight (a list is kept lowest priority,
+ * then highest weight, first), a 32-bit lc_ifidx and lc_flags; a buffer
+ * too small for the list gives ETOOMANYLOCATORS with *optlen the size
+ * needed; pe_keepaliveto goes past the draft's 255 s, which a draft read
+ * clamps; locators received come under the number that asked for them.
+ */
+TEST_F(ctx, rfc6316_numbers_share_the_sockets_and_contexts_state)
+{
+	struct shim_locator_rfc6316 r = rfc_loc(X1, 0, 0), list[2], back[2];
+	struct shim_pathexplore_rfc6316 rpe = {
+		.pe_probenum = 3, .pe_keepaliveto = 300, .pe_keepaliveint = 20,
+	};
+	struct sockaddr_in6 from, local, peer, client, x1 = sa(X1, 0);
+	int one = 1, rback = self->server;
+	struct shim_pathexplore pe;
+	struct shim_locator l;
+	socklen_t len;
+
+	ASSERT_EQ(0, shim_set(self->fd, SHIM_LOC_PEER_PREF_RFC6316, &r, sizeof(r)));
+	len = sizeof(l);
+	ASSERT_EQ(0, getsockopt(self->fd, SOL_SHIM, SHIM_LOC_PEER_PREF, &l, &len));
+	EXPECT_TRUE(same(&l, X1));
+	memset(&r, 0xff, sizeof(r));
+	len = sizeof(r);
+	ASSERT_EQ(0, shim_get(self->fd, SHIM_LOC_PEER_PREF_RFC6316, &r, &len));
+	EXPECT_EQ(sizeof(r), len);
+	EXPECT_EQ(AF_INET6, r.lc_family);
+	EXPECT_EQ(0, r.lc_proto);
+	EXPECT_EQ(0, memcmp(&r.lc_addr, &x1.sin6_addr, 16));
+
+	list[0] = rfc_loc(X1, 2, 1);
+	list[1] = rfc_loc(X2, 1, 300);
+	ASSERT_EQ(0, shim_set(self->fd, SHIM_LOCLIST_LOCAL_RFC6316, list, sizeof(list)));
+	len = sizeof(back[0]);
+	EXPECT_EQ(ETOOMANYLOCATORS, shim_get(self->fd, SHIM_LOCLIST_LOCAL_RFC6316, back, &len));
+	EXPECT_EQ(sizeof(back), len);
+	len = sizeof(back);
+	ASSERT_EQ(0, shim_get(self->fd, SHIM_LOCLIST_LOCAL_RFC6316, back, &len));
+	ASSERT_EQ(sizeof(back), len);
+	EXPECT_EQ(0, memcmp(&back[0].lc_addr, &list[1].lc_addr, 16));
+	EXPECT_EQ(1, back[0].lc_prio);
+	EXPECT_EQ(300, back[0].lc_weight);
+	EXPECT_EQ(2, back[1].lc_prio);
+	EXPECT_EQ(1, back[1].lc_weight);
+	EXPECT_EQ(SHIM_LOC_FLAG_HBA, back[0].lc_flags);
+	EXPECT_EQ(if_nametoindex("d0"), back[0].lc_ifidx);
+
+	ASSERT_EQ(0, shim_set(self->fd, SHIM_PATHEXPLORE_RFC6316, &rpe, sizeof(rpe)));
+	memset(&rpe, 0, sizeof(rpe));
+	len = sizeof(rpe);
+	ASSERT_EQ(0, shim_get(self->fd, SHIM_PATHEXPLORE_RFC6316, &rpe, &len));
+	EXPECT_EQ(3, rpe.pe_probenum);
+	EXPECT_EQ(300, rpe.pe_keepaliveto);
+	EXPECT_EQ(20, rpe.pe_keepaliveint);
+	EXPECT_EQ(500, rpe.pe_initprobeto);
+	len = sizeof(pe);
+	ASSERT_EQ(0, shim_get(self->fd, SHIM_PATHEXPLORE, &pe, &len));
+	EXPECT_EQ(3, pe.pe_probenum);
+	EXPECT_EQ(255, pe.pe_keepaliveto);
+	if (variant->type == SOCK_STREAM)
+		return;
+
+	/* The flow X1 -> X2 travels X2 -> X1, its locators reported under 22, 23. */
+	len = sizeof(client);
+	ASSERT_EQ(0, getsockname(self->fd, (struct sockaddr *)&client, &len));
+	ASSERT_EQ(0, connect(rback, (struct sockaddr *)&client, len));
+	ASSERT_EQ(0, setsockopt(rback, SOL_SHIM, SHIM_LOC_LOCAL_RECV_RFC6316, &one, sizeof(one)));
+	ASSERT_EQ(0, setsockopt(rback, SOL_SHIM, SHIM_LOC_PEER_RECV, &one, sizeof(one)));
+	r = rfc_loc(X2, 0, 0);
+	ASSERT_EQ(0, shim_set(self->fd, SHIM_LOC_LOCAL_SEND_RFC6316, &r, sizeof(r)));
+	ASSERT_EQ(0, set_loc(self->fd, SHIM_LOC_PEER_SEND, loc(X1)));
+	ASSERT_EQ(64, send(self->fd, SHIM6_MARKER, 64, 0));
+	ASSERT_LT(0, recv_locators_as(rback, SHIM_LOC_LOCAL_RECV_RFC6316, SHIM_LOC_PEER_RECV,
+				      &from, &local, &peer));
+	EXPECT_EQ(0, memcmp(&local.sin6_addr, &x1.sin6_addr, 16));
+	EXPECT_EQ(AF_INET6, peer.sin6_family);
 }
 
 /*

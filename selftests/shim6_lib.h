@@ -122,7 +122,7 @@ static inline void shim_loc_init(struct shim_locator *lc, int family,
 {
 	memset(lc, 0, sizeof(*lc));
 	lc->lc_family = family;
-	if (inet_pton(AF_INET6, addr, lc->lc_addr) != 1)
+	if (inet_pton(AF_INET6, addr, &lc->lc_addr) != 1)
 		abort();
 }
 

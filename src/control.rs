@@ -787,7 +787,7 @@ impl Control {
         let mut out = KVec::new();
         for (i, a) in locs.as_slice().iter().enumerate() {
             let flags = if hba.contains(a) { so::SHIM_LOC_FLAG_HBA } else { 0 };
-            let l = so::Locator { flags, preference: prefs.get(i), ..so::locator_of(a) };
+            let l = so::Locator { flags, rank: prefs.get(i), ..so::locator_of(a) };
             out.push(l, GFP_KERNEL).map_err(|_| so::Error::NoContext)?;
         }
         Ok(out)

@@ -16,7 +16,7 @@ use crate::kext::sock::{OptIn, OptOut, Sock};
 use crate::netns::NetState;
 use crate::proto::context::reap::ReapConfig;
 use crate::proto::context::{Explore, Flow, Millis, UlidPair, Want};
-use crate::proto::sockopt::{self as so, Cmsg, Indicator, Opt, Side, SockFlags};
+use crate::proto::sockopt::{self as so, Cmsg, Flavour, Indicator, Opt, Side, SockFlags};
 use crate::uapi;
 
 // The core's numbering is the header's.
@@ -41,6 +41,12 @@ const _: () = {
     assert!(so::LOCATOR_LEN == core::mem::size_of::<uapi::shim_locator>());
     assert!(so::PATHEXPLORE_LEN == core::mem::size_of::<uapi::shim_pathexplore>());
     assert!(so::FEEDBACK_LEN == core::mem::size_of::<uapi::shim_feedback>());
+    assert!(so::RFC6316_OFFSET as u32 == uapi::SHIM_RFC6316_OFFSET);
+    assert!(Flavour::Rfc6316.number(Opt::Associated as i32) as u32 == uapi::SHIM_ASSOCIATED_RFC6316);
+    assert!(Flavour::Rfc6316.number(Opt::DeferredSetup as i32) as u32 == uapi::SHIM_CONTEXT_DEFERRED_SETUP_RFC6316);
+    assert!(Flavour::Rfc6316.number(so::CMSG_FEEDBACK) as u32 == uapi::SHIM_FEEDBACK_RFC6316);
+    assert!(so::LOCATOR_RFC6316_LEN == core::mem::size_of::<uapi::shim_locator_rfc6316>());
+    assert!(so::PATHEXPLORE_RFC6316_LEN == core::mem::size_of::<uapi::shim_pathexplore_rfc6316>());
 };
 
 /// The owner of `SOL_SHIM`.
@@ -171,6 +177,33 @@ fn errno(e: so::Error) -> Error {
     }
 }
 
+/// The errno of `e` in flavour `f`: RFC 6316 says ETOOMANYLOCATORS where
+/// the draft's numbers say E2BIG (a list too long) or ERANGE (a buffer too
+/// small for the list).
+fn errno_in(e: so::Error, f: Flavour) -> Error {
+    match (e, f) {
+        (so::Error::TooBig | so::Error::Range(_), Flavour::Rfc6316) => {
+            Error::from_errno(-(uapi::ETOOMANYLOCATORS as i32))
+        }
+        (e, _) => errno(e),
+    }
+}
+
+/// `EOPNOTSUPP`, which userspace knows (the kernel's `ENOTSUPP` it does not).
+fn eopnotsupp() -> Error {
+    Error::from_errno(-(kernel::bindings::EOPNOTSUPP as i32))
+}
+
+/// RFC 6316 (§6.15, §7.4): its numbers serve connected sockets only, but
+/// for `SHIM_DONTSHIM`; EOPNOTSUPP on another, checked just before the
+/// context is.
+fn rfc_connected(sk: &Sock, opt: Option<Opt>, f: Flavour) -> Result {
+    if f == Flavour::Rfc6316 && opt != Some(Opt::DontShim) && sk.v6_pair().is_none() {
+        return Err(eopnotsupp());
+    }
+    Ok(())
+}
+
 /// `SHIM_APP_TIMEOUT` or `SHIM_HOT_STANDBY` set: REAP of the socket's
 /// context runs as `f` makes its parameters.  These never fork: the
 /// context's are the last writer's (`SHIM_PATHEXPLORE` forks, see
@@ -211,20 +244,22 @@ fn context_of(sk: &Sock) -> Result<Option<UlidPair>, so::Error> {
 }
 
 /// setsockopt() of an option that acts on the socket's context.
-fn set_with_context(sk: &Sock, opt: Opt, buf: &[u8]) -> Result<(), so::Error> {
+fn set_with_context(sk: &Sock, opt: Opt, f: Flavour, buf: &[u8]) -> Result<(), so::Error> {
     let ctl = &NetState::of(sk.net()).ctl;
     let side = opt.side().unwrap_or(Side::Local);
     match opt {
         Opt::LocLocalPref | Opt::LocPeerPref => {
             // The all-zero locator only clears the sticky SEND options.
-            let l = so::Locator::decode(buf)?.ok_or(so::Error::Invalid)?;
+            let l = so::Locator::decode(buf, f)?.ok_or(so::Error::Invalid)?;
+            // The context first (ENOENT), then the locator against it.
+            ulids_of(sk)?;
             let a = so::shim6_addr(&l)?;
             steer(sk, &if side == Side::Local { Want::PreferLocal(a) } else { Want::PreferPeer(a) })
         }
         Opt::LocLocalSend | Opt::LocPeerSend => {
             let ulids = ulids_of(sk)?;
             let fii = fii(sk);
-            let addr = match so::Locator::decode(buf)? {
+            let addr = match so::Locator::decode(buf, f)? {
                 Some(l) => {
                     let a = so::shim6_addr(&l)?;
                     ctl.check_locator(&ulids, fii, side, &a)?;
@@ -242,7 +277,7 @@ fn set_with_context(sk: &Sock, opt: Opt, buf: &[u8]) -> Result<(), so::Error> {
         }
         Opt::LoclistLocal | Opt::LoclistPeer => {
             let mut list = [so::locator_of(&[0; 16]); so::MAX_LOCATORS];
-            let n = so::decode_locator_list(buf, &mut list)?;
+            let n = so::decode_locator_list(buf, f, &mut list)?;
             ulids_of(sk)?;
             let (keep, prefs) = so::by_preference(list.get(..n).unwrap_or(&[]))?;
             steer(sk, &if side == Side::Local { Want::RestrictLocal(keep, prefs) } else { Want::RestrictPeer(keep, prefs) })
@@ -252,7 +287,7 @@ fn set_with_context(sk: &Sock, opt: Opt, buf: &[u8]) -> Result<(), so::Error> {
 }
 
 /// getsockopt() of an option read from the socket's context.
-fn get_with_context(sk: &Sock, opt: Opt, val: &OptOut) -> Result {
+fn get_with_context(sk: &Sock, opt: Opt, f: Flavour, val: &OptOut) -> Result {
     let ctl = &NetState::of(sk.net()).ctl;
     let ulids = ulids_of(sk).map_err(errno)?;
     let fii = fii(sk);
@@ -264,24 +299,23 @@ fn get_with_context(sk: &Sock, opt: Opt, val: &OptOut) -> Result {
                 Side::Local => path.src,
                 Side::Peer => path.dst,
             };
-            val.write(&so::locator_of(&a).encode())
+            val.write(&so::locator_of(&a).encode(f))
         }
         Opt::LoclistLocal | Opt::LoclistPeer => {
             let mut locs = ctl.locator_list(&ulids, fii, side).map_err(errno)?;
             if side == Side::Local {
-                // Interface indexes beyond the field's 255 read as 0, unknown.
                 for l in locs.iter_mut() {
-                    l.ifidx = sk.net().ifindex_of(&l.addr).and_then(|i| u8::try_from(i).ok()).unwrap_or(0);
+                    l.ifidx = sk.net().ifindex_of(&l.addr).and_then(|i| u32::try_from(i).ok()).unwrap_or(0);
                 }
             }
             let optlen = usize::try_from(val.len()?).map_err(|_| EINVAL)?;
-            let mut buf = KVec::from_elem(0u8, locs.len() * so::LOCATOR_LEN, GFP_KERNEL)?;
-            match so::encode_locator_list(&locs, optlen, &mut buf) {
+            let mut buf = KVec::from_elem(0u8, locs.len() * f.locator_len(), GFP_KERNEL)?;
+            match so::encode_locator_list(&locs, f, optlen, &mut buf) {
                 Ok(Some(n)) => val.write(buf.get(..n).unwrap_or(&[])),
                 Ok(None) => val.set_len(buf.len()),
-                Err(so::Error::Range(need)) => {
+                Err(e @ so::Error::Range(need)) => {
                     val.set_len(need)?;
-                    Err(ERANGE)
+                    Err(errno_in(e, f))
                 }
                 Err(e) => Err(errno(e)),
             }
@@ -290,7 +324,8 @@ fn get_with_context(sk: &Sock, opt: Opt, val: &OptOut) -> Result {
             // A socket with a context and no choice reads the all-zero locator.
             ctl.path(&ulids, fii).map_err(errno)?;
             let a = SolShim::state(sk).and_then(|s| load_send(s, side));
-            val.write(&a.map_or([0; so::LOCATOR_LEN], |a| so::locator_of(&a).encode()))
+            let zero = so::Locator { family: 0, ..so::locator_of(&[0; 16]) };
+            val.write(&a.map_or(zero, |a| so::locator_of(&a)).encode(f))
         }
         _ => Err(ENOENT),
     }
@@ -320,11 +355,25 @@ impl ShimOps for SolShim {
     type State = SockOpts;
 
     fn setsockopt(sk: &Sock, optname: i32, val: &OptIn) -> Result {
-        let opt = Opt::from_raw(optname).filter(|o| o.writable()).ok_or(errno(so::Error::NoProtoOpt))?;
-        let len = so::check_set_len(opt, val.len()).map_err(errno)?;
+        // RFC 6316's deferred setup is a capability, read only.
+        let writable = |&(o, f): &(Opt, Flavour)| o.writable() && !(f == Flavour::Rfc6316 && o == Opt::DeferredSetup);
+        let (opt, f) = so::option(optname).filter(writable).ok_or(errno(so::Error::NoProtoOpt))?;
+        let len = so::check_set_len(opt, f, val.len()).map_err(|e| errno_in(e, f))?;
         let mut buf = KVec::from_elem(0u8, len, GFP_KERNEL)?;
         val.read(&mut buf)?;
-        let value = so::decode_value(opt, &buf).map_err(errno)?;
+        let value = so::decode_value(opt, f, &buf).map_err(errno)?;
+        rfc_connected(sk, Some(opt), f)?;
+        if f == Flavour::Rfc6316 {
+            // SHIM_DONTSHIM is chosen before connect() (§6.2); a
+            // SHIM_APP_TIMEOUT needs REAP, which a namespace with SHIM6
+            // off does not run.
+            let changes = value != so::Value::Bool(dont_shim(sk));
+            if (opt == Opt::DontShim && changes && sk.v6_pair().is_some())
+                || (opt == Opt::AppTimeout && !NetState::of(sk.net()).ctl.enabled())
+            {
+                return Err(eopnotsupp());
+            }
+        }
         match (opt, value) {
             (Opt::HotStandby, so::Value::Bool(on)) => return set_reap(sk, |cfg| ReapConfig { hot_standby: on, ..cfg }),
             (Opt::PathExplore, so::Value::PathExplore(pe)) => {
@@ -338,14 +387,14 @@ impl ShimOps for SolShim {
         }
 
         if opt.needs_context() && matches!(value, so::Value::Locator(_) | so::Value::LocatorList(_)) {
-            return set_with_context(sk, opt, &buf).map_err(errno);
+            return set_with_context(sk, opt, f, &buf).map_err(errno);
         }
         let with_context = matches!(opt, Opt::LocLocalRecv | Opt::LocPeerRecv);
-        let set = |f: SockFlags| {
+        let set = |flags: SockFlags| {
             if with_context {
-                so::set_bool_with_context(opt, value, f)
+                so::set_bool_with_context(opt, f, value, flags)
             } else {
-                so::set_without_context(opt, value, f)
+                so::set_without_context(opt, value, flags)
             }
         };
         if with_context {
@@ -376,11 +425,16 @@ impl ShimOps for SolShim {
     }
 
     fn getsockopt(sk: &Sock, optname: i32, val: &OptOut) -> Result {
-        let opt = Opt::from_raw(optname).ok_or(errno(so::Error::NoProtoOpt))?;
-        so::check_get_len(opt, val.len()?).map_err(errno)?;
+        let (opt, f) = so::option(optname).ok_or(errno(so::Error::NoProtoOpt))?;
+        so::check_get_len(opt, f, val.len()?).map_err(errno)?;
+        if (opt, f) == (Opt::DeferredSetup, Flavour::Rfc6316) {
+            // RFC 6316: whether the shim can defer (SHIM6 can, while on).
+            return val.write(&so::encode_int(i32::from(NetState::of(sk.net()).ctl.enabled())));
+        }
+        rfc_connected(sk, Some(opt), f)?;
         match opt {
             Opt::HotStandby => return val.write(&so::encode_int(i32::from(reap_config(sk)?.hot_standby))),
-            Opt::PathExplore => return val.write(&so::PathExplore::of(&reap_config(sk)?).encode()),
+            Opt::PathExplore => return val.write(&so::PathExplore::of(&reap_config(sk)?).encode(f)),
             Opt::AppTimeout => {
                 let secs = reap_config(sk)?.app_timeout / 1000;
                 return val.write(&so::encode_int(i32::try_from(secs).unwrap_or(i32::MAX)));
@@ -397,7 +451,7 @@ impl ShimOps for SolShim {
             opt,
             Opt::LocLocalPref | Opt::LocPeerPref | Opt::LocLocalSend | Opt::LocPeerSend | Opt::LoclistLocal | Opt::LoclistPeer
         ) {
-            return get_with_context(sk, opt, val);
+            return get_with_context(sk, opt, f, val);
         }
         if matches!(opt, Opt::LocLocalRecv | Opt::LocPeerRecv) {
             if let Some(ulids) = context_of(sk).map_err(errno)? {
@@ -410,7 +464,9 @@ impl ShimOps for SolShim {
     }
 
     fn cmsg_send(sk: &Sock, ty: i32, data: &[u8], ext: &mut SkbExt<'_>) -> Result {
-        let (side, addr) = match so::decode_cmsg(ty, data).map_err(errno)? {
+        let (cmsg, f) = so::decode_cmsg(ty, data).map_err(errno)?;
+        rfc_connected(sk, None, f)?;
+        let (side, addr) = match cmsg {
             Cmsg::IfIndex(i) => {
                 // The interface first (ENODEV), then the context (ENOENT).
                 let addrs = sk.net().ipv6_addresses_on(i)?;
@@ -447,11 +503,10 @@ impl ShimOps for SolShim {
 
     fn cmsg_recv(sk: &Sock, (local, peer): (Addr, Addr), out: &mut CmsgOut<'_>) {
         let f = flags(sk);
-        if f.get(Opt::LocLocalRecv) == Some(true) {
-            out.put(uapi::SHIM_LOC_LOCAL_RECV as i32, &so::encode_sockaddr_in6(&local));
-        }
-        if f.get(Opt::LocPeerRecv) == Some(true) {
-            out.put(uapi::SHIM_LOC_PEER_RECV as i32, &so::encode_sockaddr_in6(&peer));
+        for (opt, addr) in [(Opt::LocLocalRecv, &local), (Opt::LocPeerRecv, &peer)] {
+            if f.get(opt) == Some(true) {
+                out.put(f.recv_type(opt), &so::encode_sockaddr_in6(addr));
+            }
         }
     }
 

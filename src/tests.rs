@@ -85,14 +85,14 @@ fn locator_codec() {
     raw[3] = 7;
     raw[4] = 0x20;
     raw[5] = 0x01;
-    let loc = so::Locator::decode(&raw);
+    let loc = so::Locator::decode(&raw, so::Flavour::Draft);
     check!("locator_codec", matches!(loc, Ok(Some(_))));
     if let Ok(Some(l)) = loc {
-        check_eq!("locator_codec", l.encode(), raw);
+        check_eq!("locator_codec", &*l.encode(so::Flavour::Draft), &raw[..]);
     }
     raw[0] = so::AF_INET;
-    check_eq!("locator_codec", so::Locator::decode(&raw), Err(so::Error::Invalid));
-    check_eq!("locator_codec", so::Locator::decode(&[0; so::LOCATOR_LEN]), Ok(None));
+    check_eq!("locator_codec", so::Locator::decode(&raw, so::Flavour::Draft), Err(so::Error::Invalid));
+    check_eq!("locator_codec", so::Locator::decode(&[0; so::LOCATOR_LEN], so::Flavour::Draft), Ok(None));
 }
 
 fn udp6() -> Option<KernelSocket> {

@@ -1109,11 +1109,11 @@ fn locator_preferences_follow_their_locators() {
     let ca = a.ep.table.0.iter_mut().next().unwrap();
     let ur = ca.restrict_local(&Locators::new(&[A2, A1]), Preferences::new(&[9, 1]), 0, &mut a.rng);
     assert!(matches!(ur, Ok(Some(_))));
-    assert_eq!((ca.local_preferences().get(0), ca.local_preferences().get(1)), (9, 1));
+    assert_eq!((ca.local_preferences().get(0), ca.local_preferences().get(1)), (Rank::draft(9), Rank::draft(1)));
     ca.update_locators(Locators::new(&[A1, A3]), 10, &mut a.rng);
-    assert_eq!((ca.local_preferences().get(0), ca.local_preferences().get(1)), (1, 0), "A1 keeps 1, A3 has none");
+    assert_eq!((ca.local_preferences().get(0), ca.local_preferences().get(1)), (Rank::draft(1), Rank::default()), "A1 keeps 1, A3 has none");
     assert!(ca.honour(&Want::RestrictPeer(Locators::new(&[B2, B1]), Preferences::new(&[5, 4])), 0, &mut Rng(0)).is_ok());
-    assert_eq!(ca.peer_preferences().get(0), 5);
+    assert_eq!(ca.peer_preferences().get(0), Rank::draft(5));
 }
 
 // Context forking (draft API §9.1).
@@ -1227,7 +1227,7 @@ fn a_closed_socket_frees_what_it_held_and_its_fork_goes() {
 #[test]
 fn a_fork_keeps_its_sockets_exploration_and_peer_list() {
     let (mut a, mut b) = established();
-    let mine = Explore { initial_probes: 2, send_timeout: 20_000, initial_probe_timeout: 300 };
+    let mine = Explore { initial_probes: 2, send_timeout: 20_000, initial_probe_timeout: 300, keepalive_interval: 5_000 };
     let theirs = Explore { initial_probes: 6, ..Explore::of(&reap::ReapConfig::default()) };
     a.steer(&b, 0, S1, Want::Explore(theirs), 10).unwrap();
     let Ok(Steered::Forked(fii, i1)) = a.steer(&b, 0, S2, Want::Explore(mine), 20) else { panic!() };
@@ -1246,6 +1246,6 @@ fn a_fork_keeps_its_sockets_exploration_and_peer_list() {
     assert_eq!(set_up_fork(&mut a, &mut b, &i1, 30), None);
     let fork = a.ctx_of(&b, fii).unwrap();
     assert_eq!(fork.peer_locators().as_slice(), &[B1]);
-    assert_eq!(fork.peer_preferences().get(0), 7);
+    assert_eq!(fork.peer_preferences().get(0), Rank::draft(7));
     assert_eq!(fork.path().dst, B1);
 }

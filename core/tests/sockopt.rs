@@ -3,7 +3,11 @@
 //! Unit and property tests of `src/proto/sockopt.rs`.
 
 use proptest::prelude::*;
+use shim6_core::proto::context::Rank;
 use shim6_core::proto::sockopt::*;
+
+const D: Flavour = Flavour::Draft;
+const R: Flavour = Flavour::Rfc6316;
 
 /// 2001:db8::1
 const V6: Addr = [0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1];
@@ -14,7 +18,7 @@ const OPTS_WITHOUT_CONTEXT: [Opt; 3] = [Opt::Associated, Opt::DontShim, Opt::Def
 const FLAG_OPTS: [Opt; 4] = [Opt::DontShim, Opt::DeferredSetup, Opt::LocLocalRecv, Opt::LocPeerRecv];
 
 fn locator(family: u8, addr: Addr) -> Locator {
-    Locator { family, ifidx: 0, flags: 0, preference: 5, addr }
+    Locator { family, ifidx: 0, flags: 0, rank: Rank::draft(5), addr }
 }
 
 /// `struct sockaddr_in` of port 5000 and address `a`.
@@ -27,7 +31,7 @@ fn sockaddr_in(a: [u8; 4]) -> [u8; SOCKADDR_IN_LEN] {
 }
 
 fn pe_bytes(pe: PathExplore, reserved: [u8; 4]) -> [u8; PATHEXPLORE_LEN] {
-    let mut b = pe.encode();
+    let mut b: [u8; PATHEXPLORE_LEN] = pe.encode(D)[..].try_into().unwrap();
     b[4..].copy_from_slice(&reserved);
     b
 }
@@ -51,7 +55,7 @@ fn options_table() {
     #[rustfmt::skip]
     assert_eq!(kinds, [Bool, Bool, Bool, Locator, Locator, Bool, Bool, Locator, Locator,
                        LocatorList, LocatorList, Int, PathExplore, Bool]);
-    assert_eq!([Bool, Int, Locator, LocatorList, PathExplore].map(Kind::min_len), [4, 4, 20, 0, 8]);
+    assert_eq!([Bool, Int, Locator, LocatorList, PathExplore].map(|k| k.min_len(D)), [4, 4, 20, 0, 8]);
 }
 
 // ---- lengths -------------------------------------------------------------
@@ -59,49 +63,49 @@ fn options_table() {
 #[test]
 fn set_len_of_fixed_size_options() {
     for &opt in Opt::ALL.iter().filter(|o| o.kind() != Kind::LocatorList) {
-        let min = opt.kind().min_len();
+        let min = opt.kind().min_len(D);
         let m = min as u32;
-        assert_eq!(check_set_len(opt, 0), Err(Error::Invalid), "{opt:?}");
-        assert_eq!(check_set_len(opt, m - 1), Err(Error::Invalid), "{opt:?}");
-        assert_eq!(check_set_len(opt, m), Ok(min), "{opt:?}");
+        assert_eq!(check_set_len(opt, D, 0), Err(Error::Invalid), "{opt:?}");
+        assert_eq!(check_set_len(opt, D, m - 1), Err(Error::Invalid), "{opt:?}");
+        assert_eq!(check_set_len(opt, D, m), Ok(min), "{opt:?}");
         // Longer: only the value's own size is read.
-        assert_eq!(check_set_len(opt, m + 5), Ok(min), "{opt:?}");
-        assert_eq!(check_set_len(opt, u32::MAX), Ok(min), "{opt:?}");
+        assert_eq!(check_set_len(opt, D, m + 5), Ok(min), "{opt:?}");
+        assert_eq!(check_set_len(opt, D, u32::MAX), Ok(min), "{opt:?}");
     }
 }
 
 #[test]
 fn set_len_of_locator_lists() {
     for opt in [Opt::LoclistLocal, Opt::LoclistPeer] {
-        assert_eq!(check_set_len(opt, 0), Err(Error::Invalid));
-        assert_eq!(check_set_len(opt, 19), Err(Error::Invalid));
-        assert_eq!(check_set_len(opt, 30), Err(Error::Invalid));
-        assert_eq!(check_set_len(opt, 20), Ok(20));
-        assert_eq!(check_set_len(opt, 20 * 32), Ok(20 * 32));
-        assert_eq!(check_set_len(opt, 20 * 33), Err(Error::TooBig));
-        assert_eq!(check_set_len(opt, u32::MAX), Err(Error::Invalid));
-        assert_eq!(check_set_len(opt, u32::MAX - 15), Err(Error::TooBig)); // a multiple of 20
+        assert_eq!(check_set_len(opt, D, 0), Err(Error::Invalid));
+        assert_eq!(check_set_len(opt, D, 19), Err(Error::Invalid));
+        assert_eq!(check_set_len(opt, D, 30), Err(Error::Invalid));
+        assert_eq!(check_set_len(opt, D, 20), Ok(20));
+        assert_eq!(check_set_len(opt, D, 20 * 32), Ok(20 * 32));
+        assert_eq!(check_set_len(opt, D, 20 * 33), Err(Error::TooBig));
+        assert_eq!(check_set_len(opt, D, u32::MAX), Err(Error::Invalid));
+        assert_eq!(check_set_len(opt, D, u32::MAX - 15), Err(Error::TooBig)); // a multiple of 20
     }
 }
 
 #[test]
 fn get_len() {
     for &opt in Opt::ALL {
-        assert_eq!(check_get_len(opt, -1), Err(Error::Invalid), "{opt:?}");
-        assert_eq!(check_get_len(opt, i32::MIN), Err(Error::Invalid), "{opt:?}");
+        assert_eq!(check_get_len(opt, D, -1), Err(Error::Invalid), "{opt:?}");
+        assert_eq!(check_get_len(opt, D, i32::MIN), Err(Error::Invalid), "{opt:?}");
         match opt.kind() {
             Kind::LocatorList => {
                 for len in [0, 1, 30, 20 * 33, i32::MAX] {
-                    assert_eq!(check_get_len(opt, len), Ok(len as usize));
+                    assert_eq!(check_get_len(opt, D, len), Ok(len as usize));
                 }
             }
             kind => {
-                let min = kind.min_len();
+                let min = kind.min_len(D);
                 let m = min as i32;
-                assert_eq!(check_get_len(opt, 0), Err(Error::Invalid), "{opt:?}");
-                assert_eq!(check_get_len(opt, m - 1), Err(Error::Invalid), "{opt:?}");
-                assert_eq!(check_get_len(opt, m), Ok(min), "{opt:?}");
-                assert_eq!(check_get_len(opt, i32::MAX), Ok(min), "{opt:?}");
+                assert_eq!(check_get_len(opt, D, 0), Err(Error::Invalid), "{opt:?}");
+                assert_eq!(check_get_len(opt, D, m - 1), Err(Error::Invalid), "{opt:?}");
+                assert_eq!(check_get_len(opt, D, m), Ok(min), "{opt:?}");
+                assert_eq!(check_get_len(opt, D, i32::MAX), Ok(min), "{opt:?}");
             }
         }
     }
@@ -109,12 +113,12 @@ fn get_len() {
 
 #[test]
 fn locator_count_bounds() {
-    assert_eq!(locator_count(0), Err(Error::Invalid));
-    assert_eq!(locator_count(21), Err(Error::Invalid));
-    assert_eq!(locator_count(30), Err(Error::Invalid));
-    assert_eq!(locator_count(20), Ok(1));
-    assert_eq!(locator_count(20 * MAX_LOCATORS), Ok(MAX_LOCATORS));
-    assert_eq!(locator_count(20 * 33), Err(Error::TooBig));
+    assert_eq!(locator_count(0, D), Err(Error::Invalid));
+    assert_eq!(locator_count(21, D), Err(Error::Invalid));
+    assert_eq!(locator_count(30, D), Err(Error::Invalid));
+    assert_eq!(locator_count(20, D), Ok(1));
+    assert_eq!(locator_count(20 * MAX_LOCATORS, D), Ok(MAX_LOCATORS));
+    assert_eq!(locator_count(20 * 33, D), Err(Error::TooBig));
 }
 
 // ---- ints ----------------------------------------------------------------
@@ -140,29 +144,29 @@ fn ints() {
 
 #[test]
 fn locator_decode() {
-    let l6 = Locator { family: AF_INET6, ifidx: 2, flags: 3, preference: 9, addr: V6 };
-    assert_eq!(l6.encode()[..4], [AF_INET6, 2, 3, 9]);
-    assert_eq!(l6.encode()[4..], V6);
-    assert_eq!(Locator::decode(&l6.encode()), Ok(Some(l6)));
+    let l6 = Locator { family: AF_INET6, ifidx: 2, flags: 3, rank: Rank::draft(9), addr: V6 };
+    assert_eq!(l6.encode(D)[..4], [AF_INET6, 2, 3, 9]);
+    assert_eq!(l6.encode(D)[4..], V6);
+    assert_eq!(Locator::decode(&l6.encode(D), D), Ok(Some(l6)));
     let l4 = locator(AF_INET, MAPPED);
-    assert_eq!(Locator::decode(&l4.encode()), Ok(Some(l4)));
+    assert_eq!(Locator::decode(&l4.encode(D), D), Ok(Some(l4)));
     // Longer buffer: the first locator is used.
-    assert_eq!(Locator::decode(&[l6.encode(), [0xff; 20]].concat()), Ok(Some(l6)));
+    assert_eq!(Locator::decode(&[&l6.encode(D)[..], &[0xff; 20]].concat(), D), Ok(Some(l6)));
 
-    assert_eq!(Locator::decode(&[0; LOCATOR_LEN]), Ok(None));
-    assert_eq!(Locator::decode(&[0; LOCATOR_LEN - 1]), Err(Error::Invalid));
-    assert_eq!(Locator::decode(&l6.encode()[..19]), Err(Error::Invalid));
+    assert_eq!(Locator::decode(&[0; LOCATOR_LEN], D), Ok(None));
+    assert_eq!(Locator::decode(&[0; LOCATOR_LEN - 1], D), Err(Error::Invalid));
+    assert_eq!(Locator::decode(&l6.encode(D)[..19], D), Err(Error::Invalid));
     // AF_INET needs a v4-mapped address.
     for addr in [V6, [0; 16], MAPPED.map(|b| b ^ 1)] {
-        assert_eq!(Locator::decode(&locator(AF_INET, addr).encode()), Err(Error::Invalid));
+        assert_eq!(Locator::decode(&locator(AF_INET, addr).encode(D), D), Err(Error::Invalid));
     }
     // Other families, including 0 with anything else set.
     for family in [0, 1, 3, 11, 255] {
-        assert_eq!(Locator::decode(&locator(family, V6).encode()), Err(Error::Invalid));
+        assert_eq!(Locator::decode(&locator(family, V6).encode(D), D), Err(Error::Invalid));
     }
     let mut only_ifidx = [0; LOCATOR_LEN];
     only_ifidx[1] = 1;
-    assert_eq!(Locator::decode(&only_ifidx), Err(Error::Invalid));
+    assert_eq!(Locator::decode(&only_ifidx, D), Err(Error::Invalid));
 }
 
 #[test]
@@ -181,38 +185,38 @@ fn v4_mapped() {
 #[test]
 fn locator_list() {
     let list = [locator(AF_INET6, V6), locator(AF_INET, MAPPED)];
-    let bytes: Vec<u8> = list.iter().flat_map(Locator::encode).collect();
+    let bytes: Vec<u8> = list.iter().flat_map(|l| l.encode(D).to_vec()).collect();
     let mut out = [locator(0, [0; 16]); MAX_LOCATORS];
-    assert_eq!(decode_locator_list(&bytes, &mut out), Ok(2));
+    assert_eq!(decode_locator_list(&bytes, D, &mut out), Ok(2));
     assert_eq!(out[..2], list);
 
-    let full: Vec<u8> = (0..MAX_LOCATORS).flat_map(|_| list[0].encode()).collect();
-    assert_eq!(decode_locator_list(&full, &mut out), Ok(MAX_LOCATORS));
-    let over = [full.as_slice(), &list[0].encode()].concat();
-    assert_eq!(decode_locator_list(&over, &mut out), Err(Error::TooBig));
-    assert_eq!(decode_locator_list(&[], &mut out), Err(Error::Invalid));
-    assert_eq!(decode_locator_list(&bytes[..30], &mut out), Err(Error::Invalid));
+    let full: Vec<u8> = (0..MAX_LOCATORS).flat_map(|_| list[0].encode(D).to_vec()).collect();
+    assert_eq!(decode_locator_list(&full, D, &mut out), Ok(MAX_LOCATORS));
+    let over = [full.as_slice(), &list[0].encode(D)].concat();
+    assert_eq!(decode_locator_list(&over, D, &mut out), Err(Error::TooBig));
+    assert_eq!(decode_locator_list(&[], D, &mut out), Err(Error::Invalid));
+    assert_eq!(decode_locator_list(&bytes[..30], D, &mut out), Err(Error::Invalid));
     // Every locator must be well formed and non-zero.
     let with_zero = [bytes.as_slice(), &[0; LOCATOR_LEN]].concat();
-    assert_eq!(decode_locator_list(&with_zero, &mut out), Err(Error::Invalid));
-    let with_bad = [bytes.as_slice(), &locator(AF_INET, V6).encode()].concat();
-    assert_eq!(decode_locator_list(&with_bad, &mut out), Err(Error::Invalid));
+    assert_eq!(decode_locator_list(&with_zero, D, &mut out), Err(Error::Invalid));
+    let with_bad = [bytes.as_slice(), &locator(AF_INET, V6).encode(D)].concat();
+    assert_eq!(decode_locator_list(&with_bad, D, &mut out), Err(Error::Invalid));
 }
 
 #[test]
 fn path_explore() {
-    let pe = PathExplore { probenum: 4, keepaliveto: 10, initprobeto: 0x1234 };
-    let b = pe.encode();
+    let pe = PathExplore { probenum: 4, keepaliveto: 10, keepaliveint: 0, initprobeto: 0x1234 };
+    let b = pe.encode(D);
     assert_eq!(b[..2], [4, 10]);
     assert_eq!(b[2..4], 0x1234u16.to_ne_bytes());
     assert_eq!(b[4..], [0; 4]);
-    assert_eq!(PathExplore::decode(&b), Ok(pe));
-    assert_eq!(PathExplore::decode(&[b.as_slice(), &[0xff]].concat()), Ok(pe));
-    assert_eq!(PathExplore::decode(&b[..7]), Err(Error::Invalid));
+    assert_eq!(PathExplore::decode(&b, D), Ok(pe));
+    assert_eq!(PathExplore::decode(&[&b[..], &[0xff]].concat(), D), Ok(pe));
+    assert_eq!(PathExplore::decode(&b[..7], D), Err(Error::Invalid));
     for i in 0..4 {
         let mut reserved = [0; 4];
         reserved[i] = 1;
-        assert_eq!(PathExplore::decode(&pe_bytes(pe, reserved)), Err(Error::Invalid));
+        assert_eq!(PathExplore::decode(&pe_bytes(pe, reserved), D), Err(Error::Invalid));
     }
 }
 
@@ -223,19 +227,19 @@ fn path_explore() {
 fn path_explore_config() {
     use shim6_core::proto::context::reap::{reap_consts, ReapConfig};
     let base = ReapConfig { app_timeout: 30_000, ..ReapConfig::default() };
-    let zeros = PathExplore { probenum: 0, keepaliveto: 0, initprobeto: 0 };
+    let zeros = PathExplore { probenum: 0, keepaliveto: 0, keepaliveint: 0, initprobeto: 0 };
     assert_eq!(zeros.config(base), Ok(base), "all defaults; the application timeout is kept");
-    let pe = PathExplore { probenum: 2, keepaliveto: 1, initprobeto: 200 };
+    let pe = PathExplore { probenum: 2, keepaliveto: 1, keepaliveint: 0, initprobeto: 200 };
     let cfg = pe.config(base).unwrap();
     assert_eq!((cfg.initial_probes, cfg.send_timeout, cfg.initial_probe_timeout, cfg.app_timeout), (2, 1_000, 200, 30_000));
     assert_eq!(PathExplore::of(&cfg), pe);
     assert_eq!(cfg.announced(), Some(1), "a Send Timeout other than the default is announced");
     assert_eq!(ReapConfig::default().announced(), None);
-    assert_eq!(PathExplore::of(&ReapConfig::default()), PathExplore { probenum: 4, keepaliveto: 15, initprobeto: 500 });
+    assert_eq!(PathExplore::of(&ReapConfig::default()), PathExplore { probenum: 4, keepaliveto: 15, keepaliveint: 0, initprobeto: 500 });
     let short = PathExplore { initprobeto: MIN_INITPROBETO - 1, ..pe };
     assert_eq!(short.config(base), Err(Error::Invalid));
     let long = ReapConfig { send_timeout: 1_000_000, ..ReapConfig::default() };
-    assert_eq!(PathExplore::of(&long).keepaliveto, u8::MAX, "clamped to the draft's field");
+    assert_eq!(PathExplore::of(&long).encode(D)[1], u8::MAX, "clamped to the draft's field");
     assert_eq!(reap_consts::SEND_TIMEOUT, ReapConfig::default().send_timeout);
 }
 
@@ -258,10 +262,10 @@ fn feedback() {
 
 #[test]
 fn decode_value_per_option() {
-    let pe = PathExplore { probenum: 1, keepaliveto: 2, initprobeto: 3 };
+    let pe = PathExplore { probenum: 1, keepaliveto: 2, keepaliveint: 0, initprobeto: 3 };
     let l = locator(AF_INET6, V6);
     for &opt in Opt::ALL {
-        let d = |buf: &[u8]| decode_value(opt, buf);
+        let d = |buf: &[u8]| decode_value(opt, D, buf);
         match opt.kind() {
             Kind::Bool => {
                 assert_eq!(d(&encode_int(1)), Ok(Value::Bool(true)));
@@ -276,22 +280,22 @@ fn decode_value_per_option() {
                 assert_eq!(d(&[1]), Err(Error::Invalid));
             }
             Kind::Locator => {
-                assert_eq!(d(&l.encode()), Ok(Value::Locator(Some(l))));
+                assert_eq!(d(&l.encode(D)), Ok(Value::Locator(Some(l))));
                 assert_eq!(d(&[0; LOCATOR_LEN]), Ok(Value::Locator(None)));
-                assert_eq!(d(&locator(AF_INET, V6).encode()), Err(Error::Invalid));
+                assert_eq!(d(&locator(AF_INET, V6).encode(D)), Err(Error::Invalid));
                 assert_eq!(d(&[0; LOCATOR_LEN - 1]), Err(Error::Invalid));
             }
             Kind::LocatorList => {
-                assert_eq!(d(&[l.encode(), l.encode()].concat()), Ok(Value::LocatorList(2)));
-                assert_eq!(d(&[l.encode(), [0; LOCATOR_LEN]].concat()), Err(Error::Invalid));
+                assert_eq!(d(&[&l.encode(D)[..], &l.encode(D)].concat()), Ok(Value::LocatorList(2)));
+                assert_eq!(d(&[&l.encode(D)[..], &[0; LOCATOR_LEN]].concat()), Err(Error::Invalid));
                 assert_eq!(d(&[]), Err(Error::Invalid));
                 assert_eq!(d(&[0; 30]), Err(Error::Invalid));
-                assert_eq!(d(&l.encode().repeat(33)), Err(Error::TooBig));
+                assert_eq!(d(&l.encode(D).repeat(33)), Err(Error::TooBig));
             }
             Kind::PathExplore => {
-                assert_eq!(d(&pe.encode()), Ok(Value::PathExplore(pe)));
+                assert_eq!(d(&pe.encode(D)), Ok(Value::PathExplore(pe)));
                 assert_eq!(d(&pe_bytes(pe, [0, 0, 0, 1])), Err(Error::Invalid));
-                assert_eq!(d(&pe.encode()[..7]), Err(Error::Invalid));
+                assert_eq!(d(&pe.encode(D)[..7]), Err(Error::Invalid));
             }
         }
     }
@@ -327,7 +331,7 @@ fn set_without_context_semantics() {
     let flags = set_without_context(Opt::DontShim, Value::Bool(false), flags).unwrap();
     assert_eq!(get_without_context(Opt::DontShim, flags), Ok(0));
 
-    let pe = PathExplore { probenum: 1, keepaliveto: 2, initprobeto: 3 };
+    let pe = PathExplore { probenum: 1, keepaliveto: 2, keepaliveint: 0, initprobeto: 3 };
     for (opt, value) in [
         (Opt::HotStandby, Value::Bool(true)),
         (Opt::LocLocalRecv, Value::Bool(false)),
@@ -366,10 +370,10 @@ fn cmsg_locators() {
     let peer = Opt::LocPeerSend as i32;
     let sin6 = encode_sockaddr_in6(&V6);
     let sin = sockaddr_in([192, 0, 2, 1]);
-    assert_eq!(decode_cmsg(local, &sin6), Ok(Cmsg::LocalLocator(V6)));
-    assert_eq!(decode_cmsg(peer, &sin6), Ok(Cmsg::PeerLocator(V6)));
-    assert_eq!(decode_cmsg(local, &sin), Ok(Cmsg::LocalLocator(MAPPED)));
-    assert_eq!(decode_cmsg(peer, &sin), Ok(Cmsg::PeerLocator(MAPPED)));
+    assert_eq!(decode_cmsg(local, &sin6), Ok((Cmsg::LocalLocator(V6), D)));
+    assert_eq!(decode_cmsg(peer, &sin6), Ok((Cmsg::PeerLocator(V6), D)));
+    assert_eq!(decode_cmsg(local, &sin), Ok((Cmsg::LocalLocator(MAPPED), D)));
+    assert_eq!(decode_cmsg(peer, &sin), Ok((Cmsg::PeerLocator(MAPPED), D)));
     for ty in [local, peer] {
         assert_eq!(decode_cmsg(ty, &sin6[..SOCKADDR_IN6_LEN - 1]), Err(Error::Invalid));
         assert_eq!(decode_cmsg(ty, &sin6[..SOCKADDR_IN_LEN]), Err(Error::Invalid));
@@ -386,8 +390,8 @@ fn cmsg_locators() {
 
 #[test]
 fn cmsg_if_send() {
-    assert_eq!(decode_cmsg(CMSG_IF_SEND, &encode_int(3)), Ok(Cmsg::IfIndex(3)));
-    assert_eq!(decode_cmsg(CMSG_IF_SEND, &encode_int(i32::MAX)), Ok(Cmsg::IfIndex(i32::MAX)));
+    assert_eq!(decode_cmsg(CMSG_IF_SEND, &encode_int(3)), Ok((Cmsg::IfIndex(3), D)));
+    assert_eq!(decode_cmsg(CMSG_IF_SEND, &encode_int(i32::MAX)), Ok((Cmsg::IfIndex(i32::MAX), D)));
     for bad in [0, -1, i32::MIN] {
         assert_eq!(decode_cmsg(CMSG_IF_SEND, &encode_int(bad)), Err(Error::NoDevice));
     }
@@ -397,7 +401,7 @@ fn cmsg_if_send() {
 #[test]
 fn cmsg_feedback() {
     let fb = Feedback { direction: Direction::Inbound, indicator: Indicator::Satisfactory };
-    assert_eq!(decode_cmsg(CMSG_FEEDBACK, &[1, 3, 0, 0]), Ok(Cmsg::Feedback(fb)));
+    assert_eq!(decode_cmsg(CMSG_FEEDBACK, &[1, 3, 0, 0]), Ok((Cmsg::Feedback(fb), D)));
     assert_eq!(decode_cmsg(CMSG_FEEDBACK, &[2, 3, 0, 0]), Err(Error::Invalid));
     assert_eq!(decode_cmsg(CMSG_FEEDBACK, &[1, 4, 0, 0]), Err(Error::Invalid));
     assert_eq!(decode_cmsg(CMSG_FEEDBACK, &[1, 3, 0]), Err(Error::Invalid));
@@ -437,9 +441,9 @@ fn valid_locator() -> impl Strategy<Value = Locator> {
     ];
     (addr, any::<[u8; 3]>()).prop_map(|((family, addr), [ifidx, flags, preference])| Locator {
         family,
-        ifidx,
-        flags,
-        preference,
+        ifidx: ifidx.into(),
+        flags: flags.into(),
+        rank: Rank::draft(preference),
         addr,
     })
 }
@@ -451,13 +455,26 @@ fn any_opt() -> impl Strategy<Value = Opt> {
 proptest! {
     #[test]
     fn locator_round_trip(l in valid_locator()) {
-        prop_assert_eq!(Locator::decode(&l.encode()), Ok(Some(l)));
+        prop_assert_eq!(Locator::decode(&l.encode(D), D), Ok(Some(l)));
     }
 
     #[test]
     fn path_explore_round_trip(probenum: u8, keepaliveto: u8, initprobeto: u16) {
-        let pe = PathExplore { probenum, keepaliveto, initprobeto };
-        prop_assert_eq!(PathExplore::decode(&pe.encode()), Ok(pe));
+        let pe = PathExplore { probenum: probenum.into(), keepaliveto: keepaliveto.into(), keepaliveint: 0, initprobeto };
+        prop_assert_eq!(PathExplore::decode(&pe.encode(D), D), Ok(pe));
+    }
+
+    #[test]
+    fn rfc6316_path_explore_round_trip(probenum: u16, keepaliveto: u16, keepaliveint: u16, initprobeto: u16) {
+        let pe = PathExplore { probenum, keepaliveto, keepaliveint, initprobeto };
+        prop_assert_eq!(PathExplore::decode(&pe.encode(R), R), Ok(pe));
+    }
+
+    #[test]
+    fn rfc6316_locator_round_trip(l in valid_locator(), prio: u16, weight: u16) {
+        // lc_ifidx and lc_flags are read-only: a set ignores them.
+        let l = Locator { ifidx: 0, flags: 0, rank: Rank { prio, weight }, ..l };
+        prop_assert_eq!(Locator::decode(&l.encode(R), R), Ok(Some(l)));
     }
 
     #[test]
@@ -480,20 +497,20 @@ proptest! {
     ) {
         let _ = decode_bool(&buf);
         let _ = decode_uint(&buf);
-        let _ = Locator::decode(&buf);
-        let _ = PathExplore::decode(&buf);
+        let _ = Locator::decode(&buf, D);
+        let _ = PathExplore::decode(&buf, D);
         let _ = Feedback::decode(&buf);
         let _ = decode_sockaddr(&buf);
-        let _ = decode_locator_list(&buf, &mut [locator(0, [0; 16]); MAX_LOCATORS]);
-        let _ = decode_value(opt, &buf);
+        let _ = decode_locator_list(&buf, D, &mut [locator(0, [0; 16]); MAX_LOCATORS]);
+        let _ = decode_value(opt, D, &buf);
         let _ = decode_cmsg(ty, &buf);
     }
 
     #[test]
     fn lengths_never_panic(opt in any_opt(), len: i32) {
-        let _ = check_set_len(opt, len as u32);
-        let _ = check_get_len(opt, len);
-        let _ = locator_count(len as u32 as usize);
+        let _ = check_set_len(opt, D, len as u32);
+        let _ = check_get_len(opt, D, len);
+        let _ = locator_count(len as u32 as usize, D);
     }
 
     #[test]
@@ -512,13 +529,13 @@ proptest! {
 #[test]
 fn locator_lists_read_back_with_the_drafts_buffer_semantics() {
     let addrs: [Addr; 2] = [[0x20, 1, 0xd, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1], [0x20, 1, 0xd, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2]];
-    let a = addrs.map(|a| Locator { ifidx: 3, flags: SHIM_LOC_FLAG_HBA, preference: 7, ..locator_of(&a) });
+    let a = addrs.map(|a| Locator { ifidx: 3, flags: SHIM_LOC_FLAG_HBA, rank: Rank::draft(7), ..locator_of(&a) });
     let mut out = [0u8; 3 * LOCATOR_LEN];
     // optlen 0 asks for the size; too small is ERANGE with the size needed.
-    assert_eq!(encode_locator_list(&a, 0, &mut out), Ok(None));
-    assert_eq!(encode_locator_list(&a, LOCATOR_LEN, &mut out), Err(Error::Range(2 * LOCATOR_LEN)));
-    assert_eq!(encode_locator_list(&a, 3 * LOCATOR_LEN, &mut out), Ok(Some(2 * LOCATOR_LEN)));
-    let back = Locator::decode(&out[LOCATOR_LEN..]).unwrap().unwrap();
+    assert_eq!(encode_locator_list(&a, D, 0, &mut out), Ok(None));
+    assert_eq!(encode_locator_list(&a, D, LOCATOR_LEN, &mut out), Err(Error::Range(2 * LOCATOR_LEN)));
+    assert_eq!(encode_locator_list(&a, D, 3 * LOCATOR_LEN, &mut out), Ok(Some(2 * LOCATOR_LEN)));
+    let back = Locator::decode(&out[LOCATOR_LEN..], D).unwrap().unwrap();
     assert_eq!(back, a[1], "every field as given");
 }
 
@@ -527,11 +544,11 @@ fn locator_lists_read_back_with_the_drafts_buffer_semantics() {
 /// distinct locators than a context holds cannot all be its own.
 #[test]
 fn locator_lists_are_ordered_by_preference() {
-    let l = |last: u8, preference: u8| Locator { preference, ..locator_of(&[0x20, 1, 0xd, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, last]) };
+    let l = |last: u8, preference: u8| Locator { rank: Rank::draft(preference), ..locator_of(&[0x20, 1, 0xd, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, last]) };
     let (keep, prefs) = by_preference(&[l(1, 0), l(2, 5), l(3, 5), l(4, 9), l(2, 1)]).unwrap();
     let order: Vec<u8> = keep.as_slice().iter().map(|a| a[15]).collect();
     assert_eq!(order, [4, 2, 3, 1]);
-    assert_eq!((0..5).map(|i| prefs.get(i)).collect::<Vec<_>>(), [9, 5, 5, 0, 0]);
+    assert_eq!((0..5).map(|i| prefs.get(i).preference()).collect::<Vec<_>>(), [9, 5, 5, 0, 0]);
     let v4 = Locator { family: AF_INET, ..l(9, 0) };
     assert_eq!(by_preference(&[l(1, 0), v4]).err(), Some(Error::Ipv4Locator));
     let many: Vec<Locator> = (1..=17).map(|i| l(i, 0)).collect();
@@ -547,7 +564,7 @@ fn ipv4_locators_have_no_use_in_shim6() {
     v4[11] = 0xff;
     v4[12..].copy_from_slice(&[192, 0, 2, 1]);
     for family in [AF_INET, AF_INET6] {
-        let l = Locator { family, ifidx: 0, flags: 0, preference: 0, addr: v4 };
+        let l = Locator { family, ifidx: 0, flags: 0, rank: Rank::default(), addr: v4 };
         assert_eq!(shim6_addr(&l), Err(Error::Ipv4Locator));
     }
     let v6 = locator_of(&[0x20, 1, 0xd, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]);
@@ -560,11 +577,11 @@ fn recv_options_are_kept_per_socket_but_need_a_context() {
     for opt in [Opt::LocLocalRecv, Opt::LocPeerRecv] {
         assert_eq!(get_without_context(opt, fresh), Err(Error::NoContext), "{opt:?}");
         assert_eq!(get_bool_with_context(opt, fresh), Ok(0), "{opt:?}");
-        let on = set_bool_with_context(opt, Value::Bool(true), fresh).unwrap();
+        let on = set_bool_with_context(opt, D, Value::Bool(true), fresh).unwrap();
         assert_eq!(get_bool_with_context(opt, on), Ok(1), "{opt:?}");
         assert_eq!(get_without_context(opt, on), Err(Error::NoContext), "{opt:?}");
     }
-    assert_eq!(set_bool_with_context(Opt::LocPeerPref, Value::Bool(true), fresh), Err(Error::NoContext));
+    assert_eq!(set_bool_with_context(Opt::LocPeerPref, D, Value::Bool(true), fresh), Err(Error::NoContext));
 }
 
 #[test]
@@ -593,4 +610,78 @@ fn locator_options_name_their_side() {
         };
         assert_eq!(opt.side(), want, "{opt:?}");
     }
+}
+
+// ---- RFC 6316's numbers ----------------------------------------------------
+
+#[test]
+fn rfc6316_lengths_are_exact() {
+    assert_eq!(check_set_len(Opt::LocPeerPref, R, 32), Ok(32));
+    assert_eq!(check_set_len(Opt::LocPeerPref, R, 33), Err(Error::Invalid));
+    assert_eq!(check_set_len(Opt::LocPeerPref, R, 20), Err(Error::Invalid));
+    assert_eq!(check_set_len(Opt::PathExplore, R, 12), Ok(12));
+    assert_eq!(check_set_len(Opt::PathExplore, R, 16), Err(Error::Invalid));
+    assert_eq!(check_set_len(Opt::AppTimeout, R, 8), Ok(INT_LEN), "ints as the draft's");
+    assert_eq!(check_set_len(Opt::LoclistPeer, R, 64), Ok(64));
+    assert_eq!(check_set_len(Opt::LoclistPeer, R, 40), Err(Error::Invalid));
+    assert_eq!(check_set_len(Opt::LoclistPeer, R, 32 * 33), Err(Error::TooBig));
+    assert_eq!(check_get_len(Opt::LocPeerPref, R, 31), Err(Error::Invalid));
+    assert_eq!(check_get_len(Opt::PathExplore, R, 12), Ok(12));
+}
+
+#[test]
+fn rfc6316_locators_take_no_nat() {
+    let l = Locator { rank: Rank { prio: 1, weight: 2 }, ..locator(AF_INET6, V6) };
+    let mut b = l.encode(R).to_vec();
+    b[2] = 0x12; // lc_port: ignored
+    assert_eq!(Locator::decode(&b, R), Ok(Some(l)));
+    b[1] = 17; // lc_proto IPPROTO_UDP: a locator behind a NAT
+    assert_eq!(Locator::decode(&b, R), Err(Error::Invalid));
+    assert_eq!(Locator::decode(&[0; 32], R), Ok(None));
+    assert_eq!(Locator::decode(&[0; 31], R), Err(Error::Invalid));
+}
+
+#[test]
+fn rfc6316_lists_rank_by_priority_then_weight() {
+    let l = |last: u8, prio: u16, weight: u16| Locator {
+        rank: Rank { prio, weight },
+        ..locator_of(&[0x20, 1, 0xd, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, last])
+    };
+    let (keep, prefs) = by_preference(&[l(1, 2, 0), l(2, 1, 5), l(3, 1, 9), l(4, 0, 0), l(5, 1, 9)]).unwrap();
+    let last: Vec<u8> = keep.as_slice().iter().map(|a| a[15]).collect();
+    assert_eq!(last, [4, 3, 5, 2, 1]);
+    assert_eq!(prefs.get(1), Rank { prio: 1, weight: 9 });
+    let bytes: Vec<u8> = [l(1, 2, 7)].iter().flat_map(|l| l.encode(R).to_vec()).collect();
+    let mut out = [locator(0, [0; 16]); MAX_LOCATORS];
+    assert_eq!(decode_locator_list(&bytes, R, &mut out), Ok(1));
+    assert_eq!(out[0].rank, Rank { prio: 2, weight: 7 });
+    let mut room = vec![0; 64];
+    assert_eq!(encode_locator_list(&[l(1, 2, 7), l(2, 0, 1)], R, 63, &mut room), Err(Error::Range(64)));
+    assert_eq!(encode_locator_list(&[l(1, 2, 7), l(2, 0, 1)], R, 64, &mut room), Ok(Some(64)));
+}
+
+#[test]
+fn rfc6316_control_messages() {
+    let sin6 = encode_sockaddr_in6(&V6);
+    assert_eq!(decode_cmsg(24, &sin6), Ok((Cmsg::LocalLocator(V6), R)));
+    assert_eq!(decode_cmsg(25, &sin6), Ok((Cmsg::PeerLocator(V6), R)));
+    assert_eq!(decode_cmsg(8, &sin6), Ok((Cmsg::LocalLocator(V6), D)));
+    let fb = Feedback { direction: Direction::Inbound, indicator: Indicator::Satisfactory };
+    assert_eq!(decode_cmsg(31, &[1, 3, 0, 0]), Ok((Cmsg::Feedback(fb), R)));
+    // SHIM_IF_SEND has no twin; the RECV numbers are not for sendmsg.
+    assert_eq!(decode_cmsg(32, &encode_int(1)), Err(Error::Invalid));
+    for ty in [17, 22, 23, 26, 30, 33] {
+        assert_eq!(decode_cmsg(ty, &sin6), Err(Error::Invalid), "type {ty}");
+    }
+}
+
+#[test]
+fn recv_locators_come_under_the_number_that_asked() {
+    let fresh = SockFlags::default();
+    let draft = set_bool_with_context(Opt::LocLocalRecv, D, Value::Bool(true), fresh).unwrap();
+    assert_eq!(draft.recv_type(Opt::LocLocalRecv), 6);
+    let rfc = set_bool_with_context(Opt::LocLocalRecv, R, Value::Bool(true), draft).unwrap();
+    assert_eq!(rfc.recv_type(Opt::LocLocalRecv), 22);
+    assert_eq!(rfc.recv_type(Opt::LocPeerRecv), 7);
+    assert_eq!(rfc.get(Opt::LocLocalRecv), Some(true));
 }

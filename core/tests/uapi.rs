@@ -5,10 +5,16 @@
 
 use core::mem::{offset_of, size_of};
 
+use shim6_core::proto::context::Rank;
 use shim6_core::proto::sockopt::{
-    self as so, Direction, Feedback, Indicator, Locator, Opt, PathExplore,
+    self as so, Direction, Feedback, Flavour, Indicator, Locator, Opt, PathExplore,
 };
-use shim6_core::uapi::{self, shim_feedback, shim_locator, shim_pathexplore};
+use shim6_core::uapi::{
+    self, shim_feedback, shim_locator, shim_locator_rfc6316, shim_pathexplore, shim_pathexplore_rfc6316,
+};
+
+const D: Flavour = Flavour::Draft;
+const R: Flavour = Flavour::Rfc6316;
 
 const HEADER: &str =
     include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../include/uapi/linux/shim6.h"));
@@ -49,6 +55,33 @@ fn option_numbers_match_header() {
         assert_eq!(opt as u32, num, "{opt:?}");
         assert_eq!(Opt::from_raw(num as i32), Some(opt));
     }
+    // RFC 6316's: the draft's plus 16, SHIM_IF_SEND without a twin.
+    let rfc = [
+        uapi::SHIM_ASSOCIATED_RFC6316,
+        uapi::SHIM_DONTSHIM_RFC6316,
+        uapi::SHIM_HOT_STANDBY_RFC6316,
+        uapi::SHIM_LOC_LOCAL_PREF_RFC6316,
+        uapi::SHIM_LOC_PEER_PREF_RFC6316,
+        uapi::SHIM_LOC_LOCAL_RECV_RFC6316,
+        uapi::SHIM_LOC_PEER_RECV_RFC6316,
+        uapi::SHIM_LOC_LOCAL_SEND_RFC6316,
+        uapi::SHIM_LOC_PEER_SEND_RFC6316,
+        uapi::SHIM_LOCLIST_LOCAL_RFC6316,
+        uapi::SHIM_LOCLIST_PEER_RFC6316,
+        uapi::SHIM_APP_TIMEOUT_RFC6316,
+        uapi::SHIM_PATHEXPLORE_RFC6316,
+        uapi::SHIM_CONTEXT_DEFERRED_SETUP_RFC6316,
+    ];
+    for ((opt, _), num) in OPTIONS.into_iter().zip(rfc) {
+        assert_eq!(so::option(num as i32), Some((opt, R)), "{opt:?}");
+        assert_eq!(so::option(opt as i32), Some((opt, D)), "{opt:?}");
+        assert_eq!(R.number(opt as i32) as u32, num);
+    }
+    for n in [0, 15, 16, 31, 32, 33, -1, i32::MIN, i32::MAX] {
+        assert_eq!(so::option(n), None, "{n}");
+    }
+    assert_eq!(R.number(so::CMSG_FEEDBACK) as u32, uapi::SHIM_FEEDBACK_RFC6316);
+    assert_eq!(so::RFC6316_OFFSET as u32, uapi::SHIM_RFC6316_OFFSET);
     assert_eq!(so::CMSG_FEEDBACK as u32, uapi::SHIM_FEEDBACK);
     assert_eq!(so::CMSG_IF_SEND as u32, uapi::SHIM_IF_SEND);
     assert_eq!(so::MAX_LOCATORS as u32, uapi::SHIM_MAX_LOCATORS);
@@ -88,9 +121,9 @@ fn shim_locator_layout() {
     let c = shim_locator { lc_family: 10, lc_ifidx: 3, lc_flags: 1, lc_preference: 7, lc_addr };
     // SAFETY: shim_locator is 20 octets of u8 without padding.
     let bytes: [u8; 20] = unsafe { core::mem::transmute(c) };
-    let loc = Locator { family: 10, ifidx: 3, flags: 1, preference: 7, addr: lc_addr };
-    assert_eq!(loc.encode(), bytes);
-    assert_eq!(Locator::decode(&bytes), Ok(Some(loc)));
+    let loc = Locator { family: 10, ifidx: 3, flags: 1, rank: Rank::draft(7), addr: lc_addr };
+    assert_eq!(*loc.encode(D), bytes);
+    assert_eq!(Locator::decode(&bytes, D), Ok(Some(loc)));
 }
 
 #[test]
@@ -110,9 +143,60 @@ fn shim_pathexplore_layout() {
     };
     // SAFETY: shim_pathexplore has no padding (offsets above, size 8).
     let bytes: [u8; 8] = unsafe { core::mem::transmute(c) };
-    let pe = PathExplore { probenum: 4, keepaliveto: 10, initprobeto: 500 };
-    assert_eq!(pe.encode(), bytes);
-    assert_eq!(PathExplore::decode(&bytes), Ok(pe));
+    let pe = PathExplore { probenum: 4, keepaliveto: 10, keepaliveint: 0, initprobeto: 500 };
+    assert_eq!(*pe.encode(D), bytes);
+    assert_eq!(PathExplore::decode(&bytes, D), Ok(pe));
+}
+
+#[test]
+fn rfc6316_structure_layouts() {
+    assert_eq!(size_of::<shim_locator_rfc6316>(), 32);
+    assert_eq!(size_of::<shim_locator_rfc6316>(), so::LOCATOR_RFC6316_LEN);
+    assert_eq!(offset_of!(shim_locator_rfc6316, lc_family), 0);
+    assert_eq!(offset_of!(shim_locator_rfc6316, lc_proto), 1);
+    assert_eq!(offset_of!(shim_locator_rfc6316, lc_port), 2);
+    assert_eq!(offset_of!(shim_locator_rfc6316, lc_prio), 4);
+    assert_eq!(offset_of!(shim_locator_rfc6316, lc_weight), 6);
+    assert_eq!(offset_of!(shim_locator_rfc6316, lc_ifidx), 8);
+    assert_eq!(offset_of!(shim_locator_rfc6316, lc_addr), 12);
+    assert_eq!(offset_of!(shim_locator_rfc6316, lc_flags), 28);
+    assert_eq!(size_of::<shim_pathexplore_rfc6316>(), 12);
+    assert_eq!(size_of::<shim_pathexplore_rfc6316>(), so::PATHEXPLORE_RFC6316_LEN);
+    assert_eq!(offset_of!(shim_pathexplore_rfc6316, pe_probenum), 0);
+    assert_eq!(offset_of!(shim_pathexplore_rfc6316, pe_keepaliveto), 2);
+    assert_eq!(offset_of!(shim_pathexplore_rfc6316, pe_keepaliveint), 4);
+    assert_eq!(offset_of!(shim_pathexplore_rfc6316, pe_initprobeto), 6);
+    assert_eq!(offset_of!(shim_pathexplore_rfc6316, pe_reserved), 8);
+
+    // The codec puts each field where the C structure has it.
+    let mut a = [0; 16];
+    a[0] = 0x20;
+    a[15] = 1;
+    let loc = Locator { family: 10, ifidx: 70_000, flags: 1, rank: Rank { prio: 3, weight: 600 }, addr: a };
+    let b = loc.encode(R);
+    assert_eq!(b.len(), 32);
+    assert_eq!(b[0], 10);
+    assert_eq!(b[1..4], [0, 0, 0], "no proto, no port");
+    assert_eq!(b[4..6], 3u16.to_ne_bytes());
+    assert_eq!(b[6..8], 600u16.to_ne_bytes());
+    assert_eq!(b[8..12], 70_000u32.to_ne_bytes());
+    assert_eq!(b[12..28], a);
+    assert_eq!(b[28..30], 1u16.to_ne_bytes());
+    // On set, the read-only fields are ignored.
+    let set = Locator { ifidx: 0, flags: 0, ..loc };
+    assert_eq!(Locator::decode(&b, R), Ok(Some(set)));
+    // The draft reads priority 0 weights as preferences, others as none.
+    assert_eq!(Locator { rank: Rank { prio: 0, weight: 9 }, ..loc }.encode(D)[3], 9);
+    assert_eq!(loc.encode(D)[3], 0);
+    assert_eq!(loc.encode(D)[1], 0, "an ifindex over 255 reads as unknown in the draft's octet");
+
+    let pe = PathExplore { probenum: 300, keepaliveto: 600, keepaliveint: 20, initprobeto: 700 };
+    let b = pe.encode(R);
+    let words: Vec<u16> = b[..8].chunks(2).map(|c| u16::from_ne_bytes([c[0], c[1]])).collect();
+    assert_eq!(words, [300, 600, 20, 700]);
+    assert_eq!(b[8..], [0; 4]);
+    assert_eq!(PathExplore::decode(&b, R), Ok(pe));
+    assert_eq!(pe.encode(D)[..2], [255, 255], "the draft's octets clamp");
 }
 
 #[test]

@@ -3,9 +3,11 @@
 //! Socket options and ancillary data of level `SOL_SHIM`: which options
 //! exist, what they accept, and the codecs of their values.
 //!
-//! The numbers and layouts are those of `include/uapi/linux/shim6.h`
-//! (draft-ietf-shim6-multihome-shim-api-08); the host tests check them
-//! against the bindgen output of that header.
+//! The numbers and layouts are those of `include/uapi/linux/shim6.h`:
+//! draft-ietf-shim6-multihome-shim-api-08's at 1-16, RFC 6316's at the
+//! same names plus 16 ([`Flavour`]); the host tests check them against
+//! the bindgen output of that header.  Both flavours act on one state;
+//! the flavour decides only the layouts, the errors and a few rules.
 
 /// Address families as Linux numbers them.
 pub const AF_INET: u8 = 2;
@@ -16,8 +18,14 @@ pub const AF_INET6: u8 = 10;
 pub const INT_LEN: usize = 4;
 /// Size of `struct shim_locator`.
 pub const LOCATOR_LEN: usize = 20;
+/// Size of `struct shim_locator_rfc6316`.
+pub const LOCATOR_RFC6316_LEN: usize = 32;
 /// Size of `struct shim_pathexplore`.
 pub const PATHEXPLORE_LEN: usize = 8;
+/// Size of `struct shim_pathexplore_rfc6316`.
+pub const PATHEXPLORE_RFC6316_LEN: usize = 12;
+/// RFC 6316's option and control message numbers are the draft's plus this.
+pub const RFC6316_OFFSET: i32 = 16;
 /// Size of `struct shim_feedback`.
 pub const FEEDBACK_LEN: usize = 4;
 /// Size of `struct sockaddr_in`.
@@ -28,12 +36,12 @@ pub const SOCKADDR_IN6_LEN: usize = 28;
 pub const MAX_LOCATORS: usize = 32;
 /// `SHIM_LOC_FLAG_HBA`: the locator is verified by its Hash Based Address
 /// set.
-pub const SHIM_LOC_FLAG_HBA: u8 = 0x01;
+pub const SHIM_LOC_FLAG_HBA: u16 = 0x01;
 /// The shortest `pe_initprobeto` accepted, in milliseconds.
 pub const MIN_INITPROBETO: u16 = 100;
 
 use crate::proto::context::reap::ReapConfig;
-use crate::proto::context::{Locators, Millis, Preferences};
+use crate::proto::context::{Locators, Millis, Preferences, Rank};
 
 /// Why a socket option or control message was refused.  The kernel glue
 /// maps each to its errno (see the UAPI header for the contract).
@@ -66,6 +74,65 @@ pub enum Error {
 /// Result of the codecs.
 pub type Result<T> = core::result::Result<T, Error>;
 
+/// The text an option or control message number follows: its layouts,
+/// its errors, and the few rules in which the two differ.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Flavour {
+    /// draft-ietf-shim6-multihome-shim-api-08: numbers 1-16.
+    Draft,
+    /// RFC 6316: numbers 17-31.
+    Rfc6316,
+}
+
+impl Flavour {
+    /// Size of its `struct shim_locator`.
+    pub const fn locator_len(self) -> usize {
+        match self {
+            Flavour::Draft => LOCATOR_LEN,
+            Flavour::Rfc6316 => LOCATOR_RFC6316_LEN,
+        }
+    }
+
+    /// Size of its `struct shim_pathexplore`.
+    pub const fn pathexplore_len(self) -> usize {
+        match self {
+            Flavour::Draft => PATHEXPLORE_LEN,
+            Flavour::Rfc6316 => PATHEXPLORE_RFC6316_LEN,
+        }
+    }
+
+    /// The number it gives the draft's number `n`.
+    pub const fn number(self, n: i32) -> i32 {
+        match self {
+            Flavour::Draft => n,
+            Flavour::Rfc6316 => n + RFC6316_OFFSET,
+        }
+    }
+}
+
+/// The option numbered `optname`, and the text it follows.
+pub fn option(optname: i32) -> Option<(Opt, Flavour)> {
+    match Opt::from_raw(optname) {
+        Some(o) => Some((o, Flavour::Draft)),
+        None => Opt::from_raw(optname.checked_sub(RFC6316_OFFSET)?).map(|o| (o, Flavour::Rfc6316)),
+    }
+}
+
+/// An encoded structure, as long as its flavour's layout.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Encoded {
+    buf: [u8; LOCATOR_RFC6316_LEN],
+    len: usize,
+}
+
+impl core::ops::Deref for Encoded {
+    type Target = [u8];
+
+    fn deref(&self) -> &[u8] {
+        self.buf.get(..self.len).unwrap_or(&[])
+    }
+}
+
 /// The value type of an option.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kind {
@@ -82,14 +149,14 @@ pub enum Kind {
 }
 
 impl Kind {
-    /// Smallest optlen the option accepts (`optlen` of a list is checked
-    /// by [`locator_count`]).
-    pub const fn min_len(self) -> usize {
+    /// Smallest optlen the option accepts in flavour `f` (`optlen` of a
+    /// list is checked by [`locator_count`]).
+    pub const fn min_len(self, f: Flavour) -> usize {
         match self {
             Kind::Bool | Kind::Int => INT_LEN,
-            Kind::Locator => LOCATOR_LEN,
+            Kind::Locator => f.locator_len(),
             Kind::LocatorList => 0,
-            Kind::PathExplore => PATHEXPLORE_LEN,
+            Kind::PathExplore => f.pathexplore_len(),
         }
     }
 }
@@ -185,7 +252,8 @@ impl Opt {
     }
 }
 
-/// `SHIM_FEEDBACK` ancillary data type.
+/// `SHIM_FEEDBACK` ancillary data type (RFC 6316: plus
+/// [`RFC6316_OFFSET`]).
 pub const CMSG_FEEDBACK: i32 = 15;
 /// `SHIM_IF_SEND` ancillary data type.
 pub const CMSG_IF_SEND: i32 = 16;
@@ -197,27 +265,28 @@ fn int_at(buf: &[u8]) -> Result<i32> {
     }
 }
 
-/// Checks the optlen of a setsockopt(); returns how many octets of
-/// optval to read.
-pub fn check_set_len(opt: Opt, optlen: u32) -> Result<usize> {
+/// Checks the optlen of a setsockopt() in flavour `f`; returns how many
+/// octets of optval to read.  RFC 6316 structures take their exact size.
+pub fn check_set_len(opt: Opt, f: Flavour, optlen: u32) -> Result<usize> {
     let len = usize::try_from(optlen).map_err(|_| Error::Invalid)?;
     match opt.kind() {
-        Kind::LocatorList => Ok(locator_count(len)? * LOCATOR_LEN),
-        k if len < k.min_len() => Err(Error::Invalid),
-        k => Ok(k.min_len()),
+        Kind::LocatorList => Ok(locator_count(len, f)? * f.locator_len()),
+        k @ (Kind::Locator | Kind::PathExplore) if f == Flavour::Rfc6316 && len != k.min_len(f) => Err(Error::Invalid),
+        k if len < k.min_len(f) => Err(Error::Invalid),
+        k => Ok(k.min_len(f)),
     }
 }
 
-/// Checks the optlen of a getsockopt() of a fixed-size option; returns
-/// the size of the value it gets.
-pub fn check_get_len(opt: Opt, optlen: i32) -> Result<usize> {
+/// Checks the optlen of a getsockopt() of a fixed-size option in flavour
+/// `f`; returns the size of the value it gets.
+pub fn check_get_len(opt: Opt, f: Flavour, optlen: i32) -> Result<usize> {
     let len = usize::try_from(optlen).map_err(|_| Error::Invalid)?;
     match opt.kind() {
         // The list's own size decides (ERANGE, probe with 0), once a
         // context holds one.
         Kind::LocatorList => Ok(len),
-        k if len < k.min_len() => Err(Error::Invalid),
-        k => Ok(k.min_len()),
+        k if len < k.min_len(f) => Err(Error::Invalid),
+        k => Ok(k.min_len(f)),
     }
 }
 
@@ -236,18 +305,18 @@ pub enum Value {
     PathExplore(PathExplore),
 }
 
-/// Decodes the value of a setsockopt() of `opt`, as many octets as
-/// [`check_set_len`] said.
-pub fn decode_value(opt: Opt, buf: &[u8]) -> Result<Value> {
+/// Decodes the value of a setsockopt() of `opt` in flavour `f`, as many
+/// octets as [`check_set_len`] said.
+pub fn decode_value(opt: Opt, f: Flavour, buf: &[u8]) -> Result<Value> {
     Ok(match opt.kind() {
         Kind::Bool => Value::Bool(decode_bool(buf)?),
         Kind::Int => Value::Uint(decode_uint(buf)?),
-        Kind::Locator => Value::Locator(Locator::decode(buf)?),
-        Kind::PathExplore => Value::PathExplore(PathExplore::decode(buf)?),
+        Kind::Locator => Value::Locator(Locator::decode(buf, f)?),
+        Kind::PathExplore => Value::PathExplore(PathExplore::decode(buf, f)?),
         Kind::LocatorList => {
-            let n = locator_count(buf.len())?;
-            for chunk in buf.chunks_exact(LOCATOR_LEN) {
-                Locator::decode(chunk)?.ok_or(Error::Invalid)?;
+            let n = locator_count(buf.len(), f)?;
+            for chunk in buf.chunks_exact(f.locator_len()) {
+                Locator::decode(chunk, f)?.ok_or(Error::Invalid)?;
             }
             Value::LocatorList(n)
         }
@@ -275,11 +344,12 @@ pub fn get_without_context(opt: Opt, flags: SockFlags) -> Result<i32> {
 }
 
 /// setsockopt() of a boolean option kept per socket but meaningful only
-/// with a context (`SHIM_LOC_*_RECV`), once the caller found the context:
-/// the new flags.
-pub fn set_bool_with_context(opt: Opt, value: Value, flags: SockFlags) -> Result<SockFlags> {
+/// with a context (`SHIM_LOC_*_RECV`), in flavour `f`, once the caller
+/// found the context: the new flags.  The flavour it was enabled in names
+/// its control messages ([`SockFlags::recv_type`]).
+pub fn set_bool_with_context(opt: Opt, f: Flavour, value: Value, flags: SockFlags) -> Result<SockFlags> {
     match value {
-        Value::Bool(b) => flags.set(opt, b).ok_or(Error::NoContext),
+        Value::Bool(b) => flags.set(opt, b).and_then(|n| n.set_recv_flavour(opt, f)).ok_or(Error::NoContext),
         _ => Err(Error::Invalid),
     }
 }
@@ -302,18 +372,25 @@ pub enum Cmsg {
     Feedback(Feedback),
 }
 
-/// Decodes a `SOL_SHIM` control message of type `ty` whose data is `data`.
-pub fn decode_cmsg(ty: i32, data: &[u8]) -> Result<Cmsg> {
-    match ty {
-        t if t == Opt::LocLocalSend as i32 => Ok(Cmsg::LocalLocator(decode_sockaddr(data)?)),
-        t if t == Opt::LocPeerSend as i32 => Ok(Cmsg::PeerLocator(decode_sockaddr(data)?)),
+/// Decodes a `SOL_SHIM` control message of type `ty` whose data is
+/// `data`, and the text its number follows (`SHIM_IF_SEND` has no RFC
+/// 6316 twin).
+pub fn decode_cmsg(ty: i32, data: &[u8]) -> Result<(Cmsg, Flavour)> {
+    let (base, f) = match ty {
+        t if t > CMSG_IF_SEND && t != Flavour::Rfc6316.number(CMSG_IF_SEND) => (t - RFC6316_OFFSET, Flavour::Rfc6316),
+        t => (t, Flavour::Draft),
+    };
+    let cmsg = match base {
+        t if t == Opt::LocLocalSend as i32 => Cmsg::LocalLocator(decode_sockaddr(data)?),
+        t if t == Opt::LocPeerSend as i32 => Cmsg::PeerLocator(decode_sockaddr(data)?),
         CMSG_IF_SEND => match int_at(data)? {
-            i if i > 0 => Ok(Cmsg::IfIndex(i)),
-            _ => Err(Error::NoDevice),
+            i if i > 0 => Cmsg::IfIndex(i),
+            _ => return Err(Error::NoDevice),
         },
-        CMSG_FEEDBACK => Ok(Cmsg::Feedback(Feedback::decode(data)?)),
-        _ => Err(Error::Invalid),
-    }
+        CMSG_FEEDBACK => Cmsg::Feedback(Feedback::decode(data)?),
+        _ => return Err(Error::Invalid),
+    };
+    Ok((cmsg, f))
 }
 
 /// Decodes a boolean option value: an `int` that is 0 or 1.
@@ -343,34 +420,52 @@ pub fn is_v4_mapped(a: &Addr) -> bool {
     a[..10].iter().all(|&b| b == 0) && a[10] == 0xff && a[11] == 0xff
 }
 
-/// `struct shim_locator`.
+/// `struct shim_locator`, in either layout.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Locator {
     /// [`AF_INET6`], or [`AF_INET`] with a v4-mapped [`Locator::addr`].
     pub family: u8,
-    /// Interface index; meaningful on read only.
-    pub ifidx: u8,
-    /// `SHIM_LOC_FLAG_*`.
-    pub flags: u8,
-    /// Preference.
-    pub preference: u8,
+    /// Interface index (ours); meaningful on read only.  The draft's
+    /// one octet reads 0 (unknown) above 255.
+    pub ifidx: u32,
+    /// `SHIM_LOC_FLAG_*`; meaningful on read only.
+    pub flags: u16,
+    /// Its rank: the draft's `lc_preference`, RFC 6316's `lc_prio` and
+    /// `lc_weight`.
+    pub rank: Rank,
     /// The locator.
     pub addr: Addr,
 }
 
 impl Locator {
-    /// Decodes a `struct shim_locator` given by the application.
+    /// Decodes a `struct shim_locator` of flavour `f` given by the
+    /// application.  RFC 6316's `lc_proto` must be 0 (SHIM6 has no
+    /// locators behind a NAT); its `lc_port`, `lc_ifidx` and `lc_flags`
+    /// are ignored.
     ///
     /// Returns `None` for the all-zero locator, which clears the sticky
     /// `SHIM_LOC_*_SEND` options.
-    pub fn decode(buf: &[u8]) -> Result<Option<Locator>> {
-        let b = buf.first_chunk::<LOCATOR_LEN>().ok_or(Error::Invalid)?;
+    pub fn decode(buf: &[u8], f: Flavour) -> Result<Option<Locator>> {
+        let b = buf.get(..f.locator_len()).ok_or(Error::Invalid)?;
         if b.iter().all(|&x| x == 0) {
             return Ok(None);
         }
+        let u16_at = |i: usize| b.get(i..i + 2).map_or(0, |v| u16::from_ne_bytes([v[0], v[1]]));
         let mut addr = [0u8; 16];
-        addr.copy_from_slice(&b[4..]);
-        let loc = Locator { family: b[0], ifidx: b[1], flags: b[2], preference: b[3], addr };
+        let loc = match f {
+            Flavour::Draft => {
+                addr.copy_from_slice(b.get(4..20).ok_or(Error::Invalid)?);
+                let flags = u16::from(b[2]);
+                Locator { family: b[0], ifidx: u32::from(b[1]), flags, rank: Rank::draft(b[3]), addr }
+            }
+            Flavour::Rfc6316 => {
+                if b[1] != 0 {
+                    return Err(Error::Invalid);
+                }
+                addr.copy_from_slice(b.get(12..28).ok_or(Error::Invalid)?);
+                Locator { family: b[0], ifidx: 0, flags: 0, rank: Rank { prio: u16_at(4), weight: u16_at(6) }, addr }
+            }
+        };
         match loc.family {
             AF_INET6 => Ok(Some(loc)),
             AF_INET if is_v4_mapped(&addr) => Ok(Some(loc)),
@@ -378,24 +473,37 @@ impl Locator {
         }
     }
 
-    /// Encodes as `struct shim_locator`.
-    pub fn encode(&self) -> [u8; LOCATOR_LEN] {
-        let mut b = [0u8; LOCATOR_LEN];
+    /// Encodes as flavour `f`'s `struct shim_locator`.
+    pub fn encode(&self, f: Flavour) -> Encoded {
+        let mut b = [0u8; LOCATOR_RFC6316_LEN];
         b[0] = self.family;
-        b[1] = self.ifidx;
-        b[2] = self.flags;
-        b[3] = self.preference;
-        b[4..].copy_from_slice(&self.addr);
-        b
+        match f {
+            Flavour::Draft => {
+                b[1] = u8::try_from(self.ifidx).unwrap_or(0);
+                b[2] = u8::try_from(self.flags).unwrap_or(0);
+                b[3] = self.rank.preference();
+                b[4..20].copy_from_slice(&self.addr);
+            }
+            Flavour::Rfc6316 => {
+                b[4..6].copy_from_slice(&self.rank.prio.to_ne_bytes());
+                b[6..8].copy_from_slice(&self.rank.weight.to_ne_bytes());
+                b[8..12].copy_from_slice(&self.ifidx.to_ne_bytes());
+                b[12..28].copy_from_slice(&self.addr);
+                b[28..30].copy_from_slice(&self.flags.to_ne_bytes());
+            }
+        }
+        Encoded { buf: b, len: f.locator_len() }
     }
 }
 
-/// Number of locators in a `SHIM_LOCLIST_*` value of `optlen` octets.
-pub fn locator_count(optlen: usize) -> Result<usize> {
-    if optlen == 0 || optlen % LOCATOR_LEN != 0 {
+/// Number of locators in a `SHIM_LOCLIST_*` value of `optlen` octets in
+/// flavour `f`: `TooBig` beyond [`MAX_LOCATORS`].
+pub fn locator_count(optlen: usize, f: Flavour) -> Result<usize> {
+    let len = f.locator_len();
+    if optlen == 0 || optlen % len != 0 {
         return Err(Error::Invalid);
     }
-    let n = optlen / LOCATOR_LEN;
+    let n = optlen / len;
     if n > MAX_LOCATORS {
         return Err(Error::TooBig);
     }
@@ -413,14 +521,16 @@ pub fn shim6_addr(l: &Locator) -> Result<Addr> {
 
 /// A locator of a context as getsockopt() reports it.
 pub fn locator_of(addr: &Addr) -> Locator {
-    Locator { family: AF_INET6, ifidx: 0, flags: 0, preference: 0, addr: *addr }
+    Locator { family: AF_INET6, ifidx: 0, flags: 0, rank: Rank::default(), addr: *addr }
 }
 
-/// getsockopt() of a `SHIM_LOCLIST_*` with `optlen` octets of room:
-/// `Ok(Some(n))` when `out[..n]` holds the list; `Ok(None)` when `optlen`
-/// is 0, a query of the size, which is then `list.len()` locators.
-pub fn encode_locator_list(list: &[Locator], optlen: usize, out: &mut [u8]) -> Result<Option<usize>> {
-    let need = list.len() * LOCATOR_LEN;
+/// getsockopt() of a `SHIM_LOCLIST_*` in flavour `f` with `optlen`
+/// octets of room: `Ok(Some(n))` when `out[..n]` holds the list;
+/// `Ok(None)` when `optlen` is 0, a query of the size, which is then
+/// `list.len()` locators.
+pub fn encode_locator_list(list: &[Locator], f: Flavour, optlen: usize, out: &mut [u8]) -> Result<Option<usize>> {
+    let len = f.locator_len();
+    let need = list.len() * len;
     if optlen == 0 {
         return Ok(None);
     }
@@ -428,33 +538,34 @@ pub fn encode_locator_list(list: &[Locator], optlen: usize, out: &mut [u8]) -> R
         return Err(Error::Range(need));
     }
     for (i, l) in list.iter().enumerate() {
-        if let Some(chunk) = out.get_mut(i * LOCATOR_LEN..(i + 1) * LOCATOR_LEN) {
-            chunk.copy_from_slice(&l.encode());
+        if let Some(chunk) = out.get_mut(i * len..(i + 1) * len) {
+            chunk.copy_from_slice(&l.encode(f));
         }
     }
     Ok(Some(need))
 }
 
-/// Decodes a `SHIM_LOCLIST_*` value into `out`; returns how many were
-/// decoded.  Every locator must be well formed and non-zero.
-pub fn decode_locator_list(buf: &[u8], out: &mut [Locator; MAX_LOCATORS]) -> Result<usize> {
-    let n = locator_count(buf.len())?;
+/// Decodes a `SHIM_LOCLIST_*` value of flavour `f` into `out`; returns how
+/// many were decoded.  Every locator must be well formed and non-zero.
+pub fn decode_locator_list(buf: &[u8], f: Flavour, out: &mut [Locator; MAX_LOCATORS]) -> Result<usize> {
+    let n = locator_count(buf.len(), f)?;
     for (i, slot) in out.iter_mut().enumerate().take(n) {
-        let chunk = buf.get(i * LOCATOR_LEN..).ok_or(Error::Invalid)?;
-        *slot = Locator::decode(chunk)?.ok_or(Error::Invalid)?;
+        let chunk = buf.get(i * f.locator_len()..).ok_or(Error::Invalid)?;
+        *slot = Locator::decode(chunk, f)?.ok_or(Error::Invalid)?;
     }
     Ok(n)
 }
 
-/// The locators of a `SHIM_LOCLIST_*` set, highest `lc_preference` first
-/// (equal ones in the order given; a repeat counts once, at its first
-/// place), with their preferences: the order REAP tries them in.  IPv4
+/// The locators of a `SHIM_LOCLIST_*` set, best [`Rank`] first (highest
+/// `lc_preference`; lowest `lc_prio`, then highest `lc_weight`; equal ones
+/// in the order given; a repeat counts once, at its first place), with
+/// their ranks: the order REAP tries them in.  IPv4
 /// locators have no place in a SHIM6 context; more distinct locators than
 /// a context holds cannot all be its own.
 pub fn by_preference(list: &[Locator]) -> Result<(Locators, Preferences)> {
     let mut order = [0usize; MAX_LOCATORS];
     let n = list.len().min(MAX_LOCATORS);
-    let pref = |j: usize| list.get(j).map_or(0, |l: &Locator| l.preference);
+    let rank = |j: usize| list.get(j).map_or(Rank::default(), |l: &Locator| l.rank);
     for (i, l) in list.iter().take(n).enumerate() {
         shim6_addr(l)?;
         // Insertion sort, stable: it goes after those it does not beat.
@@ -462,13 +573,13 @@ pub fn by_preference(list: &[Locator]) -> Result<(Locators, Preferences)> {
             *slot = i;
         }
         let mut at = i;
-        while at > 0 && order.get(at - 1).is_some_and(|&j| pref(j) < l.preference) {
+        while at > 0 && order.get(at - 1).is_some_and(|&j| l.rank.before(rank(j))) {
             order.swap(at - 1, at);
             at -= 1;
         }
     }
     let mut keep = Locators::default();
-    let mut prefs = [0u8; crate::proto::context::MAX_LOCATORS];
+    let mut prefs = [Rank::default(); crate::proto::context::MAX_LOCATORS];
     for &i in order.iter().take(n) {
         let Some(l) = list.get(i) else { continue };
         let before = keep.as_slice().len();
@@ -477,36 +588,46 @@ pub fn by_preference(list: &[Locator]) -> Result<(Locators, Preferences)> {
         }
         if keep.as_slice().len() > before {
             if let Some(p) = prefs.get_mut(before) {
-                *p = l.preference;
+                *p = l.rank;
             }
         }
     }
-    Ok((keep, Preferences::new(&prefs)))
+    Ok((keep, Preferences::ranked(&prefs)))
 }
 
-/// `struct shim_pathexplore`.
+/// `struct shim_pathexplore`, in either layout (the draft's fields are
+/// one octet, but for `pe_initprobeto`, and it has no `pe_keepaliveint`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct PathExplore {
     /// Number of initial probes.
-    pub probenum: u8,
-    /// Keepalive Timeout, seconds.
-    pub keepaliveto: u8,
+    pub probenum: u16,
+    /// Keepalive Timeout (our Send Timeout), seconds.
+    pub keepaliveto: u16,
+    /// Keepalive Interval, seconds (RFC 6316 only).
+    pub keepaliveint: u16,
     /// Initial Probe Timeout, milliseconds.
     pub initprobeto: u16,
 }
 
 impl PathExplore {
-    /// Decodes; `pe_reserved` must be zero.
-    pub fn decode(buf: &[u8]) -> Result<PathExplore> {
-        let b = buf.first_chunk::<PATHEXPLORE_LEN>().ok_or(Error::Invalid)?;
-        if b[4..].iter().any(|&x| x != 0) {
+    /// Decodes flavour `f`'s layout; `pe_reserved` must be zero.
+    pub fn decode(buf: &[u8], f: Flavour) -> Result<PathExplore> {
+        let b = buf.get(..f.pathexplore_len()).ok_or(Error::Invalid)?;
+        let u16_at = |i: usize| b.get(i..i + 2).map_or(0, |v| u16::from_ne_bytes([v[0], v[1]]));
+        let (pe, reserved) = match f {
+            Flavour::Draft => {
+                let pe = PathExplore { probenum: b[0].into(), keepaliveto: b[1].into(), keepaliveint: 0, initprobeto: u16_at(2) };
+                (pe, b.get(4..))
+            }
+            Flavour::Rfc6316 => {
+                let pe = PathExplore { probenum: u16_at(0), keepaliveto: u16_at(2), keepaliveint: u16_at(4), initprobeto: u16_at(6) };
+                (pe, b.get(8..))
+            }
+        };
+        if reserved.unwrap_or(&[]).iter().any(|&x| x != 0) {
             return Err(Error::Invalid);
         }
-        Ok(PathExplore {
-            probenum: b[0],
-            keepaliveto: b[1],
-            initprobeto: u16::from_ne_bytes([b[2], b[3]]),
-        })
+        Ok(pe)
     }
 
     /// The REAP parameters it asks for on top of `base`, a field of 0
@@ -522,26 +643,40 @@ impl PathExplore {
             initial_probes: if self.probenum == 0 { defaults.initial_probes } else { self.probenum.into() },
             send_timeout: or(Millis::from(self.keepaliveto) * 1000, defaults.send_timeout),
             initial_probe_timeout: or(self.initprobeto.into(), defaults.initial_probe_timeout),
+            keepalive_interval: Millis::from(self.keepaliveint) * 1000,
             ..base
         })
     }
 
-    /// The parameters in force, each clamped to its field.
+    /// The parameters in force, each clamped to its field (the draft's
+    /// one-octet fields at 255 when they are read).
     pub fn of(config: &ReapConfig) -> PathExplore {
+        let u16_of = |v: Millis| u16::try_from(v).unwrap_or(u16::MAX);
         PathExplore {
-            probenum: u8::try_from(config.initial_probes).unwrap_or(u8::MAX),
-            keepaliveto: u8::try_from(config.send_timeout / 1000).unwrap_or(u8::MAX),
-            initprobeto: u16::try_from(config.initial_probe_timeout).unwrap_or(u16::MAX),
+            probenum: u16::try_from(config.initial_probes).unwrap_or(u16::MAX),
+            keepaliveto: u16_of(config.send_timeout / 1000),
+            keepaliveint: u16_of(config.keepalive_interval / 1000),
+            initprobeto: u16_of(config.initial_probe_timeout),
         }
     }
 
-    /// Encodes as `struct shim_pathexplore`.
-    pub fn encode(&self) -> [u8; PATHEXPLORE_LEN] {
-        let mut b = [0u8; PATHEXPLORE_LEN];
-        b[0] = self.probenum;
-        b[1] = self.keepaliveto;
-        b[2..4].copy_from_slice(&self.initprobeto.to_ne_bytes());
-        b
+    /// Encodes as flavour `f`'s `struct shim_pathexplore`.
+    pub fn encode(&self, f: Flavour) -> Encoded {
+        let mut b = [0u8; LOCATOR_RFC6316_LEN];
+        let u8_of = |v: u16| u8::try_from(v).unwrap_or(u8::MAX);
+        match f {
+            Flavour::Draft => {
+                b[0] = u8_of(self.probenum);
+                b[1] = u8_of(self.keepaliveto);
+                b[2..4].copy_from_slice(&self.initprobeto.to_ne_bytes());
+            }
+            Flavour::Rfc6316 => {
+                for (i, v) in [self.probenum, self.keepaliveto, self.keepaliveint, self.initprobeto].into_iter().enumerate() {
+                    b[2 * i..2 * i + 2].copy_from_slice(&v.to_ne_bytes());
+                }
+            }
+        }
+        Encoded { buf: b, len: f.pathexplore_len() }
     }
 }
 
@@ -637,6 +772,30 @@ impl SockFlags {
     const NOT_DEFERRED: u32 = 1 << 1;
     const LOCAL_RECV: u32 = 1 << 2;
     const PEER_RECV: u32 = 1 << 3;
+    /// `SHIM_LOC_*_RECV` last set with RFC 6316's number.
+    const LOCAL_RECV_RFC: u32 = 1 << 4;
+    const PEER_RECV_RFC: u32 = 1 << 5;
+
+    fn rfc_bit(opt: Opt) -> Option<u32> {
+        match opt {
+            Opt::LocLocalRecv => Some(Self::LOCAL_RECV_RFC),
+            Opt::LocPeerRecv => Some(Self::PEER_RECV_RFC),
+            _ => None,
+        }
+    }
+
+    /// `SHIM_LOC_*_RECV` (`opt`) set in flavour `f`; `None` for others.
+    fn set_recv_flavour(self, opt: Opt, f: Flavour) -> Option<SockFlags> {
+        let bit = Self::rfc_bit(opt)?;
+        Some(if f == Flavour::Rfc6316 { SockFlags(self.0 | bit) } else { SockFlags(self.0 & !bit) })
+    }
+
+    /// The cmsg_type of the control messages of `SHIM_LOC_*_RECV` (`opt`):
+    /// its number in the flavour it was enabled in.
+    pub fn recv_type(self, opt: Opt) -> i32 {
+        let rfc = Self::rfc_bit(opt).is_some_and(|bit| self.0 & bit != 0);
+        (if rfc { Flavour::Rfc6316 } else { Flavour::Draft }).number(opt as i32)
+    }
 
     fn bit(opt: Opt) -> Option<(u32, bool)> {
         match opt {

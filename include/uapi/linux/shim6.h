@@ -14,6 +14,7 @@
 #define _UAPI_LINUX_SHIM6_H
 
 #include <linux/types.h>
+#include <linux/in6.h>
 
 /* Socket level of every option and ancillary data object below. */
 #ifndef SOL_SHIM
@@ -246,6 +247,125 @@ struct shim_feedback {
 #define EINVALIDLOCATOR			200
 /* Section 5.6 of the draft spells it this way. */
 #define EINVALLOCATOR			EINVALIDLOCATOR
+
+/*
+ * RFC 6316, the final text of the API, changed layouts, errors and some
+ * rules but kept the names.  Its numbers are the draft's plus 16 and act
+ * on the same per-socket and per-context state; programs choose the
+ * names' flavour by defining SHIM_API_RFC6316 before including this
+ * header (below).  On these numbers:
+ *
+ *   - struct shim_locator_rfc6316 (32 octets, exact optlen; lists a
+ *     non-zero multiple): lc_prio (lower first) and lc_weight (higher
+ *     first among equal priorities) rank a locator where the draft's
+ *     lc_preference p (higher first) is priority 0, weight p, so either
+ *     flavour reads what the other set (a draft read of priority > 0
+ *     gives 0).  lc_proto must be 0 (EINVAL: SHIM6 has no locators behind
+ *     a NAT); lc_port, lc_ifidx and lc_flags are ignored on set and
+ *     filled on get (lc_ifidx 32 bits).
+ *   - struct shim_pathexplore_rfc6316 (12 octets): 16-bit fields, and
+ *     pe_keepaliveint, the interval of our Keepalives in seconds (0: a
+ *     third of the peer's Keepalive Timeout; never longer than it).
+ *   - ETOOMANYLOCATORS where the draft's numbers give E2BIG (a list over
+ *     SHIM_MAX_LOCATORS) or ERANGE (a get buffer too small, *optlen set
+ *     to the size needed).
+ *   - Every option but SHIM_DONTSHIM, and every control message, needs a
+ *     connected socket: EOPNOTSUPP otherwise, checked just before the
+ *     context.  SHIM_ASSOCIATED is never 2.
+ *   - SHIM_DONTSHIM set to another value on a connected socket:
+ *     EOPNOTSUPP.  SHIM_APP_TIMEOUT while the namespace has SHIM6 off:
+ *     EOPNOTSUPP.
+ *   - SHIM_CONTEXT_DEFERRED_SETUP is read only (set: ENOPROTOOPT) and
+ *     reads 1 while the namespace runs SHIM6 (the shim can defer), else 0.
+ *   - SHIM_LOC_*_RECV enabled with an RFC number reports its locators
+ *     under that number's cmsg_type.  SHIM_IF_SEND has no RFC twin.
+ *
+ * EUNVERIFIEDLOCATOR and EUNREACHABLELOCATOR are defined for RFC
+ * programs but not returned: a context holds only verified peer
+ * locators, and a peer locator REAP could not reach stays valid (REAP may
+ * reach it later), so both cases give EINVALIDLOCATOR, as the draft's
+ * numbers do.
+ */
+#define SHIM_RFC6316_OFFSET			16
+#define SHIM_ASSOCIATED_RFC6316			17
+#define SHIM_DONTSHIM_RFC6316			18
+#define SHIM_HOT_STANDBY_RFC6316		19
+#define SHIM_LOC_LOCAL_PREF_RFC6316		20
+#define SHIM_LOC_PEER_PREF_RFC6316		21
+#define SHIM_LOC_LOCAL_RECV_RFC6316		22
+#define SHIM_LOC_PEER_RECV_RFC6316		23
+#define SHIM_LOC_LOCAL_SEND_RFC6316		24
+#define SHIM_LOC_PEER_SEND_RFC6316		25
+#define SHIM_LOCLIST_LOCAL_RFC6316		26
+#define SHIM_LOCLIST_PEER_RFC6316		27
+#define SHIM_APP_TIMEOUT_RFC6316		28
+#define SHIM_PATHEXPLORE_RFC6316		29
+#define SHIM_CONTEXT_DEFERRED_SETUP_RFC6316	30
+#define SHIM_FEEDBACK_RFC6316			31
+
+/* Locator information (RFC 6316 section 8.1). */
+struct shim_locator_rfc6316 {
+	__u8	lc_family;	/* AF_INET6, or AF_INET (v4-mapped lc_addr) */
+	__u8	lc_proto;	/* 0: no NAT (SHIM6 has no other) */
+	__u16	lc_port;	/* behind a NAT only: ignored */
+	__u16	lc_prio;	/* priority, lower first */
+	__u16	lc_weight;	/* weight, higher first */
+	__u32	lc_ifidx;	/* interface index (ours); filled on read only */
+	struct in6_addr lc_addr;	/* the locator */
+	__u16	lc_flags;	/* SHIM_LOC_FLAG_*; filled on read only */
+};
+
+/* Path exploration parameters (RFC 6316 section 8.2). */
+struct shim_pathexplore_rfc6316 {
+	__u16	pe_probenum;	/* number of initial probes */
+	__u16	pe_keepaliveto;	/* Keepalive Timeout, seconds */
+	__u16	pe_keepaliveint;	/* Keepalive Interval, seconds */
+	__u16	pe_initprobeto;	/* Initial Probe Timeout, milliseconds */
+	__u32	pe_reserved;	/* must be zero */
+};
+
+/* RFC 6316 section 6.16; values outside every errno Linux uses. */
+#define EUNVERIFIEDLOCATOR		201
+#define EUNREACHABLELOCATOR		202
+#define ETOOMANYLOCATORS		203
+
+#ifdef SHIM_API_RFC6316
+#undef SHIM_ASSOCIATED
+#undef SHIM_DONTSHIM
+#undef SHIM_HOT_STANDBY
+#undef SHIM_LOC_LOCAL_PREF
+#undef SHIM_LOC_PEER_PREF
+#undef SHIM_LOC_LOCAL_RECV
+#undef SHIM_LOC_PEER_RECV
+#undef SHIM_LOC_LOCAL_SEND
+#undef SHIM_LOC_PEER_SEND
+#undef SHIM_LOCLIST_LOCAL
+#undef SHIM_LOCLIST_PEER
+#undef SHIM_APP_TIMEOUT
+#undef SHIM_PATHEXPLORE
+#undef SHIM_CONTEXT_DEFERRED_SETUP
+#undef SHIM_FEEDBACK
+#undef SHIM_IF_SEND
+#undef shim6_pathexplore
+#define SHIM_ASSOCIATED			SHIM_ASSOCIATED_RFC6316
+#define SHIM_DONTSHIM			SHIM_DONTSHIM_RFC6316
+#define SHIM_HOT_STANDBY		SHIM_HOT_STANDBY_RFC6316
+#define SHIM_LOC_LOCAL_PREF		SHIM_LOC_LOCAL_PREF_RFC6316
+#define SHIM_LOC_PEER_PREF		SHIM_LOC_PEER_PREF_RFC6316
+#define SHIM_LOC_LOCAL_RECV		SHIM_LOC_LOCAL_RECV_RFC6316
+#define SHIM_LOC_PEER_RECV		SHIM_LOC_PEER_RECV_RFC6316
+#define SHIM_LOC_LOCAL_SEND		SHIM_LOC_LOCAL_SEND_RFC6316
+#define SHIM_LOC_PEER_SEND		SHIM_LOC_PEER_SEND_RFC6316
+#define SHIM_LOCLIST_LOCAL		SHIM_LOCLIST_LOCAL_RFC6316
+#define SHIM_LOCLIST_PEER		SHIM_LOCLIST_PEER_RFC6316
+#define SHIM_APP_TIMEOUT		SHIM_APP_TIMEOUT_RFC6316
+#define SHIM_PATHEXPLORE		SHIM_PATHEXPLORE_RFC6316
+#define SHIM_CONTEXT_DEFERRED_SETUP	SHIM_CONTEXT_DEFERRED_SETUP_RFC6316
+#define SHIM_FEEDBACK			SHIM_FEEDBACK_RFC6316
+#define shim_locator			shim_locator_rfc6316
+#define shim_pathexplore		shim_pathexplore_rfc6316
+#define shim6_pathexplore		shim_pathexplore_rfc6316
+#endif /* SHIM_API_RFC6316 */
 
 /*
  * Generic netlink family SHIM6_GENL_NAME: what shimctl shows.  Every

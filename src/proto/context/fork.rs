@@ -48,6 +48,8 @@ pub struct Explore {
     pub send_timeout: Millis,
     /// The initial probe interval.
     pub initial_probe_timeout: Millis,
+    /// Our Keepalive interval (0: the default).
+    pub keepalive_interval: Millis,
 }
 
 impl Explore {
@@ -63,6 +65,7 @@ impl Explore {
             initial_probes: config.initial_probes,
             send_timeout: config.send_timeout,
             initial_probe_timeout: config.initial_probe_timeout,
+            keepalive_interval: config.keepalive_interval,
         }
     }
 
@@ -72,6 +75,7 @@ impl Explore {
             initial_probes: self.initial_probes,
             send_timeout: self.send_timeout,
             initial_probe_timeout: self.initial_probe_timeout,
+            keepalive_interval: self.keepalive_interval,
             ..base
         }
     }

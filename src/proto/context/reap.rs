@@ -47,6 +47,10 @@ pub struct ReapConfig {
     /// Keep an alternative pair verified while the current one works,
     /// and switch to it at once on a failure (`SHIM_HOT_STANDBY`).
     pub hot_standby: bool,
+    /// How often our Keepalives go while they are owed (RFC 6316's
+    /// `pe_keepaliveint`); 0: a third of the peer's Keepalive Timeout.
+    /// Never longer than that timeout, at whose end the last one goes.
+    pub keepalive_interval: Millis,
 }
 
 impl Default for ReapConfig {
@@ -57,6 +61,7 @@ impl Default for ReapConfig {
             initial_probe_timeout: INITIAL_PROBE_TIMEOUT,
             app_timeout: 0,
             hot_standby: false,
+            keepalive_interval: 0,
         }
     }
 }
@@ -436,7 +441,17 @@ impl Reap {
     /// The longest the Send Timer and the Keepalive interval run, in ms.
     pub fn timer_spans(&self) -> (u32, u32) {
         let ms = |v: Millis| u32::try_from(v).unwrap_or(u32::MAX);
-        (ms(self.config.send_timeout), ms((self.keepalive_timeout / 3).max(1)))
+        (ms(self.config.send_timeout), ms(self.keepalive_interval()))
+    }
+
+    /// How often our Keepalives go: as configured, else a third of the
+    /// peer's Keepalive Timeout, and never longer than that timeout.
+    fn keepalive_interval(&self) -> Millis {
+        match self.config.keepalive_interval {
+            0 => self.keepalive_timeout / 3,
+            i => i.min(self.keepalive_timeout),
+        }
+        .max(1)
     }
 
     /// When the next Keepalive is due, if one is: payload came in and we
@@ -448,7 +463,7 @@ impl Reap {
         }
         let owed = t.owed_since?;
         let end = t.last_received.max(owed).saturating_add(self.keepalive_timeout);
-        let interval = (self.keepalive_timeout / 3).max(1);
+        let interval = self.keepalive_interval();
         let from = self.keepalive_sent.filter(|&k| k >= owed);
         if from.is_some_and(|k| k >= end) {
             return None;

@@ -69,33 +69,73 @@ impl Locators {
     }
 }
 
-/// Preferences an application gave a context's locators (`lc_preference`
-/// of `SHIM_LOCLIST_*`, higher first), one per locator of the list they go
-/// with, in its order; 0 where none was given.
+/// A locator's rank as an application gave it: RFC 6316's priority
+/// (`lc_prio`, lower first) and weight (`lc_weight`, higher first among
+/// equal priorities).  The draft's `lc_preference` p (higher first) is
+/// priority 0, weight p, so both orders agree.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Preferences([u8; MAX_LOCATORS]);
+pub struct Rank {
+    /// Lower goes first.
+    pub prio: u16,
+    /// Among equal priorities, higher goes first.
+    pub weight: u16,
+}
+
+impl Rank {
+    /// The draft's `lc_preference` `p`.
+    pub const fn draft(p: u8) -> Self {
+        Rank { prio: 0, weight: p as u16 }
+    }
+
+    /// As the draft's `lc_preference`: the weight of priority 0, at most
+    /// 255; 0 (none) for any other priority, which the draft cannot say.
+    pub fn preference(self) -> u8 {
+        if self.prio == 0 { u8::try_from(self.weight).unwrap_or(u8::MAX) } else { 0 }
+    }
+
+    /// Whether `self` goes before `other`.
+    pub fn before(self, other: Rank) -> bool {
+        self.prio < other.prio || (self.prio == other.prio && self.weight > other.weight)
+    }
+}
+
+/// Ranks an application gave a context's locators (`SHIM_LOCLIST_*`), one
+/// per locator of the list they go with, in its order; the default rank
+/// where none was given.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Preferences([Rank; MAX_LOCATORS]);
 
 impl Preferences {
-    /// `p[i]` for the `i`-th locator; beyond [`MAX_LOCATORS`], dropped.
+    /// Draft preferences `p[i]` for the `i`-th locator; beyond
+    /// [`MAX_LOCATORS`], dropped.
     pub fn new(p: &[u8]) -> Self {
-        let mut out = [0; MAX_LOCATORS];
+        let mut out = [Rank::default(); MAX_LOCATORS];
         for (d, s) in out.iter_mut().zip(p) {
+            *d = Rank::draft(*s);
+        }
+        Preferences(out)
+    }
+
+    /// `r[i]` for the `i`-th locator; beyond [`MAX_LOCATORS`], dropped.
+    pub fn ranked(r: &[Rank]) -> Self {
+        let mut out = [Rank::default(); MAX_LOCATORS];
+        for (d, s) in out.iter_mut().zip(r) {
             *d = *s;
         }
         Preferences(out)
     }
 
-    /// The preference of the `i`-th locator.
-    pub fn get(&self, i: usize) -> u8 {
-        self.0.get(i).copied().unwrap_or(0)
+    /// The rank of the `i`-th locator.
+    pub fn get(&self, i: usize) -> Rank {
+        self.0.get(i).copied().unwrap_or_default()
     }
 
-    /// The same preferences for the same locators once `old` became `new`
-    /// (0 for those `new` adds).
+    /// The same ranks for the same locators once `old` became `new` (the
+    /// default for those `new` adds).
     pub fn realigned(&self, old: &Locators, new: &Locators) -> Self {
-        let mut out = [0; MAX_LOCATORS];
+        let mut out = [Rank::default(); MAX_LOCATORS];
         for (d, a) in out.iter_mut().zip(new.as_slice()) {
-            *d = old.as_slice().iter().position(|o| o == a).map_or(0, |i| self.get(i));
+            *d = old.as_slice().iter().position(|o| o == a).map_or_else(Rank::default, |i| self.get(i));
         }
         Preferences(out)
     }
