@@ -205,28 +205,16 @@ impl Context {
         now: Millis,
         rng: &mut impl Random,
     ) -> Option<(Self, Transmit)> {
-        let mut reap = Reap::default();
-        reap.set_config(self.reap.config());
         let mut f = Context {
-            state: State::I1Sent,
-            fii,
-            ct_local,
-            ct_peer: None,
             init_nonce: rng.next_u64() as u32,
-            resp: None,
-            timer: None,
-            peer_generation: None,
-            seen_generations: [None; SEEN_GENERATIONS],
-            local_generation: 0,
-            update: None,
-            heard: None,
-            reap,
-            log: Log::default(),
+            local_locs: self.local_locs,
+            peer_locs: self.peer_locs,
+            local_prefs: self.local_prefs,
+            peer_prefs: self.peer_prefs,
             owner,
-            claims: [0; CLASSES],
-            peer_keep: None,
-            ..*self
+            ..Context::fresh(State::I1Sent, self.ulids, fii, ct_local, self.path)
         };
+        f.reap.set_config(self.reap.config());
         match want.class() {
             Class::Local => {
                 f.local_locs = locals;

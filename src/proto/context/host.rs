@@ -437,30 +437,10 @@ impl Host {
         if !self.limits.setups.allow(now) {
             return Err(Refusal::RateLimited);
         }
+        let ct_local = Self::fresh_tag(table, rng);
         let mut ctx = Context {
-            state: State::Established,
-            ulids,
-            fii,
-            ct_local: Self::fresh_tag(table, rng),
-            ct_peer: None,
-            init_nonce: 0,
-            resp: None,
             local_locs: self.locators_for(&ulids.local),
-            peer_locs: Locators::default(),
-            local_prefs: Preferences::default(),
-            peer_prefs: Preferences::default(),
-            path: path.reversed(),
-            timer: None,
-            peer_generation: None,
-            seen_generations: [None; SEEN_GENERATIONS],
-            local_generation: 0,
-            update: None,
-            heard: None,
-            reap: Reap::default(),
-            log: Log::default(),
-            owner: 0,
-            claims: [0; CLASSES],
-            peer_keep: None,
+            ..Context::fresh(State::Established, ulids, fii, ct_local, path.reversed())
         };
         ctx.establish(ct, locators);
         let tx = ctx.r2(init_nonce, *path);

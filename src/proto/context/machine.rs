@@ -89,28 +89,19 @@ pub struct Confusion {
 }
 
 impl Context {
-    /// Starts a context towards `ulids.peer`: the I1 to send, and the
-    /// context in I1-SENT.  `ct_local` must be unused by every other
-    /// context of the host ([`Host::fresh_tag`]).
-    pub fn initiate(
-        ulids: UlidPair,
-        fii: u32,
-        ct_local: ContextTag,
-        local_locs: Locators,
-        path: Path,
-        now: Millis,
-        rng: &mut impl Random,
-    ) -> (Self, Transmit) {
-        let mut ctx = Context {
-            state: State::I1Sent,
+    /// A context in `state` on `path`, knowing nothing else yet: no
+    /// locators, no tags but ours, default REAP.
+    pub(super) fn fresh(state: State, ulids: UlidPair, fii: u32, ct_local: ContextTag, path: Path) -> Self {
+        Context {
+            state,
             ulids,
             fii,
             ct_local,
             ct_peer: None,
-            init_nonce: rng.next_u64() as u32,
+            init_nonce: 0,
             resp: None,
-            local_locs,
-            peer_locs: Locators::new(&[path.dst]),
+            local_locs: Locators::default(),
+            peer_locs: Locators::default(),
             local_prefs: Preferences::default(),
             peer_prefs: Preferences::default(),
             path,
@@ -125,6 +116,26 @@ impl Context {
             owner: 0,
             claims: [0; CLASSES],
             peer_keep: None,
+        }
+    }
+
+    /// Starts a context towards `ulids.peer`: the I1 to send, and the
+    /// context in I1-SENT.  `ct_local` must be unused by every other
+    /// context of the host ([`Host::fresh_tag`]).
+    pub fn initiate(
+        ulids: UlidPair,
+        fii: u32,
+        ct_local: ContextTag,
+        local_locs: Locators,
+        path: Path,
+        now: Millis,
+        rng: &mut impl Random,
+    ) -> (Self, Transmit) {
+        let mut ctx = Context {
+            init_nonce: rng.next_u64() as u32,
+            local_locs,
+            peer_locs: Locators::new(&[path.dst]),
+            ..Context::fresh(State::I1Sent, ulids, fii, ct_local, path)
         };
         ctx.timer = Some(Retransmit { count: 0, at: backoff(consts::I1_TIMEOUT, 0, now, rng) });
         let tx = ctx.i1();
