@@ -5,7 +5,10 @@
  * Names and layouts follow draft-ietf-shim6-multihome-shim-api-08
  * ("Socket Application Program Interface (API) for Multihoming Shim").
  * Where the draft spells a name two ways, both spellings are defined
- * and name one value.
+ * and name one value.  RFC 6316, its final text, has numbers of its own
+ * (the draft's plus 16) with its layouts and errors; defining
+ * SHIM_API_RFC6316 before including this header gives the usual names
+ * those (see "RFC 6316" below).
  *
  * This header is the single source of these definitions: C programs
  * include it, the kernel module and shimctl get Rust from it by bindgen.
