@@ -560,7 +560,8 @@ static bool fork_shows(unsigned long ino, const char *text, bool want)
  * Context forking (draft section 9.1).  The socket under test holds the
  * locators of the X1 > X2 context: X2 > X1.  Another socket of the ULID
  * pair asking for X1 again forks nothing, nor does its ancillary data;
- * asking for X2 gives it a context of its own (FII 1, shown with its
+ * asking for X2 with the table full fails with ENOBUFS, then with room
+ * gives it a context of its own (FII 1, shown with its
  * inode, set up with the peer's side), which its datagrams take (X2 >
  * X2) while the first socket's pair stays.  It steers its own context
  * from then on; closing it removes the fork.
@@ -588,6 +589,12 @@ TEST_F(ctx, conflicting_preferences_fork_a_context_per_socket)
 	ASSERT_EQ(0, set_loc(other, SHIM_LOC_PEER_PREF, loc(X1)));
 	ASSERT_EQ(0, send_with_cmsg(other, SHIM_LOC_PEER_SEND, &peer, sizeof(peer)));
 	EXPECT_TRUE(output_has("shimctl stats show", "forked 0", true));
+
+	/* No room for a fork (the two contexts of X1 > X2 fill the table). */
+	ASSERT_EQ(0, system("shimctl set max-contexts 2"));
+	EXPECT_EQ(ENOBUFS, set_loc(other, SHIM_LOC_PEER_PREF, loc(X2)));
+	EXPECT_TRUE(output_has("shimctl stats show", "forked 0", true));
+	ASSERT_EQ(0, system("shimctl set max-contexts 16384"));
 
 	ASSERT_EQ(0, set_loc(other, SHIM_LOC_PEER_PREF, loc(X2)));
 	EXPECT_TRUE(output_has("shimctl stats show", "forked 1", true));

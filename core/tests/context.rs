@@ -1249,3 +1249,17 @@ fn a_fork_keeps_its_sockets_exploration_and_peer_list() {
     assert_eq!(fork.peer_preferences().get(0), Rank::draft(7));
     assert_eq!(fork.path().dst, B1);
 }
+
+#[test]
+fn a_fork_waits_for_the_rate_limit_on_new_contexts() {
+    let (mut a, b) = established();
+    a.steer(&b, 0, S1, Want::PreferPeer(B2), 10).unwrap();
+    while a.ep.host.may_initiate(20) {}
+    assert_eq!(
+        a.steer(&b, 0, S2, Want::PreferPeer(B1), 20),
+        Err(SteerError::Refused(Refusal::RateLimited))
+    );
+    assert_eq!(a.ep.table.0.len(), 1, "nothing forked, nothing applied");
+    assert_eq!(a.ctx(&b).path().dst, B2);
+    assert!(matches!(a.steer(&b, 0, S2, Want::PreferPeer(B1), 2_000), Ok(Steered::Forked(..))));
+}
