@@ -446,29 +446,30 @@ impl Locator {
     /// Returns `None` for the all-zero locator, which clears the sticky
     /// `SHIM_LOC_*_SEND` options.
     pub fn decode(buf: &[u8], f: Flavour) -> Result<Option<Locator>> {
-        let b = buf.get(..f.locator_len()).ok_or(Error::Invalid)?;
-        if b.iter().all(|&x| x == 0) {
+        let src = buf.get(..f.locator_len()).ok_or(Error::Invalid)?;
+        if src.iter().all(|&x| x == 0) {
             return Ok(None);
         }
-        let u16_at = |i: usize| b.get(i..i + 2).map_or(0, |v| u16::from_ne_bytes([v[0], v[1]]));
-        let mut addr = [0u8; 16];
+        // The layout's octets in a buffer of the largest: fixed offsets.
+        let mut b = [0u8; LOCATOR_RFC6316_LEN];
+        for (d, s) in b.iter_mut().zip(src) {
+            *d = *s;
+        }
+        let u16_at = |i: usize| u16::from_ne_bytes([b[i], b[i + 1]]);
+        let addr_at = |i: usize| -> Addr { core::array::from_fn(|j| b[i + j]) };
         let loc = match f {
             Flavour::Draft => {
-                addr.copy_from_slice(b.get(4..20).ok_or(Error::Invalid)?);
-                let flags = u16::from(b[2]);
-                Locator { family: b[0], ifidx: u32::from(b[1]), flags, rank: Rank::draft(b[3]), addr }
+                Locator { family: b[0], ifidx: u32::from(b[1]), flags: u16::from(b[2]), rank: Rank::draft(b[3]), addr: addr_at(4) }
             }
-            Flavour::Rfc6316 => {
-                if b[1] != 0 {
-                    return Err(Error::Invalid);
-                }
-                addr.copy_from_slice(b.get(12..28).ok_or(Error::Invalid)?);
-                Locator { family: b[0], ifidx: 0, flags: 0, rank: Rank { prio: u16_at(4), weight: u16_at(6) }, addr }
+            // lc_port, lc_ifidx and lc_flags are ignored on set.
+            Flavour::Rfc6316 if b[1] == 0 => {
+                Locator { family: b[0], ifidx: 0, flags: 0, rank: Rank { prio: u16_at(4), weight: u16_at(6) }, addr: addr_at(12) }
             }
+            Flavour::Rfc6316 => return Err(Error::Invalid),
         };
         match loc.family {
             AF_INET6 => Ok(Some(loc)),
-            AF_INET if is_v4_mapped(&addr) => Ok(Some(loc)),
+            AF_INET if is_v4_mapped(&loc.addr) => Ok(Some(loc)),
             _ => Err(Error::Invalid),
         }
     }
@@ -539,7 +540,9 @@ pub fn encode_locator_list(list: &[Locator], f: Flavour, optlen: usize, out: &mu
     }
     for (i, l) in list.iter().enumerate() {
         if let Some(chunk) = out.get_mut(i * len..(i + 1) * len) {
-            chunk.copy_from_slice(&l.encode(f));
+            for (d, s) in chunk.iter_mut().zip(l.encode(f).iter()) {
+                *d = *s;
+            }
         }
     }
     Ok(Some(need))
@@ -671,8 +674,9 @@ impl PathExplore {
                 b[2..4].copy_from_slice(&self.initprobeto.to_ne_bytes());
             }
             Flavour::Rfc6316 => {
-                for (i, v) in [self.probenum, self.keepaliveto, self.keepaliveint, self.initprobeto].into_iter().enumerate() {
-                    b[2 * i..2 * i + 2].copy_from_slice(&v.to_ne_bytes());
+                let fields = [self.probenum, self.keepaliveto, self.keepaliveint, self.initprobeto];
+                for (d, v) in b.chunks_exact_mut(2).zip(fields) {
+                    d.copy_from_slice(&v.to_ne_bytes());
                 }
             }
         }

@@ -179,9 +179,7 @@ impl Context {
                 if !keep.contains(&self.path.dst) {
                     self.path.dst = first;
                 }
-                if self.owner != 0 {
-                    self.peer_keep = Some((*keep, *prefs));
-                }
+                self.peer_restricted |= self.owner != 0;
                 Ok(None)
             }
             Want::Explore(e) => Ok(self.set_reap_config(e.applied(self.reap.config()), now, rng)),
@@ -205,15 +203,14 @@ impl Context {
         now: Millis,
         rng: &mut impl Random,
     ) -> Option<(Self, Transmit)> {
-        let mut f = Context {
-            init_nonce: rng.next_u64() as u32,
-            local_locs: self.local_locs,
-            peer_locs: self.peer_locs,
-            local_prefs: self.local_prefs,
-            peer_prefs: self.peer_prefs,
-            owner,
-            ..Context::fresh(State::I1Sent, self.ulids, fii, ct_local, self.path)
-        };
+        // Filled in place: a context is a kilobyte and more.
+        let mut f = Context::fresh(State::I1Sent, self.ulids, fii, ct_local, self.path);
+        f.init_nonce = rng.next_u64() as u32;
+        f.local_locs = self.local_locs;
+        f.peer_locs = self.peer_locs;
+        f.local_prefs = self.local_prefs;
+        f.peer_prefs = self.peer_prefs;
+        f.owner = owner;
         f.reap.set_config(self.reap.config());
         match want.class() {
             Class::Local => {
@@ -230,29 +227,6 @@ impl Context {
         f.timer = Some(Retransmit { count: 0, at: backoff(consts::I1_TIMEOUT, 0, now, rng) });
         let i1 = f.i1();
         Some((f, i1))
-    }
-
-    /// A fork is established: what its socket asked of the peer's side
-    /// again (the peer's list replaced the one it was applied to), and the
-    /// Update Request that announces a Send Timeout other than the default.
-    pub(super) fn forked_established(&mut self, now: Millis, rng: &mut impl Random) -> Option<Transmit> {
-        if let Some((keep, prefs)) = self.peer_keep {
-            let mut kept = Locators::default();
-            for a in keep.as_slice().iter().filter(|a| self.peer_locs.contains(a)) {
-                kept.push(*a);
-            }
-            if let Some(first) = kept.as_slice().first().copied() {
-                self.peer_prefs = prefs.realigned(&keep, &kept);
-                self.peer_locs = kept;
-                if !kept.contains(&self.path.dst) {
-                    self.path.dst = first;
-                }
-            }
-        }
-        if self.reap.config().announced().is_some() {
-            return self.start_update(now, rng);
-        }
-        None
     }
 }
 

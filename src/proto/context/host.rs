@@ -438,10 +438,8 @@ impl Host {
             return Err(Refusal::RateLimited);
         }
         let ct_local = Self::fresh_tag(table, rng);
-        let mut ctx = Context {
-            local_locs: self.locators_for(&ulids.local),
-            ..Context::fresh(State::Established, ulids, fii, ct_local, path.reversed())
-        };
+        let mut ctx = Context::fresh(State::Established, ulids, fii, ct_local, path.reversed());
+        ctx.local_locs = self.locators_for(&ulids.local);
         ctx.establish(ct, locators);
         let tx = ctx.r2(init_nonce, *path);
         if let Some(new) = ctx.confusion() {

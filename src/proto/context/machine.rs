@@ -63,9 +63,9 @@ pub struct Context {
     pub(super) owner: Owner,
     /// The sockets holding each [`Class`] of its settings (0: none).
     pub(super) claims: [Owner; CLASSES],
-    /// A fork's `SHIM_LOCLIST_PEER`, applied again to the peer's list
-    /// once it is established.
-    pub(super) peer_keep: Option<(Locators, Preferences)>,
+    /// A fork whose socket restricted the peer's locators before it was
+    /// set up: the peer's list, when it comes, keeps only those.
+    pub(super) peer_restricted: bool,
 }
 
 /// How many replaced Locator List generations a context remembers.
@@ -115,7 +115,7 @@ impl Context {
             log: Log::default(),
             owner: 0,
             claims: [0; CLASSES],
-            peer_keep: None,
+            peer_restricted: false,
         }
     }
 
@@ -131,12 +131,11 @@ impl Context {
         now: Millis,
         rng: &mut impl Random,
     ) -> (Self, Transmit) {
-        let mut ctx = Context {
-            init_nonce: rng.next_u64() as u32,
-            local_locs,
-            peer_locs: Locators::new(&[path.dst]),
-            ..Context::fresh(State::I1Sent, ulids, fii, ct_local, path)
-        };
+        // Filled in place: a context is a kilobyte and more.
+        let mut ctx = Context::fresh(State::I1Sent, ulids, fii, ct_local, path);
+        ctx.init_nonce = rng.next_u64() as u32;
+        ctx.local_locs = local_locs;
+        ctx.peer_locs = Locators::new(&[path.dst]);
         ctx.timer = Some(Retransmit { count: 0, at: backoff(consts::I1_TIMEOUT, 0, now, rng) });
         let tx = ctx.i1();
         (ctx, tx)
@@ -382,7 +381,8 @@ impl Context {
             return None;
         }
         self.establish(ct, locators);
-        (self.owner != 0).then(|| self.forked_established(now, rng)).flatten()
+        // A fork set up with its socket's Send Timeout announces it now.
+        (self.owner != 0 && self.reap.config().announced().is_some()).then(|| self.start_update(now, rng)).flatten()
     }
 
     pub(super) fn establish(&mut self, ct: ContextTag, locators: &Locators) {
@@ -393,6 +393,12 @@ impl Context {
         // The peer's ULID is always one of its locators; anything else
         // must have come verified in `locators`.
         self.peer_locs.push(self.ulids.peer);
+        if self.peer_restricted && self.peer_locs.overlaps(&old) {
+            self.peer_locs.retain(|a| old.contains(a));
+            if let Some(first) = self.peer_locs.as_slice().first().filter(|_| !self.peer_locs.contains(&self.path.dst)) {
+                self.path.dst = *first;
+            }
+        }
         self.peer_prefs = self.peer_prefs.realigned(&old, &self.peer_locs);
         self.resp = None;
         self.timer = None;

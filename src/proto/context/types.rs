@@ -67,6 +67,24 @@ impl Locators {
     pub fn overlaps(&self, other: &Locators) -> bool {
         self.as_slice().iter().any(|a| other.contains(a))
     }
+
+    /// Keeps only the locators for which `f` says yes, in their order.
+    pub fn retain(&mut self, mut f: impl FnMut(&Addr) -> bool) {
+        let mut kept = 0;
+        for i in 0..self.as_slice().len() {
+            let Some(a) = self.as_slice().get(i).copied() else { break };
+            if f(&a) {
+                if let Some(slot) = self.addrs.get_mut(kept) {
+                    *slot = a;
+                }
+                kept += 1;
+            }
+        }
+        for slot in self.addrs.iter_mut().skip(kept) {
+            *slot = [0; 16];
+        }
+        self.len = u8::try_from(kept).unwrap_or(u8::MAX);
+    }
 }
 
 /// A locator's rank as an application gave it: RFC 6316's priority
