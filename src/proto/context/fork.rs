@@ -53,12 +53,6 @@ pub struct Explore {
 }
 
 impl Explore {
-    /// The defaults of RFC 5534.
-    pub fn default_of(base: &ReapConfig) -> Self {
-        let d = ReapConfig::default();
-        Explore::of(&ReapConfig { app_timeout: base.app_timeout, hot_standby: base.hot_standby, ..d })
-    }
-
     /// The parameters `config` runs with.
     pub fn of(config: &ReapConfig) -> Self {
         Explore {
@@ -220,7 +214,7 @@ impl Context {
             Class::Peer => f.peer_prefs = Preferences::default(),
             Class::Explore => {
                 let cfg = f.reap.config();
-                f.reap.set_config(Explore::default_of(&cfg).applied(cfg));
+                f.reap.set_config(Explore::of(&ReapConfig::default()).applied(cfg));
             }
         }
         f.honour(want, now, rng).ok()?;
