@@ -566,7 +566,10 @@ static bool fork_shows(unsigned long ino, const char *text, bool want)
  * X2) while the first socket's pair stays.  It steers its own context
  * from then on; closing it removes the fork.
  */
-TEST_F(ctx, conflicting_preferences_fork_a_context_per_socket)
+/* Each shimctl and python3 it polls takes up to a second under TCG with
+ * kmemleak: more than the harness's default 30 s in all.
+ */
+TEST_F_TIMEOUT(ctx, conflicting_preferences_fork_a_context_per_socket, 120)
 {
 	struct sockaddr_in6 x1 = sa(X1, 0), sink_at = sa(X2, PORT + 2), peer = sa(X2, 0);
 	struct shim_locator l;
