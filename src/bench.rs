@@ -94,7 +94,7 @@ fn lookup_scales() {
         for i in 0..n {
             let path = Path { src: addr(3, i), dst: addr(4, i) };
             let (ctx, _) = Context::initiate(ulids(i), 0, tag(i), local, path, 0, &mut rng);
-            added += u32::from(slots.insert(ctx));
+            added += u32::from(slots.insert(&ctx));
         }
         let add_ns = (ns() - start) / u64::from(n);
         rcu_barrier();

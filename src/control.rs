@@ -397,7 +397,7 @@ impl Table for Slots {
     fn contexts_mut(&mut self) -> impl Iterator<Item = &mut Context> {
         self.iter_mut()
     }
-    fn insert(&mut self, ctx: Context) -> bool {
+    fn insert(&mut self, ctx: &Context) -> bool {
         let now = now_ms();
         if self.count >= self.limit {
             // Full: of the next EVICT_SAMPLE contexts round the table, the
@@ -430,7 +430,7 @@ impl Table for Slots {
         // Written in place: a slot built on the stack first would add a
         // kilobyte to the receive path's frames (an I2 ends here).
         let kept = stats.clone();
-        let slot = kernel::init!(Slot { ctx, stats: kept, published: route });
+        let slot = kernel::init!(Slot { ctx: ctx.clone(), stats: kept, published: route });
         let Ok(slot) = <KBox<Slot> as kernel::init::InPlaceInit<Slot>>::init(slot, GFP_ATOMIC) else {
             self.routes.remove(&route, i, &stats);
             return false;

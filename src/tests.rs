@@ -251,8 +251,8 @@ impl Table for VecTable {
             }
         }
     }
-    fn insert(&mut self, ctx: Context) -> bool {
-        self.0.push(ctx, kernel::alloc::flags::GFP_KERNEL).is_ok()
+    fn insert(&mut self, ctx: &Context) -> bool {
+        self.0.push(ctx.clone(), kernel::alloc::flags::GFP_KERNEL).is_ok()
     }
     fn drop_confused(&mut self, new: &Confusion) {
         let mut kept = kernel::alloc::KVec::new();

@@ -72,8 +72,8 @@ impl Table for VecTable {
         let traffic = self.1;
         self.0.retain_mut(|c| f(c, &traffic));
     }
-    fn insert(&mut self, ctx: Context) -> bool {
-        self.0.push(ctx);
+    fn insert(&mut self, ctx: &Context) -> bool {
+        self.0.push(ctx.clone());
         true
     }
     fn drop_confused(&mut self, new: &Confusion) {

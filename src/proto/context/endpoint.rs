@@ -132,7 +132,7 @@ impl<T: Table> Endpoint<T> {
         let path = Path { src: ulids.local, dst: ulids.peer };
         let locators = self.host.locators_for(&ulids.local);
         let (ctx, i1) = Context::initiate(ulids, 0, ct, locators, path, now, rng);
-        if !self.table.insert(ctx) {
+        if !self.table.insert(&ctx) {
             return Connect::Refused(Refusal::TableFull);
         }
         self.expect_context(ct, now);
@@ -419,7 +419,7 @@ impl<T: Table> Table for Touched<'_, T> {
         self.all = true;
         self.table.sweep(f)
     }
-    fn insert(&mut self, ctx: Context) -> bool {
+    fn insert(&mut self, ctx: &Context) -> bool {
         let tag = ctx.ct_local();
         let ok = self.table.insert(ctx);
         if ok {

@@ -265,7 +265,7 @@ impl<T: Table> Endpoint<T> {
         let locals = self.host.locators_for(&ulids.local);
         let shared = self.table.by_ulids(ulids, 0).ok_or(SteerError::NoContext)?;
         let (ctx, i1) = shared.fork(owner, fii, ct, locals, want, now, rng).ok_or(SteerError::InvalidLocator)?;
-        if !self.table.insert(ctx) {
+        if !self.table.insert(&ctx) {
             return Err(SteerError::Refused(Refusal::TableFull));
         }
         self.expect_context(ct, now);

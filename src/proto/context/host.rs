@@ -14,8 +14,11 @@ pub trait Table {
     /// Runs `f` on every context with its traffic (for timers and
     /// collection); those for which `f` says `false` leave the table.
     fn sweep(&mut self, f: impl FnMut(&mut Context, &Traffic) -> bool);
-    /// Stores a new context; `false` when the table is full.
-    fn insert(&mut self, ctx: Context) -> bool;
+    /// Stores a copy of a new context; `false` when the table is full.
+    /// By reference: a context is nearly two kilobytes, and the I2 path
+    /// that ends here runs in softirq on a 16 KiB stack, where a second
+    /// copy by value in the caller's frame counts.
+    fn insert(&mut self, ctx: &Context) -> bool;
     /// Discards every context other than the new one that is confused
     /// with it (§7.6: the host must not send on them again).
     fn drop_confused(&mut self, new: &Confusion);
@@ -445,7 +448,7 @@ impl Host {
         if let Some(new) = ctx.confusion() {
             table.drop_confused(&new);
         }
-        if table.insert(ctx) {
+        if table.insert(&ctx) {
             Ok(tx)
         } else {
             Err(Refusal::TableFull)
