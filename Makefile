@@ -43,8 +43,10 @@ module: kernel src/uapi_generated.rs
 selftests: kernel
 	$(MAKE) -C selftests KDIR=$(KDIR)
 
+# shimctl, and shimcat, the Rust crate's example (the selftests use both).
 shimctl: deps
 	$(CARGO) build --locked -p shimctl
+	$(CARGO) build --locked -p shim6 --features cli --bin shimcat
 
 host-test: deps
 	$(CARGO) test --workspace --locked
