@@ -68,6 +68,9 @@ serve tcp "$b1" 7001
 serve udp1 "$b1" 7000 -u --show-locators
 serve udp2 "$b2" 7000 -u --show-locators
 
+# A's first uplink (a1's), from the router's side.
+start_capture "$ns_r" ra0 "$dir/ra0.pcap"
+
 # 1. TCP.
 head -c 200000 /dev/urandom | base64 >"$dir/stream"
 ip netns exec "$ns_a" timeout 30 shimcat -s "$a1" -q 2 "$b1" 7001 <"$dir/stream" >"$dir/stream.back" 2>"$dir/tcp.err"
@@ -101,5 +104,14 @@ tail -n 20 "$dir/udp2.out" | tr '\n' ' ' | grep -q "$(lines 60 | tail -n 20 | tr
 result $? "shimcat: the echoes resumed within 2 s of the failure ($(wc -l <"$dir/udp2.out") of 60 echoed; last: $(tail -n 1 "$dir/udp2.out"))"
 shimctl -j -n "$ns_a" context show | grep -q "\"ulid_local\":\"$a2\",\"ulid_peer\":\"$b2\".*\"locator_local\":\"$a1\""
 result $? "shimcat: A's context of ($a2, $b2) sends from $a1 now"
+
+stop_captures
+if [ -n "${SHIM6_OUT:-}" ]; then
+	cp "$dir/ra0.pcap" "$SHIM6_OUT/shim6_shimcat.pcap"
+	# The setup of (a1, b1) on its ULIDs, its payload moved to b2, and the
+	# flow of (a2, b2) that came over: REAP's messages, and an Update if
+	# the peer's list changed on the way, may or may not be there.
+	printf 'types=1,2,3,4\noptional=64,65,66,67\npayload=%s>%s\n' "$a1" "$b2" >"$SHIM6_OUT/shim6_shimcat.pcap.expect"
+fi
 
 totals
