@@ -48,7 +48,8 @@
 --     shim6rfc.error.code, shim6rfc.error.pointer, shim6rfc.error.packet
 --   Options, each
 --     shim6rfc.opt.type, shim6rfc.opt.critical, shim6rfc.opt.length,
---     shim6rfc.opt.padding, shim6rfc.opt.data (an unknown option's contents)
+--     shim6rfc.opt.padding, shim6rfc.opt.data (the contents of an option
+--     unknown, or one the message type does not define)
 --     shim6rfc.validator                     Responder Validator
 --     shim6rfc.loclist.generation, .count, .method (one per locator),
 --       .padding, .locator (one per locator) Locator List
