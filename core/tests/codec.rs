@@ -10,7 +10,7 @@ mod common;
 
 use std::process::Command;
 
-use common::{hba_set, Rng, TestMac, VecTable};
+use common::{hba_set, ipv6_packet, write_pcap, Rng, TestMac, VecTable};
 use shim6_core::proto::codec::{self, Discard, Inbound, Local};
 use shim6_core::proto::context::*;
 use shim6_core::proto::hba::Prefix;
@@ -66,16 +66,6 @@ impl Wire {
             Inbound::Other(r) => panic!("unexpected {r:?}"),
         }
     }
-}
-
-fn ipv6_packet(path: &Path, shim: &[u8]) -> Vec<u8> {
-    let mut p = vec![0x60, 0, 0, 0];
-    p.extend_from_slice(&(shim.len() as u16).to_be_bytes());
-    p.extend_from_slice(&[140, 64]);
-    p.extend_from_slice(&path.src);
-    p.extend_from_slice(&path.dst);
-    p.extend_from_slice(shim);
-    p
 }
 
 /// `a` starts a context with `b` on their ULIDs: its I1.
@@ -238,24 +228,7 @@ fn tshark_accepts(packets: &[Vec<u8>], types: &[u8]) {
     let dir = std::env::temp_dir().join(format!("shim6-codec-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let pcap = dir.join("shim6.pcap");
-    let mut f = Vec::new();
-    // pcap global header: magic, v2.4, tz 0, sigfigs 0, snaplen, LINKTYPE_RAW.
-    for w in [0xa1b2_c3d4u32] {
-        f.extend_from_slice(&w.to_le_bytes());
-    }
-    f.extend_from_slice(&2u16.to_le_bytes());
-    f.extend_from_slice(&4u16.to_le_bytes());
-    f.extend_from_slice(&[0; 8]);
-    f.extend_from_slice(&65535u32.to_le_bytes());
-    f.extend_from_slice(&101u32.to_le_bytes());
-    for (i, p) in packets.iter().enumerate() {
-        f.extend_from_slice(&(i as u32).to_le_bytes());
-        f.extend_from_slice(&0u32.to_le_bytes());
-        f.extend_from_slice(&(p.len() as u32).to_le_bytes());
-        f.extend_from_slice(&(p.len() as u32).to_le_bytes());
-        f.extend_from_slice(p);
-    }
-    std::fs::write(&pcap, f).unwrap();
+    write_pcap(&pcap, packets);
 
     let out = Command::new("tshark")
         .args(["-n", "-r"])

@@ -7,10 +7,13 @@ or skipped kselftest or KUnit case, a selftest binary that exited non-zero
 or printed no plan, and any kernel report in the guest's log (BUG,
 WARNING, Oops, KASAN, UBSAN, lockdep, kmemleak).
 """
+import functools
+import os
 import pathlib
 import re
 import subprocess
 import sys
+import tempfile
 
 REPORT = re.compile(
     r"BUG:|WARNING:|Oops|general protection fault|Kernel panic|kernel BUG"
@@ -54,6 +57,47 @@ def kunit_runs(dmesg):
     return runs
 
 
+# The project's dissector: the built-in one reads control messages one
+# octet early (core/tests/codec.rs), this one reads them as sent.
+LUA_DISSECTOR = pathlib.Path(__file__).resolve().parents[1] / "wireshark" / "shim6.lua"
+
+
+class TsharkError(Exception):
+    pass
+
+
+def tshark(*args, lua=False):
+    """What tshark prints for ARGS, with the project's dissector if LUA, and
+    none of the user's preferences or plugins (a copy of the dissector in
+    the plugin folder would clash with the one loaded here)."""
+    with tempfile.TemporaryDirectory() as home:
+        env = {k: v for k, v in os.environ.items() if k != "XDG_CONFIG_HOME"}
+        env["HOME"] = home
+        # -G must come first: the script goes last.
+        run = subprocess.run(["tshark", *args, *(["-X", f"lua_script:{LUA_DISSECTOR}"] if lua else [])],
+                             capture_output=True, text=True, check=False, env=env)
+    # A script that fails to load or run is told on stderr only.
+    if run.returncode != 0 or (lua and "lua" in run.stderr.lower()):
+        raise TsharkError(run.stderr.strip())
+    return run.stdout
+
+
+def tshark_rows(pcap, fields, lua=False):
+    """Per packet of PCAP, FIELDS as decoded ("" if absent, occurrences
+    joined by commas)."""
+    out = tshark("-n", "-r", str(pcap), "-T", "fields", "-E", "separator=|",
+                 *[a for f in fields for a in ("-e", f)], lua=lua)
+    return [dict(zip(fields, line.split("|"))) for line in out.splitlines()]
+
+
+@functools.cache
+def lua_expert_fields():
+    """The expert infos of the project's dissector: its fields without a
+    value of their own."""
+    rows = (line.split("\t") for line in tshark("-G", "fields", lua=True).splitlines())
+    return [r[2] for r in rows if len(r) > 4 and r[0] == "F" and r[4] == "shim6rfc" and r[3] == "FT_NONE"]
+
+
 def pcap_problems(pcap):
     """What is wrong with a capture the guest left, judged by tshark on the
     host against its .expect file: every packet a Shim6 control message
@@ -64,47 +108,71 @@ def pcap_problems(pcap):
     payload header on the locator pair "payload" (SRC>DST) if given;
     nothing from an address that must stay unshimmed ("absent_src").
 
+    Twice: by the built-in dissector, trusted for the type and checksum
+    status of control messages only, and strictly by the project's
+    (tools/wireshark/shim6.lua): every Shim6 packet decoded by it, control
+    messages with a good checksum and the type the built-in one found,
+    no expert info of it at all (malformed, nonzero reserved bits,
+    unknown options...), the same message types.
+
     A packet the shim made too big for its path leaves in IPv6 fragments:
     a fragment alone carries no Shim6 header to judge; the packet tshark
     reassembles from them is judged like any other."""
     expect = dict(l.split("=", 1) for l in pcap.with_name(pcap.name + ".expect").read_text().split())
-    run = subprocess.run(
-        ["tshark", "-n", "-r", str(pcap), "-T", "fields", "-E", "separator=|",
-         "-e", "ipv6.src", "-e", "ipv6.dst", "-e", "shim6.p", "-e", "shim6.type",
-         "-e", "shim6.checksum.status", "-e", "_ws.malformed", "-e", "ipv6.fraghdr.offset"],
-        capture_output=True, text=True, check=False)
-    if run.returncode != 0:
-        return [f"tshark failed on {pcap.name}: {run.stderr.strip()}"]
-    rows = [l.split("|") for l in run.stdout.splitlines()]
+    common = ["frame.number", "ipv6.src", "ipv6.dst", "ipv6.fraghdr.offset", "_ws.malformed"]
+    try:
+        builtin = tshark_rows(pcap, common + ["shim6.p", "shim6.type", "shim6.checksum.status"])
+        experts = lua_expert_fields()
+        strict = tshark_rows(pcap, common + ["shim6rfc.p", "shim6rfc.type", "shim6rfc.checksum.status"] + experts,
+                             lua=True)
+    except TsharkError as e:
+        return [f"tshark failed on {pcap.name}: {e}"]
     problems = []
-    if not rows:
+    if not builtin:
         problems.append(f"{pcap.name}: no packet captured")
+    builtin = [r for r in builtin if not (r["ipv6.fraghdr.offset"] and not r["shim6.p"] and not r["shim6.type"])]
+    strict = [r for r in strict if not (r["ipv6.fraghdr.offset"] and not r["shim6rfc.p"])]
     payload_pairs = set()
-    rows = [r for r in rows if not (r[6] and not r[2] and not r[3])]
-    rows = [r[:6] for r in rows]
-    for src, dst, p, typ, status, malformed in rows:
-        if p == "1":
-            # Debian 12's tshark reads control messages one octet early
-            # (core/tests/codec.rs), so only payload headers are held to it,
-            # up to the transport: an application dissector tshark guesses
-            # by port (RX on UDP 7000-7009) may call our test data malformed.
-            if any(layer in malformed for layer in ("Shim6", "IPv6", "TCP", "UDP")):
+    for r in builtin:
+        src, dst, typ = r["ipv6.src"], r["ipv6.dst"], r["shim6.type"]
+        if r["shim6.p"] == "1":
+            # Payload headers are held to the built-in dissector up to the
+            # transport: an application dissector tshark guesses by port
+            # (RX on UDP 7000-7009) may call our test data malformed.
+            if any(layer in r["_ws.malformed"] for layer in ("Shim6", "IPv6", "TCP", "UDP")):
                 problems.append(f"{pcap.name}: malformed payload packet {src} > {dst}")
             payload_pairs.add(f"{src}>{dst}")
         elif not typ:
             problems.append(f"{pcap.name}: not decoded as Shim6: from {src}")
-        elif status != "1":
+        elif r["shim6.checksum.status"] != "1":
             problems.append(f"{pcap.name}: checksum not good: type {typ} from {src}")
+    builtin_types = {r["frame.number"]: r["shim6.type"] for r in builtin if r["shim6.p"] != "1"}
+    for r in strict:
+        src, typ = r["ipv6.src"], r["shim6rfc.type"]
+        if not r["shim6rfc.p"]:
+            problems.append(f"{pcap.name}: not decoded by shim6rfc: from {src}")
+            continue
+        if r["shim6rfc.p"] == "0":
+            if r["shim6rfc.checksum.status"] != "1":
+                problems.append(f"{pcap.name}: shim6rfc: checksum not good: type {typ} from {src}")
+            if builtin_types.get(r["frame.number"], typ) != typ:
+                problems.append(f"{pcap.name}: shim6rfc reads type {typ}, the built-in dissector "
+                                f"{builtin_types[r['frame.number']]}: from {src}")
+        for e in experts:
+            if r[e]:
+                problems.append(f"{pcap.name}: shim6rfc: {e}: type {typ or 'payload'} from {src}")
     optional = {int(t) for t in expect.get("optional", "").split(",") if t}
-    types = sorted({int(t) for _, _, p, t, _, _ in rows if t and p != "1"} - optional)
     want = sorted(int(t) for t in expect.get("types", "").split(",") if t)
-    if types != want:
-        problems.append(f"{pcap.name}: message types {types}, expected {want}")
+    for who, rows, p, t in (("", builtin, "shim6.p", "shim6.type"),
+                            ("shim6rfc: ", strict, "shim6rfc.p", "shim6rfc.type")):
+        types = sorted({int(r[t]) for r in rows if r[t] and r[p] != "1"} - optional)
+        if types != want:
+            problems.append(f"{pcap.name}: {who}message types {types}, expected {want}")
     pair = expect.get("payload")
     if pair and pair not in payload_pairs:
         problems.append(f"{pcap.name}: no payload header on {pair} (seen: {sorted(payload_pairs)})")
     absent = expect.get("absent_src")
-    if absent and any(r[0] == absent for r in rows):
+    if absent and any(r["ipv6.src"] == absent for r in builtin):
         problems.append(f"{pcap.name}: packets from {absent}")
     # One line per kind of problem is enough.
     return list(dict.fromkeys(problems))

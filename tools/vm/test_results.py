@@ -3,6 +3,7 @@
 """The VM result judge must fail every run it should: checked on made-up runs."""
 import contextlib
 import io
+import ipaddress
 import pathlib
 import struct
 import tempfile
@@ -95,13 +96,26 @@ A = bytes.fromhex("20010db8000100000000000000000001")
 B = bytes.fromhex("20010db8000100000000000000000002")
 
 
-def shim6_msg(msg_type, corrupt=False):
-    """A minimal 16-octet Shim6 control message with its checksum."""
-    m = bytearray([59, 1, msg_type, 0, 0, 0] + [0] * 10)
+def checksummed(m):
+    """M with its Shim6 checksum set (RFC 5533 §5.3)."""
+    m = bytearray(m)
+    m[4:6] = b"\0\0"
     total = sum(int.from_bytes(m[i:i + 2], "big") for i in range(0, len(m), 2))
     while total >> 16:
         total = (total & 0xFFFF) + (total >> 16)
-    m[4:6] = ((~total) & 0xFFFF ^ (1 if corrupt else 0)).to_bytes(2, "big")
+    m[4:6] = ((~total) & 0xFFFF).to_bytes(2, "big")
+    return bytes(m)
+
+
+def shim6_msg(msg_type, corrupt=False):
+    """A Shim6 control message of the shortest length its type allows, zeros
+    but for a Probe's one report of itself, with its checksum."""
+    length = {3: 24, 6: 32, 67: 56}.get(msg_type, 16)
+    m = bytearray([59, length // 8 - 1, msg_type, 0, 0, 0] + [0] * (length - 6))
+    if msg_type == 67:
+        m[12] = 0x01
+    m = bytearray(checksummed(m))
+    m[5] ^= 1 if corrupt else 0
     return bytes(m)
 
 
@@ -143,6 +157,31 @@ class Captures(unittest.TestCase):
         self.assertEqual(self.judge(self.handshake(), expect), [])
         self.assertTrue(self.judge(self.handshake() + keepalive))
 
+    def test_strict_dissector_catches_what_the_builtin_one_misses(self):
+        # An R1 whose option runs 8 octets past the message, checksum good;
+        # an I1 with its reserved bit before the tag set.
+        r1 = checksummed(bytes([59, 2, 2, 0, 0, 0] + [0] * 10 + [0, 2, 0, 16] + [0] * 4))
+        i1 = bytearray(shim6_msg(1))
+        i1[6] |= 0x80
+        for pkt, problem in (((B, A, r1), "shim6rfc.malformed: type 2"),
+                             ((A, B, checksummed(i1)), "shim6rfc.nonzero: type 1")):
+            pkts = self.handshake()
+            pkts[int(pkt[2][2]) - 1] = pkt
+            self.assertEqual(self.judge(pkts), [f"x.pcap: shim6rfc: {problem} from {ipaddress.ip_address(pkt[0])}"])
+
+    def test_broken_dissector_fails(self):
+        with tempfile.TemporaryDirectory() as d:
+            broken = pathlib.Path(d) / "shim6.lua"
+            broken.write_text("this is not Lua\n")
+            saved, results.LUA_DISSECTOR = results.LUA_DISSECTOR, broken
+            results.lua_expert_fields.cache_clear()
+            try:
+                problems = self.judge(self.handshake())
+            finally:
+                results.LUA_DISSECTOR = saved
+                results.lua_expert_fields.cache_clear()
+        self.assertTrue(problems and problems[0].startswith("tshark failed"), problems)
+
     def test_forbidden_source_fails(self):
         c = bytes.fromhex("20010db800010000000000000000000c")
         pkts = self.handshake() + [(c, B, shim6_msg(1))]
@@ -165,6 +204,10 @@ class Payload(unittest.TestCase):
 
     def test_control_message_not_expected_fails(self):
         self.assertTrue(self.judge([self.payload(), (A, B, shim6_msg(1))], self.EXPECT))
+
+    def test_payload_header_longer_than_8_octets_fails(self):
+        problems = self.judge([self.payload(), self.payload(length=1)], self.EXPECT)
+        self.assertIn("x.pcap: shim6rfc: shim6rfc.malformed: type payload from 2001:db8:1::1", problems)
 
     def test_lone_fragment_is_not_judged(self):
         # The last fragment of a payload packet whose first was not captured.

@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! What the tests share: deterministic randomness, a test MAC and a table
-//! of contexts in a `Vec`.
+//! What the tests share: deterministic randomness, a test MAC, a table
+//! of contexts in a `Vec`, and captures for tshark.
 
 #![allow(dead_code)]
 
 use shim6_core::proto::context::*;
 use shim6_core::proto::hba::{self, KeyMaterial, Params, Prefix, Sec};
+use shim6_core::proto::wire::{ipv6, PROTOCOL};
 use shim6_core::rustcrypto::RustCrypto;
 
 /// A two-prefix HBA set (Sec 0, HBA only) made from `seed`: its
@@ -95,4 +96,38 @@ pub fn kind(tx: &Transmit) -> &'static str {
         Message::Keepalive { .. } => "Keepalive",
         Message::Probe { .. } => "Probe",
     }
+}
+
+/// The IPv6 packet that carries the Shim6 header `shim` on `path`.
+pub fn ipv6_packet(path: &Path, shim: &[u8]) -> Vec<u8> {
+    let header = ipv6::Repr {
+        src: path.src,
+        dst: path.dst,
+        next_header: PROTOCOL,
+        payload_len: u16::try_from(shim.len()).expect("fits an IPv6 payload"),
+        hop_limit: 64,
+    };
+    [&header.to_bytes()[..], shim].concat()
+}
+
+/// Writes `packets` (IPv6, from their fixed header on) to a pcap file
+/// with LINKTYPE_RAW, one packet a second.
+pub fn write_pcap(file: &std::path::Path, packets: &[Vec<u8>]) {
+    // Global header: magic, version 2.4, zone 0, sigfigs 0, snaplen.
+    let mut f = Vec::new();
+    f.extend_from_slice(&0xa1b2_c3d4u32.to_le_bytes());
+    f.extend_from_slice(&2u16.to_le_bytes());
+    f.extend_from_slice(&4u16.to_le_bytes());
+    f.extend_from_slice(&[0; 8]);
+    f.extend_from_slice(&65535u32.to_le_bytes());
+    f.extend_from_slice(&101u32.to_le_bytes());
+    for (i, p) in packets.iter().enumerate() {
+        let len = u32::try_from(p.len()).expect("a packet under 4 GiB");
+        f.extend_from_slice(&u32::try_from(i).expect("few packets").to_le_bytes());
+        f.extend_from_slice(&0u32.to_le_bytes());
+        f.extend_from_slice(&len.to_le_bytes());
+        f.extend_from_slice(&len.to_le_bytes());
+        f.extend_from_slice(p);
+    }
+    std::fs::write(file, f).expect("pcap written");
 }
