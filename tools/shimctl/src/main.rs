@@ -25,6 +25,8 @@ use shim6_core::uapi;
 mod hba;
 mod monitor;
 mod netlink;
+#[cfg(test)]
+mod golden;
 
 use netlink::{Attr, GenlSocket};
 
@@ -244,39 +246,49 @@ fn context_show(json: bool) -> Result<String, String> {
         out.push(ContextInfo::from_attrs(attrs));
     })
     .map_err(|e| format!("dumping contexts: {e}"))?;
-    Ok(if json {
+    Ok(contexts_out(&out, json))
+}
+
+fn contexts_out(out: &[ContextInfo], json: bool) -> String {
+    if json {
         let items: Vec<String> = out.iter().map(ContextInfo::json).collect();
         format!("[{}]\n", items.join(","))
     } else {
         out.iter().map(ContextInfo::text).collect()
-    })
+    }
 }
 
 fn locator_show(json: bool) -> Result<String, String> {
     let (mut sock, family) = shim6_family()?;
     let cmd = uapi::shim6_genl_cmd_SHIM6_CMD_LOCATOR_GET as u8;
     let mut out = Vec::new();
-    sock.dump(family, cmd, uapi::SHIM6_GENL_VERSION as u8, |attrs| {
-        let mut a = None;
-        let mut flags = 0;
-        for at in attrs {
-            match u32::from(at.kind) {
-                uapi::shim6_genl_attr_SHIM6_A_LOC_ADDR => a = addr(at),
-                uapi::shim6_genl_attr_SHIM6_A_LOC_FLAGS => flags = at.u32().unwrap_or(0),
-                _ => {}
-            }
+    sock.dump(family, cmd, uapi::SHIM6_GENL_VERSION as u8, |attrs| out.extend(locator_from_attrs(attrs)))
+        .map_err(|e| format!("dumping locators: {e}"))?;
+    Ok(locators_out(&out, json))
+}
+
+fn locator_from_attrs(attrs: &[Attr<'_>]) -> Option<(Ipv6Addr, bool)> {
+    let mut a = None;
+    let mut flags = 0;
+    for at in attrs {
+        match u32::from(at.kind) {
+            uapi::shim6_genl_attr_SHIM6_A_LOC_ADDR => a = addr(at),
+            uapi::shim6_genl_attr_SHIM6_A_LOC_FLAGS => flags = at.u32().unwrap_or(0),
+            _ => {}
         }
-        out.extend(a.map(|a| (a, flags & uapi::SHIM6_LOC_F_LOCATOR != 0)));
-    })
-    .map_err(|e| format!("dumping locators: {e}"))?;
-    Ok(if json {
+    }
+    a.map(|a| (a, flags & uapi::SHIM6_LOC_F_LOCATOR != 0))
+}
+
+fn locators_out(out: &[(Ipv6Addr, bool)], json: bool) -> String {
+    if json {
         let items: Vec<String> = out.iter().map(|(a, l)| format!("{{\"address\":\"{a}\",\"locator\":{l}}}")).collect();
         format!("[{}]\n", items.join(","))
     } else {
         out.iter()
             .map(|(a, l)| format!("{a}{}\n", if *l { " locator" } else { "" }))
             .collect()
-    })
+    }
 }
 
 /// What the namespace dropped or refused, by reason, as `nstat` shows
@@ -285,40 +297,51 @@ fn stats_show(json: bool) -> Result<String, String> {
     let (mut sock, family) = shim6_family()?;
     let cmd = uapi::shim6_genl_cmd_SHIM6_CMD_STATS_GET as u8;
     let mut out = Vec::new();
-    sock.dump(family, cmd, uapi::SHIM6_GENL_VERSION as u8, |attrs| {
-        let mut name = None;
-        let mut value = 0;
-        for at in attrs {
-            match u32::from(at.kind) {
-                uapi::shim6_genl_attr_SHIM6_A_STAT_NAME => {
-                    name = std::str::from_utf8(at.data).ok().map(|n| n.trim_end_matches('\0').to_string());
-                }
-                uapi::shim6_genl_attr_SHIM6_A_STAT_VALUE => value = at.u64().unwrap_or(0),
-                _ => {}
+    sock.dump(family, cmd, uapi::SHIM6_GENL_VERSION as u8, |attrs| out.extend(stat_from_attrs(attrs)))
+        .map_err(|e| format!("dumping counters: {e}"))?;
+    Ok(stats_out(&out, json))
+}
+
+fn stat_from_attrs(attrs: &[Attr<'_>]) -> Option<(String, u64)> {
+    let mut name = None;
+    let mut value = 0;
+    for at in attrs {
+        match u32::from(at.kind) {
+            uapi::shim6_genl_attr_SHIM6_A_STAT_NAME => {
+                name = std::str::from_utf8(at.data).ok().map(|n| n.trim_end_matches('\0').to_string());
             }
+            uapi::shim6_genl_attr_SHIM6_A_STAT_VALUE => value = at.u64().unwrap_or(0),
+            _ => {}
         }
-        out.extend(name.map(|n| (n, value)));
-    })
-    .map_err(|e| format!("dumping counters: {e}"))?;
-    Ok(if json {
+    }
+    name.map(|n| (n, value))
+}
+
+fn stats_out(out: &[(String, u64)], json: bool) -> String {
+    if json {
         // Names are the module's identifiers: nothing to escape.
         let items: Vec<String> = out.iter().map(|(n, v)| format!("\"{n}\":{v}")).collect();
         format!("{{{}}}\n", items.join(","))
     } else {
         out.iter().map(|(n, v)| format!("{n} {v}\n")).collect()
-    })
+    }
 }
 
 /// Runs do command `cmd` with `attrs`; `what` names it in errors.
 fn request(cmd: u32, attrs: &[(u16, &[u8])], what: &str) -> Result<String, String> {
     let (mut sock, family) = shim6_family()?;
-    sock.request(family, cmd as u8, uapi::SHIM6_GENL_VERSION as u8, attrs).map_err(|e| match e.raw_os_error() {
+    sock.request(family, cmd as u8, uapi::SHIM6_GENL_VERSION as u8, attrs).map_err(|e| refused(what, &e))?;
+    Ok(String::new())
+}
+
+/// What to say when the module refuses `what`.
+fn refused(what: &str, e: &io::Error) -> String {
+    match e.raw_os_error() {
         Some(libc::EPERM) => format!("{what} needs CAP_NET_ADMIN"),
         Some(libc::EINVAL) => format!("{what}: the module refused the value (EINVAL)"),
         Some(libc::ERANGE) => format!("{what}: the value is out of range (ERANGE)"),
         _ => format!("{what}: {e}"),
-    })?;
-    Ok(String::new())
+    }
 }
 
 fn hba_set(pds_hex: Option<&str>) -> Result<String, String> {

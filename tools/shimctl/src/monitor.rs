@@ -14,7 +14,7 @@ use crate::{addr, reap_name, shim6_family, state_name};
 
 /// What one event message says.
 #[derive(Default)]
-struct Event {
+pub(crate) struct Event {
     kind: u32,
     ulid_local: Option<Ipv6Addr>,
     ulid_peer: Option<Ipv6Addr>,
@@ -28,11 +28,11 @@ struct Event {
     count: Option<u32>,
     reachable: Option<u8>,
     /// When the module told it, ns since the epoch.
-    time: Option<u64>,
+    pub(crate) time: Option<u64>,
 }
 
 impl Event {
-    fn from_attrs(attrs: &[Attr<'_>]) -> Self {
+    pub(crate) fn from_attrs(attrs: &[Attr<'_>]) -> Self {
         let mut e = Event::default();
         for a in attrs {
             match u32::from(a.kind) {
@@ -69,7 +69,7 @@ impl Event {
         }
     }
 
-    fn text(&self, time: &str) -> String {
+    pub(crate) fn text(&self, time: &str) -> String {
         let a = |a: Option<Ipv6Addr>| a.map_or("-".to_string(), |a| a.to_string());
         let count = self.count.unwrap_or(1);
         let times = if count > 1 { format!(" x{count}") } else { String::new() };
@@ -99,7 +99,7 @@ impl Event {
         format!("{time} ulid {} > {}{fii} {what}\n", a(self.ulid_local), a(self.ulid_peer))
     }
 
-    fn json(&self, time: &str) -> String {
+    pub(crate) fn json(&self, time: &str) -> String {
         // Only addresses, names and numbers: nothing to escape.
         let mut fields = vec![format!("\"time\":\"{time}\""), format!("\"event\":\"{}\"", self.name())];
         let mut addr = |k: &str, a: Option<Ipv6Addr>| {
@@ -133,7 +133,7 @@ impl Event {
 }
 
 /// `d` since the epoch, as `2026-11-30T12:34:56.789Z`.
-fn timestamp(d: Duration) -> String {
+pub(crate) fn timestamp(d: Duration) -> String {
     let secs = d.as_secs();
     let (days, rest) = ((secs / 86_400) as i64, secs % 86_400);
     // Days since 1970-01-01 to a civil date (H. Hinnant's algorithm).

@@ -46,7 +46,7 @@ impl Attr<'_> {
 }
 
 /// The attributes of `buf`, stopping at the first malformed one.
-fn attrs(mut buf: &[u8]) -> Vec<Attr<'_>> {
+pub(crate) fn attrs(mut buf: &[u8]) -> Vec<Attr<'_>> {
     let mut out = Vec::new();
     while buf.len() >= NLA_HDRLEN {
         let len = usize::from(u16::from_ne_bytes([buf[0], buf[1]]));

@@ -98,3 +98,50 @@ fn hba_refuses_what_is_not_a_set_of_64s() {
     let (code, _, err) = shimctl(&["hba"]);
     assert_eq!(code, 1, "{err}");
 }
+
+/// Messages that scripts and users see, word for word.
+#[test]
+fn error_messages_stay() {
+    for (args, err) in [
+        (&["hba", "2001:db8:1::/48"][..], "shimctl: 2001:db8:1::/48: HBA sets are made of /64 prefixes\n"),
+        (&["hba", "2001:db8:1::1/64"], "shimctl: 2001:db8:1::1/64: host bits set\n"),
+        (&["hba", "nonsense/64"], "shimctl: nonsense/64: not an IPv6 prefix\n"),
+        (&["hba", "2001:db8:1::"], "shimctl: 2001:db8:1::: expected PREFIX/64\n"),
+        (&["hba", "modifier", "00", "2001:db8:1::/64"], "shimctl: expected 32 hex digits: 00\n"),
+        (&["hba", "extended-modifier", "zz", "2001:db8:1::/64"], "shimctl: expected 96 hex digits: zz\n"),
+        (&["hba", "2001:db8:1::/64", "2001:db8:1::/64"], "shimctl: generating: DuplicatePrefix\n"),
+        (&["hba"], "shimctl: usage: shimctl [-j] hba [modifier HEX] [extended-modifier HEX] PREFIX/64...\n"),
+        (&["hba", "set", "zz"], "shimctl: expected hex digits: zz\n"),
+        (&["hba", "set", "0"], "shimctl: expected hex digits: 0\n"),
+        (&["-n", "../etc", "context", "show"], "shimctl: cannot enter network namespace \"../etc\": a namespace name has no '/'\n"),
+        (
+            &["-n", "no-such-namespace-here", "locator", "show"],
+            "shimctl: cannot enter network namespace \"no-such-namespace-here\": No such file or directory (os error 2)\n",
+        ),
+    ] {
+        let (code, out, e) = shimctl(args);
+        assert_eq!((code, out.as_str(), e.as_str()), (1, "", err), "{args:?}");
+    }
+}
+
+#[test]
+fn hba_json_known_answer() {
+    let (code, out, err) = shimctl(&[
+        "-j",
+        "hba",
+        "modifier",
+        "000102030405060708090a0b0c0d0e0f",
+        "extended-modifier",
+        &format!("{:096}", 5),
+        "2001:db8:1::/64",
+        "2001:db8:2::/64",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        out,
+        "{\"addresses\":[{\"prefix\":\"2001:db8:1::/64\",\"address\":\"2001:db8:1:0:1c07:21c4:a3c8:bac3\"},\
+         {\"prefix\":\"2001:db8:2::/64\",\"address\":\"2001:db8:2:0:423:2d7c:d378:cfcd\"}],\
+         \"pds\":\"000102030405060708090a0b0c0d0e0f20010db80001000000301c300d06092a864886f70d0101010500030b00300802010502\
+         03010001001200140000000020010db80001000020010db800020000\"}\n"
+    );
+}
