@@ -12,40 +12,49 @@
 
 use std::time::Duration;
 
+use netlink_packet_core::NetlinkPayload;
+use netlink_packet_generic::GenlMessage;
 use shim6_core::uapi;
 
 use crate::monitor::{timestamp, Event};
-use crate::netlink::attrs;
-use crate::{contexts_out, locator_from_attrs, locators_out, refused, stat_from_attrs, stats_out, ContextInfo};
+use crate::netlink::{messages, Shim6};
+use crate::refused;
 
 // How the tests reach the formatting: the only part of this file that
 // follows the code.
 
-fn body(msg: &[u8]) -> &[u8] {
-    &msg[NLMSG_HDRLEN + GENL_HDRLEN..]
+/// The messages as shimctl receives them, each in a datagram of its own.
+fn parse(msgs: &[Vec<u8>]) -> Vec<Shim6> {
+    let mut out = Vec::new();
+    for m in msgs {
+        for n in messages::<GenlMessage<Shim6>>(m).expect("a well-formed message") {
+            match n.payload {
+                NetlinkPayload::InnerMessage(g) => out.push(g.payload),
+                other => panic!("not a shim6 message: {other:?}"),
+            }
+        }
+    }
+    out
 }
 
 fn contexts(msgs: &[Vec<u8>], json: bool) -> String {
-    let list: Vec<ContextInfo> = msgs.iter().map(|m| ContextInfo::from_attrs(&attrs(body(m)))).collect();
-    contexts_out(&list, json)
+    crate::show::contexts(&parse(msgs), json).expect("formatted")
 }
 
 fn locators(msgs: &[Vec<u8>], json: bool) -> String {
-    let list: Vec<_> = msgs.iter().filter_map(|m| locator_from_attrs(&attrs(body(m)))).collect();
-    locators_out(&list, json)
+    crate::show::locators(&parse(msgs), json).expect("formatted")
 }
 
 fn stats(msgs: &[Vec<u8>], json: bool) -> String {
-    let list: Vec<_> = msgs.iter().filter_map(|m| stat_from_attrs(&attrs(body(m)))).collect();
-    stats_out(&list, json)
+    crate::show::stats(&parse(msgs), json).expect("formatted")
 }
 
 /// An event as `shimctl monitor` prints it (every event here has a time).
 fn event(msg: &[u8], json: bool) -> String {
-    let e = Event::from_attrs(&attrs(body(msg)));
+    let e = Event::from_attrs(&parse(&[msg.to_vec()])[0].attrs);
     let time = timestamp(Duration::from_nanos(e.time.expect("the fixture has a time")));
     if json {
-        e.json(&time)
+        e.json(&time).expect("formatted")
     } else {
         e.text(&time)
     }
@@ -58,7 +67,6 @@ fn refusal(what: &str, errno: i32) -> String {
 // The replies, as the kernel lays them out.
 
 const NLMSG_HDRLEN: usize = 16;
-const GENL_HDRLEN: usize = 4;
 /// The id the kernel gave the family (any: shimctl checks it only on
 /// multicast).
 const FAMILY: u16 = 0x1d;
@@ -77,7 +85,7 @@ impl Msg {
         self.0.extend_from_slice(&((4 + data.len()) as u16).to_ne_bytes());
         self.0.extend_from_slice(&(kind as u16).to_ne_bytes());
         self.0.extend_from_slice(data);
-        while self.0.len() % 4 != 0 {
+        while !self.0.len().is_multiple_of(4) {
             self.0.push(0);
         }
         self
@@ -94,7 +102,7 @@ impl Msg {
     /// As nla_put_64bit: a pad attribute first when the value would not
     /// be 8-aligned.
     fn u64(mut self, kind: u32, v: u64) -> Self {
-        if (self.0.len() + 4) % 8 != 0 {
+        if !(self.0.len() + 4).is_multiple_of(8) {
             self = self.put(uapi::shim6_genl_attr_SHIM6_A_PAD, &[]);
         }
         self.put(kind, &v.to_ne_bytes())
