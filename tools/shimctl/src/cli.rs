@@ -187,7 +187,8 @@ pub fn iproute2_spellings(args: impl IntoIterator<Item = std::ffi::OsString>) ->
     out
 }
 
-/// The whole page: clap's sections, then what clap cannot say.
+/// The whole page: clap's sections, then what clap cannot say (its
+/// subcommands section would point at a page per subcommand).
 pub fn man_page(cmd: clap::Command) -> std::io::Result<Vec<u8>> {
     let man = clap_mangen::Man::new(cmd).section("8").manual("System Administration").source("shim6");
     let mut out = Vec::new();
@@ -196,7 +197,6 @@ pub fn man_page(cmd: clap::Command) -> std::io::Result<Vec<u8>> {
     man.render_synopsis_section(&mut out)?;
     man.render_description_section(&mut out)?;
     man.render_options_section(&mut out)?;
-    man.render_subcommands_section(&mut out)?;
     out.extend_from_slice(MAN_EXTRA.as_bytes());
     Ok(out)
 }

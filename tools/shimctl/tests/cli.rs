@@ -248,7 +248,7 @@ fn completions_and_man_page() {
     let (code, page, err) = shimctl(&["man"]);
     assert_eq!(code, 0, "{err}");
     assert!(page.contains(".TH shimctl 8"), "{page}");
-    for section in [".SH NAME", ".SH SYNOPSIS", ".SH OPTIONS", ".SH SUBCOMMANDS", "HBA SETS", "JSON OUTPUT", ".SH FILES", "EXIT STATUS"] {
+    for section in [".SH NAME", ".SH SYNOPSIS", ".SH OPTIONS", ".SH COMMANDS", "HBA SETS", "JSON OUTPUT", ".SH FILES", "EXIT STATUS"] {
         assert!(page.contains(section), "{section}");
     }
 }
