@@ -2,6 +2,8 @@
 #
 # make check   host tests, then KUnit and the kselftests in a virtme-ng VM
 # make run     boot the VM and show the module at work
+# make install the module, shimctl with its man page and completions, the
+#              UAPI header and the docs (PREFIX, DESTDIR)
 #
 # The kernel is built once and cached outside the tree (kernel/build.sh);
 # only the module, shimctl and the selftests are rebuilt here.
@@ -18,7 +20,17 @@ KDIR = $(shell cat $(KDIR_FILE))
 BENCH_KDIR_FILE := $(BUILD)/kdir-bench
 BENCH_MODULE := $(BUILD)/bench-module
 
-.PHONY: check run bench bench-module bench-control deps kernel module selftests shimctl host-test clean FORCE
+# Where make install puts things; DESTDIR stages them (packaging).
+PREFIX ?= /usr/local
+SBINDIR ?= $(PREFIX)/sbin
+MANDIR ?= $(PREFIX)/share/man
+INCLUDEDIR ?= $(PREFIX)/include
+DOCDIR ?= $(PREFIX)/share/doc/shim6
+DATADIR ?= $(PREFIX)/share
+SHIMCTL_RELEASE := target/release/shimctl
+
+.PHONY: check run bench bench-module bench-control deps kernel module selftests shimctl host-test clean FORCE \
+	install install-module install-shimctl install-header install-doc
 
 deps:
 	@tools/setup/setup-deps.sh
@@ -85,6 +97,34 @@ bench: bench-module shimctl
 # What a control message from an unauthenticated host costs the responder.
 bench-control: deps
 	$(CARGO) run --locked --release -q -p shim6-core --example control_cost
+
+$(SHIMCTL_RELEASE): FORCE | deps
+	$(CARGO) build --locked --release -p shimctl
+
+install: install-module install-shimctl install-header install-doc
+
+# modules_install runs depmod; with DESTDIR it installs under it.
+install-module: module
+	$(MAKE) -C $(KDIR) M=$(CURDIR) $(KMAKE_VARS) INSTALL_MOD_PATH=$(DESTDIR) modules_install
+
+install-shimctl: $(SHIMCTL_RELEASE)
+	install -D -m 755 $(SHIMCTL_RELEASE) $(DESTDIR)$(SBINDIR)/shimctl
+	install -d $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(DATADIR)/bash-completion/completions \
+		$(DESTDIR)$(DATADIR)/zsh/site-functions $(DESTDIR)$(DATADIR)/fish/vendor_completions.d
+	$(SHIMCTL_RELEASE) man >$(DESTDIR)$(MANDIR)/man8/shimctl.8
+	$(SHIMCTL_RELEASE) completion bash >$(DESTDIR)$(DATADIR)/bash-completion/completions/shimctl
+	$(SHIMCTL_RELEASE) completion zsh >$(DESTDIR)$(DATADIR)/zsh/site-functions/_shimctl
+	$(SHIMCTL_RELEASE) completion fish >$(DESTDIR)$(DATADIR)/fish/vendor_completions.d/shimctl.fish
+
+install-header:
+	install -D -m 644 include/uapi/linux/shim6.h $(DESTDIR)$(INCLUDEDIR)/linux/shim6.h
+
+# The README, and the crates' rustdoc: the protocol core's API and shimctl's.
+install-doc: | deps
+	$(CARGO) doc --locked --no-deps -p shim6-core -p shimctl
+	install -D -m 644 README.md $(DESTDIR)$(DOCDIR)/README.md
+	install -d $(DESTDIR)$(DOCDIR)/html
+	cp -R target/doc/. $(DESTDIR)$(DOCDIR)/html/
 
 clean:
 	-[ -f $(KDIR_FILE) ] && $(MAKE) -C $(KDIR) M=$(CURDIR) clean

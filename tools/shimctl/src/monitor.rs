@@ -7,14 +7,15 @@ use std::io::{self, Write as _};
 use std::net::Ipv6Addr;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use serde::Serialize;
 use shim6_core::uapi;
 
-use crate::netlink::Attr;
-use crate::{addr, reap_name, shim6_family, state_name};
+use crate::netlink::{Attr, Shim6Socket};
+use crate::show::{addr, json_line, reap_name, state_name};
 
 /// What one event message says.
 #[derive(Default)]
-struct Event {
+pub(crate) struct Event {
     kind: u32,
     ulid_local: Option<Ipv6Addr>,
     ulid_peer: Option<Ipv6Addr>,
@@ -28,11 +29,11 @@ struct Event {
     count: Option<u32>,
     reachable: Option<u8>,
     /// When the module told it, ns since the epoch.
-    time: Option<u64>,
+    pub(crate) time: Option<u64>,
 }
 
 impl Event {
-    fn from_attrs(attrs: &[Attr<'_>]) -> Self {
+    pub(crate) fn from_attrs(attrs: &[Attr]) -> Self {
         let mut e = Event::default();
         for a in attrs {
             match u32::from(a.kind) {
@@ -69,7 +70,7 @@ impl Event {
         }
     }
 
-    fn text(&self, time: &str) -> String {
+    pub(crate) fn text(&self, time: &str) -> String {
         let a = |a: Option<Ipv6Addr>| a.map_or("-".to_string(), |a| a.to_string());
         let count = self.count.unwrap_or(1);
         let times = if count > 1 { format!(" x{count}") } else { String::new() };
@@ -99,41 +100,58 @@ impl Event {
         format!("{time} ulid {} > {}{fii} {what}\n", a(self.ulid_local), a(self.ulid_peer))
     }
 
-    fn json(&self, time: &str) -> String {
-        // Only addresses, names and numbers: nothing to escape.
-        let mut fields = vec![format!("\"time\":\"{time}\""), format!("\"event\":\"{}\"", self.name())];
-        let mut addr = |k: &str, a: Option<Ipv6Addr>| {
-            if let Some(a) = a {
-                fields.push(format!("\"{k}\":\"{a}\""));
-            }
-        };
-        addr("ulid_local", self.ulid_local);
-        addr("ulid_peer", self.ulid_peer);
-        addr("locator_local", self.local);
-        addr("locator_peer", self.peer);
-        addr("from_local", self.from_local);
-        addr("from_peer", self.from_peer);
-        if self.kind != uapi::shim6_event_SHIM6_EV_LOST {
-            fields.push(format!("\"fii\":{}", self.fii));
-        }
-        if let Some(s) = self.state {
-            fields.push(format!("\"state\":\"{}\"", state_name(s)));
-        }
-        if self.reap.is_some() {
-            fields.push(format!("\"reap\":\"{}\"", reap_name(self.reap)));
-        }
-        if let Some(r) = self.reachable {
-            fields.push(format!("\"reachable\":{}", r == 1));
-        }
-        if let Some(n) = self.count {
-            fields.push(format!("\"count\":{n}"));
-        }
-        format!("{{{}}}\n", fields.join(","))
+    pub(crate) fn json(&self, time: &str) -> Result<String, String> {
+        let lost = self.kind == uapi::shim6_event_SHIM6_EV_LOST;
+        json_line(&EventJson {
+            time,
+            event: self.name(),
+            ulid_local: self.ulid_local,
+            ulid_peer: self.ulid_peer,
+            locator_local: self.local,
+            locator_peer: self.peer,
+            from_local: self.from_local,
+            from_peer: self.from_peer,
+            fii: (!lost).then_some(self.fii),
+            state: self.state.map(state_name),
+            reap: self.reap.map(|r| reap_name(Some(r))),
+            reachable: self.reachable.map(|r| r == 1),
+            count: self.count,
+        })
     }
 }
 
+/// `-j monitor`'s object: what the event has, in this order.
+#[derive(Serialize)]
+struct EventJson<'a> {
+    time: &'a str,
+    event: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ulid_local: Option<Ipv6Addr>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ulid_peer: Option<Ipv6Addr>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    locator_local: Option<Ipv6Addr>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    locator_peer: Option<Ipv6Addr>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    from_local: Option<Ipv6Addr>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    from_peer: Option<Ipv6Addr>,
+    /// Every event but `lost` names a context.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    fii: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    state: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reap: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reachable: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    count: Option<u32>,
+}
+
 /// `d` since the epoch, as `2026-11-30T12:34:56.789Z`.
-fn timestamp(d: Duration) -> String {
+pub(crate) fn timestamp(d: Duration) -> String {
     let secs = d.as_secs();
     let (days, rest) = ((secs / 86_400) as i64, secs % 86_400);
     // Days since 1970-01-01 to a civil date (H. Hinnant's algorithm).
@@ -159,36 +177,53 @@ fn now() -> Duration {
     SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default()
 }
 
+/// An overrun of the socket's buffer, as the monitor tells it.
+#[derive(Serialize)]
+struct OverrunJson<'a> {
+    time: &'a str,
+    event: &'static str,
+}
+
 /// Prints every event of the namespace until killed (or stdout closes).
 pub fn run(json: bool) -> Result<String, String> {
-    let (mut sock, family) = shim6_family()?;
-    let (_, groups) = sock.family(uapi::SHIM6_GENL_NAME).map_err(|e| format!("looking up the shim6 family: {e}"))?;
-    let want = uapi::SHIM6_GENL_MCGRP_EVENTS;
-    let group = groups
+    let mut sock = Shim6Socket::open()?;
+    let want = uapi::SHIM6_GENL_MCGRP_EVENTS.split(|&b| b == 0).next().unwrap_or_default();
+    let group = sock
+        .groups
         .iter()
-        .find(|(n, _)| n.split(|&b| b == 0).next() == want.split(|&b| b == 0).next())
+        .find(|(n, _)| n.as_bytes() == want)
         .map(|&(_, id)| id)
         .ok_or("the shim6 module has no events group (an older module?)")?;
-    sock.join(group).map_err(|e| format!("joining the events group: {e}"))?;
+    sock.nl.join(group).map_err(|e| format!("joining the events group: {e}"))?;
     let cmd = uapi::shim6_genl_cmd_SHIM6_CMD_EVENT as u8;
     let mut out = io::stdout().lock();
+    let mut failed = None;
     loop {
-        let r = sock.listen(family, |c, attrs| {
-            if c != cmd {
+        let r = sock.nl.listen(sock.family, |m| {
+            if m.cmd != cmd {
                 return true;
             }
-            let e = Event::from_attrs(attrs);
+            let e = Event::from_attrs(&m.attrs);
             // The module's time of the change; ours if it has none.
             let time = timestamp(e.time.map_or_else(now, Duration::from_nanos));
-            let line = if json { e.json(&time) } else { e.text(&time) };
-            out.write_all(line.as_bytes()).and_then(|()| out.flush()).is_ok()
+            let line = if json { e.json(&time) } else { Ok(e.text(&time)) };
+            match line {
+                Ok(line) => out.write_all(line.as_bytes()).and_then(|()| out.flush()).is_ok(),
+                Err(e) => {
+                    failed = Some(e);
+                    false
+                }
+            }
         });
+        if let Some(e) = failed {
+            return Err(e);
+        }
         match r {
             // The socket's buffer overflowed: said, and on.
             Err(e) if e.raw_os_error() == Some(libc::ENOBUFS) => {
                 let time = timestamp(now());
                 let line = if json {
-                    format!("{{\"time\":\"{time}\",\"event\":\"overrun\"}}\n")
+                    json_line(&OverrunJson { time: &time, event: "overrun" })?
                 } else {
                     format!("{time} overrun: events lost (ENOBUFS)\n")
                 };

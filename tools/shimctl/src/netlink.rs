@@ -1,37 +1,36 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Just enough generic netlink: resolve a family and its multicast
-//! groups, run a dump, listen to a group, read the attributes of each
-//! message.
+//! Netlink over the rust-netlink crates: requests and dumps on one
+//! socket, the `shim6` generic netlink family's messages, and listening to
+//! its multicast group.
 
 use std::io;
 
-const NLMSG_HDRLEN: usize = 16;
-const GENL_HDRLEN: usize = 4;
-const NLA_HDRLEN: usize = 4;
-const GENL_ID_CTRL: u16 = 0x10;
-const CTRL_CMD_GETFAMILY: u8 = 3;
-const CTRL_ATTR_FAMILY_ID: u16 = 1;
-const CTRL_ATTR_FAMILY_NAME: u16 = 2;
-const CTRL_ATTR_MCAST_GROUPS: u16 = 7;
-const CTRL_ATTR_MCAST_GRP_NAME: u16 = 1;
-const CTRL_ATTR_MCAST_GRP_ID: u16 = 2;
-const SOL_NETLINK: libc::c_int = 270;
-const NETLINK_ADD_MEMBERSHIP: libc::c_int = 1;
-
-const fn align4(n: usize) -> usize {
-    (n + 3) & !3
-}
+use netlink_packet_core::{
+    DecodeError, Emitable, NetlinkBuffer, NetlinkDeserializable, NetlinkHeader, NetlinkMessage, NetlinkPayload,
+    NetlinkSerializable, Nla, NlaBuffer, NlasIterator, Parseable, ParseableParametrized, NLM_F_ACK, NLM_F_DUMP,
+    NLM_F_REQUEST,
+};
+use netlink_packet_generic::ctrl::nlas::{GenlCtrlAttrs, McastGrpAttrs};
+use netlink_packet_generic::ctrl::{GenlCtrl, GenlCtrlCmd};
+use netlink_packet_generic::{GenlFamily, GenlHeader, GenlMessage};
+use netlink_sys::Socket;
+use shim6_core::uapi;
 
 /// One netlink attribute.
-pub struct Attr<'a> {
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Attr {
     /// Type (without the nested/byte-order flags).
     pub kind: u16,
     /// Payload.
-    pub data: &'a [u8],
+    pub data: Vec<u8>,
 }
 
-impl Attr<'_> {
+impl Attr {
+    pub fn new(kind: u32, data: &[u8]) -> Self {
+        Attr { kind: kind as u16, data: data.to_vec() }
+    }
+
     pub fn u8(&self) -> Option<u8> {
         self.data.first().copied()
     }
@@ -45,144 +44,187 @@ impl Attr<'_> {
     }
 }
 
-/// The attributes of `buf`, stopping at the first malformed one.
-fn attrs(mut buf: &[u8]) -> Vec<Attr<'_>> {
+impl Nla for Attr {
+    fn value_len(&self) -> usize {
+        self.data.len()
+    }
+
+    fn kind(&self) -> u16 {
+        self.kind
+    }
+
+    fn emit_value(&self, buffer: &mut [u8]) {
+        buffer.copy_from_slice(&self.data);
+    }
+}
+
+impl<T: AsRef<[u8]> + ?Sized> Parseable<NlaBuffer<&T>> for Attr {
+    fn parse(buf: &NlaBuffer<&T>) -> Result<Self, DecodeError> {
+        Ok(Attr { kind: buf.kind(), data: buf.value().to_vec() })
+    }
+}
+
+/// The family's name without the C string's NUL.
+const SHIM6_NAME: &str = match uapi::SHIM6_GENL_NAME.split_last() {
+    Some((0, name)) => match std::str::from_utf8(name) {
+        Ok(s) => s,
+        Err(_) => panic!("SHIM6_GENL_NAME is not UTF-8"),
+    },
+    _ => panic!("SHIM6_GENL_NAME is not a C string"),
+};
+
+/// A message of the `shim6` family: its command and attributes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Shim6 {
+    pub cmd: u8,
+    pub attrs: Vec<Attr>,
+}
+
+impl Shim6 {
+    pub fn new(cmd: u32, attrs: Vec<Attr>) -> Self {
+        Shim6 { cmd: cmd as u8, attrs }
+    }
+}
+
+impl GenlFamily for Shim6 {
+    fn family_name() -> &'static str {
+        SHIM6_NAME
+    }
+
+    fn command(&self) -> u8 {
+        self.cmd
+    }
+
+    fn version(&self) -> u8 {
+        uapi::SHIM6_GENL_VERSION as u8
+    }
+}
+
+impl Emitable for Shim6 {
+    fn buffer_len(&self) -> usize {
+        self.attrs.as_slice().buffer_len()
+    }
+
+    fn emit(&self, buffer: &mut [u8]) {
+        self.attrs.as_slice().emit(buffer)
+    }
+}
+
+impl ParseableParametrized<[u8], GenlHeader> for Shim6 {
+    /// Reads the attributes up to the first malformed one: what comes
+    /// before it is still worth showing.
+    fn parse_with_param(buf: &[u8], header: GenlHeader) -> Result<Self, DecodeError> {
+        let attrs = NlasIterator::new(buf).map_while(Result::ok).filter_map(|nla| Attr::parse(&nla).ok()).collect();
+        Ok(Shim6 { cmd: header.cmd, attrs })
+    }
+}
+
+/// The messages in one datagram.
+pub fn messages<I: NetlinkDeserializable>(mut buf: &[u8]) -> io::Result<Vec<NetlinkMessage<I>>> {
+    let bad = |e: DecodeError| io::Error::new(io::ErrorKind::InvalidData, format!("malformed netlink message: {e}"));
     let mut out = Vec::new();
-    while buf.len() >= NLA_HDRLEN {
-        let len = usize::from(u16::from_ne_bytes([buf[0], buf[1]]));
-        let kind = u16::from_ne_bytes([buf[2], buf[3]]) & 0x3fff;
-        if len < NLA_HDRLEN || len > buf.len() {
-            break;
-        }
-        out.push(Attr { kind, data: &buf[NLA_HDRLEN..len] });
-        buf = buf.get(align4(len)..).unwrap_or(&[]);
+    while !buf.is_empty() {
+        let len = NetlinkBuffer::new_checked(buf).map_err(bad)?.length() as usize;
+        out.push(NetlinkMessage::deserialize(&buf[..len]).map_err(bad)?);
+        buf = buf.get(len.next_multiple_of(4)..).unwrap_or(&[]);
     }
-    out
+    Ok(out)
 }
 
-/// A generic netlink socket.
-pub struct GenlSocket {
-    fd: libc::c_int,
+/// A netlink socket of one protocol.
+pub struct Netlink {
+    sock: Socket,
     seq: u32,
+    buf: Vec<u8>,
 }
 
-impl Drop for GenlSocket {
-    fn drop(&mut self) {
-        // SAFETY: `fd` is ours.
-        unsafe { libc::close(self.fd) };
-    }
-}
-
-impl GenlSocket {
-    pub fn open() -> io::Result<Self> {
-        // SAFETY: Plain socket creation; the result is checked.
-        let fd = unsafe {
-            libc::socket(libc::AF_NETLINK, libc::SOCK_RAW | libc::SOCK_CLOEXEC, libc::NETLINK_GENERIC)
-        };
-        if fd < 0 {
-            return Err(io::Error::last_os_error());
-        }
-        Ok(Self { fd, seq: 1 })
+impl Netlink {
+    /// A socket of `protocol` (`NETLINK_GENERIC`, `NETLINK_ROUTE`) in the
+    /// current network namespace.
+    pub fn open(protocol: isize) -> io::Result<Self> {
+        // Netlink datagrams are at most 32 KiB (NLMSG_GOODSIZE) unless the
+        // kernel's page is larger; 64 KiB holds any.
+        Ok(Netlink { sock: Socket::new(protocol)?, seq: 1, buf: Vec::with_capacity(65536) })
     }
 
-    fn send(&mut self, family: u16, flags: u16, cmd: u8, version: u8, attrs: &[(u16, &[u8])]) -> io::Result<u32> {
-        let mut msg = vec![0u8; NLMSG_HDRLEN + GENL_HDRLEN];
-        for (kind, data) in attrs {
-            let len = NLA_HDRLEN + data.len();
-            msg.extend_from_slice(&(len as u16).to_ne_bytes());
-            msg.extend_from_slice(&kind.to_ne_bytes());
-            msg.extend_from_slice(data);
-            msg.resize(align4(msg.len()), 0);
-        }
+    fn send<I: NetlinkSerializable>(&mut self, payload: I, flags: u16) -> io::Result<u32> {
         self.seq += 1;
-        let len = msg.len() as u32;
-        msg[0..4].copy_from_slice(&len.to_ne_bytes());
-        msg[4..6].copy_from_slice(&family.to_ne_bytes());
-        msg[6..8].copy_from_slice(&(flags | libc::NLM_F_REQUEST as u16).to_ne_bytes());
-        msg[8..12].copy_from_slice(&self.seq.to_ne_bytes());
-        msg[NLMSG_HDRLEN] = cmd;
-        msg[NLMSG_HDRLEN + 1] = version;
-        // SAFETY: `msg` is valid for its length; the kernel is the default destination.
-        let n = unsafe { libc::send(self.fd, msg.as_ptr().cast(), msg.len(), 0) };
-        if n < 0 {
-            return Err(io::Error::last_os_error());
-        }
+        let mut header = NetlinkHeader::default();
+        header.flags = flags | NLM_F_REQUEST;
+        header.sequence_number = self.seq;
+        let mut msg = NetlinkMessage::new(header, NetlinkPayload::InnerMessage(payload));
+        msg.finalize();
+        let mut bytes = vec![0u8; msg.buffer_len()];
+        msg.serialize(&mut bytes);
+        self.sock.send(&bytes, 0)?;
         Ok(self.seq)
     }
 
-    /// Receives messages, handing `f` the type, sequence number and body
-    /// of each, until `f` returns what to end with.
-    fn receive(&mut self, mut f: impl FnMut(u16, u32, &[u8]) -> Option<io::Result<()>>) -> io::Result<()> {
-        let mut buf = vec![0u8; 65536];
+    /// Receives datagrams, handing `f` each message, until `f` returns
+    /// what to end with.
+    fn receive<I: NetlinkDeserializable>(
+        &mut self,
+        mut f: impl FnMut(NetlinkMessage<I>) -> Option<io::Result<()>>,
+    ) -> io::Result<()> {
         loop {
-            // SAFETY: `buf` is valid for its length.
-            let n = unsafe { libc::recv(self.fd, buf.as_mut_ptr().cast(), buf.len(), 0) };
-            if n < 0 {
-                return Err(io::Error::last_os_error());
-            }
-            let mut rest = &buf[..n as usize];
-            while rest.len() >= NLMSG_HDRLEN {
-                let len = u32::from_ne_bytes(rest[0..4].try_into().unwrap_or_default()) as usize;
-                let kind = u16::from_ne_bytes([rest[4], rest[5]]);
-                let seq = u32::from_ne_bytes(rest[8..12].try_into().unwrap_or_default());
-                if len < NLMSG_HDRLEN || len > rest.len() {
-                    return Err(io::Error::new(io::ErrorKind::InvalidData, "truncated netlink message"));
-                }
-                let body = &rest[NLMSG_HDRLEN..len];
-                rest = rest.get(align4(len)..).unwrap_or(&[]);
-                if let Some(r) = f(kind, seq, body) {
+            self.buf.clear();
+            self.sock.recv(&mut self.buf, 0)?;
+            for m in messages(&self.buf)? {
+                if let Some(r) = f(m) {
                     return r;
                 }
             }
         }
     }
 
-    /// Receives the answers to request `seq`, calling `each` with the
-    /// attributes of every message, until the reply (or dump) is done.
-    fn recv(&mut self, seq: u32, dump: bool, mut each: impl FnMut(&[Attr<'_>])) -> io::Result<()> {
-        self.receive(|kind, mseq, body| {
-            if mseq != seq {
+    /// Sends `payload` with `flags` and hands `each` every message of the
+    /// answer, until the kernel's acknowledgement, its error or the end of
+    /// the dump.
+    pub fn exchange<I: NetlinkSerializable + NetlinkDeserializable>(
+        &mut self,
+        payload: I,
+        flags: u16,
+        mut each: impl FnMut(I),
+    ) -> io::Result<()> {
+        let seq = self.send(payload, flags)?;
+        let dump = flags & NLM_F_DUMP == NLM_F_DUMP;
+        self.receive(|m: NetlinkMessage<I>| {
+            if m.header.sequence_number != seq {
                 return None;
             }
-            match i32::from(kind) {
-                libc::NLMSG_DONE => Some(Ok(())),
-                libc::NLMSG_ERROR => {
-                    let err = i32::from_ne_bytes(body.get(..4).and_then(|b| b.try_into().ok()).unwrap_or_default());
-                    Some(if err == 0 { Ok(()) } else { Err(io::Error::from_raw_os_error(-err)) })
+            match m.payload {
+                NetlinkPayload::Done(_) => Some(Ok(())),
+                NetlinkPayload::Error(e) => Some(e.code.map_or(Ok(()), |_| Err(e.to_io()))),
+                NetlinkPayload::InnerMessage(i) => {
+                    each(i);
+                    (!dump && flags & NLM_F_ACK == 0).then_some(Ok(()))
                 }
-                _ => {
-                    each(&attrs(body.get(GENL_HDRLEN..).unwrap_or(&[])));
-                    (!dump).then_some(Ok(()))
-                }
+                _ => None,
             }
         })
     }
 
-    /// The id of the family called `name` (NUL-terminated); `ENOENT` when
-    /// no such family is registered.
-    pub fn family_id(&mut self, name: &[u8]) -> io::Result<u16> {
-        self.family(name).map(|(id, _)| id)
-    }
-
-    /// The id of the family called `name` (NUL-terminated) and its
-    /// multicast groups (name, id); `ENOENT` when no such family is
-    /// registered.
-    pub fn family(&mut self, name: &[u8]) -> io::Result<(u16, Vec<(Vec<u8>, u32)>)> {
-        let seq = self.send(GENL_ID_CTRL, 0, CTRL_CMD_GETFAMILY, 1, &[(CTRL_ATTR_FAMILY_NAME, name)])?;
+    /// The id of the generic netlink family `name` and its multicast
+    /// groups (name, id); `ENOENT` when no such family is registered.
+    pub fn family(&mut self, name: &str) -> io::Result<(u16, Vec<(String, u32)>)> {
+        let ask = GenlCtrl { cmd: GenlCtrlCmd::GetFamily, nlas: vec![GenlCtrlAttrs::FamilyName(name.into())] };
         let mut id = None;
         let mut groups = Vec::new();
-        self.recv(seq, false, |attrs| {
-            for a in attrs {
-                match a.kind {
-                    CTRL_ATTR_FAMILY_ID => id = a.data.get(..2).map(|b| u16::from_ne_bytes([b[0], b[1]])),
-                    CTRL_ATTR_MCAST_GROUPS => {
-                        for g in self::attrs(a.data) {
-                            let inner = self::attrs(g.data);
-                            let name = inner.iter().find(|x| x.kind == CTRL_ATTR_MCAST_GRP_NAME);
-                            let gid = inner.iter().find(|x| x.kind == CTRL_ATTR_MCAST_GRP_ID).and_then(Attr::u32);
-                            if let (Some(n), Some(gid)) = (name, gid) {
-                                groups.push((n.data.to_vec(), gid));
-                            }
+        self.exchange(GenlMessage::from_payload(ask), 0, |m| {
+            for a in m.payload.nlas {
+                match a {
+                    GenlCtrlAttrs::FamilyId(i) => id = Some(i),
+                    GenlCtrlAttrs::McastGroups(gs) => {
+                        for g in gs {
+                            let name = g.iter().find_map(|x| match x {
+                                McastGrpAttrs::Name(n) => Some(n.clone()),
+                                McastGrpAttrs::Id(_) => None,
+                            });
+                            let gid = g.iter().find_map(|x| match x {
+                                McastGrpAttrs::Id(i) => Some(*i),
+                                McastGrpAttrs::Name(_) => None,
+                            });
+                            groups.extend(name.zip(gid));
                         }
                     }
                     _ => {}
@@ -195,43 +237,60 @@ impl GenlSocket {
 
     /// Joins multicast group `group` (its id).
     pub fn join(&mut self, group: u32) -> io::Result<()> {
-        // SAFETY: `group` is a valid `u32` for the option's length.
-        let r = unsafe {
-            libc::setsockopt(
-                self.fd,
-                SOL_NETLINK,
-                NETLINK_ADD_MEMBERSHIP,
-                (&group as *const u32).cast(),
-                core::mem::size_of::<u32>() as libc::socklen_t,
-            )
-        };
-        if r < 0 {
-            return Err(io::Error::last_os_error());
-        }
-        Ok(())
+        self.sock.add_membership(group)
     }
 
     /// Receives the messages of `family` sent to the groups joined, calling
-    /// `each` with the command and attributes of each, until `each` says
-    /// stop or an error (`ENOBUFS`: messages were lost, the caller may go
-    /// on).
-    pub fn listen(&mut self, family: u16, mut each: impl FnMut(u8, &[Attr<'_>]) -> bool) -> io::Result<()> {
-        self.receive(|kind, _, body| {
-            let (Some(&cmd), Some(a)) = (body.first(), body.get(GENL_HDRLEN..)) else { return None };
-            (kind == family && !each(cmd, &attrs(a))).then_some(Ok(()))
+    /// `each` with each, until `each` says stop or an error (`ENOBUFS`:
+    /// messages were lost, the caller may go on).
+    pub fn listen(&mut self, family: u16, mut each: impl FnMut(Shim6) -> bool) -> io::Result<()> {
+        self.receive(|m: NetlinkMessage<GenlMessage<Shim6>>| match m.payload {
+            NetlinkPayload::InnerMessage(g) if m.header.message_type == family => (!each(g.payload)).then_some(Ok(())),
+            _ => None,
         })
     }
+}
 
-    /// Runs do command `cmd` of `family` with `attrs`; the kernel's error
-    /// if it refuses.
-    pub fn request(&mut self, family: u16, cmd: u8, version: u8, attrs: &[(u16, &[u8])]) -> io::Result<()> {
-        let seq = self.send(family, libc::NLM_F_ACK as u16, cmd, version, attrs)?;
-        self.recv(seq, false, |_| {})
+/// A socket on the `shim6` family of the current namespace.
+pub struct Shim6Socket {
+    pub nl: Netlink,
+    pub family: u16,
+    /// The family's multicast groups (name, id).
+    pub groups: Vec<(String, u32)>,
+}
+
+impl Shim6Socket {
+    /// The family's socket; the message users see when the module is
+    /// not loaded.
+    pub fn open() -> Result<Self, String> {
+        let mut nl = Netlink::open(netlink_sys::protocols::NETLINK_GENERIC).map_err(|e| format!("netlink socket: {e}"))?;
+        match nl.family(SHIM6_NAME) {
+            Ok((family, groups)) => Ok(Shim6Socket { nl, family, groups }),
+            Err(e) if e.raw_os_error() == Some(libc::ENOENT) => {
+                Err("the shim6 module is not loaded (no generic netlink family \"shim6\")".into())
+            }
+            Err(e) => Err(format!("looking up the shim6 family: {e}")),
+        }
     }
 
-    /// Dumps `cmd` of `family`, calling `each` per message.
-    pub fn dump(&mut self, family: u16, cmd: u8, version: u8, each: impl FnMut(&[Attr<'_>])) -> io::Result<()> {
-        let seq = self.send(family, libc::NLM_F_DUMP as u16, cmd, version, &[])?;
-        self.recv(seq, true, each)
+    fn message(&self, cmd: u32, attrs: Vec<Attr>) -> GenlMessage<Shim6> {
+        let mut m = GenlMessage::from_payload(Shim6::new(cmd, attrs));
+        m.set_resolved_family_id(self.family);
+        m
+    }
+
+    /// Every message of dump command `cmd`.
+    pub fn dump(&mut self, cmd: u32) -> io::Result<Vec<Shim6>> {
+        let mut out = Vec::new();
+        let m = self.message(cmd, Vec::new());
+        self.nl.exchange(m, NLM_F_DUMP, |g| out.push(g.payload))?;
+        Ok(out)
+    }
+
+    /// Runs do command `cmd` with `attrs`; the kernel's error if it
+    /// refuses.
+    pub fn request(&mut self, cmd: u32, attrs: Vec<Attr>) -> io::Result<()> {
+        let m = self.message(cmd, attrs);
+        self.nl.exchange(m, NLM_F_ACK, |_| {})
     }
 }
