@@ -53,34 +53,28 @@ stop_captures() {
 
 # hba_host NS NAME PREFIX1 PREFIX2 MODIFIER: a host in NS with two uplinks
 # to the router in $ns_r (NAME0, NAME1; rNAME0, rNAME1 on the router), an
-# HBA address under each prefix (printed as "ADDR1 ADDR2"), source-based
-# routes so that each locator leaves on its own uplink, and its HBA set
-# pushed to the module.  Uses $dir for its files.
+# HBA address under each prefix (printed as "ADDR1 ADDR2") assigned and
+# pushed to the module by shimctl hba apply, and source-based routes so
+# that each locator leaves on its own uplink.  Uses $dir for its files,
+# shimctl's state among them.
 hba_host() {
-	local ns=$1 h=$2 p1=$3 p2=$4 modifier=$5
-	shimctl hba modifier "$modifier" extended-modifier "$(printf '%096d' 5)" \
-		"$p1::/64" "$p2::/64" >"$dir/hba_$h"
-	local addrs pds
-	addrs=$(awk '/^address/ { printf "%s ", $2 }' "$dir/hba_$h")
-	pds=$(awk '/^pds/ { print $2 }' "$dir/hba_$h")
-	set -- $addrs
-	local i=0
-	for addr in "$1" "$2"; do
+	local ns=$1 h=$2 p1=$3 p2=$4 modifier=$5 i
+	for i in 0 1; do
 		local pfx
 		pfx=$([ $i = 0 ] && echo "$p1" || echo "$p2")
 		ip link add "${h}$i" netns "$ns" type veth peer name "r$h$i" netns "$ns_r"
-		ip -n "$ns" addr add "$addr/64" dev "${h}$i" nodad
 		ip -n "$ns_r" addr add "$pfx::1/64" dev "r$h$i" nodad
 		ip -n "$ns" link set "${h}$i" up
 		ip -n "$ns_r" link set "r$h$i" up
 		# Each locator leaves on its own uplink.
 		ip -n "$ns" -6 rule add from "$pfx::/64" table $((100 + i))
 		ip -n "$ns" -6 route add default via "$pfx::1" dev "${h}$i" table $((100 + i))
-		i=$((i + 1))
 	done
+	SHIM6_STATE_DIR=$dir shimctl -n "$ns" hba apply modifier "$modifier" \
+		extended-modifier "$(printf '%096d' 5)" \
+		dev "${h}0" "$p1::/64" dev "${h}1" "$p2::/64" >"$dir/hba_$h"
 	ip -n "$ns" -6 route add default via "$p1::1" dev "${h}0"
-	shimctl -n "$ns" hba set "$pds"
-	echo "$1 $2"
+	awk '/^address/ { printf "%s ", $2 } END { print "" }' "$dir/hba_$h"
 }
 
 # two_hosts: hosts A and B (hba_host) in $ns_a and $ns_b, each with two

@@ -6,25 +6,21 @@
 # application keeps its ULIDs; shimctl shows both sides.
 set -u
 a=demo-a b=demo-b
-trap 'ip netns del $a; ip netns del $b' EXIT
+# shimctl hba apply keeps its state here, not in /var/lib/shim6.
+state=$(mktemp -d)
+trap 'ip netns del $a; ip netns del $b; rm -rf $state' EXIT
 ip netns add $a
 ip netns add $b
 ip link add veth-a netns $a type veth peer name veth-b netns $b
 
-# host NS IF PREFIX1 PREFIX2 MODIFIER: HBA addresses on IF, the set to the
-# module; prints the two addresses.
+# host NS IF PREFIX1 PREFIX2 MODIFIER: HBA addresses on IF and the set in
+# the module, in one step (shimctl hba apply); prints the two addresses.
 host() {
-	local out addrs
-	out=$(shimctl hba modifier "$5" "$3::/64" "$4::/64")
-	addrs=$(awk '/^address/ { print $2 }' <<<"$out")
-	for addr in $addrs; do
-		ip -n "$1" addr add "$addr/64" dev "$2" nodad
-	done
 	ip -n "$1" link set "$2" up
 	# One link: every prefix of the other host is on it.
 	ip -n "$1" -6 route add 2001:db8::/32 dev "$2"
-	shimctl -n "$1" hba set "$(awk '/^pds/ { print $2 }' <<<"$out")"
-	echo $addrs
+	SHIM6_STATE_DIR=$state shimctl -n "$1" hba apply modifier "$5" \
+		dev "$2" "$3::/64" dev "$2" "$4::/64" | awk '/^address/ { printf "%s ", $2 } END { print "" }'
 }
 read -r a1 a2 < <(host $a veth-a 2001:db8:a1 2001:db8:a2 0123456789abcdef0123456789abcdef)
 read -r b1 b2 < <(host $b veth-b 2001:db8:b1 2001:db8:b2 fedcba9876543210fedcba9876543210)
@@ -33,7 +29,7 @@ read -r b1 b2 < <(host $b veth-b 2001:db8:b1 2001:db8:b2 fedcba9876543210fedcba9
 PATH=$(dirname "$0")/../../selftests/out:$PATH
 ip netns exec $b shimsock server -u 7 "$b1" >/dev/null &
 echo_server=$!
-trap 'kill $echo_server; ip netns del $a; ip netns del $b' EXIT
+trap 'kill $echo_server; ip netns del $a; ip netns del $b; rm -rf $state' EXIT
 sleep 0.5
 
 echo "# host A ($a1) sends UDP to host B ($b1), an echo server, until"
