@@ -47,15 +47,26 @@ cleanup() {
 trap cleanup EXIT
 
 echo "TAP version 13"
-echo "1..14"
+echo "1..15"
 
-# hba NAME MODIFIER PREFIX1 PREFIX2: "ADDR1 ADDR2 PDS".
+# hba MODIFIER PREFIX1 PREFIX2: "ADDR1 ADDR2", the addresses hosts() gets.
 hba() {
-	shimctl hba modifier "$2" extended-modifier "$(printf '%096d' 5)" "$3::/64" "$4::/64" >"$dir/hba_$1"
-	echo "$(awk '/^address/ { printf "%s ", $2 }' "$dir/hba_$1")$(awk '/^pds/ { print $2 }' "$dir/hba_$1")"
+	shimctl hba modifier "$1" extended-modifier "$(printf '%096d' 5)" "$2::/64" "$3::/64" |
+		awk '/^address/ { printf "%s ", $2 } END { print "" }'
 }
-read -r a1 a2 pds_a < <(hba a 0123456789abcdef0123456789abcdef 2001:db8:a1 2001:db8:a2)
-read -r b1 b2 pds_b < <(hba b fedcba9876543210fedcba9876543210 2001:db8:b1 2001:db8:b2)
+read -r a1 a2 < <(hba 0123456789abcdef0123456789abcdef 2001:db8:a1 2001:db8:a2)
+read -r b1 b2 < <(hba fedcba9876543210fedcba9876543210 2001:db8:b1 2001:db8:b2)
+
+# apply_hba NS DEV PREFIX1 PREFIX2 [modifier HEX]: the addresses of both
+# prefixes on DEV and the set in the module (shimctl hba apply; its state
+# in $dir), as shimctl shows it after.  Without a modifier, the one of the
+# last apply in NS.
+apply_hba() {
+	local ns=$1 dev=$2 p1=$3 p2=$4
+	shift 4
+	SHIM6_STATE_DIR=$dir shimctl -n "$ns" hba apply "$@" ${1:+extended-modifier "$(printf '%096d' 5)"} \
+		dev "$dev" "$p1::/64" dev "$dev" "$p2::/64"
+}
 
 # gone LINK...: waits up to 120 s for every LINK (in the initial
 # namespace) to vanish, i.e. for the namespaces holding their peers to be
@@ -70,8 +81,8 @@ gone() {
 	done
 }
 
-# hosts R: namespaces ns_a, ns_b of round R with their links, addresses,
-# HBA sets, a server on B and the client on A; waits for the client to
+# hosts R: namespaces ns_a, ns_b of round R with their links, their HBA
+# addresses and sets (shimctl hba apply), a server on B and the client on A; waits for the client to
 # report its first progress, its flows running (or 90 s).
 hosts() {
 	local r=$1
@@ -86,8 +97,6 @@ hosts() {
 	ip link add "obs-b$r" type veth peer name obs netns "$ns_b"
 	ip -n "$ns_a" -batch - <<-EOF
 		link set lo up
-		addr add $a1/64 dev veth-a nodad
-		addr add $a2/64 dev veth-a nodad
 		link set veth-a up
 		route add 2001:db8:b1::/64 dev veth-a
 		route add 2001:db8:b2::/64 dev veth-a
@@ -97,14 +106,12 @@ hosts() {
 	EOF
 	ip -n "$ns_b" -batch - <<-EOF
 		link set lo up
-		addr add $b1/64 dev veth-b nodad
-		addr add $b2/64 dev veth-b nodad
 		link set veth-b up
 		route add 2001:db8:a1::/64 dev veth-b
 		route add 2001:db8:a2::/64 dev veth-b
 	EOF
-	shimctl -n "$ns_a" hba set "$pds_a"
-	shimctl -n "$ns_b" hba set "$pds_b"
+	apply_hba "$ns_a" veth-a 2001:db8:a1 2001:db8:a2 modifier 0123456789abcdef0123456789abcdef >/dev/null
+	apply_hba "$ns_b" veth-b 2001:db8:b1 2001:db8:b2 modifier fedcba9876543210fedcba9876543210 >/dev/null
 
 	# B echoes; its connections close by a reset (-r): no orphan outlives
 	# the process.
@@ -225,6 +232,15 @@ result $? "round 2: the flows go on without the module"
 start=$SECONDS
 timeout 120 insmod "$SHIM6_KO"
 result $? "round 2: insmod shim6 again ($((SECONDS - start)) s)"
+# The unload took the HBA sets with it: the same command, without the
+# modifiers, gives each host its addresses and set back.
+apply_hba "$ns_a" veth-a 2001:db8:a1 2001:db8:a2 >"$dir/apply_a" 2>&1
+apply_hba "$ns_b" veth-b 2001:db8:b1 2001:db8:b2 >"$dir/apply_b" 2>&1
+grep -q "^address $a1 prefix 2001:db8:a1::/64 dev veth-a present locator$" "$dir/apply_a" &&
+	grep -q "^address $a2 prefix 2001:db8:a2::/64 dev veth-a present locator$" "$dir/apply_a" &&
+	grep -q "^address $b1 prefix 2001:db8:b1::/64 dev veth-b present locator$" "$dir/apply_b" &&
+	grep -q "^address $b2 prefix 2001:db8:b2::/64 dev veth-b present locator$" "$dir/apply_b"
+result $? "round 2: after the reload shimctl hba apply restores both hosts' sets, same addresses, locators again ($(grep -h ^address "$dir/apply_a" "$dir/apply_b" | tr '\n' ' '))"
 # The old sockets' state belonged to the unloaded module; the new one
 # sets up a context for their flow as for any other.
 ok=1
