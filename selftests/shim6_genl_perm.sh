@@ -44,7 +44,7 @@ cleanup() {
 trap cleanup EXIT
 
 echo "TAP version 13"
-echo "1..17"
+echo "1..18"
 
 nobody=(setpriv --reuid=65534 --regid=65534 --clear-groups)
 # The users below must be able to run shimctl where the tree lives, else
@@ -190,6 +190,12 @@ result $? "root: context show prints both tags ($(sed -n 2p "$dir/show_root"))"
 ip netns exec "$ns_a" "${nobody[@]}" "$shimctl" locator show >"$dir/loc_nobody" 2>&1
 grep -qx "$addr_a locator" "$dir/loc_nobody"
 result $? "nobody: locator show works ($(tr '\n' ' ' <"$dir/loc_nobody"))"
+
+# The PDS goes to every peer in the handshake: anyone may read it back.
+ip netns exec "$ns_a" "${nobody[@]}" env SHIM6_STATE_DIR=/nonexistent "$shimctl" hba show >"$dir/hba_nobody" 2>&1
+grep -qx "hba set of default in the module, not kept by shimctl hba apply: in force" "$dir/hba_nobody" &&
+	grep -qx "address $addr_a present locator" "$dir/hba_nobody" && grep -qx "pds $pds_a" "$dir/hba_nobody"
+result $? "nobody: hba show reads the module's HBA set (SHIM6_CMD_HBA_GET) ($(head -c 200 "$dir/hba_nobody"))"
 
 # --- the capability, not the uid (see the top on user namespaces) ---
 

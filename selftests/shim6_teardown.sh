@@ -47,7 +47,7 @@ cleanup() {
 trap cleanup EXIT
 
 echo "TAP version 13"
-echo "1..15"
+echo "1..16"
 
 # hba MODIFIER PREFIX1 PREFIX2: "ADDR1 ADDR2", the addresses hosts() gets.
 hba() {
@@ -232,14 +232,19 @@ result $? "round 2: the flows go on without the module"
 start=$SECONDS
 timeout 120 insmod "$SHIM6_KO"
 result $? "round 2: insmod shim6 again ($((SECONDS - start)) s)"
-# The unload took the HBA sets with it: the same command, without the
-# modifiers, gives each host its addresses and set back.
+# The unload took the HBA sets with it: hba show says so, and the same
+# command, without the modifiers, gives each host its addresses and set
+# back.
+SHIM6_STATE_DIR=$dir shimctl -n "$ns_a" hba show >"$dir/show_a" 2>&1
+grep -q "^hba set of $ns_a from $dir/$ns_a.json: not in force: the module holds none$" "$dir/show_a"
+result $? "round 2: after the reload shimctl hba show says the module lost A's set ($(head -1 "$dir/show_a"))"
 apply_hba "$ns_a" veth-a 2001:db8:a1 2001:db8:a2 >"$dir/apply_a" 2>&1
 apply_hba "$ns_b" veth-b 2001:db8:b1 2001:db8:b2 >"$dir/apply_b" 2>&1
 grep -q "^address $a1 prefix 2001:db8:a1::/64 dev veth-a present locator$" "$dir/apply_a" &&
 	grep -q "^address $a2 prefix 2001:db8:a2::/64 dev veth-a present locator$" "$dir/apply_a" &&
 	grep -q "^address $b1 prefix 2001:db8:b1::/64 dev veth-b present locator$" "$dir/apply_b" &&
-	grep -q "^address $b2 prefix 2001:db8:b2::/64 dev veth-b present locator$" "$dir/apply_b"
+	grep -q "^address $b2 prefix 2001:db8:b2::/64 dev veth-b present locator$" "$dir/apply_b" &&
+	head -1 "$dir/apply_a" | grep -q ": in force$"
 result $? "round 2: after the reload shimctl hba apply restores both hosts' sets, same addresses, locators again ($(grep -h ^address "$dir/apply_a" "$dir/apply_b" | tr '\n' ' '))"
 # The old sockets' state belonged to the unloaded module; the new one
 # sets up a context for their flow as for any other.

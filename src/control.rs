@@ -1096,6 +1096,11 @@ impl Control {
         self.transmit(&out);
     }
 
+    /// Runs `f` on our HBA set's PDS, if any (under the lock: no copy).
+    pub(crate) fn with_pds<R>(&self, f: impl FnOnce(Option<&[u8]>) -> R) -> R {
+        self.locked(|st| f(st.pds.as_deref()))
+    }
+
     /// Our locators and the namespace's addresses, for shimctl.
     pub(crate) fn locators(&self) -> (Locators, KVec<Addr>, bool) {
         self.locked(|st| {

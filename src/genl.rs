@@ -24,6 +24,7 @@ const LOCATOR_GET: u8 = uapi::shim6_genl_cmd_SHIM6_CMD_LOCATOR_GET as u8;
 const CONTEXT_FLUSH: u8 = uapi::shim6_genl_cmd_SHIM6_CMD_CONTEXT_FLUSH as u8;
 const NETNS_SET: u8 = uapi::shim6_genl_cmd_SHIM6_CMD_NETNS_SET as u8;
 const STATS_GET: u8 = uapi::shim6_genl_cmd_SHIM6_CMD_STATS_GET as u8;
+const HBA_GET: u8 = uapi::shim6_genl_cmd_SHIM6_CMD_HBA_GET as u8;
 
 impl Commands for Shim6Genl {
     const NAME: &'static [u8] = uapi::SHIM6_GENL_NAME;
@@ -36,6 +37,7 @@ impl Commands for Shim6Genl {
         (CONTEXT_FLUSH, Kind::Do),
         (NETNS_SET, Kind::Do),
         (STATS_GET, Kind::Dump),
+        (HBA_GET, Kind::Dump),
     ];
 
     fn dump(cmd: u8, net: &Net, cursor: usize, msg: &mut Msg) -> Result<Option<usize>> {
@@ -43,6 +45,7 @@ impl Commands for Shim6Genl {
             CONTEXT_GET => context(net, cursor, msg),
             LOCATOR_GET => locator(net, cursor, msg),
             STATS_GET => stat(net, cursor, msg),
+            HBA_GET => hba_set(net, cursor, msg),
             _ => Err(EINVAL),
         }
     }
@@ -104,6 +107,17 @@ fn stat(net: &Net, index: usize, msg: &mut Msg) -> Result<Option<usize>> {
     msg.put_string(attr(uapi::shim6_genl_attr_SHIM6_A_STAT_NAME), name)?;
     msg.put_u64(attr(uapi::shim6_genl_attr_SHIM6_A_STAT_VALUE), value, attr(uapi::shim6_genl_attr_SHIM6_A_PAD))?;
     Ok(Some(index + 1))
+}
+
+/// The namespace's HBA set, in one message, if it has one.
+fn hba_set(net: &Net, cursor: usize, msg: &mut Msg) -> Result<Option<usize>> {
+    if cursor > 0 {
+        return Ok(None);
+    }
+    NetState::of(net).ctl.with_pds(|pds| match pds {
+        Some(p) => msg.put_bytes(attr(uapi::shim6_genl_attr_SHIM6_A_HBA_PDS), p).map(|()| Some(1)),
+        None => Ok(None),
+    })
 }
 
 /// One address of the namespace and whether it is a locator.

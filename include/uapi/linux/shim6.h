@@ -388,6 +388,10 @@ struct shim_pathexplore_rfc6316 {
  * contexts tell their peers with Update Requests.  EINVAL for a PDS that
  * does not parse.
  *
+ * SHIM6_CMD_HBA_GET (dump): the namespace's HBA set as SHIM6_CMD_HBA_SET
+ * last set it, SHIM6_A_HBA_PDS in one message; no message while it has
+ * none.  No privilege: the PDS goes to every peer in the handshake.
+ *
  * SHIM6_CMD_LOCATOR_GET (dump): one message per global address of the
  * namespace: SHIM6_A_LOC_ADDR and SHIM6_A_LOC_FLAGS.
  *
@@ -455,6 +459,7 @@ enum shim6_genl_cmd {
 	SHIM6_CMD_NETNS_SET,
 	SHIM6_CMD_STATS_GET,
 	SHIM6_CMD_EVENT,
+	SHIM6_CMD_HBA_GET,
 	__SHIM6_CMD_MAX,
 };
 

@@ -267,9 +267,9 @@ fn address_error(doing: &str, addr: Ipv6Addr, prep: &str, dev: &str, e: &io::Err
 
 #[derive(Serialize)]
 struct ShownMember<'a> {
-    prefix: &'a str,
+    prefix: Option<&'a str>,
     address: Ipv6Addr,
-    dev: &'a str,
+    dev: Option<&'a str>,
     /// On its interface now.
     present: bool,
     /// The module verifies it with its set (null: the module is not loaded).
@@ -279,72 +279,122 @@ struct ShownMember<'a> {
 #[derive(Serialize)]
 struct Shown<'a> {
     netns: &'a str,
-    file: String,
+    /// The kept set's file; null for a set that `hba apply` did not make.
+    file: Option<String>,
     module_loaded: bool,
+    /// The module holds the kept set (null: the module is not loaded).
+    in_force: Option<bool>,
     addresses: Vec<ShownMember<'a>>,
-    modifier: &'a str,
-    extended_modifier: &'a str,
+    modifier: Option<&'a str>,
+    extended_modifier: Option<&'a str>,
     pds: &'a str,
 }
 
-/// The namespace's kept set: each address, whether it is on its
-/// interface, and whether the module counts it a locator. The module
-/// tells its locators but not its set, hence the file.
+/// The namespace's set: the kept one, each address, whether it is on its
+/// interface and whether the module counts it a locator, and whether the
+/// module holds that set (`SHIM6_CMD_HBA_GET`); without a kept set, the
+/// module's own and the locators it verifies.
 pub fn show(netns: Option<&str>, json: bool) -> Result<String, String> {
     let path = state_path(netns);
     let name = netns.unwrap_or("default");
-    let state = load(&path)?.ok_or_else(|| format!("no HBA set applied in {name} ({} does not exist)", path.display()))?;
+    let state = load(&path)?;
     let present = Rtnl::open()
         .and_then(|mut rt| rt.addresses())
         .map_err(|e| format!("listing the addresses: {e}"))?;
-    let locators: Option<Vec<Locator>> = match Shim6Socket::open() {
-        Ok(mut s) => Some(
-            s.dump(uapi::shim6_genl_cmd_SHIM6_CMD_LOCATOR_GET)
+    // The module's locators and its set's PDS; None when not loaded.
+    let module: Option<(Vec<Locator>, Option<String>)> = match Shim6Socket::open() {
+        Ok(mut s) => {
+            let locators = s
+                .dump(uapi::shim6_genl_cmd_SHIM6_CMD_LOCATOR_GET)
                 .map_err(|e| format!("dumping locators: {e}"))?
                 .iter()
                 .filter_map(|m| Locator::from_attrs(&m.attrs))
-                .collect(),
-        ),
+                .collect();
+            let pds = s
+                .dump(uapi::shim6_genl_cmd_SHIM6_CMD_HBA_GET)
+                .map_err(|e| format!("reading the module's HBA set: {e}"))?
+                .iter()
+                .flat_map(|m| &m.attrs)
+                .find(|a| u32::from(a.kind) == uapi::shim6_genl_attr_SHIM6_A_HBA_PDS)
+                .map(|a| hex(&a.data));
+            Some((locators, pds))
+        }
         Err(_) => None,
     };
-    let members: Vec<ShownMember> = state
-        .prefixes
-        .iter()
-        .map(|m| ShownMember {
-            prefix: &m.prefix,
-            address: m.address,
-            dev: &m.dev,
-            present: ifindex(&m.dev).is_some_and(|i| present.iter().any(|a| a.index == i && a.addr == m.address)),
-            locator: locators.as_ref().map(|l| l.iter().any(|l| l.locator && l.address == m.address)),
-        })
-        .collect();
-    if json {
-        return json_line(&Shown {
+    let is_locator = |addr: Ipv6Addr| module.as_ref().map(|(l, _)| l.iter().any(|l| l.locator && l.address == addr));
+    let module_pds = module.as_ref().and_then(|(_, p)| p.as_deref());
+    let shown = match &state {
+        Some(state) => Shown {
             netns: name,
-            file: path.display().to_string(),
-            module_loaded: locators.is_some(),
-            addresses: members,
-            modifier: &state.modifier,
-            extended_modifier: &state.extended_modifier,
+            file: Some(path.display().to_string()),
+            module_loaded: module.is_some(),
+            in_force: module.as_ref().map(|_| module_pds == Some(state.pds.as_str())),
+            addresses: state
+                .prefixes
+                .iter()
+                .map(|m| ShownMember {
+                    prefix: Some(&m.prefix),
+                    address: m.address,
+                    dev: Some(&m.dev),
+                    present: ifindex(&m.dev).is_some_and(|i| present.iter().any(|a| a.index == i && a.addr == m.address)),
+                    locator: is_locator(m.address),
+                })
+                .collect(),
+            modifier: Some(&state.modifier),
+            extended_modifier: Some(&state.extended_modifier),
             pds: &state.pds,
-        });
-    }
-    let module = if locators.is_some() {
-        "the module tells its locators, not its set"
-    } else {
-        "the shim6 module is not loaded"
+        },
+        None => {
+            let Some(pds) = module_pds else {
+                let why = if module.is_some() { "the module holds none" } else { "the shim6 module is not loaded" };
+                return Err(format!("no HBA set in {name} ({} does not exist, {why})", path.display()));
+            };
+            let locators = module.as_ref().map_or(&[][..], |(l, _)| &l[..]);
+            Shown {
+                netns: name,
+                file: None,
+                module_loaded: true,
+                in_force: Some(true),
+                addresses: locators
+                    .iter()
+                    .filter(|l| l.locator)
+                    .map(|l| ShownMember { prefix: None, address: l.address, dev: None, present: true, locator: Some(true) })
+                    .collect(),
+                modifier: None,
+                extended_modifier: None,
+                pds,
+            }
+        }
     };
-    let mut s = format!("hba set of {name} from {} ({module})\n", path.display());
-    for m in &members {
+    if json {
+        return json_line(&shown);
+    }
+    let status = match (shown.in_force, module_pds) {
+        (None, _) => "the shim6 module is not loaded",
+        (Some(true), _) => "in force",
+        (Some(false), Some(_)) => "not in force: the module holds another set",
+        (Some(false), None) => "not in force: the module holds none",
+    };
+    let mut s = match &shown.file {
+        Some(f) => format!("hba set of {name} from {f}: {status}\n"),
+        None => format!("hba set of {name} in the module, not kept by shimctl hba apply: {status}\n"),
+    };
+    for m in &shown.addresses {
         let locator = match m.locator {
             Some(true) => " locator",
             Some(false) => " not-locator",
             None => "",
         };
         let on = if m.present { "present" } else { "absent" };
-        s += &format!("address {} prefix {} dev {} {on}{locator}\n", m.address, m.prefix, m.dev);
+        match (m.prefix, m.dev) {
+            (Some(p), Some(d)) => s += &format!("address {} prefix {p} dev {d} {on}{locator}\n", m.address),
+            _ => s += &format!("address {} {on}{locator}\n", m.address),
+        }
     }
-    s += &format!("modifier {}\nextended-modifier {}\npds {}\n", state.modifier, state.extended_modifier, state.pds);
+    if let (Some(m), Some(e)) = (shown.modifier, shown.extended_modifier) {
+        s += &format!("modifier {m}\nextended-modifier {e}\n");
+    }
+    s += &format!("pds {}\n", shown.pds);
     Ok(s)
 }
 

@@ -235,7 +235,10 @@ fn hba_apply_without_the_module_changes_nothing() {
 fn hba_show_without_a_set_says_so() {
     let Some((code, out, err, state)) = in_netns("show", "\"$SHIMCTL\" hba show") else { return };
     assert_eq!((code, out.as_str()), (1, ""));
-    assert_eq!(err, format!("shimctl: no HBA set applied in default ({}/default.json does not exist)\n", state.display()));
+    assert_eq!(
+        err,
+        format!("shimctl: no HBA set in default ({}/default.json does not exist, the shim6 module is not loaded)\n", state.display())
+    );
 }
 
 #[test]
