@@ -7,6 +7,9 @@
 tests=0
 failed=0
 captures=
+# Background processes of the test: it appends each ($pids $!) and
+# kill_pids ends them.
+pids=
 
 # result STATUS DESCRIPTION: one TAP line.
 result() {
@@ -23,6 +26,19 @@ result() {
 totals() {
 	echo "# Totals: pass:$((tests - failed)) fail:$failed"
 	[ "$failed" = 0 ]
+}
+
+# kill_pids [SIGNAL]: sends SIGNAL (TERM) to every process in $pids and
+# waits for them; $pids is empty after.
+kill_pids() {
+	local pid
+	for pid in $pids; do
+		kill "-${1:-TERM}" "$pid" 2>/dev/null
+	done
+	for pid in $pids; do
+		wait "$pid" 2>/dev/null
+	done
+	pids=
 }
 
 # start_capture NS DEV FILE: Shim6 packets seen on DEV in NS, until

@@ -34,13 +34,9 @@ ns_r=shim6-rr-$$
 dir=$(mktemp -d)
 . "$(dirname "$0")/lib"
 PATH=$(dirname "$0"):$PATH
-pids=
 
 cleanup() {
-	local pid
-	for pid in $pids; do
-		kill "$pid" 2>/dev/null
-	done
+	kill_pids
 	del_two_hosts
 }
 trap cleanup EXIT

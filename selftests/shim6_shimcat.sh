@@ -27,13 +27,9 @@ ns_r=shim6-cr-$$
 dir=$(mktemp -d)
 . "$(dirname "$0")/lib"
 PATH=$(dirname "$0"):$PATH
-pids=
 
 cleanup() {
-	local pid
-	for pid in $pids; do
-		kill "$pid" 2>/dev/null
-	done
+	kill_pids
 	del_two_hosts
 }
 trap cleanup EXIT

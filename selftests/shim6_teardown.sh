@@ -29,14 +29,11 @@ set -u
 dir=$(mktemp -d)
 . "$(dirname "$0")/lib"
 PATH=$(dirname "$0"):$PATH
-pids=
 namespaces=
 
 cleanup() {
-	local pid ns
-	for pid in $pids; do
-		kill -KILL "$pid" 2>/dev/null
-	done
+	local ns
+	kill_pids KILL
 	for ns in $namespaces; do
 		ip netns del "$ns" 2>/dev/null
 	done
@@ -187,11 +184,7 @@ loaded_state 1
 timeout 30 ip netns del "$ns_a" && timeout 30 ip netns del "$ns_b"
 rc=$?
 # Their processes go too, so that nothing holds the namespaces any more.
-for pid in $pids; do
-	kill -KILL "$pid" 2>/dev/null
-	wait "$pid" 2>/dev/null
-done
-pids=
+kill_pids KILL
 result $rc "round 1: ip netns del of both namespaces under traffic"
 start=$SECONDS
 gone obs-b1
@@ -260,11 +253,7 @@ result $? "round 2: after the reload the old sockets' flow gets a new context an
 
 timeout 30 ip netns del "$ns_a" && timeout 30 ip netns del "$ns_b"
 rc=$?
-for pid in $pids; do
-	kill -KILL "$pid" 2>/dev/null
-	wait "$pid" 2>/dev/null
-done
-pids=
+kill_pids KILL
 start=$SECONDS
 [ "$rc" = 0 ] && gone obs-a2 obs-b2
 result $? "round 2: the namespaces of the reloaded module dismantled ($((SECONDS - start)) s)"

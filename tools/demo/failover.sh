@@ -12,13 +12,8 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 ns_a=demo-fa ns_b=demo-fb ns_r=demo-fr
 dir=$(mktemp -d)
 . "$root/selftests/lib.sh"
-pids=
 cleanup() {
-	local pid
-	for pid in $pids; do
-		kill "$pid" 2>/dev/null
-	done
-	wait 2>/dev/null
+	kill_pids
 	del_two_hosts
 }
 trap cleanup EXIT
