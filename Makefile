@@ -2,7 +2,7 @@
 #
 # make check   host tests, then KUnit and the kselftests in a virtme-ng VM
 # make run     boot the VM and show the module at work
-# make install the module, shimctl with its man page and completions, the
+# make install the module, shimctl with its man page and completions, shimcat, the
 #              UAPI header and the docs (PREFIX, DESTDIR)
 #
 # The kernel is built once and cached outside the tree (kernel/build.sh);
@@ -23,14 +23,16 @@ BENCH_MODULE := $(BUILD)/bench-module
 # Where make install puts things; DESTDIR stages them (packaging).
 PREFIX ?= /usr/local
 SBINDIR ?= $(PREFIX)/sbin
+BINDIR ?= $(PREFIX)/bin
 MANDIR ?= $(PREFIX)/share/man
 INCLUDEDIR ?= $(PREFIX)/include
 DOCDIR ?= $(PREFIX)/share/doc/shim6
 DATADIR ?= $(PREFIX)/share
 SHIMCTL_RELEASE := target/release/shimctl
+SHIMCAT_RELEASE := target/release/shimcat
 
 .PHONY: check run bench bench-module bench-control deps kernel module selftests shimctl host-test clean FORCE \
-	install install-module install-shimctl install-header install-doc
+	install install-module install-shimctl install-shimcat install-header install-doc
 
 deps:
 	@tools/setup/setup-deps.sh
@@ -101,7 +103,7 @@ bench-control: deps
 $(SHIMCTL_RELEASE): FORCE | deps
 	$(CARGO) build --locked --release -p shimctl
 
-install: install-module install-shimctl install-header install-doc
+install: install-module install-shimctl install-shimcat install-header install-doc
 
 # modules_install runs depmod; with DESTDIR it installs under it.
 install-module: module
@@ -116,12 +118,19 @@ install-shimctl: $(SHIMCTL_RELEASE)
 	$(SHIMCTL_RELEASE) completion zsh >$(DESTDIR)$(DATADIR)/zsh/site-functions/_shimctl
 	$(SHIMCTL_RELEASE) completion fish >$(DESTDIR)$(DATADIR)/fish/vendor_completions.d/shimctl.fish
 
+$(SHIMCAT_RELEASE): FORCE | deps
+	$(CARGO) build --locked --release -p shim6 --features cli --bin shimcat
+
+install-shimcat: $(SHIMCAT_RELEASE)
+	install -D -m 755 $(SHIMCAT_RELEASE) $(DESTDIR)$(BINDIR)/shimcat
+
 install-header:
 	install -D -m 644 include/uapi/linux/shim6.h $(DESTDIR)$(INCLUDEDIR)/linux/shim6.h
 
-# The README, and the crates' rustdoc: the protocol core's API and shimctl's.
+# The README, and the crates' rustdoc: the application crate's (shim6),
+# the protocol core's and shimctl's.
 install-doc: | deps
-	$(CARGO) doc --locked --no-deps -p shim6-core -p shimctl
+	$(CARGO) doc --locked --no-deps -p shim6 -p shim6-core -p shimctl
 	install -D -m 644 README.md $(DESTDIR)$(DOCDIR)/README.md
 	install -d $(DESTDIR)$(DOCDIR)/html
 	cp -R target/doc/. $(DESTDIR)$(DOCDIR)/html/
