@@ -195,7 +195,7 @@ result $? "nobody: locator show works ($(tr '\n' ' ' <"$dir/loc_nobody"))"
 ip netns exec "$ns_a" "${nobody[@]}" env SHIM6_STATE_DIR=/nonexistent "$shimctl" hba show >"$dir/hba_nobody" 2>&1
 grep -qx "hba set of default in the module, not kept by shimctl hba apply: in force" "$dir/hba_nobody" &&
 	grep -qx "address $addr_a present locator" "$dir/hba_nobody" && grep -qx "pds $pds_a" "$dir/hba_nobody"
-result $? "nobody: hba show reads the module's HBA set (SHIM6_CMD_HBA_GET) ($(head -c 200 "$dir/hba_nobody"))"
+result $? "nobody: hba show reads the module's HBA set (SHIM6_CMD_HBA_GET) ($(tr '\n' ' ' <"$dir/hba_nobody" | head -c 200))"
 
 # --- the capability, not the uid (see the top on user namespaces) ---
 

@@ -21,7 +21,7 @@ top=$(cd "$here/../.." && pwd)
 ko=${SHIM6_KO:-$top/src/shim6.ko}
 rounds=${BENCH_ROUNDS:-5}
 secs=${BENCH_SECS:-4}
-PATH=$top/selftests/out:$top/target/debug:$PATH
+PATH=$top/selftests/out:$top/target/release:$PATH
 ns_a=bench-a ns_b=bench-b ns_r=bench-r
 dir=$(mktemp -d)
 . "$top/selftests/lib.sh"

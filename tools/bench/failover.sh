@@ -9,7 +9,7 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 ko=${SHIM6_KO:-$top/src/shim6.ko}
-PATH=$top/selftests/out:$top/target/debug:$PATH
+PATH=$top/selftests/out:$top/target/release:$PATH
 ns_a=failover-a ns_b=failover-b ns_r=failover-r
 dir=$(mktemp -d)
 . "$top/selftests/lib.sh"

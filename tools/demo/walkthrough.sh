@@ -13,7 +13,7 @@
 # shimctl keeps the sets (default /var/lib/shim6).
 set -eu
 top=$(cd "$(dirname "$0")/../.." && pwd)
-PATH=$top/target/debug:$PATH
+PATH=$top/target/release:$PATH
 out=${WALK_DIR:-$(mktemp -d)}
 
 # 1. Two hosts, A and B, and two links between them: link 1 carries A's

@@ -4,7 +4,7 @@
 set -u
 mode=$1 out=$2 only=${3:-shim6_*} skip=${4:-} ko=${5:-}
 [ -n "$ko" ] || ko=$PWD/src/shim6.ko
-export SHIM6_KO=$ko SHIM6_OUT=$out PATH=$PWD/target/debug:$PATH:/usr/sbin:/sbin
+export SHIM6_KO=$ko SHIM6_OUT=$out PATH=$PWD/target/release:$PATH:/usr/sbin:/sbin
 
 mountpoint -q /sys/kernel/debug || mount -t debugfs none /sys/kernel/debug
 dmesg --notime >"$out/dmesg-boot.txt"
