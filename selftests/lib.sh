@@ -82,13 +82,18 @@ hba_host() {
 		ip -n "$ns_r" addr add "$pfx::1/64" dev "r$h$i" nodad
 		ip -n "$ns" link set "${h}$i" up
 		ip -n "$ns_r" link set "r$h$i" up
-		# Each locator leaves on its own uplink.
-		ip -n "$ns" -6 rule add from "$pfx::/64" table $((100 + i))
-		ip -n "$ns" -6 route add default via "$pfx::1" dev "${h}$i" table $((100 + i))
 	done
 	SHIM6_STATE_DIR=$dir shimctl -n "$ns" hba apply modifier "$modifier" \
 		extended-modifier "$(printf '%096d' 5)" \
 		dev "${h}0" "$p1::/64" dev "${h}1" "$p2::/64" >"$dir/hba_$h"
+	# Each locator leaves on its own uplink (the gateways are on-link
+	# once the addresses are there).
+	for i in 0 1; do
+		local pfx
+		pfx=$([ $i = 0 ] && echo "$p1" || echo "$p2")
+		ip -n "$ns" -6 rule add from "$pfx::/64" table $((100 + i))
+		ip -n "$ns" -6 route add default via "$pfx::1" dev "${h}$i" table $((100 + i))
+	done
 	ip -n "$ns" -6 route add default via "$p1::1" dev "${h}0"
 	awk '/^address/ { printf "%s ", $2 } END { print "" }' "$dir/hba_$h"
 }

@@ -4,8 +4,9 @@
 # The README's walkthrough (tools/demo/walkthrough.sh), run as it stands:
 # what a new user does after insmod works.  Two multihomed hosts get their
 # HBA sets from shimctl hba apply, shimcat moves a UDP flow to B's second
-# locator, and tshark decodes link 2's capture with the project's
-# dissector.  The capture also goes to the VM judge.
+# locator.  Step 5, link 2's capture decoded with the project's dissector,
+# is the VM judge's on the host: its strict pass is that dissector over
+# every packet, the payload header on A1 > B2 included.
 
 set -u
 dir=$(mktemp -d)
@@ -14,15 +15,15 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 trap 'rm -rf "$dir"' EXIT
 
 echo "TAP version 13"
-echo "1..5"
+echo "1..4"
 
-WALK_DIR=$dir SHIM6_STATE_DIR=$dir timeout 120 "$top/tools/demo/walkthrough.sh" >"$dir/walk.log" 2>&1
+WALK_DIR=$dir SHIM6_STATE_DIR=$dir WALK_DECODE=0 timeout 180 "$top/tools/demo/walkthrough.sh" >"$dir/walk.log" 2>&1
 rc=$?
 sed 's/^/# /' "$dir/walk.log"
 result $rc "walkthrough: runs to the end"
 
-read -r a1 a2 < <(awk '/^address/ { printf "%s ", $2 }' "$dir/hba-a")
-read -r b1 b2 < <(awk '/^address/ { printf "%s ", $2 }' "$dir/hba-b")
+read -r a1 a2 < <(awk '/^address/ { printf "%s ", $2 } END { print "" }' "$dir/hba-a")
+read -r b1 b2 < <(awk '/^address/ { printf "%s ", $2 } END { print "" }' "$dir/hba-b")
 grep -q "^hba set of walk-a from $dir/walk-a.json: in force$" "$dir/hba-a" &&
 	[ "$(grep -c ' present locator$' "$dir/hba-a")" = 2 ] && [ "$(grep -c ' present locator$' "$dir/hba-b")" = 2 ]
 result $? "walkthrough: hba apply put both hosts' sets in force, two locators each ($a1 $a2, $b1 $b2)"
@@ -31,9 +32,6 @@ result $? "walkthrough: hba apply put both hosts' sets in force, two locators ea
 grep -q "^shimcat: recv [0-9]* from $a1 local $b2 peer $a1\$" "$dir/server.log" &&
 	[ "$(grep -c "^shimcat: recv" "$dir/server.log")" = 20 ]
 result $? "walkthrough: B's application heard all 20 datagrams on B1, the last ones through locator B2 ($(tail -n 1 "$dir/server.log"))"
-
-grep -qP "^$a1\t$b2\t1\t[1-9][^\t]*\t7000\$" "$dir/walk.log"
-result $? "walkthrough: the project's dissector reads the payload header on A1 > B2, its context tag and the UDP port behind it"
 
 grep -q "^ulid $a1 > $b1 state established " "$dir/walk.log"
 result $? "walkthrough: A's context of ($a1, $b1) is established ($(grep "^ulid" "$dir/walk.log" | head -n 1))"

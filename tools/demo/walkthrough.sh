@@ -10,7 +10,8 @@
 #
 # Needs the module loaded.  WALK_DIR (default: a new temporary folder)
 # receives the capture, shim6.pcap; SHIM6_STATE_DIR, if set, is where
-# shimctl keeps the sets (default /var/lib/shim6).
+# shimctl keeps the sets (default /var/lib/shim6); WALK_DECODE=0 skips
+# step 5.
 set -eu
 top=$(cd "$(dirname "$0")/../.." && pwd)
 PATH=$top/target/release:$PATH
@@ -38,8 +39,8 @@ ip -n walk-b -6 route add 2001:db8:a2::/64 dev l2
 #    its link, and the set in the module.
 shimctl -n walk-a hba apply dev l1 2001:db8:a1::/64 dev l2 2001:db8:a2::/64 | tee "$out/hba-a"
 shimctl -n walk-b hba apply dev l1 2001:db8:b1::/64 dev l2 2001:db8:b2::/64 | tee "$out/hba-b"
-read -r A1 A2 < <(awk '/^address/ { printf "%s ", $2 }' "$out/hba-a")
-read -r B1 B2 < <(awk '/^address/ { printf "%s ", $2 }' "$out/hba-b")
+read -r A1 A2 < <(awk '/^address/ { printf "%s ", $2 } END { print "" }' "$out/hba-a")
+read -r B1 B2 < <(awk '/^address/ { printf "%s ", $2 } END { print "" }' "$out/hba-b")
 
 # 3. B: a UDP echo server on its ULID B1 that tells the locators each
 #    datagram came on.  Link 2 captured.
@@ -47,7 +48,7 @@ ip netns exec walk-b shimcat -u -l -e --show-locators "$B1" 7000 2>"$out/server.
 server=$!
 ip netns exec walk-b dumpcap -q -i l2 -f "ip6 proto 140" -w "$out/shim6.pcap" 2>/dev/null &
 capture=$!
-trap 'kill $server $capture; ip netns del walk-a; ip netns del walk-b' EXIT
+trap 'kill $server $capture 2>/dev/null; ip netns del walk-a; ip netns del walk-b' EXIT
 sleep 2
 
 # 4. A: datagrams from its ULID A1 to B1; once the context is up, the
@@ -62,7 +63,11 @@ echo "B's server heard, with the locators:"
 tail -n 3 "$out/server.log"
 shimctl -n walk-a context show
 
-# 5. The capture, with the project's dissector.
-tshark -X lua_script:"$top/tools/wireshark/shim6.lua" -r "$out/shim6.pcap" \
-	-Y shim6rfc -T fields -e ipv6.src -e ipv6.dst -e shim6rfc.p -e shim6rfc.ct.receiver -e udp.dstport |
-	head -n 3
+# 5. The capture, with the project's dissector (WALK_DECODE=0 leaves it
+#    to the caller: the kselftest's VM judge decodes it on the host, as
+#    tshark takes minutes to start in an emulated VM).
+if [ "${WALK_DECODE:-1}" = 1 ]; then
+	tshark -X lua_script:"$top/tools/wireshark/shim6.lua" -r "$out/shim6.pcap" \
+		-Y shim6rfc -T fields -e ipv6.src -e ipv6.dst -e shim6rfc.p -e shim6rfc.ct.receiver -e udp.dstport |
+		head -n 3
+fi
