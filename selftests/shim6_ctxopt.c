@@ -639,7 +639,8 @@ TEST_F_TIMEOUT(ctx, conflicting_preferences_fork_a_context_per_socket, 120)
  * Timeout reaches the peer (here the other context of the pair, in the
  * same namespace) as its Keepalive Timeout.
  */
-TEST_F(ctx, reap_parameters_read_back_and_reach_the_peer)
+/* Its shimctl polls, like the forking test's. */
+TEST_F_TIMEOUT(ctx, reap_parameters_read_back_and_reach_the_peer, 120)
 {
 	struct shim_pathexplore pe = {}, want = {
 		.pe_probenum = 2, .pe_keepaliveto = 1, .pe_initprobeto = 200,
@@ -702,7 +703,8 @@ TEST_F(ctx, reap_parameters_read_back_and_reach_the_peer)
  * of the pair) answers its checks.  Then "unable to connect" feedback
  * switches both contexts to it at once, without exploring.  0 drops it.
  */
-TEST_F(ctx, hot_standby_is_verified_and_taken_at_once)
+/* Its shimctl polls, like the forking test's. */
+TEST_F_TIMEOUT(ctx, hot_standby_is_verified_and_taken_at_once, 120)
 {
 	struct shim_feedback fb = {
 		.fb_direction = SHIM_FB_DIR_OUTBOUND,
