@@ -219,10 +219,11 @@ result $? "reap: the main context sends from its original locator again ($(locat
 
 # The UDP flow on a2 hears of nothing but its own unanswered datagrams:
 # Send Timeout, then exploration (16-26 s in most runs, 36 s once under
-# kmemleak: see the session note of 2026-11-30).
-ms=$(resumed udp 60 "$at")
+# kmemleak: see the session note of 2026-11-30; more than 60 s once on a
+# machine half as fast, the context moved but the flow not yet resumed).
+ms=$(resumed udp 90 "$at")
 ok=$?
-[ $ok = 0 ] && [ "$ms" -ge 5000 ] && [ "$ms" -le 50000 ]
+[ $ok = 0 ] && [ "$ms" -ge 5000 ] && [ "$ms" -le 90000 ]
 result $? "reap: the UDP flow alone on a2 ran again ${ms:-no} ms after the cut, its Send Timer (15 s) having found it ($(locators "$ns_a" "$a2" "$b2"))"
 
 # 3. Both uplinks die; after 8 s, a0 comes back.  Probes have slowed to
