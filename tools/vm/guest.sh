@@ -53,8 +53,10 @@ for t in selftests/out/$only; do
 	name=$(basename "$t")
 	# shellcheck disable=SC2254
 	case "$name" in $skip) [ -n "$skip" ] && continue ;; esac
+	t0=$SECONDS
 	timeout 600 "$t" >"$out/$name.tap" 2>&1
 	echo "$?" >"$out/$name.rc"
+	echo "$((SECONDS - t0))" >"$out/$name.secs"
 done
 
 # Unloading must work and leave nothing behind.

@@ -217,7 +217,9 @@ def main(out):
                 fail(f"{tap.stem}: failed: {name}")
         if rc != "0":
             fail(f"{tap.stem}: exited {rc}")
-        print(f"kselftest {tap.stem}: {sum(1 for r in res if r[1] == 'ok' and r[2] != 'SKIP')}/{len(res)} ok")
+        secs = out / (tap.stem + ".secs")
+        took = f" in {secs.read_text().strip()} s" if secs.exists() else ""
+        print(f"kselftest {tap.stem}: {sum(1 for r in res if r[1] == 'ok' and r[2] != 'SKIP')}/{len(res)} ok{took}")
 
     for pcap in sorted(out.glob("*.pcap")):
         problems_here = pcap_problems(pcap)
