@@ -47,11 +47,16 @@ struct Args {
     /// Report the locators each datagram came on (SHIM_LOC_*_RECV; UDP).
     #[arg(long, requires = "udp")]
     show_locators: bool,
-    /// A datagram sent after MS milliseconds without one from the peer
-    /// tells the shim the path is unsatisfactory (SHIM_FEEDBACK), which
-    /// starts REAP's exploration at once (UDP, connecting).
+    /// A datagram sent while an earlier one has gone MS milliseconds
+    /// without anything from the peer tells the shim the path is
+    /// unsatisfactory (SHIM_FEEDBACK), which starts REAP's exploration at
+    /// once (UDP, connecting).
     #[arg(long, value_name = "MS", requires = "udp", conflicts_with = "listen")]
     feedback: Option<u64>,
+    /// Wait this long after each datagram sent (UDP, connecting), as
+    /// netcat's -i does between lines.
+    #[arg(short, long, value_name = "SECONDS", requires = "udp", conflicts_with = "listen")]
+    interval: Option<f64>,
     /// How long to wait for the context before --prefer-* gives up.
     #[arg(short, long, value_name = "SECONDS", default_value_t = 10.0)]
     wait: f64,
@@ -197,10 +202,18 @@ fn udp_connect(args: &Args) -> io::Result<()> {
     }
     thread::scope(|s| -> io::Result<()> {
         let steer = s.spawn(|| prefer(&*sock, args));
+        // When the oldest datagram still without an answer went: silence
+        // counts from there, not from the last answer, or a sender that
+        // pauses longer than MS would complain of a path that works.
+        let mut waiting_since = None;
         for line in io::stdin().lock().split(b'\n') {
             let mut d = line?;
             d.push(b'\n');
-            let silent = millis_since(start) - heard.load(Ordering::Relaxed);
+            let now = millis_since(start);
+            if waiting_since.is_some_and(|w| heard.load(Ordering::Relaxed) >= w) {
+                waiting_since = None;
+            }
+            let silent = waiting_since.map_or(0, |w| now - w);
             let fb = match args.feedback {
                 Some(ms) if silent > ms => {
                     vec![Ancillary::Feedback(Feedback { direction: Direction::Outbound, indicator: Indicator::Unsatisfactory })]
@@ -213,8 +226,12 @@ fn udp_connect(args: &Args) -> io::Result<()> {
                     r?;
                 }
             }
+            waiting_since.get_or_insert(now);
             if !fb.is_empty() {
                 say(format_args!("feedback: nothing from the peer for {silent} ms"));
+            }
+            if let Some(i) = args.interval {
+                thread::sleep(Duration::from_secs_f64(i));
             }
         }
         steer.join().map_err(|_| io::Error::other("steering thread failed"))?
