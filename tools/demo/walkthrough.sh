@@ -54,8 +54,8 @@ sleep 2
 # 4. A: datagrams from its ULID A1 to B1; once the context is up, the
 #    flow moves to B's locator B2 (over link 2); the application still
 #    talks to B1.
-seq 1 20 | while read -r i; do echo "datagram $i"; sleep 0.1; done |
-	ip netns exec walk-a shimcat -u -s "$A1" --prefer-peer "$B2" "$B1" 7000
+seq -f 'datagram %g' 20 |
+	ip netns exec walk-a shimcat -u -i 0.1 -s "$A1" --prefer-peer "$B2" "$B1" 7000
 sleep 1
 kill -INT $capture
 wait $capture || true
