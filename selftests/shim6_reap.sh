@@ -65,12 +65,14 @@ serve() {
 }
 
 # client NAME LOCAL PEER STEPS...: a looping client in A; its progress
-# ("U T") in $dir/NAME, once it has some.
+# ("U T") in $dir/NAME, once it has some.  Its rounds pause 20 ms: flows
+# at full rate would starve the test's own clock and polls in an emulated
+# VM (shim6_throughput and make bench run them at full rate).
 client() {
 	local name=$1 local=$2 peer=$3
 	shift 3
 	# TCP backs off while a path is dead: a stream round may wait long.
-	ip netns exec "$ns_a" shimsock client -r -w 1 -I 60 "$local" "$peer" \
+	ip netns exec "$ns_a" shimsock client -r -w 1 -I 60 -i 0.02 "$local" "$peer" \
 		"$@" associate 200 associated loop "$dir/$name" >"$dir/$name.log" 2>&1 &
 	pids="$pids $!"
 	for _ in $(seq 300); do

@@ -34,7 +34,7 @@
  *			earlier one) is ignored
  *	  -r		TCP sockets close by a reset (SO_LINGER 0)
  *	  -s SIZE	random octets in a datagram, after its number (64)
- *	  -i SECONDS	pause after each round of "echo" (0)
+ *	  -i SECONDS	pause after each round of "echo" and "loop" (0)
  *	  -w SECONDS	wait for each echo (3)
  *	  -I SECONDS	"loop": a stream round fails after this long without
  *			progress (10)
@@ -815,10 +815,13 @@ static void *udp_loop(void *arg)
 	struct client *c = arg;
 
 	for (;;) {
-		if (datagram_round(c) == 1)
+		if (datagram_round(c) == 1) {
 			atomic_fetch_add(&c->udp_done, 1);
-		else
+			if (c->interval)
+				sleep_ms(c->interval);
+		} else {
 			sleep_ms(LOOP_RETRY);
+		}
 	}
 	return NULL;
 }
@@ -828,8 +831,11 @@ static void *tcp_loop(void *arg)
 	struct client *c = arg;
 	char why[128];
 
-	while (!stream(c->tcp, LOOP_CHUNK, c->loop_idle, -1, why, sizeof(why)))
+	while (!stream(c->tcp, LOOP_CHUNK, c->loop_idle, -1, why, sizeof(why))) {
 		atomic_fetch_add(&c->tcp_done, 1);
+		if (c->interval)
+			sleep_ms(c->interval);
+	}
 	printf("tcp: %s\n", why);
 	return NULL;
 }
