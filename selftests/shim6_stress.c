@@ -478,7 +478,10 @@ static struct sockaddr_in6 flood_peer(int i)
 	return s;
 }
 
-TEST_F(stress, context_limit_is_a_setting)
+/* Eleven shimctl runs, each an exec under TCG: past the harness's 30 s
+ * once under kmemleak.
+ */
+TEST_F_TIMEOUT(stress, context_limit_is_a_setting, 120)
 {
 	char cmd[64];
 
