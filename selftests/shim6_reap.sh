@@ -227,6 +227,23 @@ ms=$(resumed udp 90 "$at")
 ok=$?
 [ $ok = 0 ] && [ "$ms" -ge 5000 ] && [ "$ms" -le 90000 ]
 result $? "reap: the UDP flow alone on a2 ran again ${ms:-no} ms after the cut, its Send Timer (15 s) having found it ($(locators "$ns_a" "$a2" "$b2"))"
+# What its context did from the cut on, seconds after it: how the time
+# beyond the Send Timer went (up to 45 s more once).
+python3 - "$dir/monitor" "$a2" "$b2" "$at" <<'PY'
+import datetime, json, sys
+at = int(sys.argv[4]) / 1000
+seen = []
+for line in open(sys.argv[1]):
+    e = json.loads(line)
+    if (e.get("ulid_local"), e.get("ulid_peer")) != tuple(sys.argv[2:4]):
+        continue
+    t = datetime.datetime.strptime(e["time"], "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=datetime.timezone.utc).timestamp()
+    if t >= at:
+        what = e.get("state", e.get("reap", ""))
+        pair = e.get("locator_local", "")[:12] + ">" + e.get("locator_peer", "")[:12]
+        seen.append(f"+{t - at:.1f} {e['event']}:{what}:{pair}")
+print("# the UDP context after the cut: " + " ".join(seen[:40]))
+PY
 
 # 3. Both uplinks die; after 8 s, a0 comes back.  Probes have slowed to
 # seconds apart by then (0.5 s four times, then doubling), and each end
