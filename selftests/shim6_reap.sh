@@ -181,15 +181,25 @@ result $? "reap: TCP's timeouts started the exploration (reap_feedback A $(count
 [ "$(locators "$ns_a" "$a1" "$b1" | cut -d' ' -f1)" = "$a2" ] && [ "$(locators "$ns_b" "$b1" "$a1" | cut -d' ' -f2)" = "$a2" ]
 result $? "reap: both ends of the main context left the dead uplink for $a2 ($(locators "$ns_a" "$a1" "$b1"); $(locators "$ns_b" "$b1" "$a1"))"
 
-# events ULID_LOCAL ULID_PEER: what shimctl monitor told of that context,
-# "event:detail" each.
+# events ULID_LOCAL ULID_PEER [SINCE]: what shimctl monitor told of that
+# context, "event:detail:locator" each; with SINCE (now_ms), only what came
+# from then on, each "+SECONDS:" after it.
 events() {
-	python3 - "$dir/monitor" "$1" "$2" <<'PY'
-import json, sys
+	python3 - "$dir/monitor" "$@" <<'PY'
+import datetime, json, sys
+pair, since = tuple(sys.argv[2:4]), sys.argv[4:]
 for line in open(sys.argv[1]):
     e = json.loads(line)
-    if (e.get("ulid_local"), e.get("ulid_peer")) == tuple(sys.argv[2:]):
-        print(e["event"] + ":" + e.get("state", e.get("reap", "")) + ":" + e.get("locator_local", ""))
+    if (e.get("ulid_local"), e.get("ulid_peer")) != pair:
+        continue
+    what = e["event"] + ":" + e.get("state", e.get("reap", "")) + ":" + e.get("locator_local", "")
+    if since:
+        t = datetime.datetime.strptime(e["time"], "%Y-%m-%dT%H:%M:%S.%fZ")
+        t = t.replace(tzinfo=datetime.timezone.utc).timestamp() - int(since[0]) / 1000
+        if t < 0:
+            continue
+        what = f"+{t:.1f}:{what}"
+    print(what)
 PY
 }
 # In order: set up, then the failure found (A explores, or hears B's
@@ -229,21 +239,7 @@ ok=$?
 result $? "reap: the UDP flow alone on a2 ran again ${ms:-no} ms after the cut, its Send Timer (15 s) having found it ($(locators "$ns_a" "$a2" "$b2"))"
 # What its context did from the cut on, seconds after it: how the time
 # beyond the Send Timer went (up to 45 s more once).
-python3 - "$dir/monitor" "$a2" "$b2" "$at" <<'PY'
-import datetime, json, sys
-at = int(sys.argv[4]) / 1000
-seen = []
-for line in open(sys.argv[1]):
-    e = json.loads(line)
-    if (e.get("ulid_local"), e.get("ulid_peer")) != tuple(sys.argv[2:4]):
-        continue
-    t = datetime.datetime.strptime(e["time"], "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=datetime.timezone.utc).timestamp()
-    if t >= at:
-        what = e.get("state", e.get("reap", ""))
-        pair = e.get("locator_local", "")[:12] + ">" + e.get("locator_peer", "")[:12]
-        seen.append(f"+{t - at:.1f} {e['event']}:{what}:{pair}")
-print("# the UDP context after the cut: " + " ".join(seen[:40]))
-PY
+echo "# the UDP context after the cut: $(events "$a2" "$b2" "$at" | head -n 40 | tr '\n' ' ')"
 
 # 3. Both uplinks die; after 8 s, a0 comes back.  Probes have slowed to
 # seconds apart by then (0.5 s four times, then doubling), and each end

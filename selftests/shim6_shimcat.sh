@@ -87,8 +87,8 @@ result $? "shimcat: A's client read the locators of every echo ($(grep -m1 recv 
 # 3. --feedback: once ten datagrams came back, a2's uplink (A's a1, R's
 #    ra1) drops everything (two execs of tc: seconds in an emulated VM);
 #    every datagram sent from 3 s after the cut on (30 datagrams later)
-#    must come back, in order.  shimctl monitor tells
-#    A's side of it, for a failure.
+#    must come back, in order.  shimctl monitor tells A's side of it,
+#    for a failure.
 shimctl -n "$ns_a" monitor >"$dir/monitor" 2>&1 &
 pids="$pids $!"
 lines 200 | ip netns exec "$ns_a" timeout 60 shimcat -u -i 0.1 -s "$a2" --feedback 300 -q 2 "$b2" 7000 \
